@@ -1,0 +1,47 @@
+# Every target bootstraps .venv itself: a fresh machine needs only python3 and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help test lint typecheck layering regenerate-check regenerate conformance clean
+
+help:  ## list the targets
+	@grep -E '^[a-z.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+# (Re)install when the venv is missing or pyproject.toml is newer than the last install.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+$(VENV): $(STAMP)  ## create .venv and install the project with its test extra
+
+test: $(STAMP) lint typecheck regenerate-check layering  ## everything CI runs: lint, types, generated/ check, layering, pytest
+	$(PY) -m pytest -q
+
+lint: $(STAMP)  ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)  ## mypy --strict on generated/, overlays/, scripts/, tests/
+	$(BIN)/mypy
+
+regenerate-check: $(STAMP)  ## fail when generated/ or spec.lock.json is stale
+	$(PY) scripts/regenerate.py --check
+
+layering: $(STAMP)  ## enforce spec -> generated -> overlays -> contract_tests -> scripts
+	$(BIN)/lint-imports --no-cache
+
+regenerate: $(STAMP)  ## rewrite generated/ and spec.lock.json from openapi.yaml
+	$(PY) scripts/regenerate.py
+
+conformance: $(STAMP)  ## the main job (for now: summary of the vendored spec + regenerate check)
+	$(PY) scripts/spec_info.py
+	$(PY) scripts/regenerate.py --check
+
+clean:  ## remove the venv, caches and reports
+	rm -rf $(VENV) reports .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Maintenance tasks, one module each; run them as ``python scripts/NAME.py``. Nothing imports this package."""

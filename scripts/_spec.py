@@ -1,0 +1,97 @@
+"""Loading, validating and summarising the vendored OpenAPI document, shared by the scripts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# The vendor's docs pages embed the document in a four-backtick fence: ````yaml METHOD PATH
+FENCE_RE = re.compile(r"^````yaml[^\n]*\n(.*?)^````[ \t]*$", re.DOTALL | re.MULTILINE)
+
+
+class SpecError(Exception):
+    """The spec is missing, unreadable or not a valid OpenAPI 3.x document. The message is one line."""
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def parse_openapi(text: str, name: str) -> dict[str, Any]:
+    """Parse and validate OpenAPI 3.x text.
+
+    Raises:
+        SpecError: not YAML, not a mapping, not OpenAPI 3.x, or invalid against the OpenAPI schema.
+    """
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise SpecError(f"{name} is not valid YAML{where}: {_one_line(str(problem))}") from None
+    if not isinstance(document, dict):
+        raise SpecError(f"{name} is valid YAML but not an OpenAPI document (top level is {type(document).__name__})")
+    version = document.get("openapi")
+    if not isinstance(version, str) or not version.startswith("3."):
+        found = "no 'openapi' field" if version is None else f"openapi: {version!r}"
+        if "swagger" in document:
+            found = f"swagger: {document['swagger']!r}"
+        raise SpecError(f"{name} is not an OpenAPI 3.x document ({found})")
+    # Imported here: the validator pulls in a large dependency tree that only this path needs.
+    from openapi_spec_validator import validate  # noqa: PLC0415
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError  # noqa: PLC0415
+
+    try:
+        validate(document)
+    except OpenAPIValidationError as exc:
+        location = "/".join(str(part) for part in getattr(exc, "absolute_path", ()))
+        at = f" at /{location}" if location else ""
+        raise SpecError(f"{name} is not a valid OpenAPI {version} document{at}: {_one_line(exc.message)}") from None
+    return document
+
+
+def load_openapi(path: Path) -> dict[str, Any]:
+    """Read and validate the OpenAPI document at ``path`` (see :func:`parse_openapi`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path.name} is missing (expected at {path})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path.name} cannot be read: {_one_line(str(exc))}") from None
+    return parse_openapi(text, path.name)
+
+
+def operation_ids(document: dict[str, Any]) -> list[str]:
+    """Every operationId in the document, sorted."""
+    found: list[str] = []
+    for item in (document.get("paths") or {}).values():
+        for method in HTTP_METHODS:
+            operation = item.get(method) if isinstance(item, dict) else None
+            if isinstance(operation, dict) and "operationId" in operation:
+                found.append(str(operation["operationId"]))
+    return sorted(found)
+
+
+def extract_fenced_block(page: str) -> str:
+    """Return the one fenced ````yaml block of a vendor docs page, byte-for-byte.
+
+    Raises:
+        SpecError: the page has no such block, or more than one.
+    """
+    blocks = FENCE_RE.findall(page)
+    if not blocks:
+        raise SpecError("no fenced ````yaml block found")
+    if len(blocks) > 1:
+        raise SpecError(f"{len(blocks)} fenced ````yaml blocks found, expected exactly one")
+    return str(blocks[0])

@@ -1,0 +1,69 @@
+"""The import-linter contract in pyproject.toml really rejects each forbidden direction."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PACKAGES = ("tokenops_client", "tokenops", "contract_tests", "scripts")
+
+
+def _contract_config() -> str:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    lines = ["[tool.importlinter]", f"root_packages = {json.dumps(config['root_packages'])}"]
+    for contract in config["contracts"]:
+        lines.append("[[tool.importlinter.contracts]]")
+        lines.extend(f"{key} = {json.dumps(value)}" for key, value in contract.items())
+    return "\n".join(lines) + "\n"
+
+
+def _lint(tmp_path: Path, importer: str | None, imported: str | None) -> subprocess.CompletedProcess[str]:
+    for package in PACKAGES:
+        (tmp_path / package).mkdir()
+        body = f"import {imported}\n" if package == importer else ""
+        (tmp_path / package / "__init__.py").write_text(body, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(_contract_config(), encoding="utf-8")
+    lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert lint_imports is not None
+    return subprocess.run(
+        [lint_imports, "--no-cache", "--config", "pyproject.toml"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [
+        ("tokenops_client", "tokenops"),
+        ("tokenops_client", "contract_tests"),
+        ("tokenops", "contract_tests"),
+        ("tokenops", "scripts"),
+        ("contract_tests", "scripts"),
+    ],
+)
+def test_contract_rejects_imports_against_the_flow(tmp_path: Path, importer: str, imported: str) -> None:
+    result = _lint(tmp_path, importer, imported)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{importer} -> {imported}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [(None, None), ("tokenops", "tokenops_client"), ("scripts", "contract_tests"), ("scripts", "tokenops")],
+)
+def test_contract_allows_imports_along_the_flow(tmp_path: Path, importer: str | None, imported: str | None) -> None:
+    result = _lint(tmp_path, importer, imported)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,193 @@
+"""scripts/regenerate.py: byte-reproducible generation and a --check that names what drifted."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from scripts import regenerate
+from tests.conftest import ROOT, copy_repo_inputs
+
+GENERATED = "generated/tokenops_client"
+
+
+def _tree(base: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(base).as_posix(): p.read_bytes()
+        for p in sorted(base.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def _run_script(
+    root: Path, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, str(ROOT / "scripts" / "regenerate.py"), "--root", str(root), *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_generation_is_byte_reproducible_across_cwd_hash_seed_and_locale(tmp_path: Path) -> None:
+    first = copy_repo_inputs(tmp_path / "a")
+    second = copy_repo_inputs(tmp_path / "deeper" / "b")
+    env_a = {**os.environ, "PYTHONHASHSEED": "1", "LC_ALL": "C.UTF-8", "TZ": "UTC"}
+    env_b = {**os.environ, "PYTHONHASHSEED": "4242", "LC_ALL": "C", "TZ": "Asia/Shanghai"}
+
+    result_a = _run_script(first, cwd=first, env=env_a)
+    result_b = _run_script(second, cwd=Path("/"), env=env_b)
+
+    assert result_a.returncode == 0, result_a.stderr
+    assert result_b.returncode == 0, result_b.stderr
+    tree_a, tree_b = _tree(first / "generated"), _tree(second / "generated")
+    assert tree_a == tree_b
+    assert (first / "spec.lock.json").read_bytes() == (second / "spec.lock.json").read_bytes()
+    # And both equal what is committed: the committed tree is itself reproducible.
+    assert tree_a == _tree(ROOT / "generated")
+    assert not any(str(tmp_path).encode() in content for content in tree_a.values())
+
+
+def test_check_passes_on_the_committed_tree(capsys: pytest.CaptureFixture[str]) -> None:
+    assert regenerate.main(["--check"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def _check(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = regenerate.main(["--check", "--root", str(root)])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_check_fails_when_the_spec_gains_a_property(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = repo_copy / "openapi.yaml"
+    text = spec.read_text(encoding="utf-8")
+    anchor = "        remixed_from_video_id:\n"
+    assert anchor in text
+    spec.write_text(text.replace(anchor, "        quality:\n          type: string\n" + anchor, 1), encoding="utf-8")
+
+    code, output = _check(repo_copy, capsys)
+
+    assert code == 1
+    assert f"changed: {GENERATED}/models/video_status_response.py" in output
+    assert "+    quality: str | Unset = UNSET" in output
+    assert "changed: spec.lock.json [spec]" in output
+    assert output.rstrip().splitlines()[-1].startswith("To fix, run: make regenerate")
+
+
+def test_check_fails_on_a_hand_edited_generated_file(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = repo_copy / GENERATED / "client.py"
+    target.write_text(target.read_text(encoding="utf-8") + "# local tweak\n", encoding="utf-8")
+
+    code, output = _check(repo_copy, capsys)
+
+    assert code == 1
+    assert f"changed: {GENERATED}/client.py" in output
+    assert "-# local tweak" in output
+    assert "changed: spec.lock.json" not in output
+
+
+def test_check_fails_on_a_deleted_or_extra_generated_file(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo_copy / GENERATED / "errors.py").unlink()
+    (repo_copy / GENERATED / "extra.py").write_text("x = 1\n", encoding="utf-8")
+
+    code, output = _check(repo_copy, capsys)
+
+    assert code == 1
+    assert f"added (missing from the committed tree): {GENERATED}/errors.py" in output
+    assert f"removed (not produced by the generator): {GENERATED}/extra.py" in output
+
+
+def test_check_bounds_the_diff_it_prints(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = repo_copy / GENERATED / "types.py"
+    target.write_text("\n".join(f"line {i}" for i in range(500)), encoding="utf-8")
+
+    code, output = _check(repo_copy, capsys)
+
+    assert code == 1
+    assert "more diff lines)" in output
+    assert len(output.splitlines()) < 60
+
+
+def test_check_fails_when_the_lock_is_stale(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lock = repo_copy / "spec.lock.json"
+    lock.write_text(lock.read_text(encoding="utf-8").replace('"0.29.1"', '"0.28.0"'), encoding="utf-8")
+
+    code, output = _check(repo_copy, capsys)
+
+    assert code == 1
+    assert "changed: spec.lock.json [generator]" in output
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "openapi.yaml is missing"),
+        ("openapi: 3.1.0\npaths: {\n  bad", "openapi.yaml is not valid YAML (line"),
+        ("- just\n- a list\n", "not an OpenAPI document (top level is list)"),
+        ("title: hello\n", "is not an OpenAPI 3.x document (no 'openapi' field)"),
+        ("swagger: '2.0'\ninfo: {title: x, version: '1'}\npaths: {}\n", "not an OpenAPI 3.x document (swagger: '2.0')"),
+        ("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n", "is not a valid OpenAPI 3.1.0 document"),
+    ],
+    ids=["missing", "invalid-yaml", "yaml-list", "no-openapi-field", "swagger-2", "invalid-openapi"],
+)
+def test_check_exits_2_with_one_line_on_bad_spec(
+    repo_copy: Path, capsys: pytest.CaptureFixture[str], content: str | None, expected: str
+) -> None:
+    spec = repo_copy / "openapi.yaml"
+    if content is None:
+        spec.unlink()
+    else:
+        spec.write_text(content, encoding="utf-8")
+
+    code = regenerate.main(["--check", "--root", str(repo_copy)])
+    captured = capsys.readouterr()
+
+    assert code == 2
+    assert captured.out == ""
+    assert expected in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+    assert "Traceback" not in captured.err
+
+
+def test_bad_spec_exits_2_without_traceback_as_a_process(repo_copy: Path) -> None:
+    (repo_copy / "openapi.yaml").write_text(": : :\n\t- nope", encoding="utf-8")
+
+    result = _run_script(repo_copy, "--check", cwd=repo_copy)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("regenerate: error: openapi.yaml is not valid YAML")
+
+
+def test_write_mode_replaces_the_whole_generated_tree(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stray = repo_copy / "generated" / "stray.txt"
+    stray.write_text("left behind", encoding="utf-8")
+    (repo_copy / GENERATED / "client.py").write_text("broken", encoding="utf-8")
+
+    assert regenerate.main(["--root", str(repo_copy)]) == 0
+    capsys.readouterr()
+
+    assert not stray.exists()
+    assert _tree(repo_copy / "generated") == _tree(ROOT / "generated")
+    assert regenerate.main(["--check", "--root", str(repo_copy)]) == 0
+
+
+def test_pinned_tools_match_pyproject() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = {
+        name: version
+        for requirement in pyproject["project"]["optional-dependencies"]["test"]
+        if "==" in requirement
+        for name, version in [requirement.split("==")]
+    }
+    for tool, version in regenerate.PINNED_TOOLS.items():
+        assert pins[tool] == version
+
+
+def test_wrong_generator_version_is_a_setup_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(regenerate.PINNED_TOOLS, "ruff", "0.0.1")
+    with pytest.raises(regenerate.SetupError, match=r"ruff 0\.17\.6 is installed but 0\.0\.1 is pinned"):
+        regenerate.check_tool_versions()
