@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -25,6 +25,12 @@ class OpenAIVideoError:
     message: str | Unset = UNSET
     type_: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    # Attribute name -> JSON property name (templates/model.py.jinja), for generic tolerant/strict parsing.
+    _JSON_NAMES: ClassVar[dict[str, str]] = {
+        "code": "code",
+        "message": "message",
+        "type_": "type",
+    }
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code
@@ -47,7 +53,18 @@ class OpenAIVideoError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        # Forward compatibility (templates/model.py.jinja): null in an optional property reads as absent.
+        d = {
+            key: value
+            for key, value in src_dict.items()
+            if value is not None
+            or key
+            not in {
+                "code",
+                "message",
+                "type",
+            }
+        }
         code = d.pop("code", UNSET)
 
         message = d.pop("message", UNSET)

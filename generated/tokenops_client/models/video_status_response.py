@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -50,6 +50,21 @@ class VideoStatusResponse:
     remixed_from_video_id: str | Unset = UNSET
     error: OpenAIVideoError | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    # Attribute name -> JSON property name (templates/model.py.jinja), for generic tolerant/strict parsing.
+    _JSON_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "object_": "object",
+        "created_at": "created_at",
+        "completed_at": "completed_at",
+        "model": "model",
+        "status": "status",
+        "progress": "progress",
+        "expires_at": "expires_at",
+        "seconds": "seconds",
+        "size": "size",
+        "remixed_from_video_id": "remixed_from_video_id",
+        "error": "error",
+    }
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -118,7 +133,27 @@ class VideoStatusResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.open_ai_video_error import OpenAIVideoError  # noqa: PLC0415
 
-        d = dict(src_dict)
+        # Forward compatibility (templates/model.py.jinja): null in an optional property reads as absent.
+        d = {
+            key: value
+            for key, value in src_dict.items()
+            if value is not None
+            or key
+            not in {
+                "id",
+                "object",
+                "created_at",
+                "completed_at",
+                "model",
+                "status",
+                "progress",
+                "expires_at",
+                "seconds",
+                "size",
+                "remixed_from_video_id",
+                "error",
+            }
+        }
         id = d.pop("id", UNSET)
 
         _object_ = d.pop("object", UNSET)

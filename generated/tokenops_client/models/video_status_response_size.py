@@ -8,3 +8,19 @@ class VideoStatusResponseSize(StrEnum):
 
     def __str__(self) -> str:
         return str(self.value)
+
+    @classmethod
+    def _missing_(cls, value: object) -> "VideoStatusResponseSize | None":
+        # Forward compatibility (templates/str_enum.py.jinja): a string the spec does not list yet becomes a
+        # pseudo-member carrying the raw value instead of raising ValueError. It is not added to the members.
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+    @property
+    def is_known(self) -> bool:
+        """False when the value is not one the spec lists (a pseudo-member kept for forward compatibility)."""
+        return self._value_ in type(self)._value2member_map_
