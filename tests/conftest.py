@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,3 +27,50 @@ def copy_repo_inputs(dest: Path) -> Path:
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     return copy_repo_inputs(tmp_path / "repo")
+
+
+@pytest.fixture
+def clock() -> Any:
+    from tests.fakes import FakeClock  # noqa: PLC0415
+
+    return FakeClock()
+
+
+@pytest.fixture
+def make_client(clock: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Build a TokenOps on a scripted MockTransport and the fake clock: make_client(script, **options)."""
+    import httpx  # noqa: PLC0415
+
+    from tests.fakes import CANARY_KEY  # noqa: PLC0415
+    from tokenops import TokenOps  # noqa: PLC0415
+
+    monkeypatch.delenv("TOKENOPS_API_KEY", raising=False)
+    monkeypatch.delenv("TOKENOPS_BASE_URL", raising=False)
+    clients: list[Any] = []
+
+    def build(script: Any, **options: Any) -> TokenOps:
+        options.setdefault("api_key", CANARY_KEY)
+        options.setdefault("base_url", "http://api.test")
+        client = TokenOps(http_client=httpx.Client(transport=httpx.MockTransport(script)), clock=clock, **options)
+        clients.append(client)
+        return client
+
+    return build
+
+
+@pytest.fixture
+def make_async_client(clock: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    import httpx  # noqa: PLC0415
+
+    from tests.fakes import CANARY_KEY  # noqa: PLC0415
+    from tokenops import AsyncTokenOps  # noqa: PLC0415
+
+    monkeypatch.delenv("TOKENOPS_API_KEY", raising=False)
+
+    def build(script: Any, **options: Any) -> AsyncTokenOps:
+        options.setdefault("api_key", CANARY_KEY)
+        options.setdefault("base_url", "http://api.test")
+        transport = httpx.MockTransport(script)
+        return AsyncTokenOps(http_client=httpx.AsyncClient(transport=transport), clock=clock, **options)
+
+    return build

@@ -12,6 +12,10 @@ class Unset:
     def __bool__(self) -> Literal[False]:
         return False
 
+    def __repr__(self) -> str:
+        # templates/types.py.jinja: reprs of models read "UNSET", not an object address that changes every run.
+        return "UNSET"
+
 
 UNSET: Unset = Unset()
 

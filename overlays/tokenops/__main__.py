@@ -1,0 +1,3 @@
+from tokenops._cli import run
+
+run()

@@ -1,0 +1,90 @@
+"""Retry and polling policy: pure functions of status, headers and attempt number (no I/O, no sleeping)."""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import random
+from collections.abc import Mapping
+
+__all__ = [
+    "INITIAL_RETRY_DELAY",
+    "MAX_RETRY_AFTER",
+    "MAX_RETRY_DELAY",
+    "backoff_delay",
+    "is_retryable_status",
+    "poll_hint",
+    "retry_after",
+    "retry_delay",
+]
+
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+# A server asking for a longer pause than this is not retried: the caller gets the error at once.
+MAX_RETRY_AFTER = 60.0
+_RETRYABLE = frozenset({408, 409, 429})
+
+
+def is_retryable_status(status_code: int, headers: Mapping[str, str]) -> bool:
+    """408, 409, 429 and >= 500 are retried, unless ``x-should-retry`` says otherwise (it wins either way)."""
+    override = headers.get("x-should-retry", "").strip().lower()
+    if override == "true":
+        return True
+    if override == "false":
+        return False
+    return status_code in _RETRYABLE or status_code >= 500  # noqa: PLR2004
+
+
+def _seconds(text: str | None, scale: float = 1.0) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text.strip()) * scale
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """The server's requested pause in seconds: ``retry-after-ms``, else ``Retry-After`` (seconds or HTTP-date).
+
+    Garbage, negative and non-finite values read as absent. ``now`` is wall-clock time for HTTP-dates.
+    """
+    value = _seconds(headers.get("retry-after-ms"), 0.001)
+    if value is not None:
+        return value
+    header = headers.get("retry-after")
+    value = _seconds(header)
+    if value is not None or header is None:
+        return value
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def backoff_delay(retries_done: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with up to 25% jitter: 0.5 s, 1 s, 2 s, ... capped at 8 s."""
+    base = min(INITIAL_RETRY_DELAY * 2.0 ** min(retries_done, 16), MAX_RETRY_DELAY)
+    jitter = (rng or random).random()
+    return base * (1.0 - 0.25 * jitter)
+
+
+def retry_delay(
+    retries_done: int, headers: Mapping[str, str] | None, now: float, rng: random.Random | None = None
+) -> float | None:
+    """Seconds to wait before the next attempt, or None when the server asked for more than MAX_RETRY_AFTER."""
+    if headers is not None:
+        requested = retry_after(headers, now)
+        if requested is not None:
+            return requested if requested <= MAX_RETRY_AFTER else None
+    return backoff_delay(retries_done, rng)
+
+
+def poll_hint(headers: Mapping[str, str]) -> float | None:
+    """The server's poll interval on a success response: ``openai-poll-after-ms``, else ``Retry-After``."""
+    value = _seconds(headers.get("openai-poll-after-ms"), 0.001)
+    return value if value is not None else _seconds(headers.get("retry-after"))

@@ -1,0 +1,156 @@
+"""Video / VideoStatus and tolerant vs strict parsing (tokenops/_models.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests.fakes import video
+from tokenops import UNSET, ResponseValidationError, Video, VideoError, VideoStatus, parse_video
+
+
+def test_video_status_knows_queued_and_treats_it_as_pending() -> None:
+    assert VideoStatus("queued") is VideoStatus.QUEUED
+    assert VideoStatus.QUEUED.is_pending
+    assert VideoStatus.PENDING.is_pending
+    assert not VideoStatus.IN_PROGRESS.is_pending
+    assert VideoStatus.COMPLETED.is_terminal
+    assert VideoStatus.FAILED.is_terminal
+    assert not VideoStatus.QUEUED.is_terminal
+
+
+def test_unknown_status_is_kept_raw_and_is_neither_pending_nor_terminal() -> None:
+    parsed = parse_video(video("rendering_hd"))
+    assert parsed.status == "rendering_hd"
+    assert isinstance(parsed.status, VideoStatus)
+    assert not parsed.status.is_known
+    assert not parsed.is_terminal
+    assert not parsed.is_pending
+    assert parsed.status_text == "rendering_hd"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("status", "queued"), ("size", "1792x1024"), ("object", "video.v2")], ids=str
+)
+def test_unknown_enum_values_are_tolerated_and_strict_names_them(field: str, value: str) -> None:
+    body = {**video("in_progress", size="720x1280"), field: value}
+
+    parsed = parse_video(body)
+    attribute = "object_" if field == "object" else field
+    assert getattr(parsed, attribute) == value
+    assert parsed.to_dict()[field] == value
+
+    with pytest.raises(ResponseValidationError) as caught:
+        parse_video(body, strict=True)
+    assert caught.value.field == field
+    assert caught.value.value == value
+    assert f"field '{field}'" in str(caught.value)
+    assert repr(value) in str(caught.value)
+
+
+@pytest.mark.parametrize("field", ["error", "completed_at", "status", "progress", "size", "model"])
+def test_null_reads_as_absent_and_strict_rejects_it(field: str) -> None:
+    body = {**video("in_progress"), field: None}
+
+    parsed = parse_video(body)
+    assert getattr(parsed, field) is UNSET
+    assert not getattr(parsed, field)
+
+    with pytest.raises(ResponseValidationError, match=f"field '{field}' is null"):
+        parse_video(body, strict=True)
+
+
+def test_unknown_fields_are_kept_and_accessible_in_both_modes() -> None:
+    body = video("completed", quality="hd", nested={"a": [1, 2]})
+    for strict in (False, True):
+        parsed = parse_video(body, strict=strict)
+        assert parsed["quality"] == "hd"
+        assert parsed.additional_properties == {"quality": "hd", "nested": {"a": [1, 2]}}
+        assert parsed.to_dict()["nested"] == {"a": [1, 2]}
+
+
+def test_missing_optional_fields_are_absent_not_errors() -> None:
+    parsed = parse_video({}, strict=True)
+    assert parsed.id is UNSET
+    assert parsed.status is UNSET
+    assert parsed.status_text == "unknown"
+    assert not parsed.is_terminal
+    assert parsed.created_at_datetime is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("50", 50), (" 7 ", 7), (42.0, 42), (42.5, UNSET), (True, UNSET), ("abc", UNSET), ([1], UNSET)],
+    ids=["digit-string", "padded-string", "integral-float", "fractional-float", "boolean", "word", "list"],
+)
+def test_integer_fields_are_coerced_when_unambiguous_else_dropped(value: Any, expected: Any) -> None:
+    parsed = parse_video(video("in_progress", progress=value))
+    assert parsed.progress == expected if expected is not UNSET else parsed.progress is UNSET
+    assert parsed.raw["progress"] == value
+    with pytest.raises(ResponseValidationError, match="field 'progress' must be an integer"):
+        parse_video(video("in_progress", progress=value), strict=True)
+
+
+def test_string_fields_accept_numbers_tolerantly() -> None:
+    parsed = parse_video(video("completed", seconds=8))
+    assert parsed.seconds == "8"
+    with pytest.raises(ResponseValidationError, match="field 'seconds' must be a string"):
+        parse_video(video("completed", seconds=8), strict=True)
+
+
+def test_error_as_a_bare_string_is_kept_as_the_message() -> None:
+    parsed = parse_video(video("failed", error="GPU on fire"))
+    assert parsed.error is UNSET
+    assert parsed.error_message == "GPU on fire"
+    with pytest.raises(ResponseValidationError, match="field 'error' must be an object"):
+        parse_video(video("failed", error="GPU on fire"), strict=True)
+
+
+def test_nested_error_fields_are_validated_with_their_path() -> None:
+    parsed = parse_video(video("failed", error={"code": "moderation", "message": "blocked", "type": None}))
+    assert isinstance(parsed.error, VideoError)
+    assert parsed.error_code == "moderation"
+    assert parsed.error_message == "blocked"
+    with pytest.raises(ResponseValidationError) as caught:
+        parse_video(video("failed", error={"code": 7}), strict=True)
+    assert caught.value.field == "error.code"
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"), [([], "an array"), ("x", "a string"), (3, "a number"), (None, "null"), (True, "a boolean")]
+)
+def test_non_object_bodies_raise_in_both_modes(body: Any, kind: str) -> None:
+    for strict in (False, True):
+        with pytest.raises(ResponseValidationError, match=f"response body is {kind}, expected a JSON object"):
+            parse_video(body, strict=strict)
+
+
+def test_timestamps_are_ints_and_aware_datetimes() -> None:
+    parsed = parse_video(video("completed"))
+    assert parsed.created_at == 1741570283
+    assert parsed.created_at_datetime == datetime(2025, 3, 10, 1, 31, 23, tzinfo=UTC)
+    assert parsed.completed_at_datetime is not None
+    assert parsed.completed_at_datetime.tzinfo is UTC
+    assert parsed.expires_at_datetime == datetime.fromtimestamp(1741656800, tz=UTC)
+    assert parse_video(video("completed", created_at=10**18)).created_at_datetime is None
+
+
+def test_video_is_the_generated_model_and_round_trips() -> None:
+    from tokenops_client.models import VideoStatusResponse  # noqa: PLC0415
+
+    body = video("completed", size="1280x720", seconds="8", model="sora-2", remixed_from_video_id="video_0")
+    parsed = parse_video(body)
+    assert isinstance(parsed, VideoStatusResponse)
+    assert isinstance(parsed, Video)
+    assert parsed.to_dict() == body
+    assert parsed.status is VideoStatus.COMPLETED
+
+
+def test_repr_shows_set_fields_only() -> None:
+    text = repr(parse_video(video("failed", error={"code": "x"})))
+    assert text.startswith("Video(id='video_123'")
+    assert "status='failed'" in text
+    assert "completed_at" not in text
+    assert "0x" not in text

@@ -1,0 +1,281 @@
+"""wait() and wait_many(): completion, failure, deadlines, server hints, transient errors, ordering, bounds."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fakes import FakeClock, Script, error, ok, video
+from tokenops import (
+    AuthenticationError,
+    NotFoundError,
+    TokenOpsError,
+    Video,
+    VideoGenerationFailed,
+    VideoStatus,
+    WaitTimeout,
+)
+
+
+def progress(status: str, pct: int, headers: dict[str, str] | None = None) -> httpx.Response:
+    return ok(video(status, progress=pct), headers=headers)
+
+
+def test_wait_returns_the_completed_video_and_reports_each_change(make_client: Any, clock: FakeClock) -> None:
+    script = Script(
+        progress("queued", 0),
+        progress("in_progress", 10),
+        progress("in_progress", 10),
+        progress("in_progress", 60),
+        ok(),
+    )
+    seen: list[tuple[str, object]] = []
+    result = make_client(script).videos.wait(
+        "video_123", on_progress=lambda v: seen.append((v.status_text, v.progress))
+    )
+    assert result.status is VideoStatus.COMPLETED
+    assert script.count == 5
+    assert seen == [("queued", 0), ("in_progress", 10), ("in_progress", 60), ("completed", 100)]
+
+
+def test_default_poll_interval_starts_near_1s_and_backs_off_to_at_most_10s(make_client: Any, clock: FakeClock) -> None:
+    script = Script(*[progress("in_progress", 5)] * 12, ok())
+    make_client(script).videos.wait("video_123")
+    assert 0.8 <= clock.sleeps[0] <= 1.0
+    assert all(later >= 0.8 * earlier for earlier, later in zip(clock.sleeps, clock.sleeps[1:], strict=False))
+    assert max(clock.sleeps) <= 10.0
+    assert clock.sleeps[-1] >= 8.0  # it did grow towards the cap
+
+
+def test_server_hint_is_reread_on_every_response(make_client: Any, clock: FakeClock) -> None:
+    script = Script(
+        progress("in_progress", 10, {"openai-poll-after-ms": "2000"}),
+        progress("in_progress", 20, {"openai-poll-after-ms": "500"}),
+        progress("in_progress", 30, {"retry-after": "3"}),
+        progress("in_progress", 40),
+        ok(),
+    )
+    make_client(script).videos.wait("video_123", poll_interval=7.0)
+    assert clock.sleeps == [2.0, 0.5, 3.0, 7.0]
+
+
+def test_a_zero_hint_does_not_become_a_busy_loop(make_client: Any, clock: FakeClock) -> None:
+    script = Script(progress("in_progress", 10, {"openai-poll-after-ms": "0"}), ok())
+    make_client(script).videos.wait("video_123")
+    assert clock.sleeps == [0.1]
+
+
+def test_failed_job_raises_with_its_error(make_client: Any) -> None:
+    failed = video("failed", error={"code": "moderation_blocked", "message": "Prompt rejected", "type": "invalid"})
+    script = Script(progress("in_progress", 50), ok(failed))
+    with pytest.raises(VideoGenerationFailed) as caught:
+        make_client(script).videos.wait("video_123")
+    assert caught.value.code == "moderation_blocked"
+    assert caught.value.message == "Prompt rejected"
+    assert caught.value.video.status is VideoStatus.FAILED
+    assert "moderation_blocked: Prompt rejected" in str(caught.value)
+
+
+def test_deadline_raises_wait_timeout_with_the_last_video_and_never_polls_past_it(
+    make_client: Any, clock: FakeClock
+) -> None:
+    script = Script(progress("in_progress", 42), clock=clock, latency=0.05)
+    start = clock.now
+    with pytest.raises(WaitTimeout) as caught:
+        make_client(script).videos.wait("video_123", timeout=30.0, poll_interval=4.0)
+    assert caught.value.last_video is not None
+    assert caught.value.last_video.progress == 42
+    assert "within 30s" in str(caught.value)
+    assert clock.now - start <= 30.0
+    assert all(request.extensions["timeout"]["read"] <= 30.0 for request in script.requests)
+    # Polls every 4 s, and one final poll shortly before the deadline rather than none.
+    assert script.count == 9
+
+
+def test_unknown_status_keeps_polling(make_client: Any) -> None:
+    script = Script(progress("upscaling", 99), progress("upscaling", 99), ok())
+    assert make_client(script).videos.wait("video_123").is_terminal
+    assert script.count == 3
+
+
+def test_transient_errors_mid_wait_are_polled_through(make_client: Any, clock: FakeClock) -> None:
+    script = Script(
+        progress("in_progress", 10),
+        error(503),
+        error(503),
+        error(503),  # the retrieve's own budget (max_retries=2) is exhausted here ...
+        httpx.ConnectError("reset"),
+        progress("in_progress", 80),  # ... and wait() carried on anyway
+        ok(),
+    )
+    assert make_client(script).videos.wait("video_123", timeout=120).status is VideoStatus.COMPLETED
+    assert script.count == 7
+
+
+def test_transient_errors_until_the_deadline_become_wait_timeout(make_client: Any) -> None:
+    script = Script(error(503))
+    with pytest.raises(WaitTimeout) as caught:
+        make_client(script).videos.wait("video_123", timeout=20)
+    assert caught.value.last_video is None
+    assert "no response yet" in str(caught.value)
+
+
+@pytest.mark.parametrize(("status", "cls"), [(401, AuthenticationError), (404, NotFoundError)])
+def test_permanent_errors_end_the_wait_at_once(make_client: Any, status: int, cls: type[Exception]) -> None:
+    script = Script(progress("in_progress", 10), error(status))
+    with pytest.raises(cls):
+        make_client(script).videos.wait("video_123")
+    assert script.count == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"timeout": 0}, "timeout must be a positive"),
+        ({"timeout": float("nan")}, "timeout must be a positive"),
+        ({"poll_interval": -1.0}, "poll_interval must be"),
+    ],
+)
+def test_invalid_wait_arguments(make_client: Any, kwargs: dict[str, Any], message: str) -> None:
+    script = Script(ok())
+    with pytest.raises(ValueError, match=message):
+        make_client(script).videos.wait("video_123", **kwargs)
+    assert script.count == 0
+
+
+def test_keyboard_interrupt_propagates_cleanly(make_client: Any) -> None:
+    def interrupt(video: Video) -> None:
+        raise KeyboardInterrupt
+
+    script = Script(progress("in_progress", 1))
+    with pytest.raises(KeyboardInterrupt):
+        make_client(script).videos.wait("video_123", on_progress=interrupt)
+    assert script.count == 1
+
+
+# --- async ------------------------------------------------------------------------------------------------------
+
+
+class JobServer:
+    """An async MockTransport handler: job N completes at t0 + duration[N]; tracks in-flight requests."""
+
+    def __init__(self, clock: FakeClock, durations: dict[str, float], failing: frozenset[str] = frozenset()) -> None:
+        self.clock = clock
+        self.start = clock.now
+        self.durations = durations
+        self.failing = failing
+        self.in_flight = 0
+        self.peak = 0
+        self.requests = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        await asyncio.sleep(0)  # let other tasks start their requests
+        self.in_flight -= 1
+        video_id = request.url.path.rsplit("/", 1)[-1]
+        if video_id not in self.durations:
+            return error(404)
+        elapsed = self.clock.now - self.start
+        if elapsed < self.durations[video_id]:
+            body = video("in_progress", id=video_id, progress=int(100 * elapsed / self.durations[video_id]))
+            return ok(body, headers={"openai-poll-after-ms": "1000"})
+        if video_id in self.failing:
+            return ok(video("failed", id=video_id, error={"code": "boom", "message": "failed"}))
+        return ok(video("completed", id=video_id))
+
+
+def test_async_wait(make_async_client: Any, clock: FakeClock) -> None:
+    server = JobServer(clock, {"video_a": 5.0})
+
+    async def run() -> Video:
+        async with make_async_client(server) as client:
+            return await client.videos.wait("video_a")
+
+    assert asyncio.run(run()).status is VideoStatus.COMPLETED
+    assert server.requests == 6
+
+
+def test_wait_many_keeps_input_order_and_puts_failures_in_place(make_async_client: Any, clock: FakeClock) -> None:
+    durations = {f"video_{i}": float(20 - i) for i in range(10)}
+    server = JobServer(clock, durations, failing=frozenset({"video_3"}))
+    ids = [*durations, "video_missing"]
+
+    async def run() -> list[Any]:
+        async with make_async_client(server) as client:
+            return await client.videos.wait_many(ids, timeout=120, concurrency=3)
+
+    results = asyncio.run(run())
+    assert [getattr(r, "id", None) for r in results[:3]] == ["video_0", "video_1", "video_2"]
+    assert isinstance(results[3], VideoGenerationFailed)
+    assert all(isinstance(r, Video) for i, r in enumerate(results[:10]) if i != 3)
+    assert isinstance(results[10], NotFoundError)
+    assert server.peak <= 3
+
+
+def test_wait_many_respects_the_concurrency_bound(make_async_client: Any, clock: FakeClock) -> None:
+    server = JobServer(clock, {f"video_{i}": 3.0 for i in range(50)})
+
+    async def run() -> list[Any]:
+        async with make_async_client(server) as client:
+            return await client.videos.wait_many(server.durations, concurrency=7)
+
+    assert len(asyncio.run(run())) == 50
+    assert server.peak == 7
+
+
+def test_wait_many_can_raise_the_first_error(make_async_client: Any, clock: FakeClock) -> None:
+    server = JobServer(clock, {"video_ok": 50.0, "video_bad": 2.0}, failing=frozenset({"video_bad"}))
+
+    async def run() -> list[Video]:
+        async with make_async_client(server) as client:
+            return await client.videos.wait_many(["video_ok", "video_bad"], return_exceptions=False)
+
+    with pytest.raises(VideoGenerationFailed):
+        asyncio.run(run())
+
+
+def test_wait_many_validates_every_id_before_any_request(make_async_client: Any, clock: FakeClock) -> None:
+    server = JobServer(clock, {"video_a": 1.0})
+
+    async def run(ids: list[str], **kwargs: Any) -> Any:
+        async with make_async_client(server) as client:
+            return await client.videos.wait_many(ids, **kwargs)
+
+    with pytest.raises(ValueError, match="non-empty"):
+        asyncio.run(run(["video_a", " "]))
+    with pytest.raises(ValueError, match="concurrency"):
+        asyncio.run(run(["video_a"], concurrency=0))
+    assert server.requests == 0
+
+
+def test_cancelling_an_async_wait_stops_it(make_async_client: Any, clock: FakeClock) -> None:
+    server = JobServer(clock, {"video_a": 1e9})
+
+    async def run() -> None:
+        async with make_async_client(server) as client:
+            task = asyncio.create_task(client.videos.wait("video_a"))
+            while server.requests < 3:
+                await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(run())
+    assert server.requests == 3
+
+
+def test_results_are_token_ops_errors_only(make_async_client: Any, clock: FakeClock) -> None:
+    server = JobServer(clock, {"video_a": 1e9})
+
+    async def run() -> list[Any]:
+        async with make_async_client(server) as client:
+            return await client.videos.wait_many(["video_a"], timeout=5)
+
+    (result,) = asyncio.run(run())
+    assert isinstance(result, WaitTimeout)
+    assert isinstance(result, TokenOpsError)
