@@ -7,6 +7,7 @@ with ``None``. The flow's return value is the call's result; its exceptions are 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -78,8 +79,19 @@ class Settings:
     clock: Clock
     user_agent: str
     rng: random.Random = attrs.field(factory=random.Random, repr=False, eq=False)
+    headers: dict[str, str] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Built once per client: the same mapping is passed to every request (httpx copies, never mutates it).
+        headers = {
+            "Authorization": f"Bearer {self.secret.value}",
+            "Accept": "application/json",
+            "User-Agent": self.user_agent,
+        }
+        object.__setattr__(self, "headers", headers)
 
 
+@functools.lru_cache(maxsize=4096)  # polling asks for the same few ids again and again
 def video_path(video_id: str) -> str:
     """The request path for ``video_id``, percent-encoded so it can never reach another route.
 
@@ -95,14 +107,6 @@ def video_path(video_id: str) -> str:
     if segment in (".", ".."):  # quote() leaves dots alone and URL normalisation would drop the segment
         segment = segment.replace(".", "%2E")
     return f"{prefix}/{segment}"
-
-
-def _headers(settings: Settings) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {settings.secret.value}",
-        "Accept": "application/json",
-        "User-Agent": settings.user_agent,
-    }
 
 
 def _redacted(value: Any) -> Any:
@@ -154,17 +158,18 @@ def connection_error(failure: Failure) -> TokenOpsError:
 
 def parse_success(response: httpx.Response, strict: bool) -> Video:
     """Parse a 2xx response into a :class:`Video`."""
-    content_type = response.headers.get("content-type", "")
     try:
         data = json.loads(response.content)
     except ValueError:
+        content_type = response.headers.get("content-type", "")
         snippet = response.content[:120]
         raise ResponseValidationError(
             f"response body is not valid JSON (content-type {content_type or 'missing'}, first bytes {snippet!r})",
             value=snippet,
             response=response,
         ) from None
-    if strict and "json" not in content_type.split(";", 1)[0].lower():
+    content_type = response.headers.get("content-type", "") if strict else "application/json"
+    if "json" not in content_type.split(";", 1)[0].lower():
         raise ResponseValidationError(
             f"content-type is {content_type or 'missing'!r}, the spec says application/json",
             field=None,
@@ -204,7 +209,7 @@ def retrieve_flow(
         request_timeout = base_timeout
         if deadline is not None:
             request_timeout = _capped_timeout(base_timeout, max(deadline - settings.clock.monotonic(), 0.001))
-        reply = yield Send(url, _headers(settings), request_timeout)
+        reply = yield Send(url, settings.headers, request_timeout)
         headers: httpx.Headers | None = None
         if isinstance(reply, Failure):
             error = connection_error(reply)

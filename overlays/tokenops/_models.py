@@ -15,8 +15,9 @@ from __future__ import annotations
 import enum
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -28,7 +29,10 @@ from tokenops_client.types import UNSET, Unset
 
 __all__ = ["Video", "VideoStatus", "parse_video"]
 
+T = typing.TypeVar("T")
+
 _INT_RE = re.compile(r"-?\d{1,18}")
+_NO_RAW: Mapping[str, Any] = MappingProxyType({})
 
 
 class VideoStatus(enum.StrEnum):
@@ -98,7 +102,7 @@ class Video(VideoStatusResponse):
 
     # VideoStatus is the spec's status enum widened by `queued`: same values, same str behaviour.
     status: VideoStatus | Unset = attrs.field(default=UNSET, converter=_to_video_status)  # type: ignore[assignment]
-    _raw: Mapping[str, Any] = attrs.field(factory=dict, init=False, repr=False, eq=False)
+    _raw: Mapping[str, Any] = attrs.field(default=_NO_RAW, init=False, repr=False, eq=False)
 
     def __repr__(self) -> str:
         fields = [
@@ -161,7 +165,9 @@ class Video(VideoStatusResponse):
 
 # --- parsing -------------------------------------------------------------------------------------------------
 
-_Kind = tuple[str, Any]  # ("int" | "str" | "float" | "bool" | "enum" | "model" | "any", class or None)
+# (kind, target class or None, attribute name); kind is "int" | "str" | "float" | "bool" | "enum" | "model" | "any".
+# Once cached, the kind name is replaced by its coercion function (see _COERCE).
+_Kind = tuple[Any, Any, str]
 
 
 _KINDS_CACHE: dict[type[Any], dict[str, _Kind]] = {}
@@ -178,15 +184,16 @@ def _field_kinds(model: type[Any]) -> dict[str, _Kind]:
         options = [arg for arg in typing.get_args(hints[attribute]) or (hints[attribute],) if arg is not Unset]
         target = options[0] if len(options) == 1 else None
         if target is bool or target is int or target is float or target is str:
-            kinds[json_name] = (target.__name__, None)
+            kinds[json_name] = (target.__name__, None, attribute)
         elif isinstance(target, type) and issubclass(target, enum.Enum):
-            kinds[json_name] = ("enum", target)
+            kinds[json_name] = ("enum", target, attribute)
         elif isinstance(target, type) and hasattr(target, "_JSON_NAMES"):
-            kinds[json_name] = ("model", target)
+            kinds[json_name] = ("model", target, attribute)
         else:
-            kinds[json_name] = ("any", None)
-    _KINDS_CACHE[model] = kinds
-    return kinds
+            kinds[json_name] = ("any", None, attribute)
+    resolved = {name: (_COERCE[kind], target, attribute) for name, (kind, target, attribute) in kinds.items()}
+    _KINDS_CACHE[model] = resolved
+    return resolved
 
 
 def _violation(path: str, value: Any, why: str) -> ResponseValidationError:
@@ -221,12 +228,12 @@ def _enum(value: Any, path: str, strict: bool, target: Any) -> tuple[bool, Any]:
     if strict and value not in target._value2member_map_:
         allowed = ", ".join(str(member.value) for member in target)
         raise _violation(path, value, f"is not one of the values the spec allows ({allowed})")
-    return True, value
+    return True, target(value)  # unknown values become pseudo-members (templates/str_enum.py.jinja)
 
 
 def _model(value: Any, path: str, strict: bool, target: Any) -> tuple[bool, Any]:
     if isinstance(value, Mapping):
-        return True, _normalize(target, value, f"{path}.", strict)
+        return True, _build(target, value, f"{path}.", strict, target)
     if strict:
         raise _violation(path, value, "must be an object")
     return False, None
@@ -254,21 +261,28 @@ def _any(value: Any, path: str, strict: bool, target: Any) -> tuple[bool, Any]:
 _COERCE = {"int": _int, "str": _str, "enum": _enum, "model": _model, "float": _number, "bool": _bool, "any": _any}
 
 
-def _normalize(model: type[Any], data: Mapping[str, Any], prefix: str, strict: bool) -> dict[str, Any]:
+def _build(model: type[Any], data: Mapping[str, Any], prefix: str, strict: bool, construct: Callable[..., T]) -> T:
+    """One pass over ``data``: check/coerce each known property as ``model`` (the spec) types it, keep the rest.
+
+    Equivalent to the generated ``from_dict`` on the checked values, without a second pass over them.
+    """
     kinds = _field_kinds(model)
-    out: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
     for key, value in data.items():
         kind = kinds.get(key)
         if kind is None:  # unknown field: kept as received
-            out[key] = value
+            extras[key] = value
         elif value is None:
             if strict:
                 raise _violation(prefix + key, value, "is null, which the spec does not allow")
         else:
-            keep, coerced = _COERCE[kind[0]](value, prefix + key, strict, kind[1])
+            keep, coerced = kind[0](value, prefix + key, strict, kind[1])
             if keep:
-                out[key] = coerced
-    return out
+                kwargs[kind[2]] = coerced
+    instance = construct(**kwargs)
+    instance.additional_properties = extras  # type: ignore[attr-defined]
+    return instance
 
 
 def parse_video(data: Any, *, strict: bool = False) -> Video:
@@ -287,6 +301,6 @@ def parse_video(data: Any, *, strict: bool = False) -> Video:
     if not isinstance(data, Mapping):
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
         raise ResponseValidationError(f"response body is {kind}, expected a JSON object", value=data)
-    video = Video.from_dict(_normalize(VideoStatusResponse, data, "", strict))
+    video = _build(VideoStatusResponse, data, "", strict, Video)
     video._raw = data
     return video
