@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 
 import httpx
-from tokenops_client import AuthenticatedClient
-from tokenops_client.api.default import get_video_status
 
 from tokenops import TokenOps
+from tokenops_client import AuthenticatedClient
+from tokenops_client.api.default import get_video_status
 
 BODY = json.dumps(
     {
@@ -36,6 +36,7 @@ BODY = json.dumps(
     }
 ).encode()
 KEY = "sk-bench"
+GOAL = 1.10  # overlay / raw
 BASE = "http://bench.local"
 
 
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in medians.items():
         print(f"{name:34} {value:15.1f} {value / raw:7.2f}x")
     overlay_ratio = medians["TokenOps.videos.retrieve"] / raw
-    print(f"goal overlay <= 1.10x raw: {'met' if overlay_ratio <= 1.10 else 'MISSED'} ({overlay_ratio:.2f}x)")
+    print(f"goal overlay <= 1.10x raw: {'met' if overlay_ratio <= GOAL else 'MISSED'} ({overlay_ratio:.2f}x)")
     return 0
 
 

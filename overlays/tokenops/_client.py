@@ -172,7 +172,7 @@ class TokenOps(_Base):
                     chunks.append(chunk)
             finally:
                 response.close()
-        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, _BodyTooLarge) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, _BodyTooLarge) as exc:
             return Failure(_as_validation(exc), request)
         return _finish(response, chunks)
 
@@ -234,7 +234,7 @@ class AsyncTokenOps(_Base):
                 async with semaphore:
                     return await self._receive(request)
             return await self._receive(request)
-        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, _BodyTooLarge) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, _BodyTooLarge) as exc:
             return Failure(_as_validation(exc), request)
 
     async def _receive(self, request: httpx.Request) -> httpx.Response:

@@ -1,0 +1,114 @@
+"""``python -m contract_tests.mock``: serve the mock with uvicorn.
+
+Usage: ``python -m contract_tests.mock [--host 127.0.0.1] [--port 4010] [--api-key KEY]... [--seed FILE]
+[--quiet] [--fault SPEC]... [--fault-seed N] [--max-jobs N]``. Exit 2 on bad arguments or seed file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from contract_tests.mock._app import DEFAULT_API_KEY, create_app
+from contract_tests.mock._faults import FaultRule, FaultSpecError, parse_fault_spec
+from contract_tests.mock._jobs import DEFAULT_MAX_JOBS, WELL_KNOWN_IDS, JobSpecError, job_from_spec
+
+
+def load_seed(path: Path) -> list[dict[str, Any]]:
+    """Jobs from a JSON or YAML file: a list of jobs, or ``{"jobs": [...]}``. Validated here.
+
+    Raises:
+        JobSpecError: unreadable file, bad syntax, or an invalid job.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise JobSpecError(f"cannot read seed file {path}: {exc.strerror}") from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml  # noqa: PLC0415 - only for YAML seeds
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except ValueError as exc:  # json.JSONDecodeError and yaml.YAMLError (a ValueError subclass? no: see below)
+        raise JobSpecError(f"seed file {path} is not valid: {exc}") from None
+    except Exception as exc:  # yaml.YAMLError is not a ValueError
+        raise JobSpecError(f"seed file {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+    jobs = data.get("jobs") if isinstance(data, dict) else data
+    if not isinstance(jobs, list):
+        raise JobSpecError(f'seed file {path} must hold a list of jobs or {{"jobs": [...]}}')
+    for index, spec in enumerate(jobs):
+        try:
+            job_from_spec(spec, 0.0)
+        except JobSpecError as exc:
+            raise JobSpecError(f"seed file {path}, job {index}: {exc}") from None
+    return jobs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m contract_tests.mock", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4010, help="port (default 4010; 0 picks a free one)")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help=f"accepted key (repeatable; default $TOKENOPS_API_KEY, else {DEFAULT_API_KEY})",
+    )
+    parser.add_argument("--seed", type=Path, metavar="FILE", help="JSON/YAML file of jobs to preload")
+    parser.add_argument("--quiet", action="store_true", help="no request log")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="fault rule kind[,key=value]... (repeatable), e.g. server_error,status=503,count=3",
+    )
+    parser.add_argument("--fault-seed", type=int, default=0, help="seed for probabilistic faults (default 0)")
+    parser.add_argument("--max-jobs", type=int, default=DEFAULT_MAX_JOBS, help="job store cap (LRU eviction)")
+    args = parser.parse_args(argv)
+    try:
+        seeds = load_seed(args.seed) if args.seed else []
+        faults: list[FaultRule] = [parse_fault_spec(spec) for spec in args.fault]
+        if args.max_jobs < 1:
+            raise JobSpecError("--max-jobs must be >= 1")
+        app = create_app(
+            api_keys=args.api_keys,
+            seeds=seeds,
+            faults=faults,
+            fault_seed=args.fault_seed,
+            max_jobs=args.max_jobs,
+            log_requests=not args.quiet,
+        )
+    except (JobSpecError, FaultSpecError) as exc:
+        print(f"mock: error: {exc}", file=sys.stderr)
+        return 2
+    import uvicorn  # noqa: PLC0415 - not needed in-process
+
+    if not args.quiet:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    print(
+        f"TokenOps mock on http://{args.host}:{args.port}  well-known ids: {', '.join(WELL_KNOWN_IDS)}"
+        f"  control API: /_mock/  ({len(seeds)} seeded jobs, {len(faults)} fault rules)",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning" if args.quiet else "info",
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

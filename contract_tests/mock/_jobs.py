@@ -1,0 +1,240 @@
+"""Video-generation jobs with a lifecycle, and a bounded store for them.
+
+A job is ``pending`` for ``pending_seconds``, then ``in_progress`` for ``running_seconds`` with progress
+rising linearly from 0 to 99, then ``completed`` (progress 100, ``completed_at``, ``expires_at``) or
+``failed`` (``error``; progress frozen where it stopped). Its state is a pure function of the clock.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import math
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "DEFAULT_MAX_JOBS",
+    "WELL_KNOWN_IDS",
+    "Job",
+    "JobSpecError",
+    "JobStore",
+    "job_from_spec",
+]
+
+DEFAULT_MAX_JOBS = 10_000
+EXPIRES_AFTER = 24 * 3600
+MAX_ID_LENGTH = 256
+OUTCOMES = ("completed", "failed")
+DEFAULT_ERROR = {"code": "generation_failed", "message": "The video could not be generated.", "type": "server_error"}
+_counter = itertools.count(1)
+
+
+class JobSpecError(ValueError):
+    """A job description (control API, seed file) is invalid; the message says which field and why."""
+
+
+@attrs.frozen
+class Job:
+    id: str
+    created_at: float
+    model: str = "sora-2"
+    size: str = "720x1280"
+    seconds: str = "8"
+    pending_seconds: float = 2.0
+    running_seconds: float = 10.0
+    outcome: str = "completed"
+    error: Mapping[str, str] = attrs.field(factory=lambda: dict(DEFAULT_ERROR))
+    remixed_from_video_id: str | None = None
+    # Deliberate misbehaviour, for proving that the contract suite's lifecycle check can fail.
+    misbehave: str | None = None
+    pinned: bool = False
+
+    def state(self, now: float) -> dict[str, Any]:
+        """The job as ``GET /v1/videos/{id}`` returns it at time ``now`` (valid against the spec)."""
+        elapsed = max(0.0, now - self.created_at)
+        body: dict[str, Any] = {
+            "id": self.id,
+            "object": "video",
+            "created_at": int(self.created_at),
+            "model": self.model,
+            "seconds": self.seconds,
+            "size": self.size,
+        }
+        if self.remixed_from_video_id is not None:
+            body["remixed_from_video_id"] = self.remixed_from_video_id
+        finished_at = self.created_at + self.pending_seconds + self.running_seconds
+        if elapsed < self.pending_seconds:
+            body.update(status="pending", progress=0)
+        elif now < finished_at:
+            fraction = (elapsed - self.pending_seconds) / self.running_seconds if self.running_seconds else 1.0
+            body.update(status="in_progress", progress=min(99, math.floor(100 * fraction)))
+        elif self.outcome == "completed":
+            body.update(status="completed", progress=100, completed_at=int(finished_at))
+            body["expires_at"] = int(finished_at) + EXPIRES_AFTER
+        else:
+            progress = min(99, math.floor(100 * 0.6))
+            body.update(status="failed", progress=progress, completed_at=int(finished_at), error=dict(self.error))
+        if self.misbehave == "progress-backwards" and body["status"] == "in_progress":
+            body["progress"] = max(0, 90 - body["progress"])
+        return body
+
+    def expired(self, now: float) -> bool:
+        finished_at = self.created_at + self.pending_seconds + self.running_seconds
+        return not self.pinned and now > finished_at + EXPIRES_AFTER
+
+
+def _number(spec: Mapping[str, Any], name: str, default: float) -> float:
+    value = spec.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise JobSpecError(f"'{name}' must be a number of seconds >= 0, not {value!r}")
+    return float(value)
+
+
+def _text(spec: Mapping[str, Any], name: str, default: str | None) -> str | None:
+    value = spec.get(name, default)
+    if value is not None and (not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH):
+        raise JobSpecError(f"'{name}' must be a non-empty string of at most {MAX_ID_LENGTH} characters")
+    return value
+
+
+_FIELDS = {
+    "id",
+    "model",
+    "size",
+    "seconds",
+    "pending_seconds",
+    "running_seconds",
+    "outcome",
+    "error",
+    "remixed_from_video_id",
+    "created_at",
+    "misbehave",
+}
+
+
+def job_from_spec(spec: Any, now: float) -> Job:
+    """Validate a job description (control API body or seed file entry) and build the job.
+
+    Raises:
+        JobSpecError: not an object, an unknown field, or a field of the wrong type.
+    """
+    if not isinstance(spec, Mapping):
+        raise JobSpecError("a job must be a JSON object")
+    unknown = sorted(set(spec) - _FIELDS)
+    if unknown:
+        raise JobSpecError(f"unknown job field(s): {', '.join(unknown)} (allowed: {', '.join(sorted(_FIELDS))})")
+    outcome = spec.get("outcome", "completed")
+    if outcome not in OUTCOMES:
+        raise JobSpecError(f"'outcome' must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+    error = spec.get("error", DEFAULT_ERROR)
+    if not isinstance(error, Mapping) or not all(isinstance(v, str) for v in error.values()):
+        raise JobSpecError("'error' must be an object of strings (code, message, type)")
+    misbehave = spec.get("misbehave")
+    if misbehave not in (None, "progress-backwards"):
+        raise JobSpecError(f"'misbehave' must be 'progress-backwards' or absent, not {misbehave!r}")
+    return Job(
+        id=_text(spec, "id", None) or f"video_{next(_counter):06d}{int(now) % 100000:05d}",
+        created_at=now - _number(spec, "created_at", 0.0) if "created_at" in spec else now,
+        model=_text(spec, "model", "sora-2") or "sora-2",
+        size=_text(spec, "size", "720x1280") or "720x1280",
+        seconds=_text(spec, "seconds", "8") or "8",
+        pending_seconds=_number(spec, "pending_seconds", 2.0),
+        running_seconds=_number(spec, "running_seconds", 10.0),
+        outcome=outcome,
+        error={**DEFAULT_ERROR, **error},
+        remixed_from_video_id=_text(spec, "remixed_from_video_id", None),
+        misbehave=misbehave,
+    )
+
+
+_YEAR = 365 * 24 * 3600
+# Preloaded so `curl` works at once; documented in the README. created_at is "seconds ago".
+WELL_KNOWN: tuple[dict[str, Any], ...] = (
+    {"id": "video_completed_demo", "created_at": 3600, "pending_seconds": 5, "running_seconds": 60},
+    {
+        "id": "video_failed_demo",
+        "created_at": 3600,
+        "pending_seconds": 5,
+        "running_seconds": 30,
+        "outcome": "failed",
+        "error": {
+            "code": "moderation_blocked",
+            "message": "The prompt was blocked by moderation.",
+            "type": "invalid_request",
+        },
+    },
+    # Still running for about a year, currently near 42%.
+    {
+        "id": "video_in_progress_demo",
+        "created_at": 0.42 * 31_536_000,
+        "pending_seconds": 0,
+        "running_seconds": 31_536_000,
+    },
+    {"id": "video_pending_demo", "created_at": 0, "pending_seconds": _YEAR, "running_seconds": 60},
+)
+WELL_KNOWN_IDS = tuple(spec["id"] for spec in WELL_KNOWN)
+
+
+class JobStore:
+    """Jobs by id, at most ``max_jobs`` (least recently used evicted first; expired ones go first).
+
+    Expired jobs (a day after they finished) read as gone. Well-known jobs are pinned: never evicted nor
+    expired, restored by :meth:`reset`. Each job costs well under 1 KiB, so the default cap bounds the store
+    to a few MiB however many jobs are created.
+    """
+
+    def __init__(self, max_jobs: int = DEFAULT_MAX_JOBS) -> None:
+        if max_jobs < 1:
+            raise ValueError("max_jobs must be >= 1")
+        self.max_jobs = max_jobs
+        self._jobs: collections.OrderedDict[str, Job] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.evicted = 0
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def __iter__(self) -> Iterator[Job]:
+        return iter(list(self._jobs.values()))
+
+    def get(self, job_id: str, now: float) -> Job | None:
+        """The job, marked as recently used; None if unknown or expired (an expired job is dropped here)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return None
+            if job.expired(now):
+                del self._jobs[job_id]
+                self.evicted += 1
+                return None
+            self._jobs.move_to_end(job_id)
+            return job
+
+    def put(self, job: Job) -> None:
+        with self._lock:
+            self._jobs[job.id] = job
+            self._jobs.move_to_end(job.id)
+            while len(self._jobs) > self.max_jobs:
+                # Least recently used first; pinned jobs are skipped (there are only a handful).
+                victim = next((job_id for job_id, old in self._jobs.items() if not old.pinned), None)
+                if victim is None:
+                    break
+                del self._jobs[victim]
+                self.evicted += 1
+
+    def delete(self, job_id: str) -> bool:
+        with self._lock:
+            return self._jobs.pop(job_id, None) is not None
+
+    def reset(self, now: float, seeds: list[Job] | None = None) -> None:
+        """Forget every job; load the well-known ones (pinned) and ``seeds``."""
+        with self._lock:
+            self._jobs.clear()
+        for spec in WELL_KNOWN:
+            self.put(attrs.evolve(job_from_spec(spec, now), pinned=True))
+        for job in seeds or []:
+            self.put(job)
