@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint typecheck layering regenerate-check regenerate conformance clean
+.PHONY: help test lint typecheck layering regenerate-check regenerate conformance mock bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -41,6 +41,12 @@ regenerate: $(STAMP)  ## rewrite generated/ and spec.lock.json from openapi.yaml
 conformance: $(STAMP)  ## the main job (for now: summary of the vendored spec + regenerate check)
 	$(PY) scripts/spec_info.py
 	$(PY) scripts/regenerate.py --check
+
+mock: $(STAMP)  ## serve the stateful mock on http://127.0.0.1:4010 (ARGS="--fault server_error,count=3 ...")
+	$(PY) -m contract_tests.mock $(ARGS)
+
+bench: $(STAMP)  ## performance benchmarks (ratios measured in one run); not part of make test
+	$(PY) benchmarks/bench_client.py
 
 clean:  ## remove the venv, caches and reports
 	rm -rf $(VENV) reports .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,12 @@ def make_async_client(clock: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         return AsyncTokenOps(http_client=httpx.AsyncClient(transport=transport), clock=clock, **options)
 
     return build
+
+
+@pytest.fixture
+def mock() -> Iterator[Any]:
+    from tests.mock_helpers import MockHarness  # noqa: PLC0415
+
+    harness = MockHarness()
+    yield harness
+    harness.close()

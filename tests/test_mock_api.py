@@ -1,0 +1,206 @@
+"""The mock's HTTP surface: auth, 404/405, limits, the control API and its errors, seed files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from contract_tests.mock import DEFAULT_API_KEY, JobSpecError, create_app
+from contract_tests.mock.__main__ import load_seed, main
+from tests.mock_helpers import KEY, MockHarness
+
+
+def _error(response_json: dict[str, object]) -> dict[str, object]:
+    error = response_json["error"]
+    assert isinstance(error, dict)
+    assert set(error) == {"message", "type", "code"}
+    return error
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({}, "missing_api_key"),
+        ({"Authorization": f"Basic {KEY}"}, "invalid_api_key"),
+        ({"Authorization": "Bearer"}, "invalid_api_key"),
+        ({"Authorization": "Bearer "}, "invalid_api_key"),
+        ({"Authorization": "Bearer sk-wrong"}, "invalid_api_key"),
+    ],
+    ids=["missing", "not-bearer", "bearer-without-key", "bearer-blank", "wrong-key"],
+)
+def test_auth_failures_are_401_in_openai_format(mock: MockHarness, headers: dict[str, str], code: str) -> None:
+    response = mock.get("/v1/videos/video_completed_demo", headers=headers)
+    assert response.status_code == 401
+    assert _error(response.json())["code"] == code
+    assert "sk-wrong" not in response.text
+
+
+def test_several_keys_can_be_accepted() -> None:
+    harness = MockHarness(api_keys=["sk-one", "sk-two"])
+    try:
+        for key in ("sk-one", "sk-two"):
+            response = harness.get("/v1/videos/video_completed_demo", headers={"Authorization": f"Bearer {key}"})
+            assert response.status_code == 200
+    finally:
+        harness.close()
+
+
+def test_default_key_comes_from_env_else_documented_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKENOPS_API_KEY", "sk-from-env")
+    assert create_app(log_requests=False).state.mock.api_keys == {"sk-from-env"}  # type: ignore[attr-defined]
+    monkeypatch.delenv("TOKENOPS_API_KEY")
+    assert create_app(log_requests=False).state.mock.api_keys == {DEFAULT_API_KEY}  # type: ignore[attr-defined]
+
+
+def test_unknown_id_is_404_in_the_same_format(mock: MockHarness) -> None:
+    response = mock.video("video_does_not_exist")
+    assert response.status_code == 404
+    assert _error(response.json())["code"] == "video_not_found"
+
+
+@pytest.mark.parametrize("path", ["/v1/videos/a%2Fb", "/v1/videos/..%2Fx", "/v1/videos/%2E%2E"])
+def test_encoded_ids_stay_on_the_video_route(mock: MockHarness, path: str) -> None:
+    response = mock.get(path, headers={"Authorization": f"Bearer {KEY}"})
+    assert response.status_code == 404
+    assert _error(response.json())["code"] == "video_not_found"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_wrong_method_is_405_with_allow(mock: MockHarness, method: str) -> None:
+    response = mock.request(method, "/v1/videos/video_completed_demo")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+    assert _error(response.json())["code"] == "method_not_allowed"
+
+
+def test_unknown_paths_are_404_json(mock: MockHarness) -> None:
+    response = mock.get("/v2/anything")
+    assert response.status_code == 404
+    assert _error(response.json())["code"] == "not_found"
+
+
+def test_absurd_requests_get_4xx_not_a_crash(mock: MockHarness) -> None:
+    assert mock.get("/v1/videos/" + "a" * 5000).status_code == 414
+    assert mock.video("video_completed_demo", headers={"X-Huge": "x" * 20_000}).status_code == 431
+    assert mock.post("/_mock/jobs", content=b"{" + b" " * 300_000 + b"}").status_code == 413
+    assert mock.video("video_completed_demo").status_code == 200  # still serving
+
+
+def test_control_api_creates_lists_and_deletes_jobs(mock: MockHarness) -> None:
+    created = mock.post("/_mock/jobs", json=[{"id": "video_x"}, {"id": "video_y", "outcome": "failed"}])
+    assert created.status_code == 201
+    assert [job["id"] for job in created.json()] == ["video_x", "video_y"]
+    listed = {job["id"] for job in mock.get("/_mock/jobs").json()["jobs"]}
+    assert {"video_x", "video_y", "video_completed_demo"} <= listed
+    assert mock.get("/_mock/jobs/video_x").json()["status"] == "pending"
+    assert mock.request("DELETE", "/_mock/jobs/video_x").status_code == 204
+    assert mock.request("DELETE", "/_mock/jobs/video_x").status_code == 404
+    generated = mock.create()
+    assert generated["id"].startswith("video_")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/_mock/jobs", b"{not json", "not valid JSON"),
+        ("/_mock/jobs", b'{"outcome": "exploded"}', "'outcome' must be one of completed, failed"),
+        ("/_mock/jobs", b'{"pending_seconds": -1}', "'pending_seconds' must be a number of seconds >= 0"),
+        ("/_mock/jobs", b'{"colour": "red"}', "unknown job field(s): colour"),
+        ("/_mock/jobs", b'"just a string"', "a job must be a JSON object"),
+        ("/_mock/faults", b'{"kind": "meteor"}', "unknown fault kind 'meteor'; known kinds: latency"),
+        ("/_mock/faults", b'{"kind": "server_error", "status": 418}', "'status' must be one of 500, 502, 503"),
+        ("/_mock/faults", b'{"kind": "reality", "probability": 2}', "'probability' must be >= 0 and <= 1"),
+        ("/_mock/faults", b'{"kind": "reality", "every": 0}', "'every' must be a whole number >= 1"),
+        ("/_mock/clock/advance", b'{"seconds": "soon"}', 'body must be {"seconds"'),
+        ("/_mock/clock/advance", b'{"seconds": -5}', "seconds must be a number >= 0"),
+    ],
+)
+def test_control_api_rejects_bad_input_with_400_and_a_message(
+    mock: MockHarness, path: str, body: bytes, message: str
+) -> None:
+    response = mock.post(path, content=body)
+    assert response.status_code == 400
+    assert message in str(_error(response.json())["message"])
+    assert mock.video("video_completed_demo").status_code == 200
+
+
+def test_reset_restores_the_initial_state(mock: MockHarness) -> None:
+    mock.create(id="video_temp")
+    mock.post("/_mock/faults", json={"kind": "server_error"})
+    mock.advance(100)
+    assert mock.post("/_mock/reset").status_code == 200
+    assert mock.video("video_temp").status_code == 404
+    assert mock.video("video_completed_demo").status_code == 200
+    assert mock.get("/_mock/clock").json()["now"] == mock.clock.now()
+    assert mock.get("/_mock/faults").json() == {"faults": []}
+
+
+def test_stats_count_requests_by_route_and_status(mock: MockHarness) -> None:
+    mock.video("video_completed_demo")
+    mock.video("nope")
+    stats = mock.get("/_mock/stats").json()
+    assert stats["requests"]["api_total"] == 2
+    assert stats["requests"]["api_200"] == 1
+    assert stats["requests"]["api_404"] == 1
+
+
+def test_request_log_is_one_line_per_request_without_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    harness = MockHarness(log_requests=True)
+    caplog.set_level("INFO", logger="contract_tests.mock")
+    try:
+        harness.video("video_completed_demo")
+        harness.video("missing")
+    finally:
+        harness.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "contract_tests.mock"]
+    assert len(lines) == 2
+    assert lines[0].startswith("GET /v1/videos/video_completed_demo 200 ")
+    assert all(KEY not in line for line in lines)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_seed_files_preload_jobs(tmp_path: Path, suffix: str) -> None:
+    jobs = [{"id": "video_seeded", "pending_seconds": 0, "running_seconds": 0}, {"id": "video_seeded_2"}]
+    path = tmp_path / f"seed{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps({"jobs": jobs}), encoding="utf-8")
+    else:
+        path.write_text("- id: video_seeded\n  pending_seconds: 0\n  running_seconds: 0\n- id: video_seeded_2\n")
+    harness = MockHarness(seeds=load_seed(path))
+    try:
+        assert harness.video("video_seeded").json()["status"] == "completed"
+        assert harness.video("video_seeded_2").json()["status"] == "pending"
+        harness.post("/_mock/reset")
+        assert harness.video("video_seeded").status_code == 200  # seeds survive a reset
+    finally:
+        harness.close()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not valid"),
+        ('{"jobs": {"id": "x"}}', "must hold a list of jobs"),
+        ('[{"id": "x", "outcome": "boom"}]', "job 0: 'outcome' must be one of"),
+    ],
+)
+def test_bad_seed_files_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = tmp_path / "seed.json"
+    path.write_text(content, encoding="utf-8")
+    assert main(["--seed", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    with pytest.raises(JobSpecError):
+        load_seed(path)
+
+
+def test_missing_seed_file_and_bad_fault_flag_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--seed", str(tmp_path / "absent.json")]) == 2
+    assert "cannot read seed file" in capsys.readouterr().err
+    assert main(["--fault", "meteor"]) == 2
+    assert "unknown fault kind 'meteor'" in capsys.readouterr().err
