@@ -46,7 +46,10 @@ mock: $(STAMP)  ## serve the stateful mock on http://127.0.0.1:4010 (ARGS="--fau
 	$(PY) -m contract_tests.mock $(ARGS)
 
 bench: $(STAMP)  ## performance benchmarks (ratios measured in one run); not part of make test
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 \
+		|| echo "wrk unavailable: bench_mock falls back to its Python load generator"
 	$(PY) benchmarks/bench_client.py
+	$(PY) benchmarks/bench_mock.py
 
 clean:  ## remove the venv, caches and reports
 	rm -rf $(VENV) reports .mypy_cache .ruff_cache .pytest_cache .hypothesis

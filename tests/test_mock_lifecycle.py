@@ -123,3 +123,21 @@ def test_expired_jobs_read_as_gone(mock: MockHarness) -> None:
     mock.advance(2 * 24 * 3600)
     assert mock.video("video_old").status_code == 404
     assert mock.video("video_completed_demo").status_code == 200  # pinned
+
+
+def test_a_rigged_job_moves_progress_backwards(mock: MockHarness) -> None:
+    mock.create(id="video_rigged", pending_seconds=0, running_seconds=100, misbehave="progress-backwards")
+    first = mock.video("video_rigged").json()["progress"]
+    mock.advance(50)
+    second = mock.video("video_rigged").json()["progress"]
+    assert second < first
+
+
+def test_encoded_body_is_reused_until_status_or_progress_changes(mock: MockHarness) -> None:
+    mock.create(id="video_cache", pending_seconds=0, running_seconds=1000)
+    job = mock.state.store.get("video_cache", mock.clock.now())
+    first = job.encoded(mock.clock.now())
+    assert job.encoded(mock.clock.now() + 1) is first  # still 0%: same bytes object
+    later = job.encoded(mock.clock.now() + 500)
+    assert later is not first
+    assert b'"progress":50' in later

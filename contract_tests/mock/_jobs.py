@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import json
 import math
 import threading
 from collections.abc import Iterator, Mapping
@@ -29,6 +30,7 @@ DEFAULT_MAX_JOBS = 10_000
 EXPIRES_AFTER = 24 * 3600
 MAX_ID_LENGTH = 256
 OUTCOMES = ("completed", "failed")
+FAILED_AT_PROGRESS = 60  # a failed job's progress stays where it stopped
 DEFAULT_ERROR = {"code": "generation_failed", "message": "The video could not be generated.", "type": "server_error"}
 _counter = itertools.count(1)
 
@@ -53,9 +55,28 @@ class Job:
     misbehave: str | None = None
     pinned: bool = False
 
+    # The last body served, encoded: (status, progress) -> bytes. A job's body changes only when its status or
+    # progress does, so polling hits this; one entry per job keeps memory bounded by the store's cap.
+    _encoded: list[Any] = attrs.field(factory=lambda: [None, b""], eq=False, repr=False)
+
+    def phase(self, now: float) -> tuple[str, int]:
+        """(status, progress) at time ``now``."""
+        elapsed = max(0.0, now - self.created_at)
+        if elapsed < self.pending_seconds:
+            return "pending", 0
+        if elapsed < self.pending_seconds + self.running_seconds:
+            fraction = (elapsed - self.pending_seconds) / self.running_seconds
+            progress = min(99, math.floor(100 * fraction))
+            if self.misbehave == "progress-backwards":
+                progress = max(0, 90 - progress)
+            return "in_progress", progress
+        if self.outcome == "completed":
+            return "completed", 100
+        return "failed", FAILED_AT_PROGRESS
+
     def state(self, now: float) -> dict[str, Any]:
         """The job as ``GET /v1/videos/{id}`` returns it at time ``now`` (valid against the spec)."""
-        elapsed = max(0.0, now - self.created_at)
+        status, progress = self.phase(now)
         body: dict[str, Any] = {
             "id": self.id,
             "object": "video",
@@ -63,24 +84,27 @@ class Job:
             "model": self.model,
             "seconds": self.seconds,
             "size": self.size,
+            "status": status,
+            "progress": progress,
         }
         if self.remixed_from_video_id is not None:
             body["remixed_from_video_id"] = self.remixed_from_video_id
-        finished_at = self.created_at + self.pending_seconds + self.running_seconds
-        if elapsed < self.pending_seconds:
-            body.update(status="pending", progress=0)
-        elif now < finished_at:
-            fraction = (elapsed - self.pending_seconds) / self.running_seconds if self.running_seconds else 1.0
-            body.update(status="in_progress", progress=min(99, math.floor(100 * fraction)))
-        elif self.outcome == "completed":
-            body.update(status="completed", progress=100, completed_at=int(finished_at))
-            body["expires_at"] = int(finished_at) + EXPIRES_AFTER
-        else:
-            progress = min(99, math.floor(100 * 0.6))
-            body.update(status="failed", progress=progress, completed_at=int(finished_at), error=dict(self.error))
-        if self.misbehave == "progress-backwards" and body["status"] == "in_progress":
-            body["progress"] = max(0, 90 - body["progress"])
+        finished_at = int(self.created_at + self.pending_seconds + self.running_seconds)
+        if status == "completed":
+            body.update(completed_at=finished_at, expires_at=finished_at + EXPIRES_AFTER)
+        elif status == "failed":
+            body.update(completed_at=finished_at, error=dict(self.error))
         return body
+
+    def encoded(self, now: float) -> bytes:
+        """:meth:`state` as compact JSON bytes, re-encoded only when status or progress changed."""
+        key = self.phase(now)
+        cache = self._encoded
+        if cache[0] != key:
+            body = json.dumps(self.state(now), separators=(",", ":"), ensure_ascii=False).encode()
+            cache[0], cache[1] = key, body
+        encoded: bytes = cache[1]
+        return encoded
 
     def expired(self, now: float) -> bool:
         finished_at = self.created_at + self.pending_seconds + self.running_seconds

@@ -1,0 +1,204 @@
+"""Mock throughput and latency: ``GET /v1/videos/{id}`` under a fixed local load, our mock vs Prism 5.
+
+Both servers run on 127.0.0.1 on the same spec and get the same load (16 connections, fixed duration)
+from the same generator: wrk (Debian's package) when installed, else a bounded asyncio generator.
+Prism 5 (``@stoplight/prism-cli``) is installed with npm into a temp dir when npm is available.
+
+Usage: ``python benchmarks/bench_mock.py [--duration S] [--connections N] [--no-prism]``.
+Goal: our requests/s >= 8x Prism's, with p99 no worse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "sk-bench-mock"
+PATH = "/v1/videos/video_in_progress_demo"
+GOAL = 8.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with contextlib.suppress(httpx.TransportError):
+            httpx.get(url, headers={"Authorization": f"Bearer {KEY}"}, timeout=2)
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"server at {url} not ready after {timeout}s")
+
+
+@contextlib.contextmanager
+def serve(command: list[str], port: int, cwd: Path) -> Iterator[str]:
+    """Run a server on 127.0.0.1:port until the block ends; always stopped."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENOPS_API_KEY": KEY}
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base + PATH, process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def run_wrk(base: str, duration: float, connections: int) -> dict[str, float]:
+    threads = min(2, connections)
+    result = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{int(duration)}s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {KEY}",
+            base + PATH,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 60,
+    )
+
+    def latency(label: str) -> float:
+        match = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", result.stdout, re.MULTILINE)
+        if match is None:
+            raise RuntimeError(f"cannot read {label} from wrk output:\n{result.stdout}")
+        return float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
+    socket_errors = re.search(r"Socket errors: (.*)", result.stdout)
+    return {
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "p50_ms": latency("50%"),
+        "p99_ms": latency("99%"),
+        "errors": float(errors.group(1)) if errors else 0.0 + (1.0 if socket_errors else 0.0),
+    }
+
+
+async def _python_load(host: str, port: int, duration: float, connections: int) -> dict[str, float]:
+    request = f"GET {PATH} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\n\r\n".encode()
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + duration
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                writer.write(request)
+                await writer.drain()
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = re.search(rb"content-length:\s*(\d+)", head, re.IGNORECASE)
+                await reader.readexactly(int(length.group(1)) if length else 0)
+                if not head.startswith(b"HTTP/1.1 200"):
+                    errors += 1
+                latencies.append(time.perf_counter() - started)
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    quantiles = statistics.quantiles(latencies, n=100)
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": quantiles[49] * 1e3,
+        "p99_ms": quantiles[98] * 1e3,
+        "errors": float(errors),
+    }
+
+
+def load(base: str, duration: float, connections: int) -> dict[str, float]:
+    if shutil.which("wrk"):
+        return run_wrk(base, duration, connections)
+    url = httpx.URL(base)
+    return asyncio.run(_python_load(url.host, url.port or 80, duration, connections))
+
+
+def prism_command(workdir: Path, port: int) -> list[str] | None:
+    """Install Prism 5 into ``workdir`` with npm; None when npm is unavailable or the install fails."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    installed = subprocess.run(
+        [npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(workdir), "@stoplight/prism-cli@5"],
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
+    binary = workdir / "node_modules" / ".bin" / "prism"
+    if installed.returncode != 0 or not binary.exists():
+        return None
+    return [str(binary), "mock", str(ROOT / "openapi.yaml"), "--host", "127.0.0.1", "--port", str(port)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per server (default 10)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--no-prism", action="store_true", help="skip the Prism comparison")
+    args = parser.parse_args(argv)
+    generator = "wrk" if shutil.which("wrk") else "python asyncio generator"
+    results: dict[str, dict[str, float]] = {}
+    port = free_port()
+    ours = [sys.executable, "-m", "contract_tests.mock", "--port", str(port), "--quiet", "--api-key", KEY]
+    with serve(ours, port, ROOT) as base:
+        results["tokenops mock (uvicorn)"] = load(base, args.duration, args.connections)
+    if not args.no_prism:
+        with tempfile.TemporaryDirectory(prefix="prism-") as tmp:
+            prism_port = free_port()
+            command = prism_command(Path(tmp), prism_port)
+            if command is None:
+                print("prism: npm unavailable or install failed; comparison skipped")
+            else:
+                with serve(command, prism_port, Path(tmp)) as base:
+                    results["prism 5 mock"] = load(base, args.duration, args.connections)
+    print(f"load: {generator}, {args.connections} connections, {args.duration:g} s per server, GET {PATH}")
+    print(f"{'server':26} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name, r in results.items():
+        print(f"{name:26} {r['rps']:10.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['errors']:7.0f}")
+    if "prism 5 mock" in results:
+        ours_r, prism_r = results["tokenops mock (uvicorn)"], results["prism 5 mock"]
+        ratio = ours_r["rps"] / prism_r["rps"]
+        verdict = "met" if ratio >= GOAL and ours_r["p99_ms"] <= prism_r["p99_ms"] else "MISSED"
+        print(
+            f"ours/prism throughput {ratio:.2f}x, p99 {ours_r['p99_ms']:.2f} vs {prism_r['p99_ms']:.2f} ms: "
+            f"goal >= {GOAL:g}x with p99 no worse: {verdict}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
