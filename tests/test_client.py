@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -264,10 +266,33 @@ def test_strict_client_names_the_field(make_client: Any) -> None:
     assert isinstance(caught.value, TokenOpsError)
 
 
-def test_oversized_body_is_refused(make_client: Any) -> None:
-    script = Script(httpx.Response(200, content=b"{" + b" " * 10_000 + b"}"))
+def test_oversized_body_is_refused_whether_declared_or_streamed(make_client: Any) -> None:
+    declared = Script(httpx.Response(200, content=b"{" + b" " * 10_000 + b"}"))
+    with pytest.raises(ResponseValidationError, match=r"exceeds 1000 bytes \(Content-Length 10002\)"):
+        make_client(declared, max_response_bytes=1000).videos.retrieve("video_123")
+
+    def chunks() -> Iterator[bytes]:
+        yield b"{"
+        for _ in range(100):
+            yield b" " * 100
+        yield b"}"
+
+    streamed = Script(httpx.Response(200, content=chunks()))  # no Content-Length: chunked
     with pytest.raises(ResponseValidationError, match="exceeds 1000 bytes"):
-        make_client(script, max_response_bytes=1000).videos.retrieve("video_123")
+        make_client(streamed, max_response_bytes=1000).videos.retrieve("video_123")
+    small = Script(httpx.Response(200, content=iter([b'{"id": ', b'"video_123"}'])))
+    assert make_client(small, max_response_bytes=1000).videos.retrieve("video_123").id == "video_123"
+
+
+def test_gzip_bodies_are_decoded_and_a_gzip_lie_is_a_validation_error(make_client: Any) -> None:
+    import gzip  # noqa: PLC0415
+
+    packed = gzip.compress(json.dumps(video()).encode())
+    good = Script(httpx.Response(200, content=packed, headers={"content-encoding": "gzip"}))
+    assert make_client(good).videos.retrieve("video_123").id == "video_123"
+    lie = Script(httpx.Response(200, stream=httpx.ByteStream(b'{"id": "x"}'), headers={"content-encoding": "gzip"}))
+    with pytest.raises(ResponseValidationError, match="could not be decoded"):
+        make_client(lie).videos.retrieve("video_123")
 
 
 def test_redirects_are_not_followed_and_explain_themselves(make_client: Any) -> None:

@@ -50,6 +50,14 @@ def load_seed(path: Path) -> list[dict[str, Any]]:
     return jobs
 
 
+class _DroppedOnPurpose(logging.Filter):
+    """Keeps uvicorn from printing a traceback each time the ``drop`` fault cuts a connection on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, ConnectionResetError) and "mock fault" in str(error))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m contract_tests.mock", description=__doc__.split("\n", 1)[0])
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
@@ -90,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mock: error: {exc}", file=sys.stderr)
         return 2
     import uvicorn  # noqa: PLC0415 - not needed in-process
+
+    logging.getLogger("uvicorn.error").addFilter(_DroppedOnPurpose())
 
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

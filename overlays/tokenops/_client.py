@@ -103,6 +103,22 @@ def _check_size(response: httpx.Response, size: int, limit: int) -> None:
         raise _BodyTooLarge(f"response body exceeds {limit} bytes")
 
 
+def _declared_size_ok(response: httpx.Response, limit: int) -> bool:
+    """True when the response declares an unencoded length within ``limit`` (so reading it whole is safe).
+
+    Raises:
+        _BodyTooLarge: the declared length is over the limit (refused before reading a byte).
+    """
+    if "content-encoding" in response.headers:  # the decoded size may exceed the declared one
+        return False
+    declared = response.headers.get("content-length", "")
+    if not declared.isdigit():
+        return False
+    if int(declared) > limit:
+        raise _BodyTooLarge(f"response body exceeds {limit} bytes (Content-Length {declared})")
+    return True
+
+
 def _finish(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
     # httpx has no public way to attach a body read under a size limit; this is what Response.read() sets.
     response._content = b"".join(chunks)
@@ -165,6 +181,9 @@ class TokenOps(_Base):
             request = self._http.build_request("GET", action.url, headers=action.headers, timeout=action.timeout)
             response = self._http.send(request, stream=True)
             try:
+                if _declared_size_ok(response, self._max_response_bytes):
+                    response.read()  # the common case: a declared, acceptable length
+                    return response
                 chunks, size = [], 0
                 for chunk in response.iter_bytes():
                     size += len(chunk)
@@ -240,6 +259,9 @@ class AsyncTokenOps(_Base):
     async def _receive(self, request: httpx.Request) -> httpx.Response:
         response = await self._http.send(request, stream=True)
         try:
+            if _declared_size_ok(response, self._max_response_bytes):
+                await response.aread()
+                return response
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
