@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -110,3 +111,22 @@ def test_console_script_runs_as_a_process() -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("tokenops: error: APIConnectionError")
     assert CANARY_KEY not in result.stderr + result.stdout
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_wait_draws_a_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    script = Script(
+        ok(video("in_progress", progress=40, id="v"), headers={"openai-poll-after-ms": "1"}),
+        ok(video("completed", id="v")),
+    )
+    assert run(script, "videos", "wait", "v", "--timeout", "30") == 0
+    drawn = terminal.getvalue()
+    assert "v completed" in drawn
+    assert "100%" in drawn
+    assert "━" in drawn  # rich's bar
