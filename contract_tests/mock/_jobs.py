@@ -30,7 +30,6 @@ DEFAULT_MAX_JOBS = 10_000
 EXPIRES_AFTER = 24 * 3600
 MAX_ID_LENGTH = 256
 OUTCOMES = ("completed", "failed")
-FAILED_AT_PROGRESS = 60  # a failed job's progress stays where it stopped
 DEFAULT_ERROR = {"code": "generation_failed", "message": "The video could not be generated.", "type": "server_error"}
 _counter = itertools.count(1)
 
@@ -72,7 +71,8 @@ class Job:
             return "in_progress", progress
         if self.outcome == "completed":
             return "completed", 100
-        return "failed", FAILED_AT_PROGRESS
+        # Failure strikes at the end of the run: progress stays where it got to, never drops.
+        return "failed", 99 if self.running_seconds else 0
 
     def state(self, now: float) -> dict[str, Any]:
         """The job as ``GET /v1/videos/{id}`` returns it at time ``now`` (valid against the spec)."""

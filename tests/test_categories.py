@@ -1,0 +1,51 @@
+"""The categorisation rules (contract_tests/categories.py), one case per rule and its boundaries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from contract_tests.categories import REASONABLE_UNDOCUMENTED, Category, categorize
+
+ERROR = json.dumps({"error": {"message": "nope", "type": "invalid_request_error", "code": "x"}}).encode()
+
+
+@pytest.mark.parametrize(
+    ("check", "status", "body", "expected"),
+    [
+        ("client_strict_parse", 200, b"{}", Category.CLIENT_INCOMPATIBILITY),
+        ("client_tolerant_parse", 200, b"[]", Category.CLIENT_INCOMPATIBILITY),
+        ("lifecycle_progress_monotonic", 200, b"{}", Category.LIFECYCLE_VIOLATION),
+        ("lifecycle_terminal_stable", 200, b"{}", Category.LIFECYCLE_VIOLATION),
+        ("status_code_conformance", 401, ERROR, Category.SPEC_GAP),
+        ("status_code_conformance", 404, ERROR, Category.SPEC_GAP),
+        ("status_code_conformance", 429, ERROR, Category.SPEC_GAP),
+        ("status_code_conformance", 404, b"<html>not found</html>", Category.SERVER_NONCONFORMANCE),
+        ("status_code_conformance", 404, b'{"detail": "x"}', Category.SERVER_NONCONFORMANCE),
+        ("status_code_conformance", 418, ERROR, Category.SERVER_NONCONFORMANCE),
+        ("status_code_conformance", 503, ERROR, Category.SERVER_NONCONFORMANCE),
+        ("status_code_conformance", 302, ERROR, Category.SERVER_NONCONFORMANCE),
+        ("positive_data_acceptance", 404, ERROR, Category.SPEC_GAP),
+        ("positive_data_acceptance", 401, b"", Category.SPEC_GAP),
+        ("positive_data_acceptance", 422, ERROR, Category.SERVER_NONCONFORMANCE),
+        ("not_a_server_error", 500, ERROR, Category.SERVER_NONCONFORMANCE),
+        ("response_schema_conformance", 200, b"{}", Category.SERVER_NONCONFORMANCE),
+        ("content_type_conformance", 200, b"{}", Category.SERVER_NONCONFORMANCE),
+        ("progress_in_range", 200, b"{}", Category.SERVER_NONCONFORMANCE),
+        ("failed_has_error", 200, b"{}", Category.SERVER_NONCONFORMANCE),
+    ],
+)
+def test_rules(check: str, status: int, body: bytes, expected: Category) -> None:
+    assert categorize(check, status, body) is expected
+
+
+def test_reasonable_undocumented_statuses_are_client_errors_only() -> None:
+    assert all(400 <= status < 500 for status in REASONABLE_UNDOCUMENTED)
+    assert {401, 404, 405, 429} <= REASONABLE_UNDOCUMENTED
+
+
+def test_every_category_has_a_title_and_meaning() -> None:
+    for category in Category:
+        assert category.label
+        assert category.meaning
