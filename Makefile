@@ -49,6 +49,7 @@ bench: $(STAMP)  ## performance benchmarks (ratios measured in one run); not par
 		|| echo "wrk unavailable: bench_mock falls back to its Python load generator"
 	$(PY) benchmarks/bench_client.py
 	$(PY) benchmarks/bench_mock.py
+	$(PY) benchmarks/bench_commands.py
 
 clean:  ## remove the venv, caches and reports
 	rm -rf $(VENV) reports .mypy_cache .ruff_cache .pytest_cache .hypothesis
