@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint typecheck layering regenerate-check regenerate conformance mock bench clean
+.PHONY: help test lint typecheck layering drift regenerate-check regenerate conformance mock bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 $(VENV): $(STAMP)  ## create .venv and install the project with its test extra
 
-test: $(STAMP) lint typecheck regenerate-check layering  ## everything CI runs: lint, types, generated/ check, layering, pytest
+test: $(STAMP) lint typecheck drift layering  ## everything CI runs: lint, types, drift (spec + generated/), layering, pytest
 	$(PY) -m pytest -q tests contract_tests
 
 lint: $(STAMP)  ## ruff lint + format check
@@ -28,6 +28,9 @@ lint: $(STAMP)  ## ruff lint + format check
 
 typecheck: $(STAMP)  ## mypy --strict on generated/, overlays/, scripts/, tests/
 	$(BIN)/mypy
+
+drift: $(STAMP)  ## upstream pages -> openapi.yaml -> generated/: one summary, fails on any drift
+	$(PY) scripts/drift.py
 
 regenerate-check: $(STAMP)  ## fail when generated/ or spec.lock.json is stale
 	$(PY) scripts/regenerate.py --check

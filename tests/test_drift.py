@@ -1,0 +1,35 @@
+"""scripts/drift.py: each layer turns red on a deliberately mutated input, green on the committed tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scripts import drift
+
+
+def test_green_on_the_committed_tree(capsys: pytest.CaptureFixture[str]) -> None:
+    assert drift.main([]) == 0
+    out = capsys.readouterr().out
+    assert out.count("in sync") == 2
+
+
+def test_a_changed_upstream_page_is_upstream_drift(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = repo_copy / "upstream" / "get-video-status.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("maximum: 100", "maximum: 1000"), encoding="utf-8")
+    assert drift.main(["--root", str(repo_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "upstream pages -> openapi.yaml                 DRIFT" in out
+    assert "response-property-range-widened" in out
+    assert out.rstrip().splitlines()[-1] == "To fix, run: python scripts/spec_sync.py"
+
+
+def test_a_hand_edited_generated_file_is_generation_drift(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = repo_copy / "generated" / "tokenops_client" / "errors.py"
+    target.write_text(target.read_text(encoding="utf-8") + "# patched\n", encoding="utf-8")
+    assert drift.main(["--root", str(repo_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "openapi.yaml -> generated/ + spec.lock.json    DRIFT" in out
+    assert "changed: generated/tokenops_client/errors.py" in out
+    assert out.rstrip().splitlines()[-1] == "To fix, run: make regenerate"

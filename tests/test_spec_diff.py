@@ -1,0 +1,159 @@
+"""scripts/spec_diff.py: every rule fires on its mutation fixture and on nothing else; formats; exit codes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from scripts import spec_diff
+from scripts._diffrules import RULES, diff_documents
+from tests.conftest import ROOT
+
+FIXTURES = yaml.safe_load((ROOT / "tests" / "fixtures" / "spec_mutations.yaml").read_text(encoding="utf-8"))
+BASE = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+P = "/paths/~1v1~1videos~1{video_id}/get/responses/200/content/application~1json/schema"
+
+
+def _expand(pointer: str) -> list[str]:
+    for name, value in FIXTURES["vars"].items():
+        if pointer.startswith(name + "/") or pointer == name:
+            pointer = value + pointer[len(name) :]
+    return [token.replace("~1", "/").replace("~0", "~") for token in pointer.lstrip("/").split("/")]
+
+
+def apply(document: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
+    result = copy.deepcopy(document)
+    for op in ops:
+        kind = next(k for k in ("set", "add", "remove") if k in op)
+        *parents, last = _expand(op[kind])
+        node: Any = result
+        for token in parents:
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        if kind == "remove":
+            del node[int(last) if isinstance(node, list) else last]
+        elif kind == "add" and last == "-":
+            node.append(op["value"])
+        elif isinstance(node, list):
+            node[int(last)] = op["value"]
+        else:
+            node[last] = op["value"]
+    return result
+
+
+def _pair(mutation: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    old = apply(BASE, mutation.get("base", []))
+    return old, apply(old, mutation["ops"])
+
+
+def test_every_rule_has_a_mutation_fixture() -> None:
+    assert {m["rule"] for m in FIXTURES["mutations"]} == set(RULES)
+    assert len(RULES) >= 30
+
+
+@pytest.mark.parametrize("mutation", FIXTURES["mutations"], ids=lambda m: m["rule"])
+def test_each_mutation_is_reported_as_exactly_its_rule(mutation: dict[str, Any], tmp_path: Path) -> None:
+    old, new = _pair(mutation)
+    changes = diff_documents(old, new)
+    assert {c.rule for c in changes} == {mutation["rule"]}, [(c.rule, c.location) for c in changes]
+    assert all(c.location.startswith("/") for c in changes)
+    assert {c.severity for c in changes} == {RULES[mutation["rule"]][0]}
+    # And the mutated document is still a valid OpenAPI document that the CLI reads.
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump(old, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "new.yaml").write_text(yaml.safe_dump(new, allow_unicode=True), encoding="utf-8")
+    code = spec_diff.main([str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"), "--no-surface", "--fail-on", "info"])
+    assert code == 1
+
+
+def test_identical_documents_have_no_changes() -> None:
+    assert diff_documents(BASE, copy.deepcopy(BASE)) == []
+
+
+def test_a_moved_schema_is_not_reported_as_removed_and_added() -> None:
+    moved = copy.deepcopy(BASE)
+    schemas = moved["components"]["schemas"]
+    schemas["VideoJob"] = schemas.pop("VideoStatusResponse")
+    operation = moved["paths"]["/v1/videos/{video_id}"]["get"]
+    operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] = "#/components/schemas/VideoJob"
+    assert diff_documents(BASE, moved) == []
+
+
+def test_changes_inside_referenced_nested_schemas_are_located_precisely() -> None:
+    new = apply(BASE, [{"remove": "/components/schemas/OpenAIVideoError/properties/code"}])
+    (change,) = diff_documents(BASE, new)
+    assert change.rule == "response-property-removed"
+    assert change.location == f"{P}/properties/error/properties/code"
+
+
+def _write(tmp_path: Path, mutation_rule: str) -> tuple[Path, Path]:
+    mutation = next(m for m in FIXTURES["mutations"] if m["rule"] == mutation_rule)
+    old, new = _pair(mutation)
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump(old, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "new.yaml").write_text(yaml.safe_dump(new, allow_unicode=True), encoding="utf-8")
+    return tmp_path / "old.yaml", tmp_path / "new.yaml"
+
+
+@pytest.mark.parametrize(
+    ("rule", "fail_on", "expected"),
+    [
+        ("response-enum-value-added", "breaking", 0),
+        ("response-enum-value-added", "warning", 1),
+        ("response-property-added", "warning", 0),
+        ("response-property-added", "info", 1),
+        ("response-property-removed", "breaking", 1),
+    ],
+)
+def test_fail_on_levels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: str, fail_on: str, expected: int
+) -> None:
+    old, new = _write(tmp_path, rule)
+    assert spec_diff.main([str(old), str(new), "--no-surface", "--fail-on", fail_on]) == expected
+    assert rule in capsys.readouterr().out
+
+
+def test_output_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = _write(tmp_path, "response-property-removed")
+    spec_diff.main([str(old), str(new), "--no-surface", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["summary"]["breaking"] == 1
+    assert report["changes"][0]["rule"] == "response-property-removed"
+    spec_diff.main([str(old), str(new), "--no-surface", "--format", "junit"])
+    suite = ET.fromstring(capsys.readouterr().out.split("?>", 1)[1])
+    assert suite.get("failures") == "1"
+    spec_diff.main([str(old), str(new), "--no-surface", "--format", "github"])
+    assert capsys.readouterr().out.startswith(f"::error file={new},title=response-property-removed::")
+    spec_diff.main([str(old), str(new), "--no-surface", "--format", "markdown"])
+    assert "| breaking | `response-property-removed` |" in capsys.readouterr().out
+    spec_diff.main([str(old), str(new), "--no-surface"])
+    assert capsys.readouterr().out.startswith("BREAKING response-property-removed")
+
+
+def test_docs_pages_are_accepted_as_input(capsys: pytest.CaptureFixture[str]) -> None:
+    page = ROOT / "upstream" / "get-video-status.md"
+    assert spec_diff.main([str(page), str(ROOT / "openapi.yaml"), "--no-surface"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "cannot be read"), ("a: [", "is not valid YAML"), ("title: x\n", "is not an OpenAPI 3.x document")],
+)
+def test_bad_input_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    if content is not None:
+        bad.write_text(content, encoding="utf-8")
+    assert spec_diff.main([str(ROOT / "openapi.yaml"), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    assert spec_diff.main(["--list-rules"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == len(RULES)

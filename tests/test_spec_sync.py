@@ -1,0 +1,111 @@
+"""scripts/spec_sync.py: upstream pages -> openapi.yaml, merge rules, --check, bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts import spec_sync
+from scripts._spec import parse_openapi
+from tests.conftest import ROOT
+
+PAGE = "upstream/get-video-status.md"
+CREATE = str(ROOT / "tests" / "fixtures" / "upstream" / "create-video.md")
+CONFLICT = str(ROOT / "tests" / "fixtures" / "upstream" / "create-video-conflicting.md")
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    for name in ("openapi.yaml", "spec.lock.json"):
+        shutil.copyfile(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "upstream", tmp_path / "upstream")
+    return tmp_path
+
+
+def test_check_passes_on_the_committed_tree() -> None:
+    assert spec_sync.main(["--check"]) == 0
+
+
+def test_one_page_gives_todays_openapi_yaml_byte_for_byte(root: Path) -> None:
+    (root / "openapi.yaml").unlink()
+    assert spec_sync.main(["--root", str(root)]) == 0
+    assert (root / "openapi.yaml").read_bytes() == (ROOT / "openapi.yaml").read_bytes()
+    assert (root / "spec.lock.json").read_bytes() == (ROOT / "spec.lock.json").read_bytes()
+
+
+def test_two_pages_merge_deterministically_into_a_valid_document(root: Path) -> None:
+    assert spec_sync.main(["--root", str(root), PAGE, CREATE]) == 0
+    first = (root / "openapi.yaml").read_bytes()
+    assert spec_sync.main(["--root", str(root), CREATE, PAGE]) == 0
+    assert (root / "openapi.yaml").read_bytes() == first
+    document = parse_openapi(first.decode(), "merged")
+    assert document["openapi"] == "3.1.0"
+    assert list(document["paths"]) == ["/v1/videos", "/v1/videos/{video_id}"]
+    assert list(document["components"]["schemas"]) == ["CreateVideoRequest", "OpenAIVideoError", "VideoStatusResponse"]
+    lock = yaml.safe_load((root / "spec.lock.json").read_text(encoding="utf-8"))
+    assert [source["path"] for source in lock["sources"]] == [CREATE, PAGE]
+    assert lock["spec"]["operation_ids"] == ["createVideo", "getVideoStatus"]
+    assert spec_sync.main(["--root", str(root), "--check"]) == 0  # the lock now tracks both pages
+
+
+def test_conflicting_definitions_name_both_sources(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert spec_sync.main(["--root", str(root), PAGE, CONFLICT]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "components.schemas 'VideoStatusResponse' is defined differently by" in err
+    assert PAGE in err
+    assert CONFLICT in err
+    assert (root / "openapi.yaml").read_bytes() == (ROOT / "openapi.yaml").read_bytes()  # nothing written
+
+
+def test_differing_servers_are_an_error(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    other = tmp_path / "other.md"
+    other.write_text(Path(CREATE).read_text(encoding="utf-8").replace("https://model-api", "https://other-api"))
+    assert spec_sync.main(["--root", str(root), PAGE, str(other)]) == 2
+    assert "servers differs between" in capsys.readouterr().err
+
+
+def test_check_reports_a_changed_upstream_page_with_the_classified_diff(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = root / PAGE
+    page.write_text(
+        page.read_text(encoding="utf-8").replace(
+            "            - failed\n", "            - failed\n            - queued\n"
+        )
+    )
+    assert spec_sync.main(["--root", str(root), "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "upstream pages differ from the ones recorded in spec.lock.json" in out
+    assert "WARNING  response-enum-value-added" in out
+    assert out.rstrip().splitlines()[-1].startswith("To fix, run: python scripts/spec_sync.py && make regenerate")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("# a page\n\nno spec here\n", "no fenced ````yaml block found"),
+        ("````yaml GET /a\nopenapi: 3.1.0\n````\n````yaml GET /b\nopenapi: 3.1.0\n````\n", "2 fenced ````yaml blocks"),
+        ("````yaml GET /a\nopenapi: [3.1\n````\n", "is not valid YAML"),
+        ("````yaml GET /a\ntitle: hello\n````\n", "is not an OpenAPI 3.x document"),
+    ],
+    ids=["no-block", "two-blocks", "invalid-yaml", "not-openapi"],
+)
+def test_bad_pages_exit_2_with_one_line(
+    root: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    bad = root / "bad.md"
+    bad.write_text(content, encoding="utf-8")
+    assert spec_sync.main(["--root", str(root), "bad.md"]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unreachable_url_and_missing_file_exit_2(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert spec_sync.main(["--root", str(root), "http://127.0.0.1:9/get-video-status.md"]) == 2
+    assert "unreachable" in capsys.readouterr().err
+    assert spec_sync.main(["--root", str(root), "missing.md"]) == 2
+    assert "cannot be read" in capsys.readouterr().err

@@ -1,0 +1,78 @@
+"""Import-surface drift: what regenerating from a candidate spec breaks for `from tokenops_client... import`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scripts import spec_diff
+from scripts._surface import compare_surfaces, overlay_imports, package_surface
+from tests.conftest import ROOT
+
+GENERATED = ROOT / "generated" / "tokenops_client"
+MODEL = "tokenops_client.models.video_status_response.VideoStatusResponse"
+
+
+def test_committed_surface_has_modules_classes_functions_attributes_members() -> None:
+    surface = package_surface(GENERATED, "tokenops_client")
+    assert surface["tokenops_client.api.default.get_video_status"] == "module"
+    assert surface["tokenops_client.api.default.get_video_status.sync"] == "function(video_id, *, client)"
+    assert surface[MODEL] == "class"
+    assert surface[f"{MODEL}.seconds"] == "attribute: str | Unset"
+    assert surface["tokenops_client.models.video_status_response_status.VideoStatusResponseStatus.COMPLETED"] == (
+        "member = 'completed'"
+    )
+    assert surface["tokenops_client.models.VideoStatusResponse"].startswith("re-export of")
+    assert surface["tokenops_client.types.UNSET"] == "variable"
+
+
+def test_every_overlay_import_exists_in_the_committed_surface() -> None:
+    surface = package_surface(GENERATED, "tokenops_client")
+    imports = overlay_imports(ROOT / "overlays" / "tokenops", "tokenops_client")
+    assert "tokenops_client.models.VideoStatusResponse" in imports
+    assert [name for name in imports if name not in surface] == []
+
+
+def test_compare_surfaces_classifies_removals_signatures_and_additions() -> None:
+    old = {"m": "module", "m.f": "function(a, *, b)", "m.C": "class", "m.C.x": "attribute: int", "m.g": "function(a)"}
+    new = {"m": "module", "m.f": "function(a, *, b, c)", "m.C": "class", "m.h": "function()", "m.g": "function(a, b=)"}
+    changes = {(c.symbol, c.severity) for c in compare_surfaces(old, new)}
+    assert changes == {("m.C.x", "breaking"), ("m.f", "breaking"), ("m.h", "info"), ("m.g", "warning")}
+
+
+def _candidate(tmp_path: Path, old: str, new: str) -> Path:
+    text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
+    if old == "<seconds property>":
+        start, end = text.index("        seconds:\n"), text.index("        size:\n")
+        old = text[start:end]
+    assert old in text
+    candidate = tmp_path / "candidate.yaml"
+    candidate.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return candidate
+
+
+def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
+    candidate = _candidate(tmp_path, "<seconds property>", "")
+    changes = spec_diff.surface_changes(candidate)
+    assert {
+        "rule": "import-symbol-removed",
+        "severity": "breaking",
+        "location": f"{MODEL}.seconds",
+        "message": "attribute removed: `.seconds` breaks",
+    } in changes
+
+
+def test_renamed_operation_breaks_imports_and_the_overlay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    candidate = _candidate(tmp_path, "operationId: getVideoStatus", "operationId: retrieveVideo")
+    assert spec_diff.main([str(ROOT / "openapi.yaml"), str(candidate)]) == 1
+    out = capsys.readouterr().out
+    assert "BREAKING operation-id-changed" in out
+    assert "BREAKING import-symbol-removed  tokenops_client.api.default.get_video_status" in out
+    assert "`from tokenops_client.api.default import get_video_status` breaks" in out
+    assert "BREAKING overlay-import-broken  tokenops_client.api.default.get_video_status" in out
+    assert "INFO     import-symbol-added  tokenops_client.api.default.retrieve_video" in out
+
+
+def test_unchanged_spec_has_no_surface_changes() -> None:
+    assert spec_diff.surface_changes(ROOT / "openapi.yaml") == []
