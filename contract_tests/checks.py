@@ -66,7 +66,7 @@ def json_body(response: Any) -> Any:
         return None
     try:
         return json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -160,11 +160,12 @@ def parse_success(response: httpx.Response, strict: bool) -> Video:
     """Parse a 2xx response into a :class:`Video`."""
     try:
         data = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting, e.g. [[[[...]]]]
         content_type = response.headers.get("content-type", "")
         snippet = response.content[:120]
+        why = "is nested too deeply" if isinstance(exc, RecursionError) else "is not valid JSON"
         raise ResponseValidationError(
-            f"response body is not valid JSON (content-type {content_type or 'missing'}, first bytes {snippet!r})",
+            f"response body {why} (content-type {content_type or 'missing'}, first bytes {snippet!r})",
             value=snippet,
             response=response,
         ) from None
