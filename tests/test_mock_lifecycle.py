@@ -141,3 +141,14 @@ def test_encoded_body_is_reused_until_status_or_progress_changes(mock: MockHarne
     later = job.encoded(mock.clock.now() + 500)
     assert later is not first
     assert b'"progress":50' in later
+
+
+def test_unfinished_jobs_carry_a_poll_hint_until_their_next_state_change(mock: MockHarness) -> None:
+    mock.create(id="video_hint", pending_seconds=3, running_seconds=60)
+    assert mock.video("video_hint").headers["openai-poll-after-ms"] == "3000"
+    mock.advance(3)
+    assert mock.video("video_hint").headers["openai-poll-after-ms"] == "5000"  # capped
+    mock.advance(59.9)
+    assert mock.video("video_hint").headers["openai-poll-after-ms"] == "200"  # floored
+    mock.advance(1)
+    assert "openai-poll-after-ms" not in mock.video("video_hint").headers

@@ -127,7 +127,7 @@ VIDEO_PREFIX = "/v1/videos/"
 _JSON_HEADERS = (b"content-type", b"application/json")
 
 
-async def _video_response(scope: Scope, state: MockState) -> bytes | Response:  # noqa: PLR0911, PLR0912 - one per outcome
+async def _video_response(scope: Scope, state: MockState) -> bytes | tuple[bytes, int] | Response:  # noqa: PLR0911, PLR0912 - one per outcome
     """``GET /v1/videos/{video_id}`` (getVideoStatus) with faults: the JSON body of a 200, or a Response."""
     method = scope["method"]
     if method not in ("GET", "HEAD"):
@@ -162,6 +162,9 @@ async def _video_response(scope: Scope, state: MockState) -> bytes | Response:  
         return api_error(404, f"No video found with id '{video_id[:100]}'.", "video_not_found")
     if rule is not None:
         return _body_fault(rule, job.state(now))
+    hint = job.poll_after_ms(now)
+    if hint is not None:
+        return job.encoded(now), hint
     return job.encoded(now)
 
 
@@ -172,10 +175,13 @@ async def video_endpoint(scope: Scope, receive: Receive, send: Send, state: Mock
         The status code sent.
     """
     response = await _video_response(scope, state)
-    if isinstance(response, bytes):
-        headers = [_JSON_HEADERS, (b"content-length", str(len(response)).encode())]
+    if isinstance(response, bytes | tuple):
+        body, hint = response if isinstance(response, tuple) else (response, None)
+        headers = [_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+        if hint is not None:  # how OpenAI-compatible servers pace polling; the client honours it
+            headers.append((b"openai-poll-after-ms", str(hint).encode()))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": response})
+        await send({"type": "http.response.body", "body": body})
         return 200
     await response(scope, receive, send)
     return response.status_code

@@ -28,6 +28,7 @@ __all__ = [
 
 DEFAULT_MAX_JOBS = 10_000
 EXPIRES_AFTER = 24 * 3600
+MIN_POLL_HINT, MAX_POLL_HINT = 0.2, 5.0  # seconds: bounds of openai-poll-after-ms
 MAX_ID_LENGTH = 256
 OUTCOMES = ("completed", "failed")
 DEFAULT_ERROR = {"code": "generation_failed", "message": "The video could not be generated.", "type": "server_error"}
@@ -73,6 +74,17 @@ class Job:
             return "completed", 100
         # Failure strikes at the end of the run: progress stays where it got to, never drops.
         return "failed", 99 if self.running_seconds else 0
+
+    def poll_after_ms(self, now: float) -> int | None:
+        """The poll hint for a job that is not finished: time to its next state change, 0.2 s to 5 s."""
+        elapsed = now - self.created_at
+        if elapsed < self.pending_seconds:
+            remaining = self.pending_seconds - elapsed
+        elif elapsed < self.pending_seconds + self.running_seconds:
+            remaining = self.pending_seconds + self.running_seconds - elapsed
+        else:
+            return None
+        return int(min(max(remaining, MIN_POLL_HINT), MAX_POLL_HINT) * 1000)
 
     def state(self, now: float) -> dict[str, Any]:
         """The job as ``GET /v1/videos/{id}`` returns it at time ``now`` (valid against the spec)."""

@@ -1,0 +1,118 @@
+"""The client against the mock's fault modes over real TCP (the mock as a server on 127.0.0.1).
+
+Time is simulated: the client's clock drives the mock's (each client sleep advances the mock's clock by the
+same amount through the control API), so Retry-After and deadlines are measured exactly and nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.test_mock_server import KEY
+from tests.test_mock_server import server  # noqa: F401 - the fixture that starts the mock over TCP
+from tokenops import InternalServerError, TokenOps, Video, VideoStatus
+
+
+class LinkedClock:
+    def __init__(self, base: str) -> None:
+        self.now = 1_000.0
+        self.wall = time.time() - self.now
+        self.sleeps: list[float] = []
+        self.control = httpx.Client(base_url=base, timeout=10)
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.wall + self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        assert self.control.post("/_mock/clock/advance", json={"seconds": seconds}).status_code == 200
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+@pytest.fixture
+def mock_base(server: str) -> str:  # noqa: F811
+    assert httpx.post(f"{server}/_mock/reset", timeout=5).status_code == 200
+    return server
+
+
+@pytest.fixture
+def clock(mock_base: str) -> Iterator[LinkedClock]:
+    linked = LinkedClock(mock_base)
+    yield linked
+    linked.control.close()
+
+
+def _fault(base: str, **rule: Any) -> None:
+    assert httpx.post(f"{base}/_mock/faults", json=rule, timeout=5).status_code == 201
+
+
+def _count(base: str, status: int) -> int:
+    return int(httpx.get(f"{base}/_mock/stats", timeout=5).json()["requests"].get(f"api_{status}", 0))
+
+
+def test_429_retry_after_is_honoured(mock_base: str, clock: LinkedClock) -> None:
+    _fault(mock_base, kind="rate_limit", retry_after=3, count=1)
+    with TokenOps(api_key=KEY, base_url=mock_base, clock=clock) as client:
+        assert client.videos.retrieve("video_completed_demo").is_terminal
+    assert clock.sleeps == [3.0]
+    assert _count(mock_base, 429) == 1
+
+
+def test_503_burst_shorter_than_the_retry_budget_succeeds(mock_base: str, clock: LinkedClock) -> None:
+    _fault(mock_base, kind="server_error", status=503, count=2)
+    with TokenOps(api_key=KEY, base_url=mock_base, clock=clock, max_retries=2) as client:
+        assert client.videos.retrieve("video_completed_demo").status is VideoStatus.COMPLETED
+    assert _count(mock_base, 503) == 2
+    assert len(clock.sleeps) == 2
+
+
+@pytest.mark.parametrize("max_retries", [0, 2, 4])
+def test_503_burst_longer_fails_after_exactly_max_retries_plus_one_attempts(
+    mock_base: str, clock: LinkedClock, max_retries: int
+) -> None:
+    _fault(mock_base, kind="server_error", status=503, count=10)
+    with TokenOps(api_key=KEY, base_url=mock_base, clock=clock, max_retries=max_retries) as client:
+        with pytest.raises(InternalServerError):
+            client.videos.retrieve("video_completed_demo")
+    assert _count(mock_base, 503) == max_retries + 1
+
+
+def test_connection_drops_are_retried(mock_base: str, clock: LinkedClock) -> None:
+    _fault(mock_base, kind="drop", count=2)
+    with TokenOps(api_key=KEY, base_url=mock_base, clock=clock, max_retries=2) as client:
+        assert client.videos.retrieve("video_completed_demo").is_terminal
+    assert _count(mock_base, 200) == 1
+    assert _count(mock_base, 599) == 2  # the mock counts a response cut mid-body as 599
+    assert len(clock.sleeps) == 2
+
+
+def test_wait_survives_a_fault_burst_mid_wait_and_finishes_before_its_deadline(
+    mock_base: str, clock: LinkedClock
+) -> None:
+    httpx.post(f"{mock_base}/_mock/jobs", json={"id": "video_burst", "pending_seconds": 2, "running_seconds": 20})
+    burst = {"armed": True}
+
+    def on_progress(video: Video) -> None:
+        if video.status is VideoStatus.IN_PROGRESS and burst["armed"]:
+            burst["armed"] = False  # more 503s than one retrieve's budget: wait() must poll through them
+            _fault(mock_base, kind="server_error", status=503, count=5)
+
+    started = clock.now
+    with TokenOps(api_key=KEY, base_url=mock_base, clock=clock, max_retries=2) as client:
+        video = client.videos.wait("video_burst", timeout=60, on_progress=on_progress)
+    assert video.status is VideoStatus.COMPLETED
+    assert not burst["armed"]
+    assert _count(mock_base, 503) == 5
+    assert clock.now - started <= 60
+    assert clock.now - started >= 20  # it really waited for the job (22 s, less the real time that passed)
