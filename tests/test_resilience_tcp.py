@@ -13,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_mock_server import KEY
-from tests.test_mock_server import server  # noqa: F401 - the fixture that starts the mock over TCP
+from tests.test_mock_server import (
+    KEY,
+    server,  # noqa: F401 - the fixture that starts the mock over TCP
+)
 from tokenops import InternalServerError, TokenOps, Video, VideoStatus
 
 
@@ -82,9 +84,9 @@ def test_503_burst_longer_fails_after_exactly_max_retries_plus_one_attempts(
     mock_base: str, clock: LinkedClock, max_retries: int
 ) -> None:
     _fault(mock_base, kind="server_error", status=503, count=10)
-    with TokenOps(api_key=KEY, base_url=mock_base, clock=clock, max_retries=max_retries) as client:
-        with pytest.raises(InternalServerError):
-            client.videos.retrieve("video_completed_demo")
+    client = TokenOps(api_key=KEY, base_url=mock_base, clock=clock, max_retries=max_retries)
+    with client, pytest.raises(InternalServerError):
+        client.videos.retrieve("video_completed_demo")
     assert _count(mock_base, 503) == max_retries + 1
 
 
