@@ -53,9 +53,7 @@ stress: $(STAMP)  ## the mock under 100,000 requests over 16 connections on 127.
 bench: $(STAMP)  ## performance benchmarks (ratios measured in one run); not part of make test
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 \
 		|| echo "wrk unavailable: bench_mock falls back to its Python load generator"
-	$(PY) benchmarks/bench_client.py
-	$(PY) benchmarks/bench_mock.py
-	$(PY) benchmarks/bench_commands.py
+	$(PY) benchmarks/run_all.py
 
 clean:  ## remove the venv, caches and reports
 	rm -rf $(VENV) reports .mypy_cache .ruff_cache .pytest_cache .hypothesis

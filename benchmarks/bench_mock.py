@@ -164,13 +164,9 @@ def prism_command(workdir: Path, port: int) -> list[str] | None:
     return [str(binary), "mock", str(ROOT / "openapi.yaml"), "--host", "127.0.0.1", "--port", str(port)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per server (default 10)")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--no-prism", action="store_true", help="skip the Prism comparison")
-    args = parser.parse_args(argv)
-    generator = "wrk" if shutil.which("wrk") else "python asyncio generator"
+def measure(duration: float = 10.0, connections: int = 16, prism: bool = True) -> dict[str, dict[str, float]]:
+    """Load our mock (and Prism 5 when ``prism`` and npm allow); figures per server."""
+    args = argparse.Namespace(duration=duration, connections=connections, no_prism=not prism)
     results: dict[str, dict[str, float]] = {}
     port = free_port()
     ours = [sys.executable, "-m", "contract_tests.mock", "--port", str(port), "--quiet", "--api-key", KEY]
@@ -185,6 +181,17 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 with serve(command, prism_port, Path(tmp)) as base:
                     results["prism 5 mock"] = load(base, args.duration, args.connections)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per server (default 10)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--no-prism", action="store_true", help="skip the Prism comparison")
+    args = parser.parse_args(argv)
+    generator = "wrk" if shutil.which("wrk") else "python asyncio generator"
+    results = measure(args.duration, args.connections, prism=not args.no_prism)
     print(f"load: {generator}, {args.connections} connections, {args.duration:g} s per server, GET {PATH}")
     print(f"{'server':26} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, r in results.items():

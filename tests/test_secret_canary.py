@@ -46,8 +46,13 @@ def test_the_canary_key_appears_nowhere(tmp_path: Path, caplog: pytest.LogCaptur
     base = f"http://127.0.0.1:{port}"
     mock_log = tmp_path / "mock.log"
     with mock_log.open("wb") as sink:  # the mock with its request log on
-        process = subprocess.Popen([sys.executable, "-m", "contract_tests.mock", "--port", str(port),
-                                    "--api-key", CANARY], cwd=ROOT, env=env, stdout=sink, stderr=sink)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "contract_tests.mock", "--port", str(port), "--api-key", CANARY],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=sink,
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -55,7 +60,8 @@ def test_the_canary_key_appears_nowhere(tmp_path: Path, caplog: pytest.LogCaptur
                 httpx.get(f"{base}/_mock/clock", timeout=1)
                 break
             except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None
+                assert time.monotonic() < deadline
+                assert process.poll() is None
                 time.sleep(0.1)
         env["TOKENOPS_BASE_URL"] = base
         cli = [sys.executable, "-m", "tokenops"]
@@ -79,10 +85,36 @@ def test_the_canary_key_appears_nowhere(tmp_path: Path, caplog: pytest.LogCaptur
         # Conformance runs with faults on: against the mock over TCP, and embedded.
         httpx.post(f"{base}/_mock/faults", json={"kind": "server_error", "every": 5})
         reports = tmp_path / "reports"
-        outputs.append(_run([sys.executable, "scripts/conformance.py", "--target", base, "--report-dir",
-                             str(reports / "tcp"), "--max-examples", "20"], env))
-        outputs.append(_run([sys.executable, "scripts/conformance.py", "--mock-fault", "reality,every=2",
-                             "--report-dir", str(reports / "embedded"), "--max-examples", "20"], env))
+        outputs.append(
+            _run(
+                [
+                    sys.executable,
+                    "scripts/conformance.py",
+                    "--target",
+                    base,
+                    "--report-dir",
+                    str(reports / "tcp"),
+                    "--max-examples",
+                    "20",
+                ],
+                env,
+            )
+        )
+        outputs.append(
+            _run(
+                [
+                    sys.executable,
+                    "scripts/conformance.py",
+                    "--mock-fault",
+                    "reality,every=2",
+                    "--report-dir",
+                    str(reports / "embedded"),
+                    "--max-examples",
+                    "20",
+                ],
+                env,
+            )
+        )
     finally:
         process.terminate()
         process.wait(timeout=10)
