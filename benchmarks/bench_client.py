@@ -53,11 +53,16 @@ def candidates() -> dict[str, Callable[[], object]]:
     generated = AuthenticatedClient(base_url=BASE, token=KEY).set_httpx_client(
         httpx.Client(transport=_transport(), base_url=BASE, headers={"Authorization": f"Bearer {KEY}"})
     )
-    overlay = TokenOps(api_key=KEY, base_url=BASE, http_client=httpx.Client(transport=_transport()))
+    # The overlay with the pool it builds itself (as users get it), on the same canned transport.
+    overlay = TokenOps(api_key=KEY, base_url=BASE)
+    overlay._http._transport = _transport()
+    # The overlay on a default httpx.Client the user passes in (left untouched: full cookie bookkeeping).
+    injected = TokenOps(api_key=KEY, base_url=BASE, http_client=httpx.Client(transport=_transport()))
     return {
         "raw httpx + json.loads": lambda: json.loads(raw.get("/v1/videos/video_123").content),
         "generated get_video_status.sync": lambda: get_video_status.sync("video_123", client=generated),
         "TokenOps.videos.retrieve": lambda: overlay.videos.retrieve("video_123"),
+        "TokenOps, injected httpx.Client": lambda: injected.videos.retrieve("video_123"),
     }
 
 

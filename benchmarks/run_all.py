@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
             overlay <= bench_client.GOAL,
         )
     )
+    injected = client["TokenOps, injected httpx.Client"] / raw
+    rows.append(("client: same, on an injected httpx.Client", f"{injected:.2f}x", "-", True))
     rows.append(("client: generated sync / raw httpx+json", f"{generated:.2f}x", "-", True))
 
     mock = bench_mock.measure(duration=3 if args.quick else 10)

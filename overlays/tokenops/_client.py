@@ -92,6 +92,25 @@ def _settings(
     )
 
 
+class _SetCookieOnlyCookies(httpx.Cookies):
+    """httpx's cookie jar, minus its per-response cost when the response sets no cookie.
+
+    httpx builds urllib compatibility objects for every response to look for ``Set-Cookie`` (about a tenth of
+    a ``retrieve`` here, see benchmarks/bench_client.py). A bearer-token API rarely sets cookies; when a
+    response does (load-balancer stickiness, say), it is stored exactly as httpx would.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
+def _own_pool(client: httpx.Client | httpx.AsyncClient) -> None:
+    # Only for the pool the overlay creates itself; an injected http_client is left exactly as given.
+    # `_cookies` is what httpx's own `cookies` setter assigns (tests/test_client.py checks the effect).
+    client._cookies = _SetCookieOnlyCookies(client.cookies)
+
+
 def _per_call_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout | None:
     if timeout is None or isinstance(timeout, httpx.Timeout):
         return timeout
@@ -171,7 +190,10 @@ class TokenOps(_Base):
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, strict=strict, clock=clock
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(follow_redirects=False)
+        if http_client is None:
+            http_client = httpx.Client(follow_redirects=False)
+            _own_pool(http_client)
+        self._http = http_client
         self._max_response_bytes = max_response_bytes
         self.videos = Videos(self)
 
@@ -241,7 +263,10 @@ class AsyncTokenOps(_Base):
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, strict=strict, clock=clock
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(follow_redirects=False)
+        if http_client is None:
+            http_client = httpx.AsyncClient(follow_redirects=False)
+            _own_pool(http_client)
+        self._http = http_client
         self._max_response_bytes = max_response_bytes
         self.videos = AsyncVideos(self)
 
