@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +14,7 @@ import httpx
 import pytest
 
 from contract_tests.mock._loadgen import run_load
-from tests.conftest import ROOT
+from contract_tests.mock.process import mock_process
 from tests.spec_schema import video_validator
 
 KEY = "sk-load-test"
@@ -35,41 +31,9 @@ def _rss_kib(pid: int) -> int:
 
 @pytest.fixture(scope="module")
 def load_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [
-        sys.executable,
-        "-m",
-        "contract_tests.mock",
-        "--port",
-        str(port),
-        "--api-key",
-        KEY,
-        "--quiet",
-        "--max-jobs",
-        str(MAX_JOBS),
-    ]
     log = tmp_path_factory.mktemp("load") / "mock.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=sink, stderr=sink
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/_mock/clock", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log.read_text(errors="replace")) from None
-                time.sleep(0.1)
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with mock_process(["--api-key", KEY, "--quiet", "--max-jobs", str(MAX_JOBS)], log=log) as mock:
+        yield mock.base_url, mock.pid
 
 
 def _valid(body: bytes) -> bool:

@@ -10,15 +10,14 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 import urllib.parse
 from pathlib import Path
 
 import httpx
 import pytest
 
+from contract_tests.mock.process import mock_process
 from tests.conftest import ROOT
-from tests.test_mock_server import free_port
 from tokenops import TokenOps, TokenOpsError
 
 CANARY = f"sk-canary-{secrets.token_hex(12)}"
@@ -42,27 +41,9 @@ def _run(args: list[str], env: dict[str, str]) -> str:
 def test_the_canary_key_appears_nowhere(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENOPS_API_KEY": CANARY, "TOKENOPS_LOG": "debug"}
     outputs: list[str] = []
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     mock_log = tmp_path / "mock.log"
-    with mock_log.open("wb") as sink:  # the mock with its request log on
-        process = subprocess.Popen(
-            [sys.executable, "-m", "contract_tests.mock", "--port", str(port), "--api-key", CANARY],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=sink,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/_mock/clock", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                assert process.poll() is None
-                time.sleep(0.1)
+    with mock_process(["--api-key", CANARY], log=mock_log, env=env) as mock:  # request log on
+        base = mock.base_url
         env["TOKENOPS_BASE_URL"] = base
         cli = [sys.executable, "-m", "tokenops"]
         outputs.append(_run([*cli, "videos", "get", "video_completed_demo", "--json"], env))
@@ -115,9 +96,6 @@ def test_the_canary_key_appears_nowhere(tmp_path: Path, caplog: pytest.LogCaptur
                 env,
             )
         )
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
     assert len([f for f in files if f.suffix in (".json", ".html", ".md", ".xml")]) == 8
     outputs += [path.read_text(encoding="utf-8", errors="replace") for path in files]

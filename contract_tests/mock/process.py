@@ -1,0 +1,69 @@
+"""Run ``python -m contract_tests.mock`` as a separate process on a free 127.0.0.1 port, for tests and tools."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+import httpx
+
+__all__ = ["MockProcess", "free_port", "mock_process"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@attrs.frozen
+class MockProcess:
+    base_url: str
+    pid: int
+    log: Path
+
+
+@contextmanager
+def mock_process(
+    args: Sequence[str] = (), *, log: Path, env: dict[str, str] | None = None, ready_timeout: float = 30.0
+) -> Iterator[MockProcess]:
+    """Start the mock with ``args`` (``--port`` is chosen here), wait until it answers, stop it on exit.
+
+    Raises:
+        RuntimeError: it exited or did not answer within ``ready_timeout`` (the message has its log's tail).
+    """
+    port = free_port()
+    command = [sys.executable, "-m", "contract_tests.mock", "--host", "127.0.0.1", "--port", str(port), *args]
+    environment = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=sink, stderr=sink)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            try:
+                httpx.get(f"{base}/_mock/clock", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+                    raise RuntimeError(f"the mock did not start: {tail}") from None
+                time.sleep(0.1)
+        yield MockProcess(base, process.pid, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
