@@ -157,7 +157,7 @@ def client_tolerant_parse(ctx: Any, response: Any, case: Any) -> bool | None:
         raise ClientIncompatibility(
             operation=_label(case),
             title="Tolerant client rejects the response",
-            message=f"tokenops.TokenOps raises ResponseValidationError: {exc}",
+            message=f"{exc} [tokenops.TokenOps raises ResponseValidationError]",
             key=f"tolerant:{type(body).__name__}",
         ) from None
     return True
@@ -176,7 +176,7 @@ def client_strict_parse(ctx: Any, response: Any, case: Any) -> bool | None:
         raise ClientIncompatibility(
             operation=_label(case),
             title="The generated model rejects what the server sends",
-            message=f"tokenops.TokenOps(strict=True) raises ResponseValidationError: {exc}",
+            message=f"{exc} [tokenops.TokenOps(strict=True) raises ResponseValidationError]",
             key=f"strict:{exc.field}:{why.removeprefix(f'field {exc.field!r} ')[:60]}",
         ) from None
     return True

@@ -188,7 +188,18 @@ h1{font-size:1.5em}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}td.n{text-align:right}
 .fail{background:#fbe3e0}.pass{background:#e6f4e6}pre{background:#f6f6f6;padding:8px;
 overflow:auto;white-space:pre-wrap;word-break:break-all}.tag{display:inline-block;padding:1px 6px;border-radius:3px;
-color:#fff;font-size:12px}.known{opacity:.75}details{margin:.6em 0;border:1px solid #ddd;padding:.4em .8em}"""
+color:#fff;font-size:12px}.known{opacity:.75}details{margin:.6em 0;border:1px solid #ddd;padding:.4em .8em}
+.msg{white-space:pre-wrap}.note{color:#555}"""
+
+
+def _replay_note(report: dict[str, Any]) -> str:
+    if not report["target"]["base_url"].startswith("http://testserver"):
+        return ""
+    return (
+        "<p class='note'>The target was the embedded mock, in-process: to replay a <code>curl</code> below, run "
+        "<code>make mock</code> and use <code>http://127.0.0.1:4010</code> instead of "
+        "<code>http://testserver</code> (the mock's key: <code>$TOKENOPS_API_KEY</code>, or sk-mock-local).</p>"
+    )
 
 
 def html_report(report: dict[str, Any]) -> str:
@@ -202,6 +213,7 @@ def html_report(report: dict[str, Any]) -> str:
         f"<p>Target: {e(report['target']['name'])} ({e(report['target']['base_url'])}) · started "
         f"{e(report['started_at'])} · {report['duration_seconds']:.1f} s · {report['responses_checked']} "
         "responses checked</p>",
+        _replay_note(report),
         _chart(report),
         "<h2>Checks</h2><table><tr><th>operation</th><th>check</th><th>passed</th><th>failed</th></tr>",
     ]
@@ -223,7 +235,7 @@ def html_report(report: dict[str, Any]) -> str:
             f"<details class='{finding['status']}' {'open' if finding['status'] == 'new' else ''}><summary>"
             f"<span class='tag' style='background:{_COLOURS[category]}'>{e(category.label)}</span> "
             f"<b>{e(finding['title'])}</b> · <code>{e(finding['check'])}</code> · {e(state)} · "
-            f"×{finding['occurrences']}</summary><p>{e(finding['message'])}</p>"
+            f"×{finding['occurrences']}</summary><p class='msg'>{e(finding['message'])}</p>"
             f"<p>Reproduce:</p><pre>{e(finding['request'].get('curl', ''))}</pre>"
             f"<p>Response {e(str(response.get('status_code', '')))}:</p><pre>{e(headers)}\n\n"
             f"{e(response.get('body', ''))}</pre></details>"

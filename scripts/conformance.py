@@ -76,7 +76,12 @@ def _summary(result: RunResult, paths: dict[str, Path]) -> list[str]:
         new, known = result.count(category, known=False), result.count(category, known=True)
         lines.append(f"  {category.label:24} {new:3} new  {known:3} known")
     for finding in result.new_findings[:10]:
-        lines.append(f"  NEW {finding.category.label}: {finding.title} [{finding.check}] ×{finding.occurrences}")
+        detail = (finding.message.splitlines() or [""])[0][:90]
+        if "/properties/" in finding.key:  # schemathesis' schema path: say which property
+            detail += f" (at {finding.key.rsplit('/properties/', 1)[1].rsplit('/', 1)[0]})"
+        lines.append(
+            f"  NEW {finding.category.label}: {finding.title}: {detail} [{finding.check}] ×{finding.occurrences}"
+        )
     if result.unfinished_jobs:
         lines.append(f"  jobs that did not finish within the lifecycle deadline: {', '.join(result.unfinished_jobs)}")
     for error in result.errors:
