@@ -84,3 +84,16 @@ def mock() -> Iterator[Any]:
     harness = MockHarness()
     yield harness
     harness.close()
+
+
+@pytest.fixture(autouse=True)
+def _restore_tokenops_logger() -> Iterator[None]:
+    """TOKENOPS_LOG makes the client attach a stderr handler; keep each test's logging state its own."""
+    import logging  # noqa: PLC0415
+
+    logger = logging.getLogger("tokenops")
+    level, handlers = logger.level, list(logger.handlers)
+    yield
+    logger.setLevel(level)
+    for handler in [h for h in logger.handlers if h not in handlers]:
+        logger.removeHandler(handler)

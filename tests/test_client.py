@@ -426,3 +426,21 @@ def test_own_pool_still_keeps_cookies_a_server_sets() -> None:
         client.videos.retrieve("video_123")
     assert seen == [None, "AWSALB=sticky-1"]
     assert isinstance(client._http.cookies, httpx.Cookies)
+
+
+def test_tokenops_log_debug_logs_each_request(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TOKENOPS_LOG", "debug")
+    logger = logging.getLogger("tokenops")
+    level, handlers = logger.level, list(logger.handlers)
+    try:
+        make_client(Script(error(503), ok()), max_retries=1).videos.retrieve("video_123")
+    finally:
+        logger.setLevel(level)
+        for handler in logger.handlers[len(handlers) :]:
+            logger.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "GET http://api.test/v1/videos/video_123 -> 503 (attempt 1)" in err
+    assert "GET http://api.test/v1/videos/video_123 -> 200 (attempt 2)" in err
+    assert CANARY_KEY not in err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import random
 from collections.abc import Callable, Generator
@@ -211,6 +212,9 @@ def retrieve_flow(
         if deadline is not None:
             request_timeout = _capped_timeout(base_timeout, max(deadline - settings.clock.monotonic(), 0.001))
         reply = yield Send(url, settings.headers, request_timeout)
+        if logger.isEnabledFor(logging.DEBUG):
+            outcome = type(reply.error).__name__ if isinstance(reply, Failure) else reply.status_code
+            logger.debug("GET %s -> %s (attempt %d)", url, outcome, retries + 1)
         headers: httpx.Headers | None = None
         if isinstance(reply, Failure):
             error = connection_error(reply)
