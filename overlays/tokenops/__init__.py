@@ -11,9 +11,7 @@ from tokenops._client import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     AsyncTokenOps,
-    AsyncVideos,
     TokenOps,
-    Videos,
 )
 from tokenops._clock import Clock, SystemClock
 from tokenops._errors import (
@@ -34,6 +32,7 @@ from tokenops._errors import (
 )
 from tokenops._models import Video, VideoStatus, parse_video
 from tokenops._version import __version__
+from tokenops._videos import AsyncVideos, Videos
 from tokenops_client.models import OpenAIVideoError as VideoError
 from tokenops_client.models import VideoStatusResponseObject as VideoObject
 from tokenops_client.models import VideoStatusResponseSize as VideoSize
