@@ -1,7 +1,7 @@
 """Mock throughput and latency: ``GET /v1/videos/{id}`` under a fixed local load, our mock vs Prism 5.
 
 Both servers run on 127.0.0.1 on the same spec and get the same load (16 connections, fixed duration)
-from the same generator: wrk (Debian's package) when installed, else a bounded asyncio generator.
+from the same generator: wrk (Debian's package) when installed, else contract_tests/mock/_loadgen.py.
 Prism 5 (``@stoplight/prism-cli``) is installed with npm into a temp dir when npm is available.
 
 Usage: ``python benchmarks/bench_mock.py [--duration S] [--connections N] [--no-prism]``.
@@ -11,12 +11,10 @@ Goal: our requests/s >= 8x Prism's, with p99 no worse.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,16 +25,14 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from contract_tests.mock._loadgen import run_load
+from contract_tests.mock.process import free_port, mock_process
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-bench-mock"
 PATH = "/v1/videos/video_in_progress_demo"
 GOAL = 8.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
@@ -53,7 +49,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120.
 
 @contextlib.contextmanager
 def serve(command: list[str], port: int, cwd: Path) -> Iterator[str]:
-    """Run a server on 127.0.0.1:port until the block ends; always stopped."""
+    """Run a third-party server (Prism) on 127.0.0.1:port until the block ends; always stopped."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENOPS_API_KEY": KEY}
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -105,46 +101,16 @@ def run_wrk(base: str, duration: float, connections: int) -> dict[str, float]:
     }
 
 
-async def _python_load(host: str, port: int, duration: float, connections: int) -> dict[str, float]:
-    request = f"GET {PATH} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\n\r\n".encode()
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + duration
-
-    async def worker() -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                writer.write(request)
-                await writer.drain()
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = re.search(rb"content-length:\s*(\d+)", head, re.IGNORECASE)
-                await reader.readexactly(int(length.group(1)) if length else 0)
-                if not head.startswith(b"HTTP/1.1 200"):
-                    errors += 1
-                latencies.append(time.perf_counter() - started)
-        finally:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    elapsed = time.perf_counter() - started
-    quantiles = statistics.quantiles(latencies, n=100)
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50_ms": quantiles[49] * 1e3,
-        "p99_ms": quantiles[98] * 1e3,
-        "errors": float(errors),
-    }
-
-
 def load(base: str, duration: float, connections: int) -> dict[str, float]:
     if shutil.which("wrk"):
         return run_wrk(base, duration, connections)
-    url = httpx.URL(base)
-    return asyncio.run(_python_load(url.host, url.port or 80, duration, connections))
+    # Without wrk: the project's bounded generator, sized to run for about `duration` seconds.
+    result = run_load(
+        base, [PATH], total=int(3000 * duration), connections=connections, headers={"Authorization": f"Bearer {KEY}"}
+    )
+    quantiles = statistics.quantiles(result.latencies, n=100)
+    errors = result.transport_errors + sum(n for status, n in result.statuses.items() if status != 200)  # noqa: PLR2004
+    return {"rps": result.rps, "p50_ms": quantiles[49] * 1e3, "p99_ms": quantiles[98] * 1e3, "errors": float(errors)}
 
 
 def prism_command(workdir: Path, port: int) -> list[str] | None:
@@ -168,10 +134,11 @@ def measure(duration: float = 10.0, connections: int = 16, prism: bool = True) -
     """Load our mock (and Prism 5 when ``prism`` and npm allow); figures per server."""
     args = argparse.Namespace(duration=duration, connections=connections, no_prism=not prism)
     results: dict[str, dict[str, float]] = {}
-    port = free_port()
-    ours = [sys.executable, "-m", "contract_tests.mock", "--port", str(port), "--quiet", "--api-key", KEY]
-    with serve(ours, port, ROOT) as base:
-        results["tokenops mock (uvicorn)"] = load(base, args.duration, args.connections)
+    with (
+        tempfile.TemporaryDirectory(prefix="mock-") as tmp,
+        mock_process(["--quiet", "--api-key", KEY], log=Path(tmp) / "mock.log") as mock,
+    ):
+        results["tokenops mock (uvicorn)"] = load(mock.base_url, args.duration, args.connections)
     if not args.no_prism:
         with tempfile.TemporaryDirectory(prefix="prism-") as tmp:
             prism_port = free_port()

@@ -39,12 +39,11 @@ def test_get_json_prints_the_body(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_wait_prints_plain_progress_lines_off_a_tty(capsys: pytest.CaptureFixture[str]) -> None:
-    script = Script(ok(video("in_progress", progress=30, id="v")), ok(video("completed", id="v")))
     # The server hint keeps the real sleep tiny: the CLI uses the system clock.
-    script.replies = [
+    script = Script(
         ok(video("in_progress", progress=30, id="v"), headers={"openai-poll-after-ms": "1"}),
         ok(video("completed", id="v")),
-    ]
+    )
     assert run(script, "videos", "wait", "v", "--timeout", "30") == 0
     captured = capsys.readouterr()
     assert captured.err.splitlines() == ["v in_progress 30%", "v completed 100%"]

@@ -34,6 +34,7 @@ from tokenops import (
     Video,
     VideoStatus,
 )
+from tokenops_client.models import VideoStatusResponse
 
 JSON = {"content-type": "application/json"}
 
@@ -57,21 +58,8 @@ def redirect_to_self(request: httpx.Request) -> httpx.Response:
 
 
 def all_null(request: httpx.Request) -> httpx.Response:
-    keys = [
-        "id",
-        "object",
-        "created_at",
-        "completed_at",
-        "model",
-        "status",
-        "progress",
-        "expires_at",
-        "seconds",
-        "size",
-        "remixed_from_video_id",
-        "error",
-    ]
-    return httpx.Response(200, json=dict.fromkeys(keys))
+    # Every property the spec defines, from the generated model itself.
+    return httpx.Response(200, json=dict.fromkeys(VideoStatusResponse._JSON_NAMES.values()))
 
 
 Check = Callable[[Any], None]
