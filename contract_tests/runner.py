@@ -21,14 +21,14 @@ from schemathesis.core.failures import Failure
 from schemathesis.engine import events, from_schema
 
 import contract_tests.checks  # noqa: F401 - registers the custom checks with schemathesis
+from contract_tests._paths import config_path, spec_path
 from contract_tests.categories import Category, categorize
 from contract_tests.lifecycle import LIFECYCLE_CHECKS, run_lifecycle
 from contract_tests.targets import Target
-from tokenops._logging import redact, register_secret
+from tokenops.redaction import redact, register_secret
 
 __all__ = ["Finding", "RunOptions", "RunResult", "run"]
 
-ROOT = Path(__file__).resolve().parents[1]
 OPERATION = "GET /v1/videos/{video_id}"
 MAX_BODY_IN_REPORT = 2000
 
@@ -38,9 +38,9 @@ class RunOptions:
     target: Target
     api_key: str
     video_ids: list[str] = attrs.field(factory=list)
-    spec: Path = ROOT / "openapi.yaml"
-    config: Path = ROOT / "schemathesis.toml"
-    baseline: Path | None = ROOT / "contract_tests" / "baseline.json"
+    spec: Path = attrs.field(factory=spec_path)
+    config: Path = attrs.field(factory=config_path)
+    baseline: Path | None = Path(__file__).resolve().parent / "baseline.json"
     max_examples: int | None = None
     lifecycle_deadline: float = 120.0
     misbehave: bool = False  # rig one lifecycle job (mock only): proves the lifecycle check can fail

@@ -1,4 +1,4 @@
-"""Shared fixtures: a disposable copy of the repository's spec, config and generated tree."""
+"""Shared fixtures: a disposable repo copy, fake clocks, scripted clients, the mock in-process and over TCP."""
 
 from __future__ import annotations
 
@@ -75,6 +75,33 @@ def make_async_client(clock: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         return AsyncTokenOps(http_client=httpx.AsyncClient(transport=transport), clock=clock, **options)
 
     return build
+
+
+# The key the session's mock server (``mock_server``) accepts.
+SERVER_KEY = "sk-tcp-test"
+
+
+@pytest.fixture(scope="session")
+def mock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``python -m contract_tests.mock`` on a free 127.0.0.1 port, one process for the whole session.
+
+    Tests that change its state (jobs, faults, clock) reset it first (``POST /_mock/reset``), e.g. through
+    the ``server`` fixture.
+    """
+    from contract_tests.mock.process import mock_process  # noqa: PLC0415
+
+    log = tmp_path_factory.mktemp("mock") / "stderr.log"
+    with mock_process(["--api-key", SERVER_KEY, "--quiet"], log=log) as process:
+        yield process.base_url
+
+
+@pytest.fixture
+def server(mock_server: str) -> str:
+    """The session's mock server, reset to its start-up state (well-known jobs, no faults, clock at start)."""
+    import httpx  # noqa: PLC0415
+
+    assert httpx.post(f"{mock_server}/_mock/reset", timeout=5).status_code == 200
+    return mock_server
 
 
 @pytest.fixture

@@ -15,11 +15,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from scripts import conformance
-from scripts._report import SCHEMA_PATH
-from tests.conftest import ROOT
-from tests.test_mock_server import KEY as SERVER_KEY
-from tests.test_mock_server import server  # noqa: F401 - the fixture that starts the mock over TCP
+from contract_tests import cli as conformance
+from contract_tests.report import SCHEMA_PATH
+from tests.conftest import ROOT, SERVER_KEY
 
 CANARY = "sk-canary-conformance-51c0ffee"
 
@@ -146,7 +144,7 @@ def test_canary_key_is_absent_from_every_output(tmp_path: Path) -> None:
         assert form not in joined
 
 
-def test_against_the_mock_as_a_real_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str) -> None:  # noqa: F811
+def test_against_the_mock_as_a_real_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str) -> None:
     code, report = _run(tmp_path, "--target", server, key=SERVER_KEY, monkeypatch=monkeypatch)
     assert code == 0, report.get("findings")
     assert report["target"]["base_url"] == server

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import types
+
 import tokenops
+import tokenops.redaction
+
+# Public submodules: imported as `tokenops.<name>`, documented, not re-exported name by name.
+PUBLIC_MODULES = {"redaction"}
 
 
 def test_all_is_exactly_the_public_names() -> None:
     public = {name for name in dir(tokenops) if not name.startswith("_")}
-    assert set(tokenops.__all__) - {"__version__"} == public
+    assert set(tokenops.__all__) - {"__version__"} == public - PUBLIC_MODULES
     assert len(tokenops.__all__) == len(set(tokenops.__all__))
+    assert all(isinstance(getattr(tokenops, name), types.ModuleType) for name in PUBLIC_MODULES)
+
+
+def test_redaction_all_is_exactly_its_public_names() -> None:
+    module = tokenops.redaction
+    public = {
+        name
+        for name, member in vars(module).items()
+        if not name.startswith("_")
+        and getattr(member, "__module__", module.__name__) == module.__name__
+        and not isinstance(member, types.ModuleType)
+        and name not in {"annotations", "Any"}
+    }
+    assert set(module.__all__) == public
 
 
 def test_every_exported_member_belongs_to_tokenops_or_is_a_deliberate_re_export() -> None:

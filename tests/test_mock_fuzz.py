@@ -11,10 +11,7 @@ from schemathesis.engine import events, from_schema
 
 from contract_tests.mock import create_app
 from tests.conftest import ROOT
-from tests.test_mock_server import (
-    KEY,
-    server,  # noqa: F401 - the fixture that starts the mock over TCP
-)
+from tests.conftest import SERVER_KEY as KEY
 
 
 def test_schemathesis_negative_mode_finds_no_server_error() -> None:
@@ -77,7 +74,7 @@ def _status(base: str, payload: bytes) -> int | None:
 
 
 @pytest.mark.parametrize("payload", GARBAGE, ids=[f"garbage-{i}" for i in range(len(GARBAGE))])
-def test_raw_garbage_never_gets_a_5xx(server: str, payload: bytes) -> None:  # noqa: F811
+def test_raw_garbage_never_gets_a_5xx(server: str, payload: bytes) -> None:
     status = _status(server, payload)
     assert status is None or status < 500, status
     healthy = httpx.get(f"{server}/v1/videos/video_completed_demo", headers={"Authorization": f"Bearer {KEY}"})

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from contract_tests.mock.process import mock_process
+from tests.conftest import SERVER_KEY as KEY
 from tokenops import APIConnectionError, TokenOps, VideoStatus
-
-KEY = "sk-tcp-test"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    log = tmp_path_factory.mktemp("mock") / "stderr.log"
-    with mock_process(["--api-key", KEY, "--quiet"], log=log) as mock:
-        yield mock.base_url
-
-
-@pytest.fixture(autouse=True)
-def _reset(server: str) -> None:
-    assert httpx.post(f"{server}/_mock/reset", timeout=5).status_code == 200
 
 
 def test_well_known_ids_over_tcp(server: str) -> None:

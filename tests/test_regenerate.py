@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from contract_tests.drift import generate
 from scripts import regenerate
 from tests.conftest import ROOT, copy_repo_inputs
 
@@ -183,11 +184,11 @@ def test_pinned_tools_match_pyproject() -> None:
         if "==" in requirement
         for name, version in [requirement.split("==")]
     }
-    for tool, version in regenerate.PINNED_TOOLS.items():
+    for tool, version in generate.PINNED_TOOLS.items():
         assert pins[tool] == version
 
 
 def test_wrong_generator_version_is_a_setup_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(regenerate.PINNED_TOOLS, "ruff", "0.0.1")
-    with pytest.raises(regenerate.SetupError, match=r"ruff 0\.17\.6 is installed but 0\.0\.1 is pinned"):
-        regenerate.check_tool_versions()
+    monkeypatch.setitem(generate.PINNED_TOOLS, "ruff", "0.0.1")
+    with pytest.raises(generate.SetupError, match=r"ruff 0\.17\.6 is installed but 0\.0\.1 is pinned"):
+        generate.check_tool_versions()

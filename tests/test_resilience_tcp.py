@@ -13,10 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_mock_server import (
-    KEY,
-    server,  # noqa: F401 - the fixture that starts the mock over TCP
-)
+from tests.conftest import SERVER_KEY as KEY
 from tokenops import InternalServerError, TokenOps, Video, VideoStatus
 
 
@@ -43,8 +40,7 @@ class LinkedClock:
 
 
 @pytest.fixture
-def mock_base(server: str) -> str:  # noqa: F811
-    assert httpx.post(f"{server}/_mock/reset", timeout=5).status_code == 200
+def mock_base(server: str) -> str:
     return server
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from contract_tests.drift.rules import RULES, diff_documents
 from scripts import spec_diff
-from scripts._diffrules import RULES, diff_documents
 from tests.conftest import ROOT
 
 FIXTURES = yaml.safe_load((ROOT / "tests" / "fixtures" / "spec_mutations.yaml").read_text(encoding="utf-8"))

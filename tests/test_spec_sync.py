@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from contract_tests.drift.spec import parse_openapi
 from scripts import spec_sync
-from scripts._spec import parse_openapi
 from tests.conftest import ROOT
 
 PAGE = "upstream/get-video-status.md"

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from contract_tests.drift import diff
+from contract_tests.drift.surface import compare_surfaces, overlay_imports, package_surface
 from scripts import spec_diff
-from scripts._surface import compare_surfaces, overlay_imports, package_surface
 from tests.conftest import ROOT
 
 GENERATED = ROOT / "generated" / "tokenops_client"
@@ -54,7 +55,7 @@ def _candidate(tmp_path: Path, old: str, new: str) -> Path:
 
 def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
     candidate = _candidate(tmp_path, "<seconds property>", "")
-    changes = spec_diff.surface_changes(candidate)
+    changes = diff.surface_changes(candidate)
     assert {
         "rule": "import-symbol-removed",
         "severity": "breaking",
@@ -75,4 +76,4 @@ def test_renamed_operation_breaks_imports_and_the_overlay(tmp_path: Path, capsys
 
 
 def test_unchanged_spec_has_no_surface_changes() -> None:
-    assert spec_diff.surface_changes(ROOT / "openapi.yaml") == []
+    assert diff.surface_changes(ROOT / "openapi.yaml") == []

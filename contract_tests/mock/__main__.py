@@ -58,8 +58,8 @@ class _DroppedOnPurpose(logging.Filter):
         return not (isinstance(error, ConnectionResetError) and "mock fault" in str(error))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m contract_tests.mock", description=__doc__.split("\n", 1)[0])
+def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests.mock") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n", 1)[0])
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=4010, help="port (default 4010; 0 picks a free one)")
     parser.add_argument(
@@ -120,5 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run() -> None:
+    """Console-script entry point (``tokenops-mock``)."""
+    sys.exit(main(prog="tokenops-mock"))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -14,9 +14,9 @@ from pathlib import Path
 import attrs
 import httpx
 
-__all__ = ["MockProcess", "free_port", "mock_process"]
+from contract_tests._paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["MockProcess", "free_port", "mock_process"]
 
 
 def free_port() -> int:
@@ -44,9 +44,10 @@ def mock_process(
     """
     port = free_port()
     command = [sys.executable, "-m", "contract_tests.mock", "--host", "127.0.0.1", "--port", str(port), *args]
-    environment = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
+    pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
+    environment = {**os.environ, **(env or {}), "PYTHONPATH": pythonpath}
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=sink, stderr=sink)
+        process = subprocess.Popen(command, env=environment, stdout=sink, stderr=sink)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + ready_timeout

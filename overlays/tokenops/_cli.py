@@ -15,8 +15,8 @@ import httpx
 
 from tokenops._client import TokenOps
 from tokenops._errors import ConfigurationError, TokenOpsError, VideoGenerationFailed, WaitTimeout
-from tokenops._logging import redact
 from tokenops._models import Video
+from tokenops.redaction import redact
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -64,7 +64,13 @@ def _print_video(video: Video, as_json: bool, out: TextIO) -> None:
 
 
 def _wait(client: TokenOps, args: argparse.Namespace, out: TextIO, err: TextIO) -> Video:
-    if not err.isatty():
+    try:
+        import rich  # noqa: F401, PLC0415 - the progress bar comes with the `cli` extra
+    except ImportError:
+        rich_available = False
+    else:
+        rich_available = True
+    if not err.isatty() or not rich_available:
 
         def plain(video: Video) -> None:
             progress = f" {video.progress}%" if isinstance(video.progress, int) else ""

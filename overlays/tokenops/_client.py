@@ -19,9 +19,10 @@ from tokenops._flows import (
     Settings,
     Sleep,
 )
-from tokenops._logging import register_secret, setup_from_env
+from tokenops._logging import setup_from_env
 from tokenops._version import __version__
 from tokenops._videos import AsyncVideos, Videos
+from tokenops.redaction import register_secret
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -29,9 +29,10 @@ from tokenops._errors import (
     WaitTimeout,
     status_error_class,
 )
-from tokenops._logging import _Secret, logger, redact
+from tokenops._logging import logger
 from tokenops._models import Video, VideoStatus, parse_video
 from tokenops._retry import is_retryable_status, poll_hint, retry_delay
+from tokenops.redaction import Secret, redact, redact_json
 from tokenops_client.api.default import get_video_status
 
 __all__ = ["Failure", "Send", "Settings", "Sleep", "retrieve_flow", "video_path", "wait_flow"]
@@ -73,7 +74,7 @@ class Settings:
     """Per-client configuration the flows read."""
 
     base_url: str
-    secret: _Secret = attrs.field(repr=False)
+    secret: Secret = attrs.field(repr=False)
     timeout: httpx.Timeout
     max_retries: int
     strict: bool
@@ -110,20 +111,9 @@ def video_path(video_id: str) -> str:
     return f"{prefix}/{segment}"
 
 
-def _redacted(value: Any) -> Any:
-    """A copy of a decoded JSON value with registered keys scrubbed from every string (error paths only)."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {redact(str(key)): _redacted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redacted(item) for item in value]
-    return value
-
-
 def _decode_body(response: httpx.Response) -> Any:
     try:
-        return _redacted(json.loads(response.content))
+        return redact_json(json.loads(response.content))
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         return None if not response.content else redact(response.text[:1000])
     except RecursionError:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scripts._spec import operation_ids, sha256_file
+from contract_tests.drift.spec import operation_ids, sha256_file
 
 LOCK_FILE = "spec.lock.json"
 LOCK_VERSION = 1

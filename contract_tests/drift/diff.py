@@ -1,0 +1,151 @@
+"""The classified spec diff plus the generated import-surface diff, rendered (``scripts/spec_diff.py`` is its CLI).
+
+Each change has a stable rule id (:mod:`contract_tests.drift.rules`), a severity and a JSON location.
+:func:`surface_changes` regenerates a candidate spec into a temporary directory and compares the public
+import surface of ``tokenops_client`` with the committed ``generated/`` (plus every name the ``tokenops``
+overlay imports from it): what ``from tokenops_client... import ...`` or attribute access would break.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from contract_tests._paths import REPO_ROOT
+from contract_tests.drift.rules import SEVERITIES, diff_documents
+from contract_tests.drift.spec import SpecError, parse_openapi
+from contract_tests.drift.surface import compare_surfaces, overlay_imports, package_surface
+
+ROOT = REPO_ROOT
+FORMATS = ("text", "markdown", "json", "junit", "github")
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read and validate an OpenAPI document (YAML or JSON; a vendor docs page works too).
+
+    Raises:
+        SpecError: unreadable or invalid.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+    if path.suffix == ".md":
+        from contract_tests.drift.spec import extract_fenced_block  # noqa: PLC0415
+
+        text = extract_fenced_block(text)
+    return parse_openapi(text, str(path))
+
+
+def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
+    """Regenerate ``candidate`` in a temp dir; compare its import surface with the committed one.
+
+    Raises:
+        SpecError, contract_tests.drift.generate.SetupError: the candidate cannot be generated.
+    """
+    from contract_tests.drift import generate as regenerate  # noqa: PLC0415 - only this path needs the generator
+
+    with tempfile.TemporaryDirectory(prefix="tokenops-surface-") as tmp:
+        work = Path(tmp)
+        shutil.copyfile(candidate, work / "openapi.yaml")
+        shutil.copyfile(root / regenerate.CONFIG_FILE, work / regenerate.CONFIG_FILE)
+        if (root / regenerate.TEMPLATES_DIR).is_dir():
+            shutil.copytree(root / regenerate.TEMPLATES_DIR, work / regenerate.TEMPLATES_DIR)
+        out = work / "out"
+        out.mkdir()
+        regenerate.check_tool_versions()
+        fresh = package_surface(regenerate.generate_into(work, out), regenerate.PACKAGE)
+    committed = package_surface(root / regenerate.GENERATED_DIR / regenerate.PACKAGE, regenerate.PACKAGE)
+    changes = [
+        {
+            "rule": f"import-{'symbol' if not c.message.startswith('signature') else 'signature'}-"
+            f"{'removed' if 'removed' in c.message else 'added' if c.message.endswith('added') else 'changed'}",
+            "severity": c.severity,
+            "location": c.symbol,
+            "message": c.message,
+        }
+        for c in compare_surfaces(committed, fresh)
+    ]
+    for name, where in sorted(overlay_imports(root / "overlays" / "tokenops", regenerate.PACKAGE).items()):
+        if name not in fresh:
+            changes.append(
+                {
+                    "rule": "overlay-import-broken",
+                    "severity": "breaking",
+                    "location": name,
+                    "message": f"overlays/tokenops/{where} imports {name}, which would no longer exist",
+                }
+            )
+    return changes
+
+
+def render(changes: list[dict[str, str]], fmt: str, fail_on: str, new_name: str) -> str:
+    failing = SEVERITIES.index(fail_on)
+    counts = {severity: sum(1 for c in changes if c["severity"] == severity) for severity in SEVERITIES}
+    summary = f"{counts['breaking']} breaking, {counts['warning']} warning, {counts['info']} info"
+    if fmt == "json":
+        return json.dumps({"summary": counts, "changes": changes}, indent=2, ensure_ascii=False)
+    if fmt == "markdown":
+        lines = [
+            f"### Spec diff: {summary}",
+            "",
+            "| severity | rule | location | change |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [f"| {c['severity']} | `{c['rule']}` | `{c['location']}` | {c['message']} |" for c in changes]
+        return "\n".join(lines)
+    if fmt == "github":
+        level = {"breaking": "error", "warning": "warning", "info": "notice"}
+        return (
+            "\n".join(
+                f"::{level[c['severity']]} file={new_name},title={c['rule']}::{c['message']} at {c['location']}"
+                for c in changes
+            )
+            or f"::notice title=spec-diff::no changes ({summary})"
+        )
+    if fmt == "junit":
+        suite = ET.Element("testsuite", name="spec-diff", tests=str(len(changes) or 1))
+        failures = 0
+        for change in changes or [{"rule": "no-changes", "severity": "info", "location": "/", "message": "none"}]:
+            case = ET.SubElement(suite, "testcase", classname=change["rule"], name=change["location"])
+            if SEVERITIES.index(change["severity"]) >= failing and change["rule"] != "no-changes":
+                failures += 1
+                ET.SubElement(case, "failure", message=change["message"], type=change["severity"])
+        suite.set("failures", str(failures))
+        return ET.tostring(suite, encoding="unicode", xml_declaration=True)
+    lines = [f"{c['severity'].upper():8} {c['rule']}  {c['location']}: {c['message']}" for c in changes]
+    return "\n".join([*lines, f"spec diff: {summary}"])
+
+
+def compare(old_path: Path, new_path: Path, *, surface: bool = True, root: Path = ROOT) -> list[dict[str, str]]:
+    """Every change from ``old_path`` to ``new_path`` (specs or docs pages), plus the surface diff if asked.
+
+    Raises:
+        SpecError: either document is unreadable or invalid.
+        contract_tests.drift.generate.SetupError: the candidate cannot be generated (surface diff only).
+    """
+    old, new = load(old_path), load(new_path)
+    changes = [
+        {"rule": c.rule, "severity": c.severity, "location": c.location, "message": c.message}
+        for c in diff_documents(old, new)
+    ]
+    if surface and old != new:
+        with tempfile.TemporaryDirectory(prefix="tokenops-candidate-") as tmp:
+            source = new_path
+            if source.suffix == ".md":
+                from contract_tests.drift.spec import extract_fenced_block  # noqa: PLC0415
+
+                source = Path(tmp) / "openapi.yaml"
+                source.write_text(extract_fenced_block(new_path.read_text(encoding="utf-8")), encoding="utf-8")
+            changes += surface_changes(source, root)
+    return changes
+
+
+def fails(changes: list[dict[str, str]], fail_on: str) -> bool:
+    """True when a change is at or above the ``fail_on`` severity."""
+    threshold = SEVERITIES.index(fail_on)
+    return any(SEVERITIES.index(change["severity"]) >= threshold for change in changes)
