@@ -5,6 +5,8 @@
 >>> video = client.videos.wait("video_123")   # doctest: +SKIP
 """
 
+from tokenops import operations as operations  # public submodules, imported for `tokenops.operations.find` etc.
+from tokenops import redaction as redaction
 from tokenops._client import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -30,7 +32,7 @@ from tokenops._errors import (
     VideoGenerationFailed,
     WaitTimeout,
 )
-from tokenops._models import Video, VideoStatus, parse_video
+from tokenops._models import Video, VideoStatus, parse_model, parse_video
 from tokenops._version import __version__
 from tokenops._videos import AsyncVideos, Videos
 from tokenops_client.models import OpenAIVideoError as VideoError
@@ -71,5 +73,6 @@ __all__ = [
     "Videos",
     "WaitTimeout",
     "__version__",
+    "parse_model",
     "parse_video",
 ]

@@ -27,7 +27,7 @@ from tokenops._errors import ResponseValidationError
 from tokenops_client.models import OpenAIVideoError, VideoStatusResponse
 from tokenops_client.types import UNSET, Unset
 
-__all__ = ["Video", "VideoStatus", "parse_video"]
+__all__ = ["Video", "VideoStatus", "parse_model", "parse_video"]
 
 T = typing.TypeVar("T")
 
@@ -304,3 +304,24 @@ def parse_video(data: Any, *, strict: bool = False) -> Video:
     video = _build(VideoStatusResponse, data, "", strict, Video)
     video._raw = data
     return video
+
+
+def parse_model(target: type[T], data: Any, *, strict: bool = False) -> T:
+    """Build an instance of a generated model class ``target`` from a decoded JSON body.
+
+    Args:
+        target: a generated model class (``tokenops_client.models.*``).
+        data: the decoded JSON value.
+        strict: raise instead of tolerating what the spec does not allow.
+
+    Returns:
+        The parsed model.
+
+    Raises:
+        ResponseValidationError: ``data`` is not a JSON object, or (strict) a field violates the spec.
+    """
+    if target is VideoStatusResponse or target is Video:
+        return parse_video(data, strict=strict)  # type: ignore[return-value]
+    if not isinstance(data, Mapping):
+        raise ResponseValidationError(f"response body is {type(data).__name__}, expected a JSON object", value=data)
+    return _build(target, data, "", strict, target)

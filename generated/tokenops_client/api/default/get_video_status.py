@@ -8,7 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.video_status_response import VideoStatusResponse
-from ...types import Response
+from ...types import Endpoint, Response, ResponseSpec
 
 
 def _get_kwargs(
@@ -158,3 +158,28 @@ async def asyncio(
             client=client,
         )
     ).parsed
+
+
+# What this operation is, from the spec (templates/endpoint_module.py.jinja): generic callers such as the
+# tokenops overlay's operations table build requests with `build_request` and read responses by `responses`.
+ENDPOINT = Endpoint(
+    name="get_video_status",
+    method="GET",
+    path="/v1/videos/{video_id}",
+    path_parameters={
+        "video_id": "video_id",
+    },
+    query_parameters={},
+    header_parameters={},
+    bodies=(),
+    responses=(
+        ResponseSpec(
+            status_low=200,
+            status_high=200,
+            source="json",
+            type=VideoStatusResponse,
+        ),
+    ),
+    requires_auth=True,
+    build_request=_get_kwargs,
+)
