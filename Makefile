@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help stress test lint typecheck layering drift regenerate-check regenerate conformance mock bench clean
+.PHONY: help stress test lint typecheck layering drift regenerate-check regenerate conformance mock bench clean docs docs-serve
 
 help:  ## list the targets
 	@grep -E '^[a-z.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -14,17 +14,18 @@ help:  ## list the targets
 # (Re)install when the venv is missing or pyproject.toml is newer than the last install.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,docs]'
 	@touch $(STAMP)
 
 $(VENV): $(STAMP)  ## create .venv and install the project with its test extra
 
-test: $(STAMP) lint typecheck drift layering  ## everything CI runs: lint, types, drift (spec + generated/), layering, pytest
+test: $(STAMP) lint typecheck drift layering docs  ## everything CI runs: lint, types, drift (spec + generated/), layering, docs, pytest
 	$(PY) -m pytest -q tests contract_tests
 
-lint: $(STAMP)  ## ruff lint + format check
+lint: $(STAMP)  ## ruff lint + format check; the CI workflow examples against GitHub's workflow schema
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 typecheck: $(STAMP)  ## mypy --strict on generated/, overlays/, scripts/, tests/
 	$(BIN)/mypy
@@ -37,6 +38,12 @@ regenerate-check: $(STAMP)  ## fail when generated/ or spec.lock.json is stale
 
 layering: $(STAMP)  ## enforce spec -> generated -> overlays -> contract_tests -> scripts
 	$(BIN)/lint-imports --no-cache
+
+docs: $(STAMP)  ## build the documentation site into site/, strictly (warnings and broken links fail)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs-serve: $(STAMP)  ## serve the documentation on http://127.0.0.1:8000 with live reload
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 regenerate: $(STAMP)  ## rewrite generated/ and spec.lock.json from openapi.yaml
 	$(PY) scripts/regenerate.py
@@ -51,10 +58,10 @@ stress: $(STAMP)  ## the mock under 100,000 requests over 16 connections on 127.
 	TOKENOPS_STRESS_REQUESTS=100000 $(PY) -m pytest -q tests/test_mock_load.py
 
 bench: $(STAMP)  ## performance benchmarks (ratios measured in one run); not part of make test
-	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 \
-		|| echo "wrk unavailable: bench_mock falls back to its Python load generator"
+	@command -v wrk >/dev/null || echo "wrk not found: bench_mock falls back to its Python load generator." \
+		"For the README's figures install it first (Debian/Ubuntu: sudo apt-get install -y wrk)."
 	$(PY) benchmarks/run_all.py
 
 clean:  ## remove the venv, caches and reports
-	rm -rf $(VENV) reports .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) reports site .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

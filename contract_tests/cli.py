@@ -41,8 +41,14 @@ class UsageError(Exception):
 
 
 def _tools() -> dict[str, str]:
-    names = ("schemathesis", "openapi-python-client", "tokenops")
-    return {name: metadata.version(name) for name in names}
+    """Versions for the report; the generator is only present in a development checkout (the `test` extra)."""
+    versions = {}
+    for name in ("schemathesis", "openapi-python-client", "tokenops"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
 
 
 def _api_key(target_given: bool) -> str:
