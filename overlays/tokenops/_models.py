@@ -178,8 +178,16 @@ def _kind(data: Any) -> str:
     return kinds.get(type(data), "a number")
 
 
-def _body_error(data: Any, expected: str) -> ResponseValidationError:
-    return ResponseValidationError(f"response body is {_kind(data)}, expected {expected}", value=data)
+def _body_error(data: Any, expected: str, detail: str = "") -> ResponseValidationError:
+    detail = f": {detail}" if detail else ""
+    return ResponseValidationError(f"response body is {_kind(data)}, expected {expected}{detail}", value=data)
+
+
+def _top_level_error(data: Any, expected: str, exc: ResponseValidationError) -> ResponseValidationError:
+    if exc.field != "":  # a field inside the body: the error names it already
+        return exc
+    why = str(exc).removeprefix("field '' ").split(" (got ", 1)[0]
+    return _body_error(data, expected, "" if why.startswith("must be") else why)
 
 
 def _generated_failure(target: str, exc: Exception) -> ResponseValidationError:
@@ -254,10 +262,10 @@ def parse_model(target: Any, data: Any, *, strict: bool = False) -> Any:
         raise _body_error(data, shape.expected)
     try:
         cleaned = shape.clean(data, "", strict)
+        if cleaned is _tolerance.DROP:  # tolerant, and nothing of the body is usable: say why, as strict would
+            shape.clean(data, "", True)
     except ResponseValidationError as exc:
-        if exc.field == "":  # the body itself, not a field inside it
-            raise _body_error(data, shape.expected) from None
-        raise
+        raise _top_level_error(data, shape.expected, exc) from None
     if cleaned is _tolerance.DROP:
         raise _body_error(data, shape.expected)
     try:
