@@ -283,3 +283,11 @@ def test_a_grown_spec_is_parsed_by_the_generated_models(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "repro ok"
+
+
+def test_the_parsing_guide_examples_run_as_printed() -> None:
+    import doctest  # noqa: PLC0415
+
+    result = doctest.testfile(str(ROOT / "docs" / "guides" / "parsing.md"), module_relative=False)
+    assert result.attempted >= 10
+    assert result.failed == 0

@@ -71,7 +71,7 @@ FULL: dict[str, Any] = {
     "active": True,
     "tags": ["a", "b"],
     "scores": [1, 2],
-    "children": [{"name": "c1", "born": "2021-01-01"}, {"name": "c2"}],
+    "children": [{"name": "c1", "born": "2021-01-01"}, {"name": "c2", "children": [{"name": "c2a"}]}],
     "owner": {"name": "o", "address": {"city": "Oslo", "zip": 150}},
     "nickname": None,
     "parent_count": 4,
@@ -113,6 +113,7 @@ def test_every_shape_gets_its_generated_type(shapes: Shapes, strict: bool) -> No
     assert shape.tags == ["a", "b"]
     assert [type(child) for child in shape.children] == [shapes.Child, shapes.Child]
     assert shape.children[0].born == datetime.date(2021, 1, 1)
+    assert isinstance(shape.children[1].children[0], shapes.Child)  # a recursive schema
     assert isinstance(shape.owner.address, shapes.OwnerAddress)
     assert shape.owner.address.zip_ == 150
     assert shape.nickname is None
@@ -172,6 +173,7 @@ STRICT_REJECTS: list[tuple[str, Any, str, str]] = [
     ("scores.0", 1.0, "scores[0]", "must be an integer"),
     ("children.0.born", "soon", "children[0].born", "must be an ISO 8601 date string"),
     ("children.1", {"born": "2021-01-01"}, "children[1].name", "is required by the spec but missing"),
+    ("children.1.children.0.born", 5, "children[1].children[0].born", "must be an ISO 8601 date string"),
     ("owner.address.zip", "150", "owner.address.zip", "must be an integer"),
     ("owner", [], "owner", "must be an object"),
     ("nickname", 5, "nickname", "must be a string"),
