@@ -85,7 +85,8 @@ def _to_video_status(value: object) -> VideoStatus | Unset:
     if isinstance(value, Unset):
         return value
     # The generated enum's members are str: a dict lookup finds the known ones (the hot path) without a call.
-    return _STATUS_BY_VALUE.get(value) or VideoStatus(str(value))  # type: ignore[call-overload]
+    known = _STATUS_BY_VALUE.get(value) if isinstance(value, str) else None
+    return known or VideoStatus(str(value))
 
 
 def _timestamp(value: int | Unset) -> datetime | None:
