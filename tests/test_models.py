@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import enum
+import os
+import subprocess
+import sys
+import types
+import typing
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from tests.conftest import ROOT
 from tests.fakes import video
-from tokenops import UNSET, ResponseValidationError, Video, VideoError, VideoStatus, parse_video
+from tests.regen import generate_package
+from tokenops import UNSET, ResponseValidationError, Video, VideoError, VideoStatus, parse_model, parse_video
 
 
 def test_video_status_knows_queued_and_treats_it_as_pending() -> None:
@@ -154,3 +165,166 @@ def test_repr_shows_set_fields_only() -> None:
     assert "status='failed'" in text
     assert "completed_at" not in text
     assert "0x" not in text
+
+
+# --- parse_model: every response type of the generated operations --------------------------------------------
+
+
+SAMPLE_DEPTH = 2
+SCALAR_SAMPLES: dict[Any, Any] = {
+    str: "x",
+    int: 1,
+    float: 1.5,
+    bool: True,
+    Any: {"any": [1]},
+    datetime: "2025-03-10T01:31:23+00:00",
+    date: "2025-03-10",
+    uuid.UUID: str(uuid.UUID(int=1)),
+}
+
+
+def sample(hint: Any, depth: int = 0) -> Any:
+    """A JSON value valid for ``hint``, every property filled in (spec-agnostic: works for any regeneration)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):  # its first member that is neither None nor Unset
+        return sample(next(a for a in args if a is not type(None) and a.__name__ != "Unset"), depth)
+    if origin in (list, dict):  # one item, down to a bounded depth for recursive schemas
+        items = [sample(args[-1], depth + 1)] if depth < SAMPLE_DEPTH else []
+        return items if origin is list else {f"key{index}": item for index, item in enumerate(items)}
+    if origin is typing.Literal:
+        return args[0]
+    if hasattr(hint, "_JSON_NAMES"):
+        hints = typing.get_type_hints(hint, localns=vars(sys.modules[hint.__module__.rpartition(".")[0]]))
+        return {name: sample(hints[attr], depth + 1) for attr, name in hint._JSON_NAMES.items()}
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return next(iter(hint)).value
+    return SCALAR_SAMPLES[hint]
+
+
+def test_parse_model_reads_every_json_response_of_the_generated_client() -> None:
+    from tokenops import operations  # noqa: PLC0415
+
+    seen = 0
+    for endpoint in operations.all_endpoints().values():
+        for response in endpoint.responses:
+            if response.source != "json":
+                continue
+            body = sample(response.type)
+            for strict in (False, True):
+                parsed = parse_model(response.type, body, strict=strict)
+                as_json = parsed.to_dict() if hasattr(parsed, "to_dict") else parsed
+                assert as_json == body, endpoint.name
+            seen += 1
+    assert seen >= 1
+
+
+def test_parse_model_of_the_status_model_is_a_video() -> None:
+    from tokenops_client.models import VideoStatusResponse  # noqa: PLC0415
+
+    parsed = parse_model(VideoStatusResponse, video("queued"))
+    assert isinstance(parsed, Video)
+    assert parsed.status is VideoStatus.QUEUED
+    assert parsed.raw == video("queued")
+
+
+def test_parse_model_builds_nested_generated_models_and_containers() -> None:
+    error = parse_model(VideoError, {"code": 7, "message": "m", "extra": [1]})
+    assert isinstance(error, VideoError)
+    assert error.code == "7"
+    assert error["extra"] == [1]
+    errors = parse_model(list[VideoError], [{"code": "a"}, None, "junk", {"message": "b"}])
+    assert [e.code or e.message for e in errors] == ["a", "b"]
+    with pytest.raises(ResponseValidationError) as caught:
+        parse_model(list[VideoError], [{"code": "a"}, {"code": 5}], strict=True)
+    assert caught.value.field == "[1].code"
+    assert parse_model(dict[str, int], {"a": "1", "b": "x"}) == {"a": 1}
+    assert parse_model(int, "42") == 42
+    anything: Any = [1, {"a": None}]
+    assert parse_model(Any, anything) is anything
+    assert parse_model(str | None, None) is None
+
+
+@pytest.mark.parametrize(
+    ("target", "body", "message"),
+    [
+        (VideoError, [], "response body is an array, expected a JSON object"),
+        (list[VideoError], {}, "response body is an object, expected a JSON array"),
+        (int, "x", "response body is a string, expected an integer"),
+        (dict[str, int], None, "response body is null, expected a JSON object"),
+    ],
+    ids=["model", "list", "scalar", "null"],
+)
+def test_parse_model_rejects_a_body_of_the_wrong_kind_in_both_modes(target: Any, body: Any, message: str) -> None:
+    for strict in (False, True):
+        with pytest.raises(ResponseValidationError, match=message):
+            parse_model(target, body, strict=strict)
+
+
+def test_video_to_dict_round_trips_nested_models_and_unknown_fields() -> None:
+    body = video("failed", error={"code": "c", "message": "m", "type": "t", "hint": "x"}, tier="pro")
+    assert parse_video(body, strict=True).to_dict() == body
+
+
+# --- the issue 11 repro: a spec that grows a date-time and a list of models -------------------------------------
+
+REPRO = r"""
+import contextlib, io, json, os
+from datetime import datetime, timezone
+
+import httpx
+import tokenops_client
+from tokenops import ResponseValidationError, _cli, parse_video
+from tokenops_client.models import OpenAIVideoError
+
+assert tokenops_client.__file__.startswith(os.environ["REPRO_DIR"]), tokenops_client.__file__
+body = {
+    "id": "video_1", "status": "completed", "started_at": "2025-03-10T01:31:23+00:00",
+    "warnings": [{"code": "slow", "message": "queue was long"}],
+}
+video = parse_video(body)
+assert video.started_at == datetime(2025, 3, 10, 1, 31, 23, tzinfo=timezone.utc), video.started_at
+assert isinstance(video.warnings[0], OpenAIVideoError) and video.warnings[0].code == "slow"
+assert video.to_dict() == body, video.to_dict()
+assert parse_video(body, strict=True).to_dict() == body
+
+try:
+    parse_video({**body, "started_at": 1741570283}, strict=True)
+except ResponseValidationError as exc:
+    assert exc.field == "started_at" and exc.value == 1741570283, (exc.field, exc.value)
+else:
+    raise AssertionError("strict accepted an int for a date-time")
+tolerant = parse_video({**body, "started_at": 1741570283, "warnings": [{"code": 5}, "x"]})
+assert not tolerant.started_at and tolerant.warnings[0].code == "5" and len(tolerant.warnings) == 1
+
+out = io.StringIO()
+client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=body)))
+with contextlib.redirect_stdout(out):
+    assert _cli.main(["videos", "get", "video_1", "--json"], http_client=client) == 0
+assert json.loads(out.getvalue()) == body, out.getvalue()
+print("repro ok")
+"""
+
+
+@pytest.mark.e2e
+def test_a_grown_spec_is_parsed_by_the_generated_models(tmp_path: Path) -> None:
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    properties = spec["components"]["schemas"]["VideoStatusResponse"]["properties"]
+    properties["started_at"] = {"type": "string", "format": "date-time"}
+    properties["warnings"] = {"type": "array", "items": {"$ref": "#/components/schemas/OpenAIVideoError"}}
+    package_dir = generate_package(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), tmp_path / "grown")
+
+    env = {**os.environ, "PYTHONPATH": str(package_dir), "REPRO_DIR": str(package_dir), "TOKENOPS_API_KEY": "sk-x"}
+    env.pop("TOKENOPS_BASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", REPRO], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "repro ok"
+
+
+def test_the_parsing_guide_examples_run_as_printed() -> None:
+    import doctest  # noqa: PLC0415
+
+    result = doctest.testfile(str(ROOT / "docs" / "guides" / "parsing.md"), module_relative=False)
+    assert result.attempted >= 10
+    assert result.failed == 0

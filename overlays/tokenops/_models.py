@@ -1,28 +1,31 @@
-"""``Video`` and ``VideoStatus``: the generated model made pleasant, plus tolerant and strict parsing.
+"""``Video`` and ``VideoStatus``: the generated model made pleasant; ``parse_model``/``parse_video``.
 
 The spec stays the single source of the fields: :class:`Video` subclasses the generated
-``VideoStatusResponse`` and adds only derived conveniences. Parsing is driven by the generated classes'
-type hints and ``_JSON_NAMES`` (see ``templates/model.py.jinja``), never by a second list of fields.
+``VideoStatusResponse`` and adds only derived conveniences. Every body is parsed by the generated
+``from_dict`` after the tolerance pre-pass of :mod:`tokenops._tolerance`, which derives what it checks from
+the generated classes' type hints and ``_JSON_NAMES`` (``templates/model.py.jinja``): there is no second list
+of fields or types here, so a field the generator learns (a date-time, a list of models) is parsed for free.
 
-Tolerant mode (the default) never raises on a JSON object: unknown enum values are kept as the raw string,
+Tolerant mode (the default) never raises on a JSON object: unknown enum values are kept as pseudo-members,
 ``null`` reads as absent, unknown fields are kept in ``additional_properties``, and values of the wrong
 JSON type are coerced when unambiguous (``"50"`` or ``50.0`` for an integer) or else dropped (still
 visible in :attr:`Video.raw`). Strict mode raises :class:`ResponseValidationError` on the first of those.
+The one exception in tolerant mode: an object that lacks a property the spec marks ``required`` cannot be
+built, and raises.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
-import tokenops_client.models
+from tokenops import _tolerance
 from tokenops._errors import ResponseValidationError
 from tokenops_client.models import OpenAIVideoError, VideoStatusResponse
 from tokenops_client.types import UNSET, Unset
@@ -31,7 +34,6 @@ __all__ = ["Video", "VideoStatus", "parse_model", "parse_video"]
 
 T = typing.TypeVar("T")
 
-_INT_RE = re.compile(r"-?\d{1,18}")
 _NO_RAW: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -76,10 +78,15 @@ class VideoStatus(enum.StrEnum):
         return self._value_ in ("completed", "failed")
 
 
+_STATUS_BY_VALUE: Mapping[str, VideoStatus] = VideoStatus._value2member_map_  # type: ignore[assignment]
+
+
 def _to_video_status(value: object) -> VideoStatus | Unset:
     if isinstance(value, Unset):
         return value
-    return VideoStatus(str(value))
+    # The generated enum's members are str: a dict lookup finds the known ones (the hot path) without a call.
+    known = _STATUS_BY_VALUE.get(value) if isinstance(value, str) else None
+    return known or VideoStatus(str(value))
 
 
 def _timestamp(value: int | Unset) -> datetime | None:
@@ -91,7 +98,8 @@ def _timestamp(value: int | Unset) -> datetime | None:
         return None
 
 
-@attrs.define(repr=False)
+# on_setattr=NO_OP: like the generated model (no hooks on assignment), so __init__ stays a plain assignment list.
+@attrs.define(repr=False, on_setattr=attrs.setters.NO_OP)
 class Video(VideoStatusResponse):
     """A video-generation job as returned by ``GET /v1/videos/{video_id}``.
 
@@ -165,124 +173,41 @@ class Video(VideoStatusResponse):
 
 # --- parsing -------------------------------------------------------------------------------------------------
 
-# (kind, target class or None, attribute name); kind is "int" | "str" | "float" | "bool" | "enum" | "model" | "any".
-# Once cached, the kind name is replaced by its coercion function (see _COERCE).
-_Kind = tuple[Any, Any, str]
+
+def _kind(data: Any) -> str:
+    kinds = {list: "an array", dict: "an object", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(data), "a number")
 
 
-_KINDS_CACHE: dict[type[Any], dict[str, _Kind]] = {}
+def _body_error(data: Any, expected: str, detail: str = "") -> ResponseValidationError:
+    detail = f": {detail}" if detail else ""
+    return ResponseValidationError(f"response body is {_kind(data)}, expected {expected}{detail}", value=data)
 
 
-def _field_kinds(model: type[Any]) -> dict[str, _Kind]:
-    """JSON property name -> what the generated model expects there, from its type hints (computed once)."""
-    cached = _KINDS_CACHE.get(model)
-    if cached is not None:
-        return cached
-    hints = typing.get_type_hints(model, localns=vars(tokenops_client.models))
-    kinds: dict[str, _Kind] = {}
-    for attribute, json_name in model._JSON_NAMES.items():
-        options = [arg for arg in typing.get_args(hints[attribute]) or (hints[attribute],) if arg is not Unset]
-        target = options[0] if len(options) == 1 else None
-        if target is bool or target is int or target is float or target is str:
-            kinds[json_name] = (target.__name__, None, attribute)
-        elif isinstance(target, type) and issubclass(target, enum.Enum):
-            kinds[json_name] = ("enum", target, attribute)
-        elif isinstance(target, type) and hasattr(target, "_JSON_NAMES"):
-            kinds[json_name] = ("model", target, attribute)
-        else:
-            kinds[json_name] = ("any", None, attribute)
-    resolved = {name: (_COERCE[kind], target, attribute) for name, (kind, target, attribute) in kinds.items()}
-    _KINDS_CACHE[model] = resolved
-    return resolved
+def _top_level_error(data: Any, expected: str, exc: ResponseValidationError) -> ResponseValidationError:
+    if exc.field != "":  # a field inside the body: the error names it already
+        return exc
+    why = str(exc).removeprefix("field '' ").split(" (got ", 1)[0]
+    return _body_error(data, expected, "" if why.startswith("must be") else why)
 
 
-def _violation(path: str, value: Any, why: str) -> ResponseValidationError:
-    return ResponseValidationError(f"field '{path}' {why} (got {value!r:.80})", field=path, value=value)
+def _generated_failure(target: str, exc: Exception) -> ResponseValidationError:
+    # Only reachable if the pre-pass let through something the generated code cannot read: still our error tree.
+    return ResponseValidationError(f"the generated {target} cannot read the body ({type(exc).__name__}: {exc})")
 
 
-def _int(value: Any, path: str, strict: bool, target: Any) -> tuple[bool, Any]:
-    if type(value) is int:
-        return True, value
-    if strict:
-        raise _violation(path, value, "must be an integer")
-    if isinstance(value, float) and value.is_integer():
-        return True, int(value)
-    if isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
-        return True, int(value.strip())
-    return False, None
-
-
-def _str(value: Any, path: str, strict: bool, target: Any) -> tuple[bool, Any]:
-    if isinstance(value, str):
-        return True, value
-    if strict:
-        raise _violation(path, value, "must be a string")
-    return (True, str(value)) if type(value) in (int, float) else (False, None)
-
-
-def _enum(value: Any, path: str, strict: bool, target: Any) -> tuple[bool, Any]:
-    if not isinstance(value, str):
-        if strict:
-            raise _violation(path, value, "must be a string enum value")
-        return False, None
-    if strict and value not in target._value2member_map_:
-        allowed = ", ".join(str(member.value) for member in target)
-        raise _violation(path, value, f"is not one of the values the spec allows ({allowed})")
-    return True, target(value)  # unknown values become pseudo-members (templates/str_enum.py.jinja)
-
-
-def _model(value: Any, path: str, strict: bool, target: Any) -> tuple[bool, Any]:
-    if isinstance(value, Mapping):
-        return True, _build(target, value, f"{path}.", strict, target)
-    if strict:
-        raise _violation(path, value, "must be an object")
-    return False, None
-
-
-def _number(value: Any, path: str, strict: bool, target: Any) -> tuple[bool, Any]:
-    ok = type(value) in (int, float)
-    if not ok and strict:
-        raise _violation(path, value, "must be a number")
-    return ok, value
-
-
-def _bool(value: Any, path: str, strict: bool, target: Any) -> tuple[bool, Any]:
-    ok = type(value) is bool
-    if not ok and strict:
-        raise _violation(path, value, "must be a boolean")
-    return ok, value
-
-
-def _any(value: Any, path: str, strict: bool, target: Any) -> tuple[bool, Any]:
-    return True, value
-
-
-# kind -> (value, JSON path, strict, target class) -> (keep?, value to use); raises only in strict mode.
-_COERCE = {"int": _int, "str": _str, "enum": _enum, "model": _model, "float": _number, "bool": _bool, "any": _any}
-
-
-def _build(model: type[Any], data: Mapping[str, Any], prefix: str, strict: bool, construct: Callable[..., T]) -> T:
-    """One pass over ``data``: check/coerce each known property as ``model`` (the spec) types it, keep the rest.
-
-    Equivalent to the generated ``from_dict`` on the checked values, without a second pass over them.
-    """
-    kinds = _field_kinds(model)
-    kwargs: dict[str, Any] = {}
-    extras: dict[str, Any] = {}
-    for key, value in data.items():
-        kind = kinds.get(key)
-        if kind is None:  # unknown field: kept as received
-            extras[key] = value
-        elif value is None:
-            if strict:
-                raise _violation(prefix + key, value, "is null, which the spec does not allow")
-        else:
-            keep, coerced = kind[0](value, prefix + key, strict, kind[1])
-            if keep:
-                kwargs[kind[2]] = coerced
-    instance = construct(**kwargs)
-    instance.additional_properties = extras  # type: ignore[attr-defined]
-    return instance
+def _parse_object(model: type[Any], build: type[T], data: Any, strict: bool) -> T:
+    """Pre-pass for the generated ``model``, then ``build.from_dict`` (``build`` is ``model`` or a subclass)."""
+    if not isinstance(data, Mapping):
+        raise _body_error(data, "a JSON object")
+    try:
+        cleaned = _tolerance.clean_object(_tolerance.plan_for(model), data, "", strict)
+    except _tolerance.Unusable as exc:
+        raise _tolerance.unusable_error(exc) from None
+    try:
+        return build.from_dict(cleaned)  # type: ignore[attr-defined, no-any-return]
+    except Exception as exc:
+        raise _generated_failure(model.__name__, exc) from exc
 
 
 def parse_video(data: Any, *, strict: bool = False) -> Video:
@@ -298,30 +223,53 @@ def parse_video(data: Any, *, strict: bool = False) -> Video:
     Raises:
         ResponseValidationError: ``data`` is not a JSON object, or (strict) a field violates the spec.
     """
-    if not isinstance(data, Mapping):
-        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
-        raise ResponseValidationError(f"response body is {kind}, expected a JSON object", value=data)
-    video = _build(VideoStatusResponse, data, "", strict, Video)
+    video = _parse_object(VideoStatusResponse, Video, data, strict)
     video._raw = data
     return video
 
 
-def parse_model(target: type[T], data: Any, *, strict: bool = False) -> T:
-    """Build an instance of a generated model class ``target`` from a decoded JSON body.
+@typing.overload
+def parse_model(target: type[T], data: Any, *, strict: bool = False) -> T: ...
+@typing.overload
+def parse_model(target: Any, data: Any, *, strict: bool = False) -> Any: ...
+def parse_model(target: Any, data: Any, *, strict: bool = False) -> Any:
+    """Parse a decoded JSON body into ``target``, the type the generated code reads it as.
+
+    ``target`` is any ``ResponseSpec.type`` of a JSON response (``tokenops.operations``): a generated model
+    class, ``list[Model]``, ``list[str]``, a union ``A | B``, ``dict[str, X]``, a scalar type or ``Any``.
+    Models are built by their generated ``from_dict`` after the tolerance pre-pass; ``VideoStatusResponse``
+    (and :class:`Video`) give a :class:`Video`.
 
     Args:
-        target: a generated model class (``tokenops_client.models.*``).
+        target: the type to build.
         data: the decoded JSON value.
         strict: raise instead of tolerating what the spec does not allow.
 
     Returns:
-        The parsed model.
+        An instance of ``target`` (for a union, of the member the generated code picks).
 
     Raises:
-        ResponseValidationError: ``data`` is not a JSON object, or (strict) a field violates the spec.
+        ResponseValidationError: the body is not what ``target`` requires (a JSON object for a model, an array
+            for a list...), or (strict) a value violates the spec; ``field`` names its JSON path.
     """
     if target is VideoStatusResponse or target is Video:
-        return parse_video(data, strict=strict)  # type: ignore[return-value]
-    if not isinstance(data, Mapping):
-        raise ResponseValidationError(f"response body is {type(data).__name__}, expected a JSON object", value=data)
-    return _build(target, data, "", strict, target)
+        return parse_video(data, strict=strict)
+    if _tolerance.is_generated_model(target):
+        return _parse_object(target, target, data, strict)
+    shape, nullable = _tolerance.shape_of(target)
+    if data is None:
+        if nullable or shape.expected == "null":
+            return None
+        raise _body_error(data, shape.expected)
+    try:
+        cleaned = shape.clean(data, "", strict)
+        if cleaned is _tolerance.DROP:  # tolerant, and nothing of the body is usable: say why, as strict would
+            shape.clean(data, "", True)
+    except ResponseValidationError as exc:
+        raise _top_level_error(data, shape.expected, exc) from None
+    if cleaned is _tolerance.DROP:
+        raise _body_error(data, shape.expected)
+    try:
+        return shape.build(cleaned)
+    except Exception as exc:
+        raise _generated_failure(shape.name, exc) from exc

@@ -53,7 +53,7 @@ class OpenAIVideoError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        # Forward compatibility (templates/model.py.jinja): null in an optional property reads as absent.
+        # Forward compatibility (templates/model.py.jinja): null in an optional, non-nullable property reads as absent.
         d = {
             key: value
             for key, value in src_dict.items()

@@ -133,7 +133,7 @@ class VideoStatusResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.open_ai_video_error import OpenAIVideoError  # noqa: PLC0415
 
-        # Forward compatibility (templates/model.py.jinja): null in an optional property reads as absent.
+        # Forward compatibility (templates/model.py.jinja): null in an optional, non-nullable property reads as absent.
         d = {
             key: value
             for key, value in src_dict.items()
