@@ -20,7 +20,6 @@ import attrs
 from contract_tests._paths import REPO_ROOT
 from contract_tests.drift.load import load_spec
 from contract_tests.drift.rules import SEVERITIES, describe, diff_documents
-from contract_tests.drift.spec import SpecError
 from contract_tests.drift.surface import compare_surfaces, overlay_imports, package_surface
 
 ROOT = REPO_ROOT
@@ -87,7 +86,8 @@ class Report:
 
 
 def _line(change: dict[str, str]) -> str:
-    return f"{change['severity'].upper():8} {change['rule']}  {change.get('where') or change['location']}: {change['message']}"
+    where = change.get("where") or change["location"]
+    return f"{change['severity'].upper():8} {change['rule']}  {where}: {change['message']}"
 
 
 def render(report: Report, fmt: str, fail_on: str, new_name: str) -> str:
@@ -97,16 +97,21 @@ def render(report: Report, fmt: str, fail_on: str, new_name: str) -> str:
     counts = {severity: sum(1 for c in changes if c["severity"] == severity) for severity in SEVERITIES}
     summary = f"{counts['breaking']} breaking, {counts['warning']} warning, {counts['info']} info"
     if fmt == "json":
-        return json.dumps({"summary": counts, "changes": changes, "warnings": report.warnings}, indent=2, ensure_ascii=False)
+        return json.dumps(
+            {"summary": counts, "changes": changes, "warnings": report.warnings}, indent=2, ensure_ascii=False
+        )
     if fmt == "markdown":
         lines = [f"### Spec diff: {summary}", "", "| severity | rule | where | change |", "| --- | --- | --- | --- |"]
-        lines += [f"| {c['severity']} | `{c['rule']}` | {c.get('where') or c['location']} | {c['message']} |" for c in changes]
+        lines += [
+            f"| {c['severity']} | `{c['rule']}` | {c.get('where') or c['location']} | {c['message']} |" for c in changes
+        ]
         lines += [f"> note: {warning}" for warning in report.warnings]
         return "\n".join(lines)
     if fmt == "github":
         level = {"breaking": "error", "warning": "warning", "info": "notice"}
         lines = [
-            f"::{level[c['severity']]} file={new_name},title={c['rule']}::{c.get('where') or c['location']}: {c['message']}"
+            f"::{level[c['severity']]} file={new_name},title={c['rule']}::{c.get('where') or c['location']}: "
+            + c["message"]
             for c in changes
         ]
         lines += [f"::notice title=spec-diff input::{warning}" for warning in report.warnings]
@@ -115,7 +120,9 @@ def render(report: Report, fmt: str, fail_on: str, new_name: str) -> str:
         suite = ET.Element("testsuite", name="spec-diff", tests=str(len(changes) or 1))
         failures = 0
         for change in changes or [{"rule": "no-changes", "severity": "info", "location": "/", "message": "none"}]:
-            case = ET.SubElement(suite, "testcase", classname=change["rule"], name=change.get("where") or change["location"])
+            case = ET.SubElement(
+                suite, "testcase", classname=change["rule"], name=change.get("where") or change["location"]
+            )
             if SEVERITIES.index(change["severity"]) >= failing and change["rule"] != "no-changes":
                 failures += 1
                 ET.SubElement(case, "failure", message=change["message"], type=change["severity"])
@@ -126,9 +133,7 @@ def render(report: Report, fmt: str, fail_on: str, new_name: str) -> str:
     return "\n".join([*lines, f"spec diff: {summary}"])
 
 
-def compare(
-    old_path: Path, new_path: Path, *, surface: bool = True, root: Path = ROOT, strict: bool = False
-) -> Report:
+def compare(old_path: Path, new_path: Path, *, surface: bool = True, root: Path = ROOT, strict: bool = False) -> Report:
     """Every change from ``old_path`` to ``new_path`` (specs or docs pages), plus the surface diff if asked.
 
     Args:
@@ -144,7 +149,13 @@ def compare(
     """
     old, new = load_spec(old_path, strict=strict), load_spec(new_path, strict=strict)
     changes = [
-        {"rule": c.rule, "severity": c.severity, "location": c.location, "where": describe(c.location), "message": c.message}
+        {
+            "rule": c.rule,
+            "severity": c.severity,
+            "location": c.location,
+            "where": describe(c.location),
+            "message": c.message,
+        }
         for c in diff_documents(old.document, new.document)
     ]
     if surface and old.document != new.document:

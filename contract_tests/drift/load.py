@@ -86,17 +86,20 @@ def _parse_yaml(text: str, name: str, notes: _Notes) -> Any:
 
 def _validation_warnings(document: dict[str, Any], size: int) -> list[str]:
     if size > VALIDATION_LIMIT:
-        return [f"not validated: {size / 1e6:.1f} MB is over the {VALIDATION_LIMIT // 1024} KB limit (--strict validates)"]
+        return [
+            f"not validated: {size / 1e6:.1f} MB is over the {VALIDATION_LIMIT // 1024} KB limit (--strict validates)"
+        ]
     # Imported here: the validator pulls in a large dependency tree that only this path needs.
+    from jsonschema_path import SchemaPath  # noqa: PLC0415
     from openapi_spec_validator import shortcuts  # noqa: PLC0415
 
     problems: list[str] = []
     try:
         validator = shortcuts.get_validator_cls(document)
-        for error in validator(shortcuts.SchemaPath.from_dict(document)).iter_errors():
+        for error in validator(SchemaPath.from_dict(document)).iter_errors():
             location = "/".join(str(part) for part in getattr(error, "absolute_path", ()))
             problems.append(_one_line(getattr(error, "message", str(error))) + (f" at /{location}" if location else ""))
-    except Exception as exc:  # noqa: BLE001 - a validator crash on a broken document is one more warning
+    except Exception as exc:  # a validator crash on a broken document is one more warning
         return [f"not validated: the validator failed ({_one_line(str(exc), 120)})"]
     if not problems:
         return []
@@ -130,13 +133,17 @@ def parse_tolerant(text: str, name: str) -> LoadedSpec:
         raise SpecError(f"{name} is valid YAML but not an OpenAPI document (top level is {type(document).__name__})")
     version = document.get("openapi")
     if not isinstance(version, str) or not version.startswith("3."):
-        found = f"swagger: {document['swagger']!r}" if "swagger" in document else f"openapi: {version!r}"
-        raise SpecError(f"{name} is not an OpenAPI 3.x document ({'no openapi field' if version is None and 'swagger' not in document else found})")
+        found = f"openapi: {version!r}" if version is not None else "no 'openapi' field"
+        if "swagger" in document:
+            found = f"swagger: {document['swagger']!r}"
+        raise SpecError(f"{name} is not an OpenAPI 3.x document ({found})")
     warnings = []
     if notes.keys:
         warnings.append(f"{notes.keys} non-string mapping key(s) read as strings, first {notes.first_key}")
     if notes.anchors:
-        warnings.append(f"YAML anchor(s) defined twice, the later definition used: {', '.join(sorted(set(notes.anchors)))}")
+        warnings.append(
+            f"YAML anchor(s) defined twice, the later definition used: {', '.join(sorted(set(notes.anchors)))}"
+        )
     warnings += _validation_warnings(document, len(text))
     return LoadedSpec(document, tuple(f"{name}: {warning}" for warning in warnings))
 

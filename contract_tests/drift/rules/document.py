@@ -82,7 +82,9 @@ def _top_level(old: dict[str, Any], new: dict[str, Any], out: list[Change]) -> N
     old_schemes = _dict(_dict(old.get("components")).get("securitySchemes"))
     new_schemes = _dict(_dict(new.get("components")).get("securitySchemes"))
     for name in old_schemes.keys() - new_schemes.keys():
-        out.append(Change(pointer("components", "securitySchemes", name), "security-scheme-removed", f"`{name}` removed"))
+        out.append(
+            Change(pointer("components", "securitySchemes", name), "security-scheme-removed", f"`{name}` removed")
+        )
     for name in new_schemes.keys() - old_schemes.keys():
         out.append(Change(pointer("components", "securitySchemes", name), "security-scheme-added", f"`{name}` added"))
     for name in old_schemes.keys() & new_schemes.keys():
@@ -100,7 +102,9 @@ def _removed_operation(path: str, method: str, operation: dict[str, Any], where:
         return Change(where, "operation-removed", f"{label} removed")
     if sunset:
         return Change(where, "operation-removed-after-deprecation", f"deprecated {label} removed")
-    return Change(where, "operation-removed-before-sunset", f"{label} removed before its x-sunset {operation.get('x-sunset')}")
+    return Change(
+        where, "operation-removed-before-sunset", f"{label} removed before its x-sunset {operation.get('x-sunset')}"
+    )
 
 
 def diff_documents(old: dict[str, Any], new: dict[str, Any], *, today: dt.date | None = None) -> list[Change]:
@@ -135,9 +139,19 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any], *, today: dt.date |
         out.extend(operations.compare(a, b, items=(a_item, b_item), paths=(old_path, new_path), where=where))
     old_hooks, new_hooks = _operations(old, "webhooks"), _operations(new, "webhooks")
     for key in old_hooks.keys() - new_hooks.keys():
-        out.append(Change(pointer("webhooks", old_hooks[key][0], key[1]), "webhook-removed", f"webhook `{old_hooks[key][0]}` removed"))
+        out.append(
+            Change(
+                pointer("webhooks", old_hooks[key][0], key[1]),
+                "webhook-removed",
+                f"webhook `{old_hooks[key][0]}` removed",
+            )
+        )
     for key in new_hooks.keys() - old_hooks.keys():
-        out.append(Change(pointer("webhooks", new_hooks[key][0], key[1]), "webhook-added", f"webhook `{new_hooks[key][0]}` added"))
+        out.append(
+            Change(
+                pointer("webhooks", new_hooks[key][0], key[1]), "webhook-added", f"webhook `{new_hooks[key][0]}` added"
+            )
+        )
     for key in old_hooks.keys() & new_hooks.keys():
         (name, a, a_item), (_, b, b_item) = old_hooks[key], new_hooks[key]
         where = pointer("webhooks", name, key[1])

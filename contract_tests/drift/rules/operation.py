@@ -101,7 +101,7 @@ class OperationDiff:
         out: list[Change] = []
         if not flipped:
             self._lifecycle(old, new, where, out)
-            self._parameters(old, new, items, paths, where, out)
+            self._parameters(old, new=new, items=items, paths=paths, where=where, out=out)
         self._request_body(old, new, where, flipped, out)
         self._responses(old, new, where, flipped, out)
         self._callbacks(old, new, where, out)
@@ -120,7 +120,13 @@ class OperationDiff:
             out.append(Change(f"{where}/deprecated", "operation-reactivated", "no longer deprecated"))
         elif a_dep and b_dep and sunset_a and (sunset_b is None or sunset_b < sunset_a):
             shown = sunset_b.isoformat() if sunset_b else "removed"
-            out.append(Change(f"{where}/x-sunset", "operation-sunset-brought-forward", f"x-sunset {sunset_a.isoformat()} → {shown}"))
+            out.append(
+                Change(
+                    f"{where}/x-sunset",
+                    "operation-sunset-brought-forward",
+                    f"x-sunset {sunset_a.isoformat()} → {shown}",
+                )
+            )
         a_level, b_level = old.get("x-stability-level"), new.get("x-stability-level")
         if a_level in _STABILITY and b_level in _STABILITY and _STABILITY[b_level] < _STABILITY[a_level]:
             out.append(Change(f"{where}/x-stability-level", "operation-stability-decreased", f"{a_level} → {b_level}"))
@@ -152,6 +158,7 @@ class OperationDiff:
     def _parameters(
         self,
         old: dict[str, Any],
+        *,
         new: dict[str, Any],
         items: tuple[dict[str, Any], dict[str, Any]],
         paths: tuple[str, str],
@@ -163,14 +170,20 @@ class OperationDiff:
         for key, a in a_map.items():
             if key not in b_map:
                 at = f"{where}/parameters/{escape(key[0])}/{escape(a['name'])}"
-                rule = "request-parameter-removed-after-deprecation" if a.get("deprecated") is True else "request-parameter-removed"
+                rule = (
+                    "request-parameter-removed-after-deprecation"
+                    if a.get("deprecated") is True
+                    else "request-parameter-removed"
+                )
                 out.append(Change(at, rule, f"{key[0]} parameter `{a['name']}` removed"))
         for key, b in b_map.items():
             at = f"{where}/parameters/{escape(key[0])}/{escape(b['name'])}"
             required = b.get("required") is True or key[0] == "path"
             if key not in a_map:
                 rule = "request-parameter-added-required" if required else "request-parameter-added-optional"
-                out.append(Change(at, rule, f"{'required' if required else 'optional'} {key[0]} parameter `{b['name']}` added"))
+                out.append(
+                    Change(at, rule, f"{'required' if required else 'optional'} {key[0]} parameter `{b['name']}` added")
+                )
                 continue
             a = a_map[key]
             if a["name"] != b["name"]:
@@ -185,9 +198,13 @@ class OperationDiff:
             if _serialization(a) != _serialization(b):
                 message = f"serialization {_serialization(a)} → {_serialization(b)}"
                 out.append(Change(at, "request-parameter-serialization-changed", message))
-            out.extend(self.schemas.changes(_content_schema(a), _content_schema(b), "request-parameter", f"{at}/schema"))
+            out.extend(
+                self.schemas.changes(_content_schema(a), _content_schema(b), "request-parameter", f"{at}/schema")
+            )
 
-    def _request_body(self, old: dict[str, Any], new: dict[str, Any], where: str, flipped: bool, out: list[Change]) -> None:
+    def _request_body(
+        self, old: dict[str, Any], new: dict[str, Any], where: str, flipped: bool, out: list[Change]
+    ) -> None:
         a, _ = deref(old.get("requestBody"), self.old_root)
         b, _ = deref(new.get("requestBody"), self.new_root)
         a = a if isinstance(a, dict) else None
@@ -204,9 +221,9 @@ class OperationDiff:
                 out.append(Change(f"{at}/required", rule, "now required" if b.get("required") else "now optional"))
         if a is not None and b is not None:
             site, side = ("response-body", "response") if flipped else ("request-body", "request")
-            self._content(a.get("content"), b.get("content"), f"{at}/content", site, side, out)
+            self._content(a.get("content"), b.get("content"), at=f"{at}/content", site=site, side=side, out=out)
 
-    def _content(self, a_raw: Any, b_raw: Any, at: str, site: str, side: str, out: list[Change]) -> None:
+    def _content(self, a_raw: Any, b_raw: Any, *, at: str, site: str, side: str, out: list[Change]) -> None:
         a_content = a_raw if isinstance(a_raw, dict) else {}
         b_content = b_raw if isinstance(b_raw, dict) else {}
         a_map = {_media_base(str(media)): str(media) for media in a_content}
@@ -231,14 +248,18 @@ class OperationDiff:
             out.append(Change(f"{at}/{escape(media)}", f"{side}-media-type-added", f"{media} added"))
         for old_media, new_media in pairs:
             if old_media != new_media and _media_base(old_media) == _media_base(new_media):
-                out.append(Change(f"{at}/{escape(new_media)}", "media-type-parameters-changed", f"{old_media} → {new_media}"))
+                out.append(
+                    Change(f"{at}/{escape(new_media)}", "media-type-parameters-changed", f"{old_media} → {new_media}")
+                )
             a_media, b_media = a_content.get(old_media), b_content.get(new_media)
             if isinstance(a_media, dict) and isinstance(b_media, dict):
                 xml = "xml" in _media_base(new_media)
                 location = f"{at}/{escape(new_media)}/schema"
                 out.extend(self.schemas.changes(a_media.get("schema"), b_media.get("schema"), site, location, xml=xml))
 
-    def _responses(self, old: dict[str, Any], new: dict[str, Any], where: str, flipped: bool, out: list[Change]) -> None:
+    def _responses(
+        self, old: dict[str, Any], new: dict[str, Any], where: str, flipped: bool, out: list[Change]
+    ) -> None:
         a_raw, b_raw = old.get("responses"), new.get("responses")
         a_map = {str(status).upper(): value for status, value in (a_raw.items() if isinstance(a_raw, dict) else [])}
         b_map = {str(status).upper(): value for status, value in (b_raw.items() if isinstance(b_raw, dict) else [])}
@@ -247,7 +268,9 @@ class OperationDiff:
                 rule = "response-status-removed" if status.startswith("2") else "response-non-success-status-removed"
                 out.append(Change(f"{where}/responses/{escape(status)}", rule, f"status {status} removed"))
             for status in b_map.keys() - a_map.keys():
-                out.append(Change(f"{where}/responses/{escape(status)}", "response-status-added", f"status {status} added"))
+                out.append(
+                    Change(f"{where}/responses/{escape(status)}", "response-status-added", f"status {status} added")
+                )
         site, side = ("request-body", "request") if flipped else ("response-body", "response")
         for status in sorted(a_map.keys() & b_map.keys()):
             a, _ = deref(a_map[status], self.old_root)
@@ -257,12 +280,12 @@ class OperationDiff:
             at = f"{where}/responses/{escape(status)}"
             if not flipped:
                 self._headers(a.get("headers"), b.get("headers"), f"{at}/headers", out)
-            self._content(a.get("content"), b.get("content"), f"{at}/content", site, side, out)
+            self._content(a.get("content"), b.get("content"), at=f"{at}/content", site=site, side=side, out=out)
 
     def _headers(self, a_raw: Any, b_raw: Any, at: str, out: list[Change]) -> None:
         def headers(raw: Any, root: Any) -> dict[str, tuple[str, dict[str, Any]]]:
             found = {}
-            for name, value in (raw.items() if isinstance(raw, dict) else []):
+            for name, value in raw.items() if isinstance(raw, dict) else []:
                 header, _ = deref(value, root)
                 if isinstance(header, dict) and str(name).lower() != "content-type":
                     found[str(name).lower()] = (str(name), header)
@@ -271,7 +294,9 @@ class OperationDiff:
         a_map, b_map = headers(a_raw, self.old_root), headers(b_raw, self.new_root)
         for key, (name, header) in a_map.items():
             if key not in b_map:
-                rule = "response-header-required-removed" if header.get("required") is True else "response-header-removed"
+                rule = (
+                    "response-header-required-removed" if header.get("required") is True else "response-header-removed"
+                )
                 out.append(Change(f"{at}/{escape(name)}", rule, f"header `{name}` removed"))
         for key, (name, header) in b_map.items():
             if key not in a_map:
@@ -281,9 +306,13 @@ class OperationDiff:
             if old_header.get("required") is True and header.get("required") is not True:
                 out.append(Change(f"{at}/{escape(name)}", "response-header-became-optional", f"`{name}` may be absent"))
             elif header.get("required") is True and old_header.get("required") is not True:
-                out.append(Change(f"{at}/{escape(name)}", "response-header-became-required", f"`{name}` always present"))
+                out.append(
+                    Change(f"{at}/{escape(name)}", "response-header-became-required", f"`{name}` always present")
+                )
             location = f"{at}/{escape(name)}/schema"
-            out.extend(self.schemas.changes(_content_schema(old_header), _content_schema(header), "response-header", location))
+            out.extend(
+                self.schemas.changes(_content_schema(old_header), _content_schema(header), "response-header", location)
+            )
 
     def _callbacks(self, old: dict[str, Any], new: dict[str, Any], where: str, out: list[Change]) -> None:
         a_raw, b_raw = old.get("callbacks"), new.get("callbacks")
@@ -311,4 +340,13 @@ class OperationDiff:
                     elif isinstance(b_op, dict) and not isinstance(a_op, dict):
                         out.append(Change(op_at, "callback-added", f"callback `{name}` {method.upper()} added"))
                     elif isinstance(a_op, dict) and isinstance(b_op, dict):
-                        out.extend(self.compare(a_op, b_op, items=(a_item, b_item), paths=(expression, expression), where=op_at, flipped=True))
+                        out.extend(
+                            self.compare(
+                                a_op,
+                                b_op,
+                                items=(a_item, b_item),
+                                paths=(expression, expression),
+                                where=op_at,
+                                flipped=True,
+                            )
+                        )

@@ -31,7 +31,17 @@ Fact = tuple[str, str, str]  # (pointer relative to the schema, fact, message)
 _MISSING = object()
 _ANY_PATTERN = frozenset({"", ".*", "^.*$", "^.*", ".*$", "(.*)", "^(.*)$", "[\\s\\S]*", "^[\\s\\S]*$"})
 # Sub-schemas compared in place, in the same direction (as oasdiff does, `not` included).
-_SUBSCHEMAS = ("if", "then", "else", "not", "contains", "propertyNames", "contentSchema", "unevaluatedItems", "unevaluatedProperties")
+_SUBSCHEMAS = (
+    "if",
+    "then",
+    "else",
+    "not",
+    "contains",
+    "propertyNames",
+    "contentSchema",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+)
 _MAX_DEPTH = 64
 
 
@@ -59,7 +69,10 @@ class SchemaDiff:
 
     def changes(self, old: Any, new: Any, site: str, location: str, *, xml: bool = False) -> list[Change]:
         """Every change from ``old`` to ``new`` (raw schema nodes) at ``site``, located under ``location``."""
-        return [Change(location + rel, schema_rule(site, fact), message) for rel, fact, message in self.facts(old, new, site, xml)]
+        return [
+            Change(location + rel, schema_rule(site, fact), message)
+            for rel, fact, message in self.facts(old, new, site, xml)
+        ]
 
     def facts(self, old: Any, new: Any, site: str, xml: bool = False, depth: int = 0) -> list[Fact]:
         """The facts from ``old`` to ``new``, with pointers relative to the schema."""
@@ -110,7 +123,12 @@ class SchemaDiff:
         relation = type_relation(old_types, new_types, textual=textual)
         if xml and old_types | new_types <= {"string", "object"}:
             relation = "same"  # XML text and elements carry the same value
-        if textual and relation == "changed" and new_types == {"array"} and old_types <= {"string", "integer", "number", "boolean"}:
+        if (
+            textual
+            and relation == "changed"
+            and new_types == {"array"}
+            and old_types <= {"string", "integer", "number", "boolean"}
+        ):
             items, _ = effective(new.get("items"), self.new_root)
             plain = types_of(items)[0] <= {"string"} and not set(items) - ANNOTATIONS - {"type"}
             relation = "widened" if plain else "changed"  # `?p=1` still parses as a one-item list of strings
@@ -122,7 +140,13 @@ class SchemaDiff:
             if formats != "same":
                 out.append(("", f"type-{formats}", f"format {_show(a)} → {_show(b)}"))
         if old_null != new_null:
-            out.append(("", "nullable-added" if new_null else "nullable-removed", "now nullable" if new_null else "no longer nullable"))
+            out.append(
+                (
+                    "",
+                    "nullable-added" if new_null else "nullable-removed",
+                    "now nullable" if new_null else "no longer nullable",
+                )
+            )
 
     def _enums(self, old: dict[str, Any], new: dict[str, Any], sends: bool, out: list[Fact]) -> None:
         a, b = _values(old, "enum"), _values(new, "enum")
@@ -195,12 +219,25 @@ class SchemaDiff:
         return target.get("readOnly" if sends else "writeOnly") is True
 
     def _objects(
-        self, old: dict[str, Any], new: dict[str, Any], sends: bool, out: list[Fact], recurse: Callable[[Any, Any, str], None]
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        sends: bool,
+        out: list[Fact],
+        recurse: Callable[[Any, Any, str], None],
     ) -> None:
-        a_props = old.get("properties") if isinstance(old.get("properties"), dict) else {}
-        b_props = new.get("properties") if isinstance(new.get("properties"), dict) else {}
-        a_req = {name for name in old.get("required") or [] if isinstance(name, str)} if isinstance(old.get("required"), list) else set()
-        b_req = {name for name in new.get("required") or [] if isinstance(name, str)} if isinstance(new.get("required"), list) else set()
+        a_props: dict[str, Any] = old["properties"] if isinstance(old.get("properties"), dict) else {}
+        b_props: dict[str, Any] = new["properties"] if isinstance(new.get("properties"), dict) else {}
+        a_req = (
+            {name for name in old.get("required") or [] if isinstance(name, str)}
+            if isinstance(old.get("required"), list)
+            else set()
+        )
+        b_req = (
+            {name for name in new.get("required") or [] if isinstance(name, str)}
+            if isinstance(new.get("required"), list)
+            else set()
+        )
         for name in a_props:
             if name not in b_props and not self._hidden(a_props[name], self.old_root, sends):
                 fact = "property-removed" if name in a_req else "property-removed-optional"
@@ -208,7 +245,13 @@ class SchemaDiff:
         for name in b_props:
             if name not in a_props and not self._hidden(b_props[name], self.new_root, sends):
                 fact = "property-added-required" if name in b_req else "property-added-optional"
-                out.append((f"/properties/{escape(name)}", fact, f"{'required' if name in b_req else 'optional'} property `{name}` added"))
+                out.append(
+                    (
+                        f"/properties/{escape(name)}",
+                        fact,
+                        f"{'required' if name in b_req else 'optional'} property `{name}` added",
+                    )
+                )
         for name in b_props:
             if name not in a_props:
                 continue
@@ -223,19 +266,28 @@ class SchemaDiff:
         openness = {"open": 2, "schema": 1, "closed": 0}
         a_kind, b_kind = _openness(a_extra), _openness(b_extra)
         if a_kind != b_kind:
-            fact = "additional-properties-narrowed" if openness[b_kind] < openness[a_kind] else "additional-properties-widened"
+            fact = (
+                "additional-properties-narrowed"
+                if openness[b_kind] < openness[a_kind]
+                else "additional-properties-widened"
+            )
             out.append(("/additionalProperties", fact, f"additionalProperties {a_kind} → {b_kind}"))
         elif a_kind == "schema":
             recurse(a_extra, b_extra, "/additionalProperties")
 
-    def _arrays(self, old: dict[str, Any], new: dict[str, Any], out: list[Fact], recurse: Callable[[Any, Any, str], None]) -> None:
+    def _arrays(
+        self, old: dict[str, Any], new: dict[str, Any], out: list[Fact], recurse: Callable[[Any, Any, str], None]
+    ) -> None:
         if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
             recurse(old["items"], new["items"], "/items")
         a_tuple, b_tuple = old.get("prefixItems"), new.get("prefixItems")
         if isinstance(a_tuple, list) and isinstance(b_tuple, list):
             for index in range(min(len(a_tuple), len(b_tuple))):
                 recurse(a_tuple[index], b_tuple[index], f"/prefixItems/{index}")
-        a_len, b_len = len(a_tuple) if isinstance(a_tuple, list) else 0, len(b_tuple) if isinstance(b_tuple, list) else 0
+        a_len, b_len = (
+            len(a_tuple) if isinstance(a_tuple, list) else 0,
+            len(b_tuple) if isinstance(b_tuple, list) else 0,
+        )
         if b_len > a_len:
             out.append(("/prefixItems", "prefix-items-added", f"prefixItems {a_len} → {b_len} positions"))
         elif b_len < a_len:
@@ -252,7 +304,9 @@ class SchemaDiff:
 
     def _shape(self, raw: Any, root: Any) -> str:
         target, _ = effective(raw, root)
-        return json.dumps([sorted(types_of(target)[0]), sorted(target.get("properties") or {}), target.get("enum")], default=str)
+        return json.dumps(
+            [sorted(types_of(target)[0]), sorted(target.get("properties") or {}), target.get("enum")], default=str
+        )
 
     def match(self, old: list[Any], new: list[Any]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
         """Pair the variants of two oneOf/anyOf/allOf lists: by ref name or title, then by shape, then in order."""
@@ -298,9 +352,17 @@ class SchemaDiff:
             return False
         pairs, removed, added = self.match(old[a_kw], new[b_kw])
         for i in removed:
-            out.append((f"/{a_kw}/{i}", "variant-removed", f"{a_kw} variant {self._label(old[a_kw][i], self.old_root, i)} removed"))
+            out.append(
+                (
+                    f"/{a_kw}/{i}",
+                    "variant-removed",
+                    f"{a_kw} variant {self._label(old[a_kw][i], self.old_root, i)} removed",
+                )
+            )
         for j in added:
-            out.append((f"/{b_kw}/{j}", "variant-added", f"{b_kw} variant {self._label(new[b_kw][j], self.new_root, j)} added"))
+            out.append(
+                (f"/{b_kw}/{j}", "variant-added", f"{b_kw} variant {self._label(new[b_kw][j], self.new_root, j)} added")
+            )
         for i, j in pairs:
             recurse(old[a_kw][i], new[b_kw][j], f"/{b_kw}/{j}")
         self._discriminator(old, new, out)
@@ -315,10 +377,22 @@ class SchemaDiff:
         if a == b:
             return
         if not isinstance(a, dict) or not isinstance(b, dict):
-            out.append(("/discriminator", "discriminator-changed", "discriminator added" if a is None else "discriminator removed"))
+            out.append(
+                (
+                    "/discriminator",
+                    "discriminator-changed",
+                    "discriminator added" if a is None else "discriminator removed",
+                )
+            )
             return
         if a.get("propertyName") != b.get("propertyName"):
-            out.append(("/discriminator", "discriminator-changed", f"propertyName {_show(a.get('propertyName'))} → {_show(b.get('propertyName'))}"))
+            out.append(
+                (
+                    "/discriminator",
+                    "discriminator-changed",
+                    f"propertyName {_show(a.get('propertyName'))} → {_show(b.get('propertyName'))}",
+                )
+            )
         if (a.get("mapping") or {}) != (b.get("mapping") or {}):
             out.append(("/discriminator/mapping", "discriminator-changed", "mapping changed"))
 
@@ -330,10 +404,14 @@ class SchemaDiff:
         _, removed, added = self.match(a, b)
         for i in removed:
             if not is_annotation_only(deref(a[i], self.old_root)[0]):
-                out.append((f"/allOf/{i}", "all-of-removed", f"allOf subschema {self._label(a[i], self.old_root, i)} removed"))
+                out.append(
+                    (f"/allOf/{i}", "all-of-removed", f"allOf subschema {self._label(a[i], self.old_root, i)} removed")
+                )
         for j in added:
             if not is_annotation_only(deref(b[j], self.new_root)[0]):
-                out.append((f"/allOf/{j}", "all-of-added", f"allOf subschema {self._label(b[j], self.new_root, j)} added"))
+                out.append(
+                    (f"/allOf/{j}", "all-of-added", f"allOf subschema {self._label(b[j], self.new_root, j)} added")
+                )
 
     # -- JSON Schema 2020-12 constraints ----------------------------------------------------------------------
 
@@ -351,7 +429,9 @@ class SchemaDiff:
             elif isinstance(a, dict) and isinstance(b, dict):
                 recurse(a, b, f"/{keyword}")
             elif a != b:
-                fact = "constraint-added" if b is False else "constraint-removed" if a is False else "constraint-changed"
+                fact = (
+                    "constraint-added" if b is False else "constraint-removed" if a is False else "constraint-changed"
+                )
                 out.append((f"/{keyword}", fact, f"{keyword} {_show(a)} → {_show(b)}"))
         for keyword in ("patternProperties", "dependentSchemas", "dependentRequired"):
             a_map, b_map = old.get(keyword), new.get(keyword)
@@ -366,15 +446,29 @@ class SchemaDiff:
                     recurse(a_map[key], b_map[key], rel)
                 elif a_map[key] != b_map[key]:
                     a_set, b_set = set(map(str, a_map[key] or [])), set(map(str, b_map[key] or []))
-                    fact = "constraint-added" if b_set > a_set else "constraint-removed" if b_set < a_set else "constraint-changed"
+                    fact = (
+                        "constraint-added"
+                        if b_set > a_set
+                        else "constraint-removed"
+                        if b_set < a_set
+                        else "constraint-changed"
+                    )
                     out.append((rel, fact, f"{keyword} {_show(key)}: {_show(a_map[key])} → {_show(b_map[key])}"))
         if bool(old.get("uniqueItems")) != bool(new.get("uniqueItems")):
             fact = "constraint-added" if new.get("uniqueItems") else "constraint-removed"
-            out.append(("/uniqueItems", fact, f"uniqueItems {bool(old.get('uniqueItems'))} → {bool(new.get('uniqueItems'))}"))
+            out.append(
+                ("/uniqueItems", fact, f"uniqueItems {bool(old.get('uniqueItems'))} → {bool(new.get('uniqueItems'))}")
+            )
         out.extend(_multiple_of(old.get("multipleOf"), new.get("multipleOf")))
         for keyword in ("contentMediaType", "contentEncoding"):
             if old.get(keyword) != new.get(keyword):
-                out.append((f"/{keyword}", "constraint-changed", f"{keyword} {_show(old.get(keyword))} → {_show(new.get(keyword))}"))
+                out.append(
+                    (
+                        f"/{keyword}",
+                        "constraint-changed",
+                        f"{keyword} {_show(old.get(keyword))} → {_show(new.get(keyword))}",
+                    )
+                )
 
 
 def _openness(value: Any) -> str:

@@ -52,7 +52,7 @@ def _is_null(schema: Any) -> bool:
     if not isinstance(schema, dict):
         return False
     kind = schema.get("type")
-    return kind == "null" or kind == ["null"] or schema.get("enum") == [None] or ("const" in schema and schema["const"] is None)
+    return kind in ("null", ["null"]) or schema.get("enum") == [None] or ("const" in schema and schema["const"] is None)
 
 
 def _union(first: list[Any], second: list[Any]) -> list[Any]:
