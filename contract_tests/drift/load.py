@@ -9,6 +9,7 @@ which refuses an invalid document (``regenerate`` and ``spec_sync`` rely on that
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ __all__ = ["VALIDATION_LIMIT", "LoadedSpec", "load_spec", "parse_tolerant"]
 # Documents up to this size are validated (openapi-spec-validator takes ~1.5 s per MB); larger ones say so.
 VALIDATION_LIMIT = 256 * 1024
 _SHOWN_PROBLEMS = 3
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FastLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @attrs.frozen
@@ -40,22 +41,27 @@ class _Notes:
         self.anchors: list[str] = []
 
 
-def _loader(notes: _Notes, *, redefine_anchors: bool) -> type:
-    """A SafeLoader (libyaml's C parser when available) that turns non-string mapping keys into strings."""
-    base = yaml.SafeLoader if redefine_anchors else _BaseLoader
+def _loader(notes: _Notes, *, redefine_anchors: bool = False) -> type:
+    """A SafeLoader (libyaml's C parser when available) that reads every mapping key as a string; with
+    ``redefine_anchors`` (pure Python) a later YAML anchor redefines an earlier one of the same name."""
 
-    class Loader(base):  # type: ignore[misc, valid-type]
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-            mapping = super().construct_mapping(node, deep=deep)
-            if all(type(key) is str for key in mapping):
-                return mapping  # type: ignore[no-any-return]
-            fixed = {}
-            for key, value in mapping.items():
+    class Loader(yaml.SafeLoader if redefine_anchors else _FastLoader):  # type: ignore[misc]
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+            # SafeConstructor.construct_mapping, with non-string keys (`200:`, `2024-01-01:`) made strings.
+            self.flatten_mapping(node)
+            mapping: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=deep)
                 if type(key) is not str:
+                    if not isinstance(key, Hashable):
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                        )
                     notes.keys += 1
-                    notes.first_key = notes.first_key or f"{key!r} (line {node.start_mark.line + 1})"
-                fixed[key if type(key) is str else str(key).lower() if isinstance(key, bool) else str(key)] = value
-            return fixed
+                    notes.first_key = notes.first_key or f"{key!r} (line {key_node.start_mark.line + 1})"
+                    key = str(key).lower() if isinstance(key, bool) else str(key)
+                mapping[key] = self.construct_object(value_node, deep=deep)
+            return mapping
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             if redefine_anchors:
@@ -66,7 +72,6 @@ def _loader(notes: _Notes, *, redefine_anchors: bool) -> type:
                     del self.anchors[anchor]  # YAML 1.2: a later anchor redefines the name
             return super().compose_node(parent, index)
 
-    Loader.add_constructor("tag:yaml.org,2002:map", Loader.construct_yaml_map)
     return Loader
 
 
@@ -75,9 +80,9 @@ def _one_line(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def _parse_yaml(text: str, name: str, notes: _Notes) -> Any:
+def _parse_yaml(text: str, notes: _Notes) -> Any:
     try:
-        return yaml.load(text, Loader=_loader(notes, redefine_anchors=False))  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_loader(notes))  # noqa: S506 - a SafeLoader subclass
     except yaml.composer.ComposerError as exc:
         if "duplicate anchor" not in str(exc):
             raise
@@ -123,7 +128,7 @@ def parse_tolerant(text: str, name: str) -> LoadedSpec:
             document = None
     if document is None:
         try:
-            document = _parse_yaml(text, name, notes)
+            document = _parse_yaml(text, notes)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
