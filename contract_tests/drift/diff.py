@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from contract_tests._paths import REPO_ROOT
-from contract_tests.drift.load import load_spec
+from contract_tests.drift.load import load_pair, load_spec
 from contract_tests.drift.rules import SEVERITIES, describe, diff_documents
 from contract_tests.drift.surface import compare_surfaces, overlay_imports, package_surface
 
@@ -147,7 +147,7 @@ def compare(old_path: Path, new_path: Path, *, surface: bool = True, root: Path 
         SpecError: either document is unreadable (or, ``strict``, invalid).
         contract_tests.drift.generate.SetupError: the candidate cannot be generated (surface diff only).
     """
-    old, new = load_spec(old_path, strict=strict), load_spec(new_path, strict=strict)
+    old, new = load_pair(old_path, new_path, strict=strict)
     changes = [
         {
             "rule": c.rule,

@@ -9,7 +9,10 @@ which refuses an invalid document (``regenerate`` and ``spec_sync`` rely on that
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections.abc import Hashable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +21,12 @@ import yaml
 
 from contract_tests.drift.spec import SpecError, extract_fenced_block, parse_openapi
 
-__all__ = ["VALIDATION_LIMIT", "LoadedSpec", "load_spec", "parse_tolerant"]
+__all__ = ["PARALLEL_MIN_BYTES", "VALIDATION_LIMIT", "LoadedSpec", "load_pair", "load_spec", "parse_tolerant"]
 
 # Documents up to this size are validated (openapi-spec-validator takes ~1.5 s per MB); larger ones say so.
 VALIDATION_LIMIT = 256 * 1024
+# Two documents at least this large are loaded in two processes (YAML loading is most of a big diff's time).
+PARALLEL_MIN_BYTES = 1_000_000
 _SHOWN_PROBLEMS = 3
 _FastLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -172,3 +177,18 @@ def load_spec(path: Path, *, strict: bool = False) -> LoadedSpec:
     if strict:
         return LoadedSpec(parse_openapi(text, str(path)))
     return parse_tolerant(text, str(path))
+
+
+def load_pair(old: Path, new: Path, *, strict: bool = False) -> tuple[LoadedSpec, LoadedSpec]:
+    """Both documents of a diff (see :func:`load_spec`); two large ones load in parallel on a forked worker.
+
+    Raises:
+        SpecError: either document cannot be loaded.
+    """
+    large = all(path.is_file() and path.stat().st_size >= PARALLEL_MIN_BYTES for path in (old, new))
+    if large and (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending = pool.submit(load_spec, new, strict=strict)
+            first = load_spec(old, strict=strict)
+            return first, pending.result()
+    return load_spec(old, strict=strict), load_spec(new, strict=strict)

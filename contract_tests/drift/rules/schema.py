@@ -238,12 +238,12 @@ class SchemaDiff:
             if isinstance(new.get("required"), list)
             else set()
         )
-        for name in a_props:
-            if name not in b_props and not self._hidden(a_props[name], self.old_root, sends):
+        for name, a_prop in a_props.items():
+            if name not in b_props and not self._hidden(a_prop, self.old_root, sends):
                 fact = "property-removed" if name in a_req else "property-removed-optional"
                 out.append((f"/properties/{escape(name)}", fact, f"property `{name}` removed"))
-        for name in b_props:
-            if name not in a_props and not self._hidden(b_props[name], self.new_root, sends):
+        for name, b_prop in b_props.items():
+            if name not in a_props and not self._hidden(b_prop, self.new_root, sends):
                 fact = "property-added-required" if name in b_req else "property-added-optional"
                 out.append(
                     (
@@ -252,16 +252,16 @@ class SchemaDiff:
                         f"{'required' if name in b_req else 'optional'} property `{name}` added",
                     )
                 )
-        for name in b_props:
+        for name, b_prop in b_props.items():
             if name not in a_props:
                 continue
             rel = f"/properties/{escape(name)}"
-            if not self._hidden(b_props[name], self.new_root, sends):
+            if not self._hidden(b_prop, self.new_root, sends):
                 if name in b_req and name not in a_req:
                     out.append((rel, "property-became-required", f"`{name}` is now required"))
                 elif name in a_req and name not in b_req:
                     out.append((rel, "property-became-optional", f"`{name}` is no longer required"))
-            recurse(a_props[name], b_props[name], rel)
+            recurse(a_props[name], b_prop, rel)
         a_extra, b_extra = old.get("additionalProperties"), new.get("additionalProperties")
         openness = {"open": 2, "schema": 1, "closed": 0}
         a_kind, b_kind = _openness(a_extra), _openness(b_extra)
