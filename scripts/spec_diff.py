@@ -26,6 +26,7 @@ if __package__ in (None, ""):  # run as `python scripts/spec_diff.py`: make the 
 
 from contract_tests.drift.diff import FORMATS, compare, fails, render
 from contract_tests.drift.rules import RULES, SEVERITIES
+from contract_tests.drift.surface import SURFACE_RULES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list-rules", action="store_true", help="print every rule id, its severity and why")
     args = parser.parse_args(argv)
     if args.list_rules:
-        print("\n".join(f"{severity:8} {rule:45} {meaning}" for rule, (severity, meaning) in RULES.items()))
+        print(
+            "\n".join(
+                f"{severity:8} {rule:45} {meaning}" for rule, (severity, meaning) in {**RULES, **SURFACE_RULES}.items()
+            )
+        )
         return 0
     if args.old is None or args.new is None:
         parser.print_usage(sys.stderr)

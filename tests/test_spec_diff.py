@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from contract_tests.drift.rules import RULES, diff_documents
+from contract_tests.drift.surface import SURFACE_RULES
 from scripts import spec_diff
 from tests.conftest import ROOT
 
@@ -198,4 +199,7 @@ def test_bad_input_exits_2_with_one_line(
 
 def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
     assert spec_diff.main(["--list-rules"]) == 0
-    assert len(capsys.readouterr().out.strip().splitlines()) == len(RULES)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(RULES) + len(SURFACE_RULES)
+    assert any(line.split()[:2] == ["breaking", "request-body-property-added-required"] for line in lines)
+    assert all(len(line.split()) > 2 for line in lines)  # every rule says why

@@ -20,7 +20,7 @@ import attrs
 from contract_tests._paths import REPO_ROOT
 from contract_tests.drift.load import load_pair, load_spec
 from contract_tests.drift.rules import SEVERITIES, describe, diff_documents
-from contract_tests.drift.surface import compare_surfaces, overlay_imports, package_surface
+from contract_tests.drift.surface import compare_packages, overlay_imports, package_surface
 
 ROOT = REPO_ROOT
 FORMATS = ("text", "markdown", "json", "junit", "github")
@@ -52,17 +52,13 @@ def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
         out = work / "out"
         out.mkdir()
         regenerate.check_tool_versions()
-        fresh = package_surface(regenerate.generate_into(work, out), regenerate.PACKAGE)
-    committed = package_surface(root / regenerate.GENERATED_DIR / regenerate.PACKAGE, regenerate.PACKAGE)
+        fresh_dir = regenerate.generate_into(work, out)
+        fresh = package_surface(fresh_dir, regenerate.PACKAGE)
+        committed_dir = root / regenerate.GENERATED_DIR / regenerate.PACKAGE
+        found = compare_packages(committed_dir, fresh_dir)
     changes = [
-        {
-            "rule": f"import-{'symbol' if not c.message.startswith('signature') else 'signature'}-"
-            f"{'removed' if 'removed' in c.message else 'added' if c.message.endswith('added') else 'changed'}",
-            "severity": c.severity,
-            "location": c.symbol,
-            "message": c.message,
-        }
-        for c in compare_surfaces(committed, fresh)
+        {"rule": c.rule, "severity": c.severity, "location": c.symbol, "where": c.symbol, "message": c.message}
+        for c in found
     ]
     for name, where in sorted(overlay_imports(root / "overlays" / "tokenops", regenerate.PACKAGE).items()):
         if name not in fresh:
@@ -71,6 +67,7 @@ def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
                     "rule": "overlay-import-broken",
                     "severity": "breaking",
                     "location": name,
+                    "where": name,
                     "message": f"overlays/tokenops/{where} imports {name}, which would no longer exist",
                 }
             )
