@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import bench_client, bench_commands, bench_mock, bench_wait_many
+from benchmarks import bench_client, bench_commands, bench_mock, bench_spec_diff, bench_wait_many
 
 
 def _cpu() -> str:
@@ -97,6 +97,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{waits['pools']:.0f} / {bool(waits['ordered'])}",
             "1 / True",
             waits["pools"] == 1 and bool(waits["ordered"]),
+        )
+    )
+
+    diff = bench_spec_diff.measure(runs=2 if args.quick else 5)
+    rows.append(
+        (
+            f"spec_diff --no-surface, 2 x {diff['sizes_mb'][0]:.1f} MB",
+            f"{diff['median']:.2f} s (max {diff['max']:.2f})",
+            f"<= {bench_spec_diff.GOAL_SECONDS:g} s",
+            diff["median"] <= bench_spec_diff.GOAL_SECONDS,
         )
     )
 

@@ -21,7 +21,7 @@ def test_a_changed_upstream_page_is_upstream_drift(repo_copy: Path, capsys: pyte
     assert drift.main(["--root", str(repo_copy)]) == 1
     out = capsys.readouterr().out
     assert "upstream pages -> openapi.yaml                 DRIFT" in out
-    assert "response-property-range-widened" in out
+    assert "response-body-range-widened" in out
     assert out.rstrip().splitlines()[-1] == "To fix, run: python scripts/spec_sync.py"
 
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from contract_tests.drift.rules import RULES, diff_documents
+from contract_tests.drift.surface import SURFACE_RULES
 from scripts import spec_diff
 from tests.conftest import ROOT
 
@@ -20,29 +21,40 @@ BASE = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
 P = "/paths/~1v1~1videos~1{video_id}/get/responses/200/content/application~1json/schema"
 
 
-def _expand(pointer: str) -> list[str]:
+def _expand(pointer: str, site: str | None = None) -> list[str]:
+    if site is not None and (pointer == "X" or pointer.startswith("X/")):
+        pointer = FIXTURES["sites"][site] + pointer[1:]
     for name, value in FIXTURES["vars"].items():
         if pointer.startswith(name + "/") or pointer == name:
             pointer = value + pointer[len(name) :]
     return [token.replace("~1", "/").replace("~0", "~") for token in pointer.lstrip("/").split("/")]
 
 
-def apply(document: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
+def _parent(document: Any, tokens: list[str]) -> Any:
+    node = document
+    for token in tokens:
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
+def apply(document: dict[str, Any], ops: list[dict[str, Any]], site: str | None = None) -> dict[str, Any]:
     result = copy.deepcopy(document)
     for op in ops:
-        kind = next(k for k in ("set", "add", "remove") if k in op)
-        *parents, last = _expand(op[kind])
-        node: Any = result
-        for token in parents:
-            node = node[int(token)] if isinstance(node, list) else node[token]
-        if kind == "remove":
+        kind = next(k for k in ("set", "add", "remove", "move") if k in op)
+        *parents, last = _expand(op[kind], site)
+        node = _parent(result, parents)
+        if kind == "move":
+            value = node.pop(last)
+            *to_parents, to_last = _expand(op["to"], site)
+            _parent(result, to_parents)[to_last] = value
+        elif kind == "remove":
             del node[int(last) if isinstance(node, list) else last]
         elif kind == "add" and last == "-":
-            node.append(op["value"])
+            node.append(copy.deepcopy(op["value"]))
         elif isinstance(node, list):
-            node[int(last)] = op["value"]
+            node[int(last)] = copy.deepcopy(op["value"])
         else:
-            node[last] = op["value"]
+            node[last] = copy.deepcopy(op["value"])
     return result
 
 
@@ -51,9 +63,31 @@ def _pair(mutation: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return old, apply(old, mutation["ops"])
 
 
+SCHEMA_CASES = [
+    pytest.param(site, mutation, id=f"{site}-{mutation['fact']}")
+    for mutation in FIXTURES["schema_mutations"]
+    for site in FIXTURES["sites"]
+]
+
+
+def _site_pair(site: str, mutation: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    old = apply(apply(BASE, FIXTURES["site_base"]), mutation.get("base", []), site)
+    return old, apply(old, mutation["ops"], site)
+
+
 def test_every_rule_has_a_mutation_fixture() -> None:
-    assert {m["rule"] for m in FIXTURES["mutations"]} == set(RULES)
-    assert len(RULES) >= 30
+    static = {m["rule"] for m in FIXTURES["mutations"]}
+    generated = {f"{site}-{m['fact']}" for m in FIXTURES["schema_mutations"] for site in FIXTURES["sites"]}
+    assert static.isdisjoint(generated)
+    assert static | generated == set(RULES)
+    assert len(RULES) >= 100
+
+
+def _check_cli(tmp_path: Path, old: dict[str, Any], new: dict[str, Any]) -> None:
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump(old, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "new.yaml").write_text(yaml.safe_dump(new, allow_unicode=True), encoding="utf-8")
+    code = spec_diff.main([str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"), "--no-surface", "--fail-on", "info"])
+    assert code == 1
 
 
 @pytest.mark.parametrize("mutation", FIXTURES["mutations"], ids=lambda m: m["rule"])
@@ -63,11 +97,16 @@ def test_each_mutation_is_reported_as_exactly_its_rule(mutation: dict[str, Any],
     assert {c.rule for c in changes} == {mutation["rule"]}, [(c.rule, c.location) for c in changes]
     assert all(c.location.startswith("/") for c in changes)
     assert {c.severity for c in changes} == {RULES[mutation["rule"]][0]}
-    # And the mutated document is still a valid OpenAPI document that the CLI reads.
-    (tmp_path / "old.yaml").write_text(yaml.safe_dump(old, allow_unicode=True), encoding="utf-8")
-    (tmp_path / "new.yaml").write_text(yaml.safe_dump(new, allow_unicode=True), encoding="utf-8")
-    code = spec_diff.main([str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"), "--no-surface", "--fail-on", "info"])
-    assert code == 1
+    _check_cli(tmp_path, old, new)
+
+
+@pytest.mark.parametrize(("site", "mutation"), SCHEMA_CASES)
+def test_each_schema_fact_is_reported_at_each_site(site: str, mutation: dict[str, Any]) -> None:
+    old, new = _site_pair(site, mutation)
+    changes = diff_documents(old, new)
+    rule = f"{site}-{mutation['fact']}"
+    assert [c.rule for c in changes] == [rule], [(c.rule, c.location, c.message) for c in changes]
+    assert changes[0].where.startswith("POST /v1/videos, ")
 
 
 def test_identical_documents_have_no_changes() -> None:
@@ -86,7 +125,7 @@ def test_a_moved_schema_is_not_reported_as_removed_and_added() -> None:
 def test_changes_inside_referenced_nested_schemas_are_located_precisely() -> None:
     new = apply(BASE, [{"remove": "/components/schemas/OpenAIVideoError/properties/code"}])
     (change,) = diff_documents(BASE, new)
-    assert change.rule == "response-property-removed"
+    assert change.rule == "response-body-property-removed-optional"
     assert change.location == f"{P}/properties/error/properties/code"
 
 
@@ -101,11 +140,11 @@ def _write(tmp_path: Path, mutation_rule: str) -> tuple[Path, Path]:
 @pytest.mark.parametrize(
     ("rule", "fail_on", "expected"),
     [
-        ("response-enum-value-added", "breaking", 0),
-        ("response-enum-value-added", "warning", 1),
-        ("response-property-added", "warning", 0),
-        ("response-property-added", "info", 1),
-        ("response-property-removed", "breaking", 1),
+        ("response-media-type-added", "warning", 0),
+        ("response-media-type-added", "info", 1),
+        ("server-url-changed", "breaking", 0),
+        ("server-url-changed", "warning", 1),
+        ("operation-removed", "breaking", 1),
     ],
 )
 def test_fail_on_levels(
@@ -117,20 +156,24 @@ def test_fail_on_levels(
 
 
 def test_output_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    old, new = _write(tmp_path, "response-property-removed")
+    old, new = _write(tmp_path, "operation-removed")
     spec_diff.main([str(old), str(new), "--no-surface", "--format", "json"])
     report = json.loads(capsys.readouterr().out)
     assert report["summary"]["breaking"] == 1
-    assert report["changes"][0]["rule"] == "response-property-removed"
+    assert report["changes"][0]["rule"] == "operation-removed"
+    assert report["changes"][0]["location"] == "/paths/~1v1~1videos~1{video_id}/get"
+    assert report["changes"][0]["where"] == "GET /v1/videos/{video_id}"
     spec_diff.main([str(old), str(new), "--no-surface", "--format", "junit"])
     suite = ET.fromstring(capsys.readouterr().out.split("?>", 1)[1])
     assert suite.get("failures") == "1"
     spec_diff.main([str(old), str(new), "--no-surface", "--format", "github"])
-    assert capsys.readouterr().out.startswith(f"::error file={new},title=response-property-removed::")
+    assert capsys.readouterr().out.startswith(
+        f"::error file={new},title=operation-removed::GET /v1/videos/{{video_id}}"
+    )
     spec_diff.main([str(old), str(new), "--no-surface", "--format", "markdown"])
-    assert "| breaking | `response-property-removed` |" in capsys.readouterr().out
+    assert "| breaking | `operation-removed` | GET /v1/videos/{video_id} |" in capsys.readouterr().out
     spec_diff.main([str(old), str(new), "--no-surface"])
-    assert capsys.readouterr().out.startswith("BREAKING response-property-removed")
+    assert capsys.readouterr().out.startswith("BREAKING operation-removed  GET /v1/videos/{video_id}: ")
 
 
 def test_docs_pages_are_accepted_as_input(capsys: pytest.CaptureFixture[str]) -> None:
@@ -156,4 +199,7 @@ def test_bad_input_exits_2_with_one_line(
 
 def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
     assert spec_diff.main(["--list-rules"]) == 0
-    assert len(capsys.readouterr().out.strip().splitlines()) == len(RULES)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(RULES) + len(SURFACE_RULES)
+    assert any(line.split()[:2] == ["breaking", "request-body-property-added-required"] for line in lines)
+    assert all(len(line.split()) > 2 for line in lines)  # every rule says why

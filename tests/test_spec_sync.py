@@ -79,7 +79,7 @@ def test_check_reports_a_changed_upstream_page_with_the_classified_diff(
     assert spec_sync.main(["--root", str(root), "--check"]) == 1
     out = capsys.readouterr().out
     assert "upstream pages differ from the ones recorded in spec.lock.json" in out
-    assert "WARNING  response-enum-value-added" in out
+    assert "WARNING  response-body-enum-value-added" in out
     assert out.rstrip().splitlines()[-1].startswith("To fix, run: python scripts/spec_sync.py && make regenerate")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from contract_tests.drift import diff
-from contract_tests.drift.surface import compare_surfaces, overlay_imports, package_surface
+from contract_tests.drift.surface import compare_packages, overlay_imports, package_surface
 from scripts import spec_diff
 from tests.conftest import ROOT
 
@@ -25,7 +25,7 @@ def test_committed_surface_has_modules_classes_functions_attributes_members() ->
         "member = 'completed'"
     )
     assert surface["tokenops_client.models.VideoStatusResponse"].startswith("re-export of")
-    assert surface["tokenops_client.types.UNSET"] == "variable"
+    assert surface["tokenops_client.types.UNSET"] == "attribute: Unset"
 
 
 def test_every_overlay_import_exists_in_the_committed_surface() -> None:
@@ -35,11 +35,26 @@ def test_every_overlay_import_exists_in_the_committed_surface() -> None:
     assert [name for name in imports if name not in surface] == []
 
 
-def test_compare_surfaces_classifies_removals_signatures_and_additions() -> None:
-    old = {"m": "module", "m.f": "function(a, *, b)", "m.C": "class", "m.C.x": "attribute: int", "m.g": "function(a)"}
-    new = {"m": "module", "m.f": "function(a, *, b, c)", "m.C": "class", "m.h": "function()", "m.g": "function(a, b=)"}
-    changes = {(c.symbol, c.severity) for c in compare_surfaces(old, new)}
-    assert changes == {("m.C.x", "breaking"), ("m.f", "breaking"), ("m.h", "info"), ("m.g", "warning")}
+def _package(root: Path, module: str) -> Path:
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("from .m import C, f\n", encoding="utf-8")
+    (root / "pkg" / "m.py").write_text(module, encoding="utf-8")
+    return root / "pkg"
+
+
+def test_compare_packages_classifies_removals_signatures_and_additions(tmp_path: Path) -> None:
+    old = _package(tmp_path / "old", "class C:\n    x: int\n\ndef f(a, *, b): ...\ndef g(a): ...\ndef k(a, b=1): ...\n")
+    new = _package(
+        tmp_path / "new",
+        "class C:\n    pass\n\ndef f(a, *, b, c): ...\ndef g(a, b=None): ...\ndef h(): ...\ndef k(a, b=2): ...\n",
+    )
+    changes = {(c.symbol, c.rule, c.severity) for c in compare_packages(old, new)}
+    assert changes == {
+        ("pkg.m.C.x", "import-symbol-removed", "breaking"),
+        ("pkg.m.f", "import-signature-changed", "breaking"),  # a new required keyword
+        ("pkg.m.h", "import-symbol-added", "info"),
+        ("pkg.m.k", "import-default-changed", "warning"),
+    }  # pkg.m.g gained an optional parameter: compatible, not reported
 
 
 def _candidate(tmp_path: Path, old: str, new: str) -> Path:
@@ -60,6 +75,7 @@ def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
         "rule": "import-symbol-removed",
         "severity": "breaking",
         "location": f"{MODEL}.seconds",
+        "where": f"{MODEL}.seconds",
         "message": "attribute removed: `.seconds` breaks",
     } in changes
 

@@ -15,30 +15,24 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from contract_tests._paths import REPO_ROOT
-from contract_tests.drift.rules import SEVERITIES, diff_documents
-from contract_tests.drift.spec import SpecError, parse_openapi
-from contract_tests.drift.surface import compare_surfaces, overlay_imports, package_surface
+from contract_tests.drift.load import load_pair, load_spec
+from contract_tests.drift.rules import SEVERITIES, describe, diff_documents
+from contract_tests.drift.surface import compare_packages, overlay_imports, package_surface
 
 ROOT = REPO_ROOT
 FORMATS = ("text", "markdown", "json", "junit", "github")
 
 
-def load(path: Path) -> dict[str, Any]:
-    """Read and validate an OpenAPI document (YAML or JSON; a vendor docs page works too).
+def load(path: Path, *, strict: bool = True) -> dict[str, Any]:
+    """Read an OpenAPI document (YAML or JSON; a vendor docs page works too); ``strict``: refuse an invalid one.
 
     Raises:
-        SpecError: unreadable or invalid.
+        SpecError: unreadable or (``strict``) invalid.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
-    if path.suffix == ".md":
-        from contract_tests.drift.spec import extract_fenced_block  # noqa: PLC0415
-
-        text = extract_fenced_block(text)
-    return parse_openapi(text, str(path))
+    return load_spec(path, strict=strict).document
 
 
 def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
@@ -58,17 +52,13 @@ def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
         out = work / "out"
         out.mkdir()
         regenerate.check_tool_versions()
-        fresh = package_surface(regenerate.generate_into(work, out), regenerate.PACKAGE)
-    committed = package_surface(root / regenerate.GENERATED_DIR / regenerate.PACKAGE, regenerate.PACKAGE)
+        fresh_dir = regenerate.generate_into(work, out)
+        fresh = package_surface(fresh_dir, regenerate.PACKAGE)
+        committed_dir = root / regenerate.GENERATED_DIR / regenerate.PACKAGE
+        found = compare_packages(committed_dir, fresh_dir)
     changes = [
-        {
-            "rule": f"import-{'symbol' if not c.message.startswith('signature') else 'signature'}-"
-            f"{'removed' if 'removed' in c.message else 'added' if c.message.endswith('added') else 'changed'}",
-            "severity": c.severity,
-            "location": c.symbol,
-            "message": c.message,
-        }
-        for c in compare_surfaces(committed, fresh)
+        {"rule": c.rule, "severity": c.severity, "location": c.symbol, "where": c.symbol, "message": c.message}
+        for c in found
     ]
     for name, where in sorted(overlay_imports(root / "overlays" / "tokenops", regenerate.PACKAGE).items()):
         if name not in fresh:
@@ -77,63 +67,95 @@ def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
                     "rule": "overlay-import-broken",
                     "severity": "breaking",
                     "location": name,
+                    "where": name,
                     "message": f"overlays/tokenops/{where} imports {name}, which would no longer exist",
                 }
             )
     return changes
 
 
-def render(changes: list[dict[str, str]], fmt: str, fail_on: str, new_name: str) -> str:
+@attrs.frozen
+class Report:
+    """The changes (dicts with rule, severity, location, where, message) and what loading tolerated."""
+
+    changes: list[dict[str, str]]
+    warnings: list[str] = attrs.field(factory=list)
+
+
+def _line(change: dict[str, str]) -> str:
+    where = change.get("where") or change["location"]
+    return f"{change['severity'].upper():8} {change['rule']}  {where}: {change['message']}"
+
+
+def render(report: Report, fmt: str, fail_on: str, new_name: str) -> str:
+    """The report as ``text``, ``markdown``, ``json``, ``junit`` or ``github`` (workflow commands)."""
+    changes = report.changes
     failing = SEVERITIES.index(fail_on)
     counts = {severity: sum(1 for c in changes if c["severity"] == severity) for severity in SEVERITIES}
     summary = f"{counts['breaking']} breaking, {counts['warning']} warning, {counts['info']} info"
     if fmt == "json":
-        return json.dumps({"summary": counts, "changes": changes}, indent=2, ensure_ascii=False)
+        return json.dumps(
+            {"summary": counts, "changes": changes, "warnings": report.warnings}, indent=2, ensure_ascii=False
+        )
     if fmt == "markdown":
-        lines = [
-            f"### Spec diff: {summary}",
-            "",
-            "| severity | rule | location | change |",
-            "| --- | --- | --- | --- |",
+        lines = [f"### Spec diff: {summary}", "", "| severity | rule | where | change |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| {c['severity']} | `{c['rule']}` | {c.get('where') or c['location']} | {c['message']} |" for c in changes
         ]
-        lines += [f"| {c['severity']} | `{c['rule']}` | `{c['location']}` | {c['message']} |" for c in changes]
+        lines += [f"> note: {warning}" for warning in report.warnings]
         return "\n".join(lines)
     if fmt == "github":
         level = {"breaking": "error", "warning": "warning", "info": "notice"}
-        return (
-            "\n".join(
-                f"::{level[c['severity']]} file={new_name},title={c['rule']}::{c['message']} at {c['location']}"
-                for c in changes
-            )
-            or f"::notice title=spec-diff::no changes ({summary})"
-        )
+        lines = [
+            f"::{level[c['severity']]} file={new_name},title={c['rule']}::{c.get('where') or c['location']}: "
+            + c["message"]
+            for c in changes
+        ]
+        lines += [f"::notice title=spec-diff input::{warning}" for warning in report.warnings]
+        return "\n".join(lines) or f"::notice title=spec-diff::no changes ({summary})"
     if fmt == "junit":
         suite = ET.Element("testsuite", name="spec-diff", tests=str(len(changes) or 1))
         failures = 0
         for change in changes or [{"rule": "no-changes", "severity": "info", "location": "/", "message": "none"}]:
-            case = ET.SubElement(suite, "testcase", classname=change["rule"], name=change["location"])
+            case = ET.SubElement(
+                suite, "testcase", classname=change["rule"], name=change.get("where") or change["location"]
+            )
             if SEVERITIES.index(change["severity"]) >= failing and change["rule"] != "no-changes":
                 failures += 1
                 ET.SubElement(case, "failure", message=change["message"], type=change["severity"])
         suite.set("failures", str(failures))
         return ET.tostring(suite, encoding="unicode", xml_declaration=True)
-    lines = [f"{c['severity'].upper():8} {c['rule']}  {c['location']}: {c['message']}" for c in changes]
+    lines = [_line(change) for change in changes]
+    lines += [f"note: {warning}" for warning in report.warnings]
     return "\n".join([*lines, f"spec diff: {summary}"])
 
 
-def compare(old_path: Path, new_path: Path, *, surface: bool = True, root: Path = ROOT) -> list[dict[str, str]]:
+def compare(old_path: Path, new_path: Path, *, surface: bool = True, root: Path = ROOT, strict: bool = False) -> Report:
     """Every change from ``old_path`` to ``new_path`` (specs or docs pages), plus the surface diff if asked.
 
+    Args:
+        old_path: the baseline document.
+        new_path: the candidate document.
+        surface: also regenerate the candidate and compare the generated import surface.
+        root: the checkout whose ``generated/`` and ``overlays/`` the surface diff compares with.
+        strict: refuse documents that are not valid OpenAPI instead of reporting warnings.
+
     Raises:
-        SpecError: either document is unreadable or invalid.
+        SpecError: either document is unreadable (or, ``strict``, invalid).
         contract_tests.drift.generate.SetupError: the candidate cannot be generated (surface diff only).
     """
-    old, new = load(old_path), load(new_path)
+    old, new = load_pair(old_path, new_path, strict=strict)
     changes = [
-        {"rule": c.rule, "severity": c.severity, "location": c.location, "message": c.message}
-        for c in diff_documents(old, new)
+        {
+            "rule": c.rule,
+            "severity": c.severity,
+            "location": c.location,
+            "where": describe(c.location),
+            "message": c.message,
+        }
+        for c in diff_documents(old.document, new.document)
     ]
-    if surface and old != new:
+    if surface and old.document != new.document:
         with tempfile.TemporaryDirectory(prefix="tokenops-candidate-") as tmp:
             source = new_path
             if source.suffix == ".md":
@@ -142,10 +164,10 @@ def compare(old_path: Path, new_path: Path, *, surface: bool = True, root: Path 
                 source = Path(tmp) / "openapi.yaml"
                 source.write_text(extract_fenced_block(new_path.read_text(encoding="utf-8")), encoding="utf-8")
             changes += surface_changes(source, root)
-    return changes
+    return Report(changes, [*old.warnings, *new.warnings])
 
 
-def fails(changes: list[dict[str, str]], fail_on: str) -> bool:
+def fails(report: Report, fail_on: str) -> bool:
     """True when a change is at or above the ``fail_on`` severity."""
     threshold = SEVERITIES.index(fail_on)
-    return any(SEVERITIES.index(change["severity"]) >= threshold for change in changes)
+    return any(SEVERITIES.index(change["severity"]) >= threshold for change in report.changes)

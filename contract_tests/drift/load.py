@@ -1,0 +1,194 @@
+"""Tolerant loading for the spec diff: anything YAML or JSON can load is diffed; problems become warnings.
+
+Real specs are often not strictly valid (oasdiff's fixtures: unquoted ``200:`` keys; OpenAI's published spec:
+duplicate ``required`` entries, redefined YAML anchors, ``default: inf``). :func:`load_spec` reads them
+anyway and reports what it tolerated; ``strict=True`` uses :func:`~contract_tests.drift.spec.parse_openapi`,
+which refuses an invalid document (``regenerate`` and ``spec_sync`` rely on that).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections.abc import Hashable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from contract_tests.drift.spec import SpecError, extract_fenced_block, parse_openapi
+
+__all__ = ["PARALLEL_MIN_BYTES", "VALIDATION_LIMIT", "LoadedSpec", "load_pair", "load_spec", "parse_tolerant"]
+
+# Documents up to this size are validated (openapi-spec-validator takes ~1.5 s per MB); larger ones say so.
+VALIDATION_LIMIT = 256 * 1024
+# Two documents at least this large are loaded in two processes (YAML loading is most of a big diff's time).
+PARALLEL_MIN_BYTES = 1_000_000
+_SHOWN_PROBLEMS = 3
+_FastLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@attrs.frozen
+class LoadedSpec:
+    """A loaded document and what was tolerated while loading it (one line each)."""
+
+    document: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+
+class _Notes:
+    def __init__(self) -> None:
+        self.keys = 0
+        self.first_key: str | None = None
+        self.anchors: list[str] = []
+
+
+def _loader(notes: _Notes, *, redefine_anchors: bool = False) -> type:
+    """A SafeLoader (libyaml's C parser when available) that reads every mapping key as a string; with
+    ``redefine_anchors`` (pure Python) a later YAML anchor redefines an earlier one of the same name."""
+
+    class Loader(yaml.SafeLoader if redefine_anchors else _FastLoader):  # type: ignore[misc]
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+            # SafeConstructor.construct_mapping, with non-string keys (`200:`, `2024-01-01:`) made strings.
+            self.flatten_mapping(node)
+            mapping: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if type(key) is not str:
+                    if not isinstance(key, Hashable):
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                        )
+                    notes.keys += 1
+                    notes.first_key = notes.first_key or f"{key!r} (line {key_node.start_mark.line + 1})"
+                    key = str(key).lower() if isinstance(key, bool) else str(key)
+                mapping[key] = self.construct_object(value_node, deep=deep)
+            return mapping
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if redefine_anchors:
+                event = self.peek_event()
+                anchor = getattr(event, "anchor", None)
+                if anchor is not None and not isinstance(event, yaml.AliasEvent) and anchor in self.anchors:
+                    notes.anchors.append(anchor)
+                    del self.anchors[anchor]  # YAML 1.2: a later anchor redefines the name
+            return super().compose_node(parent, index)
+
+    return Loader
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _parse_yaml(text: str, notes: _Notes) -> Any:
+    try:
+        return yaml.load(text, Loader=_loader(notes))  # noqa: S506 - a SafeLoader subclass
+    except yaml.composer.ComposerError as exc:
+        if "duplicate anchor" not in str(exc):
+            raise
+    return yaml.load(text, Loader=_loader(notes, redefine_anchors=True))  # noqa: S506 - a SafeLoader subclass
+
+
+def _validation_warnings(document: dict[str, Any], size: int) -> list[str]:
+    if size > VALIDATION_LIMIT:
+        return [
+            f"not validated: {size / 1e6:.1f} MB is over the {VALIDATION_LIMIT // 1024} KB limit (--strict validates)"
+        ]
+    # Imported here: the validator pulls in a large dependency tree that only this path needs.
+    from jsonschema_path import SchemaPath  # noqa: PLC0415
+    from openapi_spec_validator import shortcuts  # noqa: PLC0415
+
+    problems: list[str] = []
+    try:
+        validator = shortcuts.get_validator_cls(document)
+        for error in validator(SchemaPath.from_dict(document)).iter_errors():
+            location = "/".join(str(part) for part in getattr(error, "absolute_path", ()))
+            problems.append(_one_line(getattr(error, "message", str(error))) + (f" at /{location}" if location else ""))
+    except Exception as exc:  # a validator crash on a broken document is one more warning
+        return [f"not validated: the validator failed ({_one_line(str(exc), 120)})"]
+    if not problems:
+        return []
+    shown = "; ".join(problems[:_SHOWN_PROBLEMS])
+    more = f" (+{len(problems) - _SHOWN_PROBLEMS} more)" if len(problems) > _SHOWN_PROBLEMS else ""
+    return [f"not a valid OpenAPI document: {shown}{more}"]
+
+
+def parse_tolerant(text: str, name: str) -> LoadedSpec:
+    """Parse OpenAPI 3.x text (YAML or JSON) without refusing what validation would refuse.
+
+    Raises:
+        SpecError: not YAML/JSON, not a mapping, or not OpenAPI 3.x at all.
+    """
+    notes = _Notes()
+    document: Any = None
+    if text.lstrip().startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError:
+            document = None
+    if document is None:
+        try:
+            document = _parse_yaml(text, notes)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or exc
+            raise SpecError(f"{name} is not valid YAML{where}: {_one_line(str(problem))}") from None
+    if not isinstance(document, dict):
+        raise SpecError(f"{name} is valid YAML but not an OpenAPI document (top level is {type(document).__name__})")
+    version = document.get("openapi")
+    if not isinstance(version, str) or not version.startswith("3."):
+        found = f"openapi: {version!r}" if version is not None else "no 'openapi' field"
+        if "swagger" in document:
+            found = f"swagger: {document['swagger']!r}"
+        raise SpecError(f"{name} is not an OpenAPI 3.x document ({found})")
+    warnings = []
+    if notes.keys:
+        warnings.append(f"{notes.keys} non-string mapping key(s) read as strings, first {notes.first_key}")
+    if notes.anchors:
+        warnings.append(
+            f"YAML anchor(s) defined twice, the later definition used: {', '.join(sorted(set(notes.anchors)))}"
+        )
+    warnings += _validation_warnings(document, len(text))
+    return LoadedSpec(document, tuple(f"{name}: {warning}" for warning in warnings))
+
+
+def load_spec(path: Path, *, strict: bool = False) -> LoadedSpec:
+    """Read an OpenAPI document (YAML or JSON; a vendor docs page with one fenced ````yaml block works too).
+
+    Args:
+        path: the file.
+        strict: refuse a document that is not valid OpenAPI (as ``regenerate`` does) instead of warning.
+
+    Raises:
+        SpecError: unreadable, not YAML/JSON, not OpenAPI 3.x, or (``strict``) invalid.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+    if path.suffix == ".md":
+        text = extract_fenced_block(text)
+    if strict:
+        return LoadedSpec(parse_openapi(text, str(path)))
+    return parse_tolerant(text, str(path))
+
+
+def load_pair(old: Path, new: Path, *, strict: bool = False) -> tuple[LoadedSpec, LoadedSpec]:
+    """Both documents of a diff (see :func:`load_spec`); two large ones load in parallel on a forked worker.
+
+    Raises:
+        SpecError: either document cannot be loaded.
+    """
+    large = all(path.is_file() and path.stat().st_size >= PARALLEL_MIN_BYTES for path in (old, new))
+    if large and (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending = pool.submit(load_spec, new, strict=strict)
+            first = load_spec(old, strict=strict)
+            return first, pending.result()
+    return load_spec(old, strict=strict), load_spec(new, strict=strict)

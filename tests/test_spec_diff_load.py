@@ -1,0 +1,116 @@
+"""The spec diff on real-world input: tolerant loading, warnings, --strict, normalised rewrites, readable lines."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from contract_tests.drift.load import VALIDATION_LIMIT, load_pair, parse_tolerant
+from contract_tests.drift.rules import describe, diff_documents
+from contract_tests.drift.spec import SpecError
+from scripts import spec_diff
+from tests.conftest import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures" / "spec_diff"
+BASE, REWRITE = FIXTURES / "real-world-base.yaml", FIXTURES / "real-world-rewrite.json"
+
+
+def test_a_spec_with_bare_int_keys_duplicates_and_inf_loads_with_warnings() -> None:
+    loaded = parse_tolerant(BASE.read_text(encoding="utf-8"), "base.yaml")
+    responses = loaded.document["paths"]["/v1/videos/{video_id}"]["get"]["responses"]
+    assert list(responses) == ["200"]
+    assert math.isinf(loaded.document["paths"]["/v1/videos/{video_id}"]["get"]["parameters"][1]["schema"]["default"])
+    text = "\n".join(loaded.warnings)
+    assert "1 non-string mapping key(s) read as strings, first 200 (line 13)" in text
+    assert "YAML anchor(s) defined twice, the later definition used: limit" in text
+    assert "not a valid OpenAPI document" in text
+
+
+def test_the_four_line_int_key_spec_from_the_issue_is_diffed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /a: {get: {responses: {200: {description: ok}}}}\n"
+    )
+    assert spec_diff.main([str(spec), str(spec), "--no-surface"]) == 0
+    assert "note: " in capsys.readouterr().out
+    assert spec_diff.main([str(spec), str(spec), "--no-surface", "--strict"]) == 2
+    assert "Dict key must be str" in capsys.readouterr().err  # what strict validation says
+
+
+def test_rewrites_of_the_same_api_are_not_changes() -> None:
+    """Path parameter renamed, `$ref` + nullable as allOf, duplicate required, media type parameters, JSON vs YAML."""
+    old, new = load_pair(BASE, REWRITE)
+    rules = sorted(change.rule for change in diff_documents(old.document, new.document))
+    assert rules == [
+        "media-type-parameters-changed",
+        "request-parameter-default-changed",
+        "request-path-parameter-renamed",
+    ]
+
+
+def test_json_output_keeps_pointer_rule_and_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert spec_diff.main([str(BASE), str(REWRITE), "--no-surface", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    default = next(c for c in report["changes"] if c["rule"] == "request-parameter-default-changed")
+    assert default["location"] == "/paths/~1v1~1videos~1{id}/get/parameters/query/limit/schema"
+    assert default["where"] == "GET /v1/videos/{id}, query parameter `limit`"
+    assert default["severity"] == "breaking"
+    assert any("non-string mapping key" in warning for warning in report["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        (
+            "/paths/~1v1~1videos~1{video_id}/get/responses/200/content/application~1json/schema/properties/progress",
+            "GET /v1/videos/{video_id}, 200 response, application/json, property `progress`",
+        ),
+        (
+            "/paths/~1v/post/requestBody/content/application~1json/schema/properties/a/items/properties/b",
+            "POST /v, request body, application/json, property `a[].b`",
+        ),
+        ("/paths/~1v/get/responses/200/headers/X-Rate/schema", "GET /v, 200 response, header `X-Rate`"),
+        (
+            "/webhooks/done/post/requestBody/content/application~1json/schema",
+            "webhook `done` POST, request body, application/json",
+        ),
+        ("/components/securitySchemes/OpenAIAuth", "security scheme `OpenAIAuth`"),
+        ("tokenops_client.models.Video", "tokenops_client.models.Video"),
+    ],
+)
+def test_locations_are_said_in_api_terms(location: str, expected: str) -> None:
+    assert describe(location) == expected
+
+
+def test_text_lines_say_where_in_api_terms(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
+    start = text.index("        progress:\n          type: integer")
+    changed = text[:start] + text[start:].replace("type: integer", "type: string", 1)
+    (tmp_path / "new.yaml").write_text(changed, encoding="utf-8")
+    assert spec_diff.main([str(ROOT / "openapi.yaml"), str(tmp_path / "new.yaml"), "--no-surface"]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "BREAKING response-body-type-changed  GET /v1/videos/{video_id}, 200 response, application/json, "
+        "property `progress`: type integer → string"
+    )
+
+
+def test_large_documents_are_not_validated_but_say_so() -> None:
+    filler = "x-pad: '" + "p" * VALIDATION_LIMIT + "'\n"
+    loaded = parse_tolerant("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n" + filler, "big.yaml")
+    assert loaded.warnings == (
+        f"big.yaml: not validated: 0.3 MB is over the {VALIDATION_LIMIT // 1024} KB limit (--strict validates)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("a: [", "is not valid YAML"), ("- 1\n", "not an OpenAPI document"), ("swagger: '2.0'\n", "swagger: '2.0'")],
+)
+def test_what_cannot_be_read_at_all_is_still_refused(text: str, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        parse_tolerant(text, "bad.yaml")
