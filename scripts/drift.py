@@ -1,4 +1,5 @@
-"""One drift check for CI: upstream pages → openapi.yaml → generated/ (+ spec.lock.json), one summary.
+"""One drift check for CI: upstream pages → openapi.yaml → generated/ (+ spec.lock.json) → version and
+CHANGELOG.md, one summary.
 
 Usage: ``python scripts/drift.py``. Exit 0 no drift, 1 drift, 2 setup error; the last line says what to run.
 """
@@ -9,16 +10,34 @@ import argparse
 import contextlib
 import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python scripts/drift.py`: make `scripts` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from contract_tests.drift import changelog
 from scripts import regenerate, spec_sync
 
-LAYERS = (
+
+def _changelog_check(args: list[str]) -> int:
+    root = Path(args[args.index("--root") + 1]) if "--root" in args else ROOT
+    problems = changelog.check_root(root)
+    for problem in problems:
+        print(f"  {problem}")
+    return 1 if problems else 0
+
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS: tuple[tuple[str, Callable[[list[str]], int], list[str], str], ...] = (
     ("upstream pages -> openapi.yaml", spec_sync.main, ["--check"], "python scripts/spec_sync.py"),
     ("openapi.yaml -> generated/ + spec.lock.json", regenerate.main, ["--check"], "make regenerate"),
+    (
+        "spec + generated/ -> version + CHANGELOG.md",
+        _changelog_check,
+        [],
+        "make regenerate (writes the missing entry), or restore overlays/tokenops/_version.py",
+    ),
 )
 
 

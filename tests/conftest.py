@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-REPO_INPUTS = ("openapi.yaml", "generator-config.yaml", "spec.lock.json", "upstream", "generated", "templates")
+REPO_INPUTS = (
+    "openapi.yaml",
+    "generator-config.yaml",
+    "spec.lock.json",
+    "upstream",
+    "generated",
+    "templates",
+    "overlays",
+    "CHANGELOG.md",
+)
 
 
 def copy_repo_inputs(dest: Path) -> Path:

@@ -12,7 +12,7 @@ from scripts import drift
 def test_green_on_the_committed_tree(capsys: pytest.CaptureFixture[str]) -> None:
     assert drift.main([]) == 0
     out = capsys.readouterr().out
-    assert out.count("in sync") == 2
+    assert out.count("in sync") == 3
 
 
 def test_a_changed_upstream_page_is_upstream_drift(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,7 +20,7 @@ import attrs
 from contract_tests._paths import REPO_ROOT
 from contract_tests.drift.load import load_pair, load_spec
 from contract_tests.drift.rules import SEVERITIES, describe, diff_documents
-from contract_tests.drift.surface import compare_packages, overlay_imports, package_surface
+from contract_tests.drift.surface import SurfaceChange, compare_packages, overlay_imports, package_surface
 
 ROOT = REPO_ROOT
 FORMATS = ("text", "markdown", "json", "junit", "github")
@@ -35,8 +35,9 @@ def load(path: Path, *, strict: bool = True) -> dict[str, Any]:
     return load_spec(path, strict=strict).document
 
 
-def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
-    """Regenerate ``candidate`` in a temp dir; compare its import surface with the committed one.
+def surface_report(candidate: Path, root: Path = ROOT) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """Regenerate ``candidate`` in a temp dir; its import-surface changes against the committed ``generated/``,
+    and its surface (``surface.package_surface``).
 
     Raises:
         SpecError, contract_tests.drift.generate.SetupError: the candidate cannot be generated.
@@ -56,10 +57,7 @@ def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
         fresh = package_surface(fresh_dir, regenerate.PACKAGE)
         committed_dir = root / regenerate.GENERATED_DIR / regenerate.PACKAGE
         found = compare_packages(committed_dir, fresh_dir)
-    changes = [
-        {"rule": c.rule, "severity": c.severity, "location": c.symbol, "where": c.symbol, "message": c.message}
-        for c in found
-    ]
+    changes = [surface_change_record(c) for c in found]
     for name, where in sorted(overlay_imports(root / "overlays" / "tokenops", regenerate.PACKAGE).items()):
         if name not in fresh:
             changes.append(
@@ -71,7 +69,27 @@ def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
                     "message": f"overlays/tokenops/{where} imports {name}, which would no longer exist",
                 }
             )
-    return changes
+    return changes, fresh
+
+
+def surface_change_record(change: SurfaceChange) -> dict[str, str]:
+    """A surface change as a report record (rule, severity, location, where, message)."""
+    return {
+        "rule": change.rule,
+        "severity": change.severity,
+        "location": change.symbol,
+        "where": change.symbol,
+        "message": change.message,
+    }
+
+
+def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
+    """Regenerate ``candidate`` in a temp dir; compare its import surface with the committed one.
+
+    Raises:
+        SpecError, contract_tests.drift.generate.SetupError: the candidate cannot be generated.
+    """
+    return surface_report(candidate, root)[0]
 
 
 @attrs.frozen

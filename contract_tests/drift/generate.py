@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from contract_tests._paths import REPO_ROOT
+from contract_tests.drift import changelog, surface
 from contract_tests.drift import lock as _lock
 from contract_tests.drift.spec import load_openapi
 
@@ -166,9 +167,34 @@ def run(root: Path, *, check: bool) -> int:
                 print(f"To fix, run: {FIX_COMMAND}")
                 return 1
             return 0
+        released = _record_surface_change(root, target, fresh_dir, lock["spec"]["sha256"])
         shutil.rmtree(root / GENERATED_DIR, ignore_errors=True)
         target.parent.mkdir(parents=True)
         shutil.copytree(fresh_dir, target)
     _lock.write(root, lock)
     print(f"regenerated {GENERATED_DIR}/{PACKAGE} and {_lock.LOCK_FILE} from {SPEC_FILE}")
+    if released is not None:
+        print(f"{changelog.CHANGELOG_FILE}: new entry {released} (the generated import surface changed); review it")
     return 0
+
+
+def _record_surface_change(root: Path, committed: Path, fresh: Path, spec_sha256: str) -> str | None:
+    """Write a CHANGELOG entry when the regenerated surface is not the one the newest entry describes."""
+    if not (root / changelog.CHANGELOG_FILE).is_file():
+        return None
+    from contract_tests.drift.diff import surface_change_record  # noqa: PLC0415 - diff imports this module
+
+    fingerprint = changelog.surface_fingerprint(surface.package_surface(fresh, PACKAGE))
+    newest = changelog.latest(root)
+    if newest is not None and (newest.spec_sha256, newest.surface_sha256) == (spec_sha256, fingerprint):
+        return None
+    found = surface.compare_packages(committed, fresh) if committed.is_dir() else []
+    if newest is not None and newest.spec_sha256 == spec_sha256:
+        why = "The generated client changed without a spec change (templates or generator)."
+    else:
+        why = (
+            f"{SPEC_FILE} changed outside `scripts/spec_sync.py`, so only the import-surface diff is known here "
+            f"(`python scripts/spec_diff.py OLD {SPEC_FILE}` classifies the spec change)."
+        )
+    changes = [surface_change_record(change) for change in found]
+    return changelog.record(root, changes, spec_sha256=spec_sha256, surface_sha256=fingerprint, why=why)

@@ -13,14 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from contract_tests._paths import REPO_ROOT
+from contract_tests.drift import changelog
 from contract_tests.drift import lock as _lock
-from contract_tests.drift.rules import diff_documents
+from contract_tests.drift.rules import describe, diff_documents
 from contract_tests.drift.spec import SpecError, extract_fenced_block, operation_ids, parse_openapi
 
 ROOT = REPO_ROOT
@@ -181,9 +183,10 @@ def run(root: Path, names: list[str], *, check: bool) -> int:
             except (SpecError, UnicodeDecodeError):
                 old = {}
             for change in diff_documents(old, sources[0].document if len(sources) == 1 else yaml.safe_load(text)):
-                print(f"  {change.severity.upper():8} {change.rule}  {change.location}: {change.message}")
+                print(f"  {change.severity.upper():8} {change.rule}  {describe(change.location)}: {change.message}")
         print(f"To fix, run: {FIX_COMMAND}  (and review the diff: python scripts/spec_diff.py OLD NEW)")
         return 1
+    released = _record_spec_change(root, current, text) if current and current != text.encode("utf-8") else None
     spec_path.write_text(text, encoding="utf-8", newline="")
     document = yaml.safe_load(text)
     lock["sources"] = _lock_sources(sources)
@@ -196,4 +199,27 @@ def run(root: Path, names: list[str], *, check: bool) -> int:
     }
     _lock.write(root, lock)
     print(f"wrote openapi.yaml from {len(sources)} source(s) and updated spec.lock.json; now run: make regenerate")
+    if released is not None:
+        print(f"{changelog.CHANGELOG_FILE}: new entry {released} from the classified diff; review it")
     return 0
+
+
+def _record_spec_change(root: Path, old: bytes, new_text: str) -> str | None:
+    """Before ``openapi.yaml`` is replaced: a CHANGELOG entry from the classified spec diff and the surface diff."""
+    if not (root / changelog.CHANGELOG_FILE).is_file():
+        return None
+    from contract_tests.drift.diff import compare, surface_report  # noqa: PLC0415 - diff needs the generator
+
+    with tempfile.TemporaryDirectory(prefix="tokenops-sync-") as tmp:
+        old_path, new_path = Path(tmp) / "old.yaml", Path(tmp) / "openapi.yaml"
+        old_path.write_bytes(old)
+        new_path.write_text(new_text, encoding="utf-8", newline="")
+        changes = compare(old_path, new_path, surface=False, root=root).changes
+        surface_found, fresh = surface_report(new_path, root)
+    return changelog.record(
+        root,
+        [*changes, *surface_found],
+        spec_sha256=hashlib.sha256(new_text.encode("utf-8")).hexdigest(),
+        surface_sha256=changelog.surface_fingerprint(fresh),
+        why="The vendor's spec changed (`scripts/spec_sync.py`).",
+    )
