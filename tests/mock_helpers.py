@@ -24,7 +24,7 @@ class MockHarness:
         options.setdefault("api_keys", [KEY])
         options.setdefault("log_requests", False)
         self.app = create_app(clock=self.clock, **options)
-        self.state = self.app.state.mock  # type: ignore[attr-defined]
+        self.state = self.app.state
         self._loop = asyncio.new_event_loop()
         self.transport = httpx.ASGITransport(app=self.app)
         self.client = httpx.AsyncClient(transport=self.transport, base_url="http://mock.test")
