@@ -212,6 +212,7 @@ class JobSlot:
     """
 
     job: Job
+    seq: int = 0  # order of storing: ties in created_at are listed in the order the jobs were created
     body_key: Any = None
     body: bytes = b""
 
@@ -230,6 +231,7 @@ class JobStore:
         self.max_jobs = max_jobs
         self._slots: collections.OrderedDict[str, JobSlot] = collections.OrderedDict()
         self._lock = threading.Lock()
+        self._seq = itertools.count()
         self.evicted = 0
 
     def __len__(self) -> int:
@@ -257,15 +259,15 @@ class JobStore:
         return None if slot is None else slot.job
 
     def live(self, now: float) -> list[Job]:
-        """Every job that has not expired, oldest first (by ``created_at``, then id); recency unchanged."""
+        """Every job that has not expired, oldest first (by ``created_at``, then creation); recency unchanged."""
         with self._lock:
-            jobs = [slot.job for slot in self._slots.values() if not slot.job.expired(now)]
-        return sorted(jobs, key=lambda job: (job.created_at, job.id))
+            slots = [slot for slot in self._slots.values() if not slot.job.expired(now)]
+        return [slot.job for slot in sorted(slots, key=lambda slot: (slot.job.created_at, slot.seq))]
 
     def put(self, job: Job) -> None:
         """Store ``job`` (replacing one with its id), evicting the least recently used beyond the cap."""
         with self._lock:
-            self._slots[job.id] = JobSlot(job)
+            self._slots[job.id] = JobSlot(job, next(self._seq))
             self._slots.move_to_end(job.id)
             while len(self._slots) > self.max_jobs:
                 # Least recently used first; pinned jobs are skipped (there are only a handful).

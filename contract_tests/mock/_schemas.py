@@ -194,14 +194,14 @@ class Schemas:
         return self.example(schema, use_examples=False)
 
 
-def describe_error(error: ValidationError, prefix: str = "") -> tuple[str, str]:
-    """(the field it is about, a one-line message) for a validation error, as an API error reports it."""
+def describe_error(error: ValidationError) -> tuple[str, str]:
+    """(the field it is about, dotted; a one-line message) for a body validation error, as an API error says it."""
     path = [str(part) for part in error.absolute_path]
     if error.validator == "required" and isinstance(error.instance, Mapping):
         wanted: Any = error.validator_value
         missing = next((name for name in wanted if name not in error.instance), "")
         field = ".".join([*path, str(missing)]) if missing else ".".join(path)
-        return prefix + field, f"Missing required parameter: '{prefix}{field}'."
+        return field, f"Missing required parameter: '{field}'."
     field = ".".join(path)
-    where = f"'{prefix}{field}'" if field or prefix else "the request body"
-    return prefix + field, f"Invalid value for {where}: {error.message[:300]}"
+    where = f"'{field}'" if field else "the request body"
+    return field, f"Invalid value for {where}: {error.message[:300]}"
