@@ -31,6 +31,8 @@ DEFAULT_API_KEY = "sk-mock-local"  # accepted when neither --api-key nor TOKENOP
 MAX_PATH_BYTES = 2048
 MAX_HEADER_BYTES = 16 * 1024
 logger = logging.getLogger("contract_tests.mock")
+_KEYS = {"api": "api_total", "control": "control_total"}
+_KEYS_BY_STATUS: dict[tuple[str, int], str] = {}  # counter names, formatted once per (route, status)
 
 
 def _refusal(scope: Scope) -> Reply | None:
@@ -97,7 +99,7 @@ class MockApp:
         if scope["type"] != "http":  # lifespan: Starlette answers it
             await self._control(scope, receive, send)
             return
-        started = time.perf_counter()
+        started = time.perf_counter() if self.log_requests else 0.0
         status, operation = 0, ""
         control = scope["path"].startswith(CONTROL_PREFIX)
         try:
@@ -111,10 +113,13 @@ class MockApp:
                 status, operation = await self._api(scope, receive, send)
         finally:
             status = status or 599  # 599: the connection was cut before a status was sent (a fault, or a crash)
-            route = "control" if control else "api"
             stats = self._state.stats
-            stats[f"{route}_total"] += 1
-            stats[f"{route}_{status}"] += 1
+            route = "control" if control else "api"
+            stats[_KEYS[route]] += 1
+            key = (route, status)
+            if key not in _KEYS_BY_STATUS:
+                _KEYS_BY_STATUS[key] = f"{route}_{status}"
+            stats[_KEYS_BY_STATUS[key]] += 1
             if operation:
                 self._state.operations[operation] += 1
             if self.log_requests:
