@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests
         log_level="warning" if args.quiet else "info",
         access_log=False,
         timeout_graceful_shutdown=2,
+        proxy_headers=False,  # a local mock: no proxy in front whose headers to trust (and one layer less per request)
+        server_header=False,
     )
     return 0
 

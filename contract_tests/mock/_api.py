@@ -24,7 +24,7 @@ from contract_tests.mock._requests import (
     read_call,
 )
 from contract_tests.mock._responses import Reply, api_error, distort, infrastructure_fault
-from contract_tests.mock._router import Router
+from contract_tests.mock._router import Match, Router
 from contract_tests.mock._schemas import Schemas
 from contract_tests.mock._spec import ApiSpec, Operation
 from contract_tests.mock._state import MockState
@@ -81,59 +81,64 @@ class Api:
             self.routes.append(route)
             self.router.add(operation.method, operation.template, route)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> tuple[int, str]:
-        """Answer one request; (the status sent, the operation's name or '' when unrouted)."""
-        reply, route, rule = await self._answer(scope, receive)
-        if rule is not None and route is not None and 200 <= reply.status_code < 300:  # noqa: PLR2004
-            reply = distort(rule, reply, receive)
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send, authorization: str | None, fault_header: str | None
+    ) -> tuple[int, str]:
+        """Answer one request; (the status sent, the operation's name or '' when unrouted).
+
+        ``authorization`` and ``fault_header`` are the request's ``Authorization`` and ``X-Mock-Fault`` values
+        (the caller has scanned the headers once already).
+        """
+        reply, route, match, rule, latency = self._prelude(scope, authorization, fault_header)
+        if latency:
+            await asyncio.sleep(latency)
+        if reply is None and route is not None and match is not None:
+            if route.checked:
+                reply = await self._checked(scope, receive, route, match.params)
+            else:  # the hot path: nothing in the request needs checking against the spec
+                reply = route.handler(Call(route.operation, match.params))
+            if rule is not None and 200 <= reply.status_code < 300:  # noqa: PLR2004
+                reply = distort(rule, reply, receive)
+        assert reply is not None  # noqa: S101 - _prelude answers whenever there is no route
         await reply.send(send)
         return reply.status_code, route.name if route is not None else ""
 
-    async def _answer(self, scope: Scope, receive: Receive) -> tuple[Reply, Route | None, FaultRule | None]:  # noqa: PLR0911, PLR0912 - one per outcome
+    def _prelude(
+        self, scope: Scope, authorization: str | None, fault_header: str | None
+    ) -> tuple[Reply | None, Route | None, Match[Route] | None, FaultRule | None, float]:
+        """Routing, faults and auth: (an early reply or None, route, match, fault rule to apply, latency)."""
         raw = scope.get("raw_path")
         path = raw.decode("latin-1").split("?", 1)[0] if raw else scope["path"]
         match = self.router.match(scope["method"], path)
         if match is None:
-            return api_error(404, f"Unknown path {scope['path'][:200]!r}.", "not_found"), None, None
+            return api_error(404, f"Unknown path {scope['path'][:200]!r}.", "not_found"), None, None, None, 0.0
         route = match.handler
         if route is None:
             allow = ", ".join(match.allow)
-            return (
-                api_error(405, f"Method {scope['method']} not allowed.", "method_not_allowed", Allow=allow),
-                None,
-                None,
-            )
-        authorization = fault_header = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-            elif name == b"x-mock-fault":
-                fault_header = value.decode("latin-1")
+            error = api_error(405, f"Method {scope['method']} not allowed.", "method_not_allowed", Allow=allow)
+            return error, None, None, None, 0.0
         state = self.state
         latency, rule = state.faults.select(scope["path"], match.params.values()) if state.faults else (0.0, None)
         if fault_header is not None:
             try:
                 one_off = parse_fault_spec(fault_header)
             except FaultSpecError as exc:
-                return api_error(400, f"Invalid X-Mock-Fault header: {exc}", "invalid_fault"), route, None
+                return api_error(400, f"Invalid X-Mock-Fault header: {exc}", "invalid_fault"), route, match, None, 0.0
             if one_off.kind is FaultKind.LATENCY:
                 latency += one_off.latency_ms / 1000
             else:
                 rule = one_off
-        if latency:
-            await asyncio.sleep(latency)
         if rule is not None and (gateway := infrastructure_fault(rule)) is not None:
-            return gateway, route, None
+            return gateway, route, match, None, latency
         if route.operation.requires_auth and (denied := _authorized(authorization, state.api_keys)) is not None:
-            return denied, route, None
-        if not route.checked:
-            return route.handler(Call(route.operation, match.params)), route, rule
+            return denied, route, match, None, latency
+        return None, route, match, rule, latency
+
+    async def _checked(self, scope: Scope, receive: Receive, route: Route, params: dict[str, str]) -> Reply:
+        """Read the body, check the request against the spec, and answer it (or say what is wrong)."""
         try:
             body = await read_body(receive, route.body_limit) if route.operation.bodies else b""
         except BodyTooLarge:
-            message = f"Request body larger than {route.body_limit} bytes."
-            return api_error(413, message, "body_too_large"), route, None
-        call = await read_call(scope, body, route.operation, match.params, self.schemas)
-        if isinstance(call, Reply):
-            return call, route, None
-        return route.handler(call), route, rule
+            return api_error(413, f"Request body larger than {route.body_limit} bytes.", "body_too_large")
+        call = await read_call(scope, body, route.operation, params, self.schemas)
+        return call if isinstance(call, Reply) else route.handler(call)

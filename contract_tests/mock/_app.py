@@ -35,25 +35,30 @@ _KEYS = {"api": "api_total", "control": "control_total"}
 _KEYS_BY_STATUS: dict[tuple[str, int], str] = {}  # counter names, formatted once per (route, status)
 
 
-def _refusal(scope: Scope) -> Reply | None:
-    """414/413/431 for requests no handler should see: huge paths, huge declared bodies, huge headers."""
+def _scan(scope: Scope) -> tuple[Reply | None, str | None, str | None]:
+    """One pass over the request head: (a 414/413/431 refusal or None, Authorization, X-Mock-Fault)."""
     if len(scope.get("raw_path") or scope["path"].encode()) > MAX_PATH_BYTES:
-        return api_error(414, f"Request path longer than {MAX_PATH_BYTES} bytes.", "uri_too_long")
+        return api_error(414, f"Request path longer than {MAX_PATH_BYTES} bytes.", "uri_too_long"), None, None
     headers: Iterable[tuple[bytes, bytes]] = scope["headers"]
     size = 0
     length: bytes | None = None
     limit = MAX_BODY_BYTES
+    authorization = fault = None
     for name, value in headers:
         size += len(name) + len(value)
-        if name == b"content-length":
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+        elif name == b"x-mock-fault":
+            fault = value.decode("latin-1")
+        elif name == b"content-length":
             length = value
         elif name == b"content-type" and value.lower().startswith(b"multipart/"):
             limit = MAX_UPLOAD_BYTES
     if length is not None and (not length.isdigit() or int(length) > limit):
-        return api_error(413, f"Request body larger than {limit} bytes.", "body_too_large")
+        return api_error(413, f"Request body larger than {limit} bytes.", "body_too_large"), None, None
     if size > MAX_HEADER_BYTES:
-        return api_error(431, f"Request headers larger than {MAX_HEADER_BYTES} bytes.", "headers_too_large")
-    return None
+        return api_error(431, f"Request headers larger than {MAX_HEADER_BYTES} bytes.", "headers_too_large"), None, None
+    return None, authorization, fault
 
 
 def _limited(receive: Receive) -> Receive:
@@ -103,14 +108,14 @@ class MockApp:
         status, operation = 0, ""
         control = scope["path"].startswith(CONTROL_PREFIX)
         try:
-            refusal = _refusal(scope)
+            refusal, authorization, fault = _scan(scope)
             if refusal is not None:
                 status = refusal.status_code
                 await refusal.send(send)
             elif control:
                 status = await self._call_control(scope, receive, send)
             else:
-                status, operation = await self._api(scope, receive, send)
+                status, operation = await self._api(scope, receive, send, authorization, fault)
         finally:
             status = status or 599  # 599: the connection was cut before a status was sent (a fault, or a crash)
             stats = self._state.stats

@@ -37,15 +37,24 @@ class UploadedFile:
     size: int
 
 
-@attrs.define
 class Call:
     """A request that passed the spec's checks, as a handler sees it."""
 
-    operation: Operation
-    path: dict[str, str]
-    query: dict[str, Any] = attrs.field(factory=dict)
-    body: Any = None
-    files: dict[str, UploadedFile] = attrs.field(factory=dict)
+    __slots__ = ("body", "files", "operation", "path", "query")
+
+    def __init__(
+        self,
+        operation: Operation,
+        path: dict[str, str],
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        files: dict[str, UploadedFile] | None = None,
+    ) -> None:
+        self.operation = operation
+        self.path = path  # path parameters, decoded
+        self.query: dict[str, Any] = {} if query is None else query  # checked, with the spec's defaults
+        self.body = body  # parsed JSON, form fields (files as their names), raw bytes, or None
+        self.files: dict[str, UploadedFile] = {} if files is None else files
 
 
 Handler = Callable[[Call], Reply]  # answers one checked request

@@ -78,10 +78,11 @@ class Router(Generic[T]):
             None when no template matches (404); else a :class:`Match` whose ``handler`` is None when the
             method is not allowed (405, ``allow`` lists the allowed ones).
         """
-        segments = raw_path.strip("/").split("/") if raw_path.strip("/") else []
-        if raw_path.endswith("/") and segments:
+        trimmed = raw_path.strip("/")
+        segments = trimmed.split("/") if trimmed else []
+        if segments and raw_path.endswith("/"):
             return None  # "/v1/videos/" is not "/v1/videos" nor an empty id
-        found = self._walk(self._root, segments, 0, [])
+        found = self._greedy(segments) or self._walk(self._root, segments, 0, [])
         if found is None:
             return None
         node, values = found
@@ -89,6 +90,22 @@ class Router(Generic[T]):
         handler = node.methods.get("GET" if method == "HEAD" else method)
         allow = () if handler is not None else _allow(node.methods)
         return Match(handler, params, node.template, allow)
+
+    def _greedy(self, segments: list[str]) -> tuple[_Node[T], list[str]] | None:
+        """Static segments first, no backtracking: the usual case, and the same answer as :meth:`_walk` when it
+        finds one (both try static children before the parameter)."""
+        node = self._root
+        values: list[str] = []
+        for segment in segments:
+            child = node.static.get(segment)
+            if child is not None:
+                node = child
+            elif node.param is not None and segment:
+                values.append(unquote(segment) if "%" in segment else segment)
+                node = node.param
+            else:
+                return None
+        return (node, values) if node.methods else None
 
     def _walk(
         self, node: _Node[T], segments: list[str], index: int, values: list[str]

@@ -104,9 +104,11 @@ class VideoResource:
             operation.success.content_type,
         )
         store, clock = self.store, self.clock
+        param = operation.params("path")[-1].name if operation.params("path") else ""
+        finished = ("completed", "failed")
 
         def retrieve(call: Call) -> Reply:  # the hot path: the body is re-encoded only when it changes
-            video_id = next(iter(call.path.values()))
+            video_id = call.path[param] if param else ""
             now = clock.now()
             slot = store.slot(video_id, now)
             if slot is None:
@@ -115,7 +117,7 @@ class VideoResource:
             key = job.phase(now)
             if slot.body_key != key:
                 slot.body, slot.body_key = _encode(shape(job.state(now))), key
-            return Reply(status, slot.body, media, _hint(job, now))
+            return Reply(status, slot.body, media, None if key[0] in finished else _hint(job, now))
 
         return retrieve
 
