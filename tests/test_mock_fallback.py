@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from contract_tests.mock import load_spec
 from contract_tests.mock._schemas import Schemas
@@ -310,16 +312,39 @@ SHAPES: list[dict[str, Any]] = [
     {"anyOf": [{"type": "null"}, {"type": "object", "properties": {"n": {"type": "number"}}}]},
     {"allOf": [{"type": "object", "properties": {"a": {"type": "string"}}}, {"required": ["b"]}]},
     {"type": "object", "required": ["undescribed"]},
+    {"$ref": "#/components/schemas/Tree"},
     {},
 ]
+TREE = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string"},
+        "children": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}},
+    },
+}
 
 
 @pytest.mark.parametrize("schema", SHAPES, ids=[str(i) for i in range(len(SHAPES))])
 def test_examples_are_valid_for_every_shape(schema: dict[str, Any]) -> None:
-    schemas = Schemas(load_spec({"openapi": "3.1.0", "paths": {}}))
-    value = schemas.example(schema)
-    errors = [
-        e.message
-        for e in Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).iter_errors(value)
-    ]
-    assert errors == [], value
+    document = {"openapi": "3.1.0", "paths": {}, "components": {"schemas": {"Tree": TREE}}}
+    value = Schemas(load_spec(document)).example(schema)
+    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource("urn:doc", resource)
+    root = {"$ref": f"urn:doc{schema['$ref']}"} if "$ref" in schema else schema
+    validator = Draft202012Validator(root, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert [e.message for e in validator.iter_errors(value)] == [], value
+
+
+def test_a_schema_that_requires_itself_forever_does_not_hang_the_mock() -> None:
+    endless = {"type": "object", "required": ["next"], "properties": {"next": {"$ref": "#/components/schemas/Endless"}}}
+    loop = {"allOf": [{"$ref": "#/components/schemas/Loop"}]}
+    document = {"openapi": "3.1.0", "paths": {}, "components": {"schemas": {"Endless": endless, "Loop": loop}}}
+    schemas = Schemas(load_spec(document))
+    value = schemas.example({"$ref": "#/components/schemas/Endless"})
+    depth = 0
+    while isinstance(value, dict):
+        value, depth = value["next"], depth + 1
+    assert value is None
+    assert depth > 4
+    assert schemas.example({"$ref": "#/components/schemas/Loop"}) == {}

@@ -25,6 +25,7 @@ __all__ = ["Schemas", "describe_error"]
 
 _URN = "urn:tokenops-mock:spec"
 MAX_DEPTH = 4  # below this, only required properties are filled in (recursive schemas end)
+GIVE_UP_DEPTH = 32  # a schema that requires itself forever (or allOf itself) gets null here instead of recursing
 FORMAT_EXAMPLES = {
     "date-time": "2025-03-10T01:31:23Z",
     "date": "2025-03-10",
@@ -125,6 +126,8 @@ class Schemas:
         Returns:
             A JSON-compatible value.
         """
+        if depth > GIVE_UP_DEPTH:
+            return None
         schema, _ = self.spec.resolve(schema, "")
         if not isinstance(schema, Mapping):
             return "mock" if schema is not False else None
@@ -142,19 +145,19 @@ class Schemas:
         if isinstance(schema.get("allOf"), list):
             merged: dict[str, Any] = {}
             for part in schema["allOf"]:
-                value = self.example(part, use_examples=use_examples, depth=depth)
+                value = self.example(part, use_examples=use_examples, depth=depth + 1)
                 if isinstance(value, dict):
                     merged.update(value)
             own = {k: v for k, v in schema.items() if k != "allOf"}
             if own.get("properties"):
-                merged.update(self.example(own, use_examples=use_examples, depth=depth))
+                merged.update(self.example(own, use_examples=use_examples, depth=depth + 1))
             return merged
         for combinator in ("oneOf", "anyOf"):
             options = schema.get(combinator)
             if isinstance(options, list) and options:
                 resolved = [self.spec.resolve(option, "")[0] for option in options]
                 chosen = next((o for o in resolved if isinstance(o, Mapping) and o.get("type") != "null"), options[0])
-                return self.example(chosen, use_examples=use_examples, depth=depth)
+                return self.example(chosen, use_examples=use_examples, depth=depth + 1)
         kind = _first_type(schema)
         if kind == "object":
             return self._object(schema, use_examples, depth)

@@ -41,9 +41,12 @@ _MAGIC = {"video": b"\x00\x00\x00\x18ftypmp42", "thumbnail": b"\xff\xd8\xff\xe0\
 
 
 class Shape:
-    """Completes a body to its schema: adds the properties it lacks that are required or single-valued."""
+    """Completes a body to its schema: adds the properties it lacks that are required or single-valued.
 
-    def __init__(self, schemas: Schemas, schema: Any) -> None:
+    A list body's ``data`` items get their own shape (one level: a list of lists is not a video list).
+    """
+
+    def __init__(self, schemas: Schemas, schema: Any, *, nested: bool = False) -> None:
         resolved = schemas.spec.resolve(schema, "")[0] if schema is not None else {}
         resolved = resolved if isinstance(resolved, Mapping) else {}
         required = set(resolved.get("required", []))
@@ -56,8 +59,8 @@ class Shape:
         items = (resolved.get("properties") or {}).get("data")
         items = schemas.spec.resolve(items, "")[0] if items is not None else None
         self.item: Shape | None = None
-        if isinstance(items, Mapping) and items.get("type") == "array" and "items" in items:
-            self.item = Shape(schemas, items["items"])
+        if not nested and isinstance(items, Mapping) and items.get("type") == "array" and "items" in items:
+            self.item = Shape(schemas, items["items"], nested=True)
 
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
         for name, value in self.fill.items():
