@@ -1,7 +1,8 @@
 """Mock throughput and latency: ``GET /v1/videos/{id}`` under a fixed local load, our mock vs Prism 5.
 
-Both servers run on 127.0.0.1 on the same spec and get the same load (16 connections, fixed duration)
-from the same generator: wrk (Debian's package) when installed, else contract_tests/mock/_loadgen.py.
+Both servers run on 127.0.0.1 on the same spec and get the same load (16 connections, 2 s warm-up not
+counted, then a fixed duration) from the same generator: wrk (Debian's package) when installed, else
+contract_tests/mock/_loadgen.py.
 Prism 5 (``@stoplight/prism-cli``) is installed with npm into a temp dir when npm is available. Nothing is
 installed on the machine: a missing wrk or npm is reported with the command that installs it.
 
@@ -112,9 +113,17 @@ def run_wrk(base: str, duration: float, connections: int) -> dict[str, float]:
     }
 
 
+WARM_UP = 2.0  # seconds of the same load before measuring, not counted (Node's JIT and ours alike)
+
+
 def load(base: str, duration: float, connections: int) -> dict[str, float]:
+    """Figures for ``duration`` seconds of load on ``base`` after :data:`WARM_UP` seconds of it."""
     if shutil.which("wrk"):
+        run_wrk(base, WARM_UP, connections)
         return run_wrk(base, duration, connections)
+    run_load(
+        base, [PATH], total=int(3000 * WARM_UP), connections=connections, headers={"Authorization": f"Bearer {KEY}"}
+    )
     # Without wrk: the project's bounded generator, sized to run for about `duration` seconds.
     result = run_load(
         base, [PATH], total=int(3000 * duration), connections=connections, headers={"Authorization": f"Bearer {KEY}"}
