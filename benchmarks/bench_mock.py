@@ -18,6 +18,7 @@ Goal: our requests/s >= 10x Prism's, with p99 no worse.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
 import re
@@ -29,11 +30,13 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from contract_tests.mock import create_app
 from contract_tests.mock._loadgen import run_load
 from contract_tests.mock.process import free_port, mock_process
 
@@ -168,6 +171,33 @@ def spec_with_extra_operations(count: int, dest: Path) -> Path:
     return dest
 
 
+def app_cost_us(spec: Path | None, requests: int = 20_000, rounds: int = 5) -> float:
+    """CPU microseconds the app itself spends per hot-path request, in-process (ASGI, no sockets); best round."""
+    app = create_app(api_keys=[KEY], log_requests=False, spec=spec)
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": PATH,
+        "raw_path": PATH.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {KEY}".encode())],
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        return None
+
+    async def run() -> float:
+        started = time.process_time()
+        for _ in range(requests):
+            await app(scope, receive, send)
+        return (time.process_time() - started) / requests * 1e6
+
+    return min(asyncio.run(run()) for _ in range(rounds))
+
+
 def measure(
     duration: float = 10.0, connections: int = 16, prism: bool = True, specs: Sequence[Path] = ()
 ) -> dict[str, dict[str, float]]:
@@ -211,11 +241,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.extra_ops:
             specs.append(spec_with_extra_operations(args.extra_ops, Path(tmp) / f"openapi+{args.extra_ops}ops.yaml"))
         results = measure(args.duration, args.connections, prism=not args.no_prism, specs=specs)
+        costs = {spec.name if spec else "openapi.yaml (vendored)": app_cost_us(spec) for spec in (None, *specs)}
     print(f"load: {generator}, {args.connections} connections, {args.duration:g} s per server, GET {PATH}")
     width = max(26, *(len(name) for name in results))
     print(f"{'server':{width}} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, r in results.items():
         print(f"{name:{width}} {r['rps']:10.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['errors']:7.0f}")
+    print(
+        "app CPU per hot-path request, in-process (best of 5 x 20,000): "
+        + ", ".join(f"{name} {cost:.1f} us" for name, cost in costs.items())
+    )
     if PRISM in results:
         ours_r, prism_r = results[OURS], results[PRISM]
         ratio = ours_r["rps"] / prism_r["rps"]
