@@ -211,7 +211,7 @@ def measure(
         for spec in (None, *specs):
             args = ["--quiet", "--api-key", KEY, *(["--spec", str(spec)] if spec else [])]
             with mock_process(args, log=Path(tmp) / "mock.log") as mock:
-                name = OURS if spec is None else f"{OURS}, {spec.name}"
+                name = OURS if spec is None else f"{OURS}, {spec}"
                 results[name] = load(mock.base_url, duration, connections)
     if prism:
         with tempfile.TemporaryDirectory(prefix="prism-") as tmp:
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.extra_ops:
             specs.append(spec_with_extra_operations(args.extra_ops, Path(tmp) / f"openapi+{args.extra_ops}ops.yaml"))
         results = measure(args.duration, args.connections, prism=not args.no_prism, specs=specs)
-        costs = {spec.name if spec else "openapi.yaml (vendored)": app_cost_us(spec) for spec in (None, *specs)}
+        costs = {str(spec) if spec else "vendored spec": app_cost_us(spec) for spec in (None, *specs)}
     print(f"load: {generator}, {args.connections} connections, {args.duration:g} s per server, GET {PATH}")
     width = max(26, *(len(name) for name in results))
     print(f"{'server':{width}} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
