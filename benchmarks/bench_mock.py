@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -199,20 +199,19 @@ def app_cost_us(spec: Path | None, requests: int = 20_000, rounds: int = 5) -> f
 
 
 def measure(
-    duration: float = 10.0, connections: int = 16, prism: bool = True, specs: Sequence[Path] = ()
+    duration: float = 10.0, connections: int = 16, prism: bool = True, specs: Mapping[str, Path] | None = None
 ) -> dict[str, dict[str, float]]:
-    """Load our mock (on the vendored spec, then on each of ``specs``) and Prism 5 when npm allows.
+    """Load our mock (on the vendored spec, then on each of ``specs``: label -> path) and Prism 5 when npm allows.
 
     Returns:
         Figures per server: rps, p50_ms, p99_ms, errors.
     """
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="mock-") as tmp:
-        for spec in (None, *specs):
+        for label, spec in [("", None), *(specs or {}).items()]:
             args = ["--quiet", "--api-key", KEY, *(["--spec", str(spec)] if spec else [])]
             with mock_process(args, log=Path(tmp) / "mock.log") as mock:
-                name = OURS if spec is None else f"{OURS}, {spec}"
-                results[name] = load(mock.base_url, duration, connections)
+                results[f"{OURS}, {label}" if label else OURS] = load(mock.base_url, duration, connections)
     if prism:
         with tempfile.TemporaryDirectory(prefix="prism-") as tmp:
             prism_port = free_port()
@@ -237,11 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         print(INSTALL_WRK + "; using the Python load generator meanwhile")
     generator = "wrk" if shutil.which("wrk") else "python asyncio generator"
     with tempfile.TemporaryDirectory(prefix="spec-") as tmp:
-        specs = list(args.spec)
+        specs = {str(path): path for path in args.spec}
         if args.extra_ops:
-            specs.append(spec_with_extra_operations(args.extra_ops, Path(tmp) / f"openapi+{args.extra_ops}ops.yaml"))
+            extra = spec_with_extra_operations(args.extra_ops, Path(tmp) / "openapi.yaml")
+            specs[f"vendored + {args.extra_ops} fallback ops"] = extra
         results = measure(args.duration, args.connections, prism=not args.no_prism, specs=specs)
-        costs = {str(spec) if spec else "vendored spec": app_cost_us(spec) for spec in (None, *specs)}
+        costs = {"vendored spec": app_cost_us(None)} | {label: app_cost_us(path) for label, path in specs.items()}
     print(f"load: {generator}, {args.connections} connections, {args.duration:g} s per server, GET {PATH}")
     width = max(26, *(len(name) for name in results))
     print(f"{'server':{width}} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")

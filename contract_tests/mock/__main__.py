@@ -53,7 +53,7 @@ def load_seed(path: Path) -> list[dict[str, Any]]:
 
 
 class _DroppedOnPurpose(logging.Filter):
-    """Keeps uvicorn from printing a traceback each time the ``drop`` fault cuts a connection on purpose."""
+    """Keeps uvicorn from printing a traceback each time a ``drop`` or ``stall`` fault cuts a connection on purpose."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
