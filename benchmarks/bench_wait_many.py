@@ -98,7 +98,7 @@ def measure(jobs: int = 1000, concurrency: int = 100) -> dict[str, float]:
     rng = random.Random(1)
     clock = VirtualClock()
     app = create_app(api_keys=[KEY], clock=clock, log_requests=False, max_jobs=args.jobs + 100)
-    state = app.state.mock  # type: ignore[attr-defined]
+    state = app.state
     specs: list[dict[str, Any]] = [
         {
             "id": f"video_bench_{i:04d}",

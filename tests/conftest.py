@@ -133,3 +133,25 @@ def _restore_tokenops_logger() -> Iterator[None]:
     logger.setLevel(level)
     for handler in [h for h in logger.handlers if h not in handlers]:
         logger.removeHandler(handler)
+
+
+# The "grown" 6-operation spec: today's page plus the vendor pages in tests/fixtures/upstream/videos-api/.
+GROWTH_PAGES = sorted((ROOT / "tests" / "fixtures" / "upstream" / "videos-api").glob("*.md"))
+
+
+@pytest.fixture(scope="session")
+def grown_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``openapi.yaml`` synced from today's page and the growth pages (built once per session, in a temp repo copy).
+
+    The same command as documented: ``scripts/spec_sync.py --root TMP upstream/get-video-status.md PAGES...``.
+    """
+    import contextlib  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    from scripts import spec_sync  # noqa: PLC0415
+
+    root = copy_repo_inputs(tmp_path_factory.mktemp("grown") / "repo")
+    pages = ["upstream/get-video-status.md", *(str(page) for page in GROWTH_PAGES)]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert spec_sync.main(["--root", str(root), *pages]) == 0
+    return root / "openapi.yaml"

@@ -49,9 +49,9 @@ def test_several_keys_can_be_accepted() -> None:
 
 def test_default_key_comes_from_env_else_documented_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOKENOPS_API_KEY", "sk-from-env")
-    assert create_app(log_requests=False).state.mock.api_keys == {"sk-from-env"}  # type: ignore[attr-defined]
+    assert create_app(log_requests=False).state.api_keys == {"sk-from-env"}
     monkeypatch.delenv("TOKENOPS_API_KEY")
-    assert create_app(log_requests=False).state.mock.api_keys == {DEFAULT_API_KEY}  # type: ignore[attr-defined]
+    assert create_app(log_requests=False).state.api_keys == {DEFAULT_API_KEY}
 
 
 def test_unknown_id_is_404_in_the_same_format(mock: MockHarness) -> None:

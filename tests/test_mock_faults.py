@@ -173,3 +173,44 @@ def test_client_reads_the_mock_through_every_tolerated_fault(mock: MockHarness) 
     from tokenops import APIConnectionError  # noqa: PLC0415
 
     assert isinstance(mock.run(read("drop")), APIConnectionError)
+
+
+def test_gzip_lie_and_stall_on_todays_operation(mock: MockHarness) -> None:
+    _add(mock, kind="gzip_lie", count=1)
+    with pytest.raises(httpx.DecodingError):
+        mock.video(ID)
+    _add(mock, kind="stall", stall_ms=20, count=1)
+    started = time.perf_counter()
+    with pytest.raises(ConnectionResetError, match="stalled"):
+        mock.video(ID)
+    assert time.perf_counter() - started >= 0.02
+    assert mock.video(ID).status_code == 200
+    assert mock.get("/_mock/stats").json()["requests"]["api_599"] == 1  # the cut connection is counted
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"kind": "stall", "stall_ms": 600_001}, "'stall_ms' must be >= 0 and <= 600000"),
+        ({"kind": "stall", "stall_ms": "soon"}, "'stall_ms' must be a number"),
+    ],
+)
+def test_stalls_are_bounded(mock: MockHarness, rule: dict[str, object], message: str) -> None:
+    response = mock.post("/_mock/faults", json=rule)
+    assert response.status_code == 400
+    assert message in response.json()["error"]["message"]
+
+
+def test_every_fault_kind_is_known() -> None:
+    assert {kind.value for kind in FaultKind} == {
+        "latency",
+        "rate_limit",
+        "server_error",
+        "drop",
+        "malformed_json",
+        "html_200",
+        "wrong_content_type",
+        "reality",
+        "gzip_lie",
+        "stall",
+    }

@@ -3,42 +3,74 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import schemathesis
 from schemathesis.engine import events, from_schema
 
-from contract_tests.mock import create_app
+from contract_tests.mock import MockApp, create_app
 from tests.conftest import ROOT
 from tests.conftest import SERVER_KEY as KEY
 
 
-def test_schemathesis_negative_mode_finds_no_server_error() -> None:
-    app = create_app(api_keys=["sk-fuzz"], log_requests=False)
+def _fuzz(spec: Path, mode: str, checks: list[str], examples: int) -> tuple[list[str], int, list[Any], MockApp]:
+    """Run schemathesis against the mock in-process; (failed check names, cases, errors, the app)."""
+    app = create_app(api_keys=["sk-fuzz"], log_requests=False, spec=spec)
     config = schemathesis.Config.from_dict(
         {
             "seed": 7,
             "headers": {"Authorization": "Bearer sk-fuzz"},
-            "generation": {"mode": "negative", "max-examples": 150},
-            "checks": {"enabled": False, "not_a_server_error": {"enabled": True}},
+            "generation": {"mode": mode, "max-examples": examples, "database": "none"},
+            "checks": {"enabled": False, **{name: {"enabled": True} for name in checks}},
             "continue-on-failure": True,
+            # Sequences of calls (create -> get -> delete) matter for valid requests; invalid ones stop at a 4xx.
+            "phases": {"stateful": {"enabled": mode == "positive"}},
         }
     )
-    schema = schemathesis.openapi.from_path(str(ROOT / "openapi.yaml"), config=config)
+    schema = schemathesis.openapi.from_path(str(spec), config=config)
     schema.app = app
-    failures, cases, errors = [], 0, []
+    failures: list[str] = []
+    cases = 0
+    errors: list[Any] = []
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             for nodes in event.recorder.checks.values():
                 cases += 1
-                failures += [node.name for node in nodes if node.status.value == "failure"]
+                failures += [f"{node.name}: {node.failure_info}" for node in nodes if node.status.value == "failure"]
         elif isinstance(event, events.NonFatalError | events.FatalError):
             errors.append(event)
+    return failures, cases, errors, app
+
+
+def test_schemathesis_negative_mode_finds_no_server_error() -> None:
+    failures, cases, errors, app = _fuzz(ROOT / "openapi.yaml", "negative", ["not_a_server_error"], 150)
     assert errors == []
     assert failures == []
     assert cases >= 5  # a string path parameter has few invalid forms; all were tried
-    assert app.state.mock.stats["api_total"] >= 5  # type: ignore[attr-defined]
+    assert app.state.stats["api_total"] >= 5
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("mode", ["negative", "positive"])
+def test_grown_spec_fuzzing_finds_no_server_error_and_no_invalid_body(grown_spec: Path, mode: str) -> None:
+    checks = ["not_a_server_error", "response_schema_conformance", "content_type_conformance"]
+    failures, cases, errors, app = _fuzz(grown_spec, mode, checks, 10 if mode == "negative" else 15)
+    assert errors == []
+    assert failures == []
+    assert cases >= 40  # 6 operations x 10-15 examples, minus duplicates
+    assert set(app.state.operations) == {
+        "getVideoStatus",
+        "createVideo",
+        "remixVideo",
+        "listVideos",
+        "deleteVideo",
+        "downloadVideoContent",
+    }
+    if mode == "positive":
+        assert app.state.stats["api_200"] >= 20  # bodies were checked, not only errors
 
 
 GARBAGE = [

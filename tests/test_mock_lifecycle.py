@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import attrs
 import pytest
 
 from contract_tests.mock import WELL_KNOWN_IDS, JobStore, MockClock, job_from_spec
@@ -135,12 +136,30 @@ def test_a_rigged_job_moves_progress_backwards(mock: MockHarness) -> None:
 
 def test_encoded_body_is_reused_until_status_or_progress_changes(mock: MockHarness) -> None:
     mock.create(id="video_cache", pending_seconds=0, running_seconds=1000)
-    job = mock.state.store.get("video_cache", mock.clock.now())
-    first = job.encoded(mock.clock.now())
-    assert job.encoded(mock.clock.now() + 1) is first  # still 0%: same bytes object
-    later = job.encoded(mock.clock.now() + 500)
-    assert later is not first
+    slot = mock.state.store.slot("video_cache", mock.clock.now())
+    assert slot is not None
+    assert slot.body == b""  # nothing served yet
+    mock.video("video_cache")
+    first = slot.body
+    assert slot.body_key == ("in_progress", 0)
+    mock.advance(1)
+    assert mock.video("video_cache").content == first
+    assert slot.body is first  # still 0%: the same bytes object, not re-encoded
+    mock.advance(499)
+    later = mock.video("video_cache").content
+    assert slot.body is not first
     assert b'"progress":50' in later
+    assert slot.body_key == ("in_progress", 50)
+
+
+def test_jobs_are_immutable_and_the_cache_lives_in_the_store(mock: MockHarness) -> None:
+    job = mock.state.store.get("video_completed_demo", mock.clock.now())
+    assert job is not None
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        job.model = "other"  # type: ignore[misc]
+    assert not any("encoded" in field.name or "cache" in field.name for field in attrs.fields(type(job)))
+    mock.state.store.delete("video_completed_demo")
+    assert mock.state.store.slot("video_completed_demo", mock.clock.now()) is None
 
 
 def test_unfinished_jobs_carry_a_poll_hint_until_their_next_state_change(mock: MockHarness) -> None:

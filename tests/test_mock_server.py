@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.conftest import SERVER_KEY as KEY
+from tests.fakes import FakeClock
 from tokenops import APIConnectionError, TokenOps, VideoStatus
 
 
@@ -29,7 +30,8 @@ def test_client_waits_for_a_job_over_tcp(server: str) -> None:
 
 def test_client_survives_a_503_burst_and_a_dropped_connection_over_tcp(server: str) -> None:
     httpx.post(f"{server}/_mock/faults", json={"kind": "server_error", "count": 2})
-    with TokenOps(api_key=KEY, base_url=server, max_retries=2) as client:
+    clock = FakeClock()  # the retry backoff is waited on this clock: no real sleeping
+    with TokenOps(api_key=KEY, base_url=server, max_retries=2, clock=clock) as client:
         assert client.videos.retrieve("video_completed_demo").is_terminal
         httpx.post(f"{server}/_mock/faults", json={"kind": "drop", "count": 1})
         assert client.videos.retrieve("video_completed_demo").is_terminal
@@ -38,6 +40,7 @@ def test_client_survives_a_503_burst_and_a_dropped_connection_over_tcp(server: s
             client.videos.retrieve("video_completed_demo")
     stats = httpx.get(f"{server}/_mock/stats").json()["requests"]
     assert stats["api_503"] == 2
+    assert len(clock.sleeps) >= 2  # the client backed off between attempts (on the fake clock)
 
 
 def test_huge_headers_are_refused_over_tcp(server: str) -> None:

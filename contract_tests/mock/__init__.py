@@ -1,10 +1,12 @@
-"""A stateful mock of the TokenOps video service, with fault injection.
+"""A stateful mock of the TokenOps video service, driven by the OpenAPI spec, with fault injection.
 
-In-process: ``create_app()`` is an ASGI app (use it with ``httpx.ASGITransport`` or schemathesis).
-As a server: ``python -m contract_tests.mock [--host 127.0.0.1] [--port 4010] [--api-key KEY] [--seed FILE] [--quiet]``.
+In-process: ``create_app()`` returns a :class:`MockApp`, an ASGI app (use it with ``httpx.ASGITransport``
+or schemathesis); ``app.state`` is its clock, jobs, faults and counters.
+As a server: ``python -m contract_tests.mock [--host 127.0.0.1] [--port 4010] [--api-key KEY]... [--seed FILE]
+[--quiet] [--fault SPEC]... [--fault-seed N] [--max-jobs N] [--spec FILE]`` (or ``tokenops-mock``).
 """
 
-from contract_tests.mock._app import DEFAULT_API_KEY, MockState, api_error, create_app
+from contract_tests.mock._app import DEFAULT_API_KEY, MockApp, create_app
 from contract_tests.mock._clock import MockClock
 from contract_tests.mock._faults import (
     FaultKind,
@@ -15,22 +17,29 @@ from contract_tests.mock._faults import (
     rule_from_mapping,
 )
 from contract_tests.mock._jobs import DEFAULT_MAX_JOBS, WELL_KNOWN_IDS, Job, JobSpecError, JobStore, job_from_spec
+from contract_tests.mock._responses import api_error
+from contract_tests.mock._spec import ApiSpec, SpecError, load_spec
+from contract_tests.mock._state import MockState
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_MAX_JOBS",
     "WELL_KNOWN_IDS",
+    "ApiSpec",
     "FaultKind",
     "FaultRule",
     "FaultSpecError",
     "Job",
     "JobSpecError",
     "JobStore",
+    "MockApp",
     "MockClock",
     "MockState",
+    "SpecError",
     "api_error",
     "create_app",
     "job_from_spec",
+    "load_spec",
     "parse_fault_spec",
     "reality",
     "rule_from_mapping",

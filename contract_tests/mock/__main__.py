@@ -1,7 +1,8 @@
 """``python -m contract_tests.mock``: serve the mock with uvicorn.
 
 Usage: ``python -m contract_tests.mock [--host 127.0.0.1] [--port 4010] [--api-key KEY]... [--seed FILE]
-[--quiet] [--fault SPEC]... [--fault-seed N] [--max-jobs N]``. Exit 2 on bad arguments or seed file.
+[--quiet] [--fault SPEC]... [--fault-seed N] [--max-jobs N] [--spec FILE]``.
+Exit 2 on bad arguments, seed file or spec.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from contract_tests.mock._app import DEFAULT_API_KEY, create_app
 from contract_tests.mock._faults import FaultRule, FaultSpecError, parse_fault_spec
 from contract_tests.mock._jobs import DEFAULT_MAX_JOBS, WELL_KNOWN_IDS, JobSpecError, job_from_spec
+from contract_tests.mock._spec import SpecError
 
 
 def load_seed(path: Path) -> list[dict[str, Any]]:
@@ -35,7 +37,7 @@ def load_seed(path: Path) -> list[dict[str, Any]]:
             data = yaml.safe_load(text)
         else:
             data = json.loads(text)
-    except ValueError as exc:  # json.JSONDecodeError and yaml.YAMLError (a ValueError subclass? no: see below)
+    except ValueError as exc:  # json.JSONDecodeError
         raise JobSpecError(f"seed file {path} is not valid: {exc}") from None
     except Exception as exc:  # yaml.YAMLError is not a ValueError
         raise JobSpecError(f"seed file {path} is not valid YAML: {' '.join(str(exc).split())}") from None
@@ -51,7 +53,7 @@ def load_seed(path: Path) -> list[dict[str, Any]]:
 
 
 class _DroppedOnPurpose(logging.Filter):
-    """Keeps uvicorn from printing a traceback each time the ``drop`` fault cuts a connection on purpose."""
+    """Keeps uvicorn from printing a traceback each time a ``drop`` or ``stall`` fault cuts a connection on purpose."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
@@ -80,6 +82,9 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests
     )
     parser.add_argument("--fault-seed", type=int, default=0, help="seed for probabilistic faults (default 0)")
     parser.add_argument("--max-jobs", type=int, default=DEFAULT_MAX_JOBS, help="job store cap (LRU eviction)")
+    parser.add_argument(
+        "--spec", type=Path, metavar="FILE", help="OpenAPI file to serve (default: the vendored openapi.yaml)"
+    )
     args = parser.parse_args(argv)
     try:
         seeds = load_seed(args.seed) if args.seed else []
@@ -93,8 +98,9 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests
             fault_seed=args.fault_seed,
             max_jobs=args.max_jobs,
             log_requests=not args.quiet,
+            spec=args.spec,
         )
-    except (JobSpecError, FaultSpecError) as exc:
+    except (JobSpecError, FaultSpecError, SpecError) as exc:
         print(f"mock: error: {exc}", file=sys.stderr)
         return 2
     import uvicorn  # noqa: PLC0415 - not needed in-process
@@ -103,9 +109,11 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests
 
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stateful = len(app.stateful_operations())
     print(
         f"TokenOps mock on http://{args.host}:{args.port}  well-known ids: {', '.join(WELL_KNOWN_IDS)}"
-        f"  control API: /_mock/  ({len(seeds)} seeded jobs, {len(faults)} fault rules)",
+        f"  control API: /_mock/  ({len(app.spec.operations)} operations from {app.spec.source}, {stateful} stateful;"
+        f" {len(seeds)} seeded jobs, {len(faults)} fault rules)",
         file=sys.stderr,
         flush=True,
     )
@@ -116,6 +124,8 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests
         log_level="warning" if args.quiet else "info",
         access_log=False,
         timeout_graceful_shutdown=2,
+        proxy_headers=False,  # a local mock: no proxy in front whose headers to trust (and one layer less per request)
+        server_header=False,
     )
     return 0
 

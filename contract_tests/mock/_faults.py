@@ -2,7 +2,10 @@
 
 A rule is set by CLI flag (``--fault SPEC``), by the control API (JSON), or for one request by the header
 ``X-Mock-Fault: SPEC``. SPEC is ``kind[,key=value]...``, e.g. ``server_error,status=502,count=3`` or
-``rate_limit,retry_after=2,every=4`` or ``reality,probability=0.5``.
+``rate_limit,retry_after=2,every=4`` or ``reality,probability=0.5`` or ``stall,stall_ms=2000``.
+
+Rules apply to every operation of the spec (never to the control API). ``path`` is a glob on the request
+path; ``video_id`` matches when any path parameter of the request has that value.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import fnmatch
 import math
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import attrs
@@ -29,6 +32,8 @@ class FaultKind(enum.StrEnum):
     HTML_200 = "html_200"  # 200 with an HTML error page
     WRONG_CONTENT_TYPE = "wrong_content_type"  # valid JSON labelled text/plain
     REALITY = "reality"  # what real OpenAI-compatible servers send but the spec does not allow
+    GZIP_LIE = "gzip_lie"  # a plain body labelled Content-Encoding: gzip (the client cannot decode it)
+    STALL = "stall"  # headers and half the body, then silence for stall_ms; then the connection is cut
 
 
 class FaultSpecError(ValueError):
@@ -49,16 +54,18 @@ class FaultRule:
     status: int = 503
     retry_after: float = 1.0
     latency_ms: float = 200.0
+    stall_ms: float = 30_000.0
     seen: int = 0
     fired: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, enum.Enum) else v) for k, v in attrs.asdict(self).items() if v is not None}
 
-    def matches(self, path: str, video_id: str | None) -> bool:
+    def matches(self, path: str, ids: Collection[str]) -> bool:
+        """True when the rule is about this request (``ids``: its path parameter values)."""
         if self.path is not None and not fnmatch.fnmatchcase(path, self.path):
             return False
-        return self.video_id is None or self.video_id == video_id
+        return self.video_id is None or self.video_id in ids
 
     def fire(self, rng: random.Random) -> bool:
         """Count one matching request; True when the rule applies to it."""
@@ -94,7 +101,18 @@ def rule_from_mapping(spec: Any) -> FaultRule:  # noqa: PLR0912 - one branch per
     kind = spec.get("kind")
     if kind not in FaultKind._value2member_map_:
         raise FaultSpecError(f"unknown fault kind {kind!r}; known kinds: {kinds}")
-    allowed = {"kind", "path", "video_id", "probability", "every", "count", "status", "retry_after", "latency_ms"}
+    allowed = {
+        "kind",
+        "path",
+        "video_id",
+        "probability",
+        "every",
+        "count",
+        "status",
+        "retry_after",
+        "latency_ms",
+        "stall_ms",
+    }
     unknown = sorted(set(spec) - allowed)
     if unknown:
         raise FaultSpecError(f"unknown fault field(s): {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
@@ -117,6 +135,8 @@ def rule_from_mapping(spec: Any) -> FaultRule:  # noqa: PLR0912 - one branch per
         rule.retry_after = _positive(spec["retry_after"], "retry_after", upper=3600)
     if spec.get("latency_ms") is not None:
         rule.latency_ms = _positive(spec["latency_ms"], "latency_ms", upper=60_000)
+    if spec.get("stall_ms") is not None:
+        rule.stall_ms = _positive(spec["stall_ms"], "stall_ms", upper=600_000)
     return rule
 
 
@@ -162,12 +182,12 @@ class Faults:
     def to_json(self) -> list[dict[str, Any]]:
         return [rule.to_json() for rule in self._rules]
 
-    def select(self, path: str, video_id: str | None) -> tuple[float, FaultRule | None]:
+    def select(self, path: str, ids: Collection[str]) -> tuple[float, FaultRule | None]:
         """(added latency in seconds, the first non-latency rule that fires) for one request."""
         latency = 0.0
         with self._lock:
             for rule in self._rules:
-                if not rule.matches(path, video_id):
+                if not rule.matches(path, ids):
                     continue
                 if rule.kind is FaultKind.LATENCY:
                     if rule.fire(self._rng):

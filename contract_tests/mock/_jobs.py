@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-import json
 import math
 import threading
 from collections.abc import Iterator, Mapping
@@ -21,6 +20,7 @@ __all__ = [
     "DEFAULT_MAX_JOBS",
     "WELL_KNOWN_IDS",
     "Job",
+    "JobSlot",
     "JobSpecError",
     "JobStore",
     "job_from_spec",
@@ -41,6 +41,8 @@ class JobSpecError(ValueError):
 
 @attrs.frozen
 class Job:
+    """One video job: an immutable description; its state at any time is computed from the clock."""
+
     id: str
     created_at: float
     model: str = "sora-2"
@@ -54,10 +56,6 @@ class Job:
     # Deliberate misbehaviour, for proving that the contract suite's lifecycle check can fail.
     misbehave: str | None = None
     pinned: bool = False
-
-    # The last body served, encoded: (status, progress) -> bytes. A job's body changes only when its status or
-    # progress does, so polling hits this; one entry per job keeps memory bounded by the store's cap.
-    _encoded: list[Any] = attrs.field(factory=lambda: [None, b""], eq=False, repr=False)
 
     def phase(self, now: float) -> tuple[str, int]:
         """(status, progress) at time ``now``."""
@@ -107,16 +105,6 @@ class Job:
         elif status == "failed":
             body.update(completed_at=finished_at, error=dict(self.error))
         return body
-
-    def encoded(self, now: float) -> bytes:
-        """:meth:`state` as compact JSON bytes, re-encoded only when status or progress changed."""
-        key = self.phase(now)
-        cache = self._encoded
-        if cache[0] != key:
-            body = json.dumps(self.state(now), separators=(",", ":"), ensure_ascii=False).encode()
-            cache[0], cache[1] = key, body
-        encoded: bytes = cache[1]
-        return encoded
 
     def expired(self, now: float) -> bool:
         finished_at = self.created_at + self.pending_seconds + self.running_seconds
@@ -215,6 +203,20 @@ WELL_KNOWN: tuple[dict[str, Any], ...] = (
 WELL_KNOWN_IDS = tuple(spec["id"] for spec in WELL_KNOWN)
 
 
+@attrs.define
+class JobSlot:
+    """A stored job plus the last body rendered for it (a mutable cache the store owns and bounds).
+
+    A job's body changes only when its status or progress does, so polling re-sends ``body`` while
+    ``body_key`` (the job's phase) is unchanged. The slot goes when its job is evicted, deleted or expired.
+    """
+
+    job: Job
+    seq: int = 0  # order of storing: ties in created_at are listed in the order the jobs were created
+    body_key: Any = None
+    body: bytes = b""
+
+
 class JobStore:
     """Jobs by id, at most ``max_jobs`` (least recently used evicted first; expired ones go first).
 
@@ -227,49 +229,63 @@ class JobStore:
         if max_jobs < 1:
             raise ValueError("max_jobs must be >= 1")
         self.max_jobs = max_jobs
-        self._jobs: collections.OrderedDict[str, Job] = collections.OrderedDict()
+        self._slots: collections.OrderedDict[str, JobSlot] = collections.OrderedDict()
         self._lock = threading.Lock()
+        self._seq = itertools.count()
         self.evicted = 0
 
     def __len__(self) -> int:
-        return len(self._jobs)
+        return len(self._slots)
 
     def __iter__(self) -> Iterator[Job]:
-        return iter(list(self._jobs.values()))
+        return iter([slot.job for slot in list(self._slots.values())])
+
+    def slot(self, job_id: str, now: float) -> JobSlot | None:
+        """The job's slot, marked as recently used; None if unknown or expired (an expired job is dropped)."""
+        with self._lock:
+            slot = self._slots.get(job_id)
+            if slot is None:
+                return None
+            if slot.job.expired(now):
+                del self._slots[job_id]
+                self.evicted += 1
+                return None
+            self._slots.move_to_end(job_id)
+            return slot
 
     def get(self, job_id: str, now: float) -> Job | None:
         """The job, marked as recently used; None if unknown or expired (an expired job is dropped here)."""
+        slot = self.slot(job_id, now)
+        return None if slot is None else slot.job
+
+    def live(self, now: float) -> list[Job]:
+        """Every job that has not expired, oldest first (by ``created_at``, then creation); recency unchanged."""
         with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None:
-                return None
-            if job.expired(now):
-                del self._jobs[job_id]
-                self.evicted += 1
-                return None
-            self._jobs.move_to_end(job_id)
-            return job
+            slots = [slot for slot in self._slots.values() if not slot.job.expired(now)]
+        return [slot.job for slot in sorted(slots, key=lambda slot: (slot.job.created_at, slot.seq))]
 
     def put(self, job: Job) -> None:
+        """Store ``job`` (replacing one with its id), evicting the least recently used beyond the cap."""
         with self._lock:
-            self._jobs[job.id] = job
-            self._jobs.move_to_end(job.id)
-            while len(self._jobs) > self.max_jobs:
+            self._slots[job.id] = JobSlot(job, next(self._seq))
+            self._slots.move_to_end(job.id)
+            while len(self._slots) > self.max_jobs:
                 # Least recently used first; pinned jobs are skipped (there are only a handful).
-                victim = next((job_id for job_id, old in self._jobs.items() if not old.pinned), None)
+                victim = next((job_id for job_id, old in self._slots.items() if not old.job.pinned), None)
                 if victim is None:
                     break
-                del self._jobs[victim]
+                del self._slots[victim]
                 self.evicted += 1
 
     def delete(self, job_id: str) -> bool:
+        """Forget a job; False when there was none."""
         with self._lock:
-            return self._jobs.pop(job_id, None) is not None
+            return self._slots.pop(job_id, None) is not None
 
     def reset(self, now: float, seeds: list[Job] | None = None) -> None:
         """Forget every job; load the well-known ones (pinned) and ``seeds``."""
         with self._lock:
-            self._jobs.clear()
+            self._slots.clear()
         for spec in WELL_KNOWN:
             self.put(attrs.evolve(job_from_spec(spec, now), pinned=True))
         for job in seeds or []:

@@ -1,0 +1,112 @@
+"""``python -m contract_tests.mock --spec GROWN`` over TCP: every operation, transport faults as clients see them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from contract_tests.mock.__main__ import main
+from contract_tests.mock.process import mock_process
+from tests.mock_helpers import response_errors
+
+KEY = "sk-grown-tcp"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def grown_server(grown_spec: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    log = tmp_path_factory.mktemp("grown-tcp") / "mock.log"
+    with mock_process(["--api-key", KEY, "--quiet", "--spec", str(grown_spec)], log=log) as process:
+        yield process.base_url, log
+
+
+@pytest.fixture
+def client(grown_server: tuple[str, Path]) -> Iterator[httpx.Client]:
+    base, _ = grown_server
+    with httpx.Client(base_url=base, headers=AUTH, timeout=10) as http:
+        assert http.post("/_mock/reset").status_code == 200
+        yield http
+
+
+def test_start_up_line_names_the_spec_and_its_operations(grown_server: tuple[str, Path], grown_spec: Path) -> None:
+    _, log = grown_server
+    line = log.read_text(encoding="utf-8")
+    assert f"6 operations from {grown_spec}, 6 stateful" in line
+
+
+def test_every_operation_over_tcp(client: httpx.Client, grown_spec: Path) -> None:
+    files = {"input_reference": ("ref.jpg", b"\xff\xd8" + b"\x01" * 100_000, "image/jpeg")}
+    created = client.post("/v1/videos", data={"prompt": "A cat", "seconds": "4"}, files=files)
+    assert created.status_code == 200, created.text
+    video = created.json()
+    assert response_errors(grown_spec, "POST", "/v1/videos", video) == []
+    video_id = video["id"]
+    assert client.get(f"/v1/videos/{video_id}").json()["seconds"] == "4"
+    assert client.get(f"/v1/videos/{video_id}/content").status_code == 409
+    assert client.post("/_mock/clock/advance", json={"seconds": 60}).status_code == 200
+    content = client.get(f"/v1/videos/{video_id}/content", params={"variant": "spritesheet"})
+    assert (content.status_code, content.content[:4]) == (200, b"\x89PNG")
+    remix = client.post(f"/v1/videos/{video_id}/remix", json={"prompt": "Make it snow"}).json()
+    assert remix["remixed_from_video_id"] == video_id
+    listed = client.get("/v1/videos", params={"limit": 2}).json()
+    assert [v["id"] for v in listed["data"]] == [remix["id"], video_id]
+    assert response_errors(grown_spec, "GET", "/v1/videos", listed) == []
+    assert client.delete(f"/v1/videos/{video_id}").json()["deleted"] is True
+    assert client.get(f"/v1/videos/{video_id}").status_code == 404
+    assert client.patch(f"/v1/videos/{remix['id']}").headers["allow"] == "DELETE, GET, HEAD"
+    stats = client.get("/_mock/stats").json()["operations"]
+    assert set(stats) == {
+        "createVideo",
+        "getVideoStatus",
+        "downloadVideoContent",
+        "remixVideo",
+        "listVideos",
+        "deleteVideo",
+    }
+
+
+def test_gzip_lie_is_a_decoding_error_for_the_client(client: httpx.Client) -> None:
+    with pytest.raises(httpx.DecodingError):
+        client.get("/v1/videos", headers={"X-Mock-Fault": "gzip_lie"})
+    assert client.get("/v1/videos").status_code == 200
+
+
+def test_stall_is_a_read_timeout_and_the_server_keeps_serving(client: httpx.Client) -> None:
+    client.post("/_mock/faults", json={"kind": "stall", "stall_ms": 10_000, "count": 1, "path": "/v1/videos/*/content"})
+    with pytest.raises(httpx.ReadTimeout):
+        client.get("/v1/videos/video_completed_demo/content", timeout=0.3)
+    assert client.get("/v1/videos/video_completed_demo/content").status_code == 200
+
+
+def test_a_bounded_stall_ends_in_a_cut_connection(client: httpx.Client) -> None:
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.delete("/v1/videos/video_pending_demo", headers={"X-Mock-Fault": "stall,stall_ms=100"}, timeout=5)
+
+
+def test_drop_mid_body_on_a_post(client: httpx.Client) -> None:
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.post("/v1/videos/video_completed_demo/remix", json={"prompt": "x"}, headers={"X-Mock-Fault": "drop"})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read spec"),
+        ("paths: [1, 2", "is not valid YAML/JSON"),
+        ("openapi: 3.1.0\n", "is not an OpenAPI document"),
+    ],
+)
+def test_bad_spec_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    path = tmp_path / "spec.yaml"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    assert main(["--spec", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
