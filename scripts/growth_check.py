@@ -1,0 +1,191 @@
+"""Proof of growth: new vendor pages are absorbed with no hand-written file changed.
+
+Usage::
+
+    python scripts/growth_check.py [--pages DIR] [--quick] [--keep DIR]
+
+In a temporary copy of this checkout: copy the pages of DIR (default ``tests/fixtures/upstream/videos-api``) into
+``upstream/``, ``spec_sync`` them with the tracked page, ``regenerate``; then check that only tool-written files
+changed (``openapi.yaml``, ``spec.lock.json``, ``generated/``, ``CHANGELOG.md``, the version file), and that lint,
+types, layering and the tests pass there, that a conformance run against the embedded mock covers every
+operation with no failing finding, and that every operation is callable through the client's low-level path
+against the mock over TCP. ``--quick`` skips lint, types and the test suite (the pytest test does that).
+
+Exit codes: 0 every step passed, 1 a step failed (named, with its output), 2 usage or setup error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PAGES = ROOT / "tests" / "fixtures" / "upstream" / "videos-api"
+BIN = Path(sys.executable).parent
+# Files the tools write when a page is taken; any other change means a hand-written file had to change.
+TOOL_WRITTEN = ("openapi.yaml", "spec.lock.json", "CHANGELOG.md", "overlays/tokenops/_version.py")
+TOOL_WRITTEN_DIRS = ("generated/", "upstream/")
+_SKIP_PARTS = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "site"}
+_SKIP_TOP = {"reports", "build", "dist"}
+
+
+class StepFailed(Exception):
+    """A step of the check failed; the message has its output."""
+
+
+def _files(root: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file of the checkout (caches, venvs and reports left out)."""
+    found: dict[str, str] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if _SKIP_PARTS.intersection(rel.parts) or rel.parts[0] in _SKIP_TOP or not path.is_file():
+            continue
+        if path.suffix == ".pyc" or rel.parts[0].endswith(".egg-info"):
+            continue
+        found[rel.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def _copy_checkout(dest: Path) -> None:
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        top = Path(directory) == ROOT
+        return {n for n in names if n in _SKIP_PARTS or (top and n in _SKIP_TOP) or n.endswith(".egg-info")}
+
+    shutil.copytree(ROOT, dest, ignore=ignore)
+
+
+def _env(copy: Path) -> dict[str, str]:
+    paths = [str(copy), str(copy / "generated"), str(copy / "overlays")]
+    env = {key: value for key, value in os.environ.items() if key not in ("TOKENOPS_API_KEY", "TOKENOPS_BASE_URL")}
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
+    return env
+
+
+def _run(copy: Path, command: list[str], timeout: float = 1800) -> str:
+    result = subprocess.run(
+        command, cwd=copy, env=_env(copy), capture_output=True, text=True, check=False, timeout=timeout
+    )
+    output = (result.stdout + result.stderr).strip()
+    if result.returncode != 0:
+        tail = "\n".join(output.splitlines()[-40:])
+        raise StepFailed(f"`{' '.join(command)}` exited {result.returncode}:\n{tail}")
+    return output
+
+
+def take_pages(copy: Path, pages: Path) -> list[str]:
+    """Copy the pages into ``upstream/``, sync them with the tracked ones and regenerate; return the page names."""
+    names = sorted(page.name for page in pages.glob("*.md"))
+    if not names:
+        raise StepFailed(f"no *.md pages in {pages}")
+    for name in names:
+        shutil.copyfile(pages / name, copy / "upstream" / name)
+    tracked = sorted(p.relative_to(copy).as_posix() for p in (copy / "upstream").glob("*.md"))
+    _run(copy, [sys.executable, "scripts/spec_sync.py", *tracked])
+    _run(copy, [sys.executable, "scripts/regenerate.py"])
+    return names
+
+
+def hand_written_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Files that changed, appeared or disappeared other than the tool-written ones."""
+    changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+    return sorted(n for n in changed if n not in TOOL_WRITTEN and not n.startswith(TOOL_WRITTEN_DIRS))
+
+
+def _step(name: str, action: Callable[[], str | None], results: list[tuple[str, bool, float, str]]) -> bool:
+    started = time.monotonic()
+    try:
+        detail = action() or ""
+        ok = True
+    except StepFailed as exc:
+        detail, ok = str(exc), False
+    results.append((name, ok, time.monotonic() - started, detail))
+    mark = "ok  " if ok else "FAIL"
+    print(f"  {mark} {name} ({time.monotonic() - started:.1f} s){': ' + detail if detail and ok else ''}", flush=True)
+    if not ok:
+        print("\n".join(f"       {line}" for line in detail.splitlines()), flush=True)
+    return ok
+
+
+def run(pages: Path, *, quick: bool, keep: Path | None) -> int:
+    with tempfile.TemporaryDirectory(prefix="tokenops-growth-") as tmp:
+        copy = keep if keep is not None else Path(tmp) / "repo"
+        if keep is not None and keep.exists():
+            shutil.rmtree(keep)
+        _copy_checkout(copy)
+        before = _files(copy)
+        results: list[tuple[str, bool, float, str]] = []
+        print(f"growth check in {copy} with the pages of {pages}:", flush=True)
+        if not _step("spec_sync + regenerate", lambda: ", ".join(take_pages(copy, pages)), results):
+            return 1
+
+        def unchanged() -> str:
+            problems = hand_written_changes(before, _files(copy))
+            if problems:
+                raise StepFailed("hand-written files had to change: " + ", ".join(problems))
+            return "only openapi.yaml, spec.lock.json, generated/, CHANGELOG.md and the version changed"
+
+        steps: list[tuple[str, Callable[[], str | None]]] = [("no hand-written file changed", unchanged)]
+        if not quick:
+            steps += [
+                ("ruff check", lambda: _run(copy, [str(BIN / "ruff"), "check", "."]) and None),
+                ("ruff format --check", lambda: _run(copy, [str(BIN / "ruff"), "format", "--check", "."]) and None),
+                ("mypy --strict", lambda: _run(copy, [sys.executable, "-m", "mypy"]).splitlines()[-1]),
+                ("import layering", lambda: _run(copy, [str(BIN / "lint-imports"), "--no-cache"]).splitlines()[-1]),
+                ("drift", lambda: _run(copy, [sys.executable, "scripts/drift.py"]).splitlines()[-1]),
+                (
+                    "tests",
+                    lambda: _run(
+                        copy, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"]
+                    ).splitlines()[-1],
+                ),
+            ]
+        steps += [
+            ("conformance: every operation, no failing finding", lambda: _conformance(copy)),
+            (
+                "every operation through the client over TCP",
+                lambda: _run(copy, [sys.executable, "-m", "tests.growth_calls"]),
+            ),
+        ]
+        for name, action in steps:
+            _step(name, action, results)
+        failed = [name for name, ok, _, _ in results if not ok]
+        print(f"growth check: {len(results) - len(failed)} of {len(results)} steps passed")
+        if failed:
+            print(f"failed: {', '.join(failed)}. Rerun with --keep DIR to inspect the copy.")
+            return 1
+        return 0
+
+
+def _conformance(copy: Path) -> str:
+    import json  # noqa: PLC0415
+
+    reports = copy / "reports"
+    _run(copy, [sys.executable, "scripts/conformance.py", "--quiet", "--report-dir", str(reports)])
+    report = json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
+    operations = sorted({row["operation"] for row in report["matrix"]})
+    return f"{len(operations)} operations: {', '.join(operations)}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="growth_check", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES, help="folder of new vendor pages (*.md)")
+    parser.add_argument("--quick", action="store_true", help="skip lint, types and the test suite")
+    parser.add_argument("--keep", type=Path, help="build the copy in DIR and keep it (replaced if it exists)")
+    args = parser.parse_args(argv)
+    if not args.pages.is_dir():
+        print(f"growth_check: error: {args.pages} is not a folder of pages", file=sys.stderr)
+        return 2
+    return run(args.pages.resolve(), quick=args.quick, keep=args.keep.resolve() if args.keep else None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
