@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import re
+import contextlib
+import copy as _copy
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+import attrs
 import httpx
 
-from tokenops._clock import Clock, SystemClock
-from tokenops._errors import ConfigurationError, ResponseValidationError
-from tokenops._flows import (
-    Failure,
-    Flow,
-    Send,
+from tokenops._calls import AsyncOperations, Operations
+from tokenops._clock import Clock
+from tokenops._config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
     Settings,
-    Sleep,
+    build_settings,
+    pool_limits,
 )
-from tokenops._logging import setup_from_env
-from tokenops._version import __version__
+from tokenops._errors import APIConnectionError, APITimeoutError, ClientClosedError, ResponseValidationError
+from tokenops._flows import Failure, Flow, Received, Send, Sleep
 from tokenops._videos import AsyncVideos, Videos
-from tokenops.redaction import register_secret
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_DOWNLOAD_BYTES",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
@@ -33,77 +40,27 @@ __all__ = [
     "TokenOps",
 ]
 
-DEFAULT_BASE_URL = "https://model-api.skyengine.com.cn"  # openapi.yaml servers[0].url (a test keeps them equal)
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-DEFAULT_MAX_RETRIES = 2
-DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
-ENV_API_KEY = "TOKENOPS_API_KEY"
-ENV_BASE_URL = "TOKENOPS_BASE_URL"
-_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # visible ASCII: anything else would corrupt the Authorization header
-
-T = TypeVar("T")
+_SEND_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ResponseValidationError)
+_DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+_UNCHANGED: Any = object()
 
 
-def _settings(
-    *,
-    api_key: str | None,
-    base_url: str | None,
-    timeout: float | httpx.Timeout,
-    max_retries: int,
-    strict: bool,
-    clock: Clock | None,
-) -> Settings:
-    key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
-    if key is None or not key.strip():
-        raise ConfigurationError(f"No API key: pass api_key=... or set the {ENV_API_KEY} environment variable")
-    if not _HEADER_SAFE.fullmatch(key):
-        raise ConfigurationError("The API key contains whitespace or non-ASCII characters; check how it was copied")
-    url = base_url if base_url is not None else os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+@contextlib.contextmanager
+def stream_errors(request: httpx.Request) -> Iterator[None]:
+    """Map httpx's errors while a download streams into the error tree."""
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigurationError(f"base_url {url!r} is not a valid URL: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(f"base_url {url!r} must be an absolute http:// or https:// URL")
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ConfigurationError(f"max_retries must be an integer >= 0, not {max_retries!r}")
-    if not isinstance(timeout, httpx.Timeout):
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < float("inf"):
-            raise ConfigurationError(f"timeout must be a positive finite number of seconds, not {timeout!r}")
-        timeout = httpx.Timeout(timeout)
-    setup_from_env()
-    return Settings(
-        base_url=str(parsed).rstrip("/"),
-        secret=register_secret(key),
-        timeout=timeout,
-        max_retries=max_retries,
-        strict=strict,
-        clock=clock or SystemClock(),
-        user_agent=f"tokenops-python/{__version__}",
+        yield
+    except httpx.TimeoutException as exc:
+        raise APITimeoutError(f"Download timed out ({type(exc).__name__}): {request.url}", request=request) from None
+    except (httpx.HTTPError, httpx.StreamError) as exc:
+        raise APIConnectionError(f"Download broke ({type(exc).__name__}): {request.url}", request=request) from None
+
+
+def _too_large(limit: int, response: httpx.Response, detail: str = "") -> ResponseValidationError:
+    return ResponseValidationError(
+        f"response body exceeds {limit} bytes{detail}; raise max_response_bytes to accept it", response=response
     )
-
-
-class _SetCookieOnlyCookies(httpx.Cookies):
-    """httpx's cookie jar, minus its per-response cost when the response sets no cookie.
-
-    httpx builds urllib compatibility objects for every response to look for ``Set-Cookie`` (about a tenth of
-    a ``retrieve`` here, see benchmarks/bench_client.py). A bearer-token API rarely sets cookies; when a
-    response does (load-balancer stickiness, say), it is stored exactly as httpx would.
-    """
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        if "set-cookie" in response.headers:
-            super().extract_cookies(response)
-
-
-def _own_pool(client: httpx.Client | httpx.AsyncClient) -> None:
-    # Only for the pool the overlay creates itself; an injected http_client is left exactly as given.
-    # `_cookies` is what httpx's own `cookies` setter assigns (tests/test_client.py checks the effect).
-    client._cookies = _SetCookieOnlyCookies(client.cookies)
-
-
-def _too_large(limit: int, detail: str = "") -> ResponseValidationError:
-    return ResponseValidationError(f"response body exceeds {limit} bytes{detail}")
 
 
 def _declared_size_ok(response: httpx.Response, limit: int) -> bool:
@@ -118,50 +75,65 @@ def _declared_size_ok(response: httpx.Response, limit: int) -> bool:
     if not declared.isdigit():
         return False
     if int(declared) > limit:
-        raise _too_large(limit, f" (Content-Length {declared})")
+        raise _too_large(limit, response, f" (Content-Length {declared})")
     return True
 
 
-class _BoundedBody:
-    """Collects a streamed body of unknown length, refusing it once it passes ``limit`` bytes."""
+def _rebuilt(response: httpx.Response, content: bytes) -> httpx.Response:
+    """A read response holding ``content`` (already decoded), built with httpx's public constructor."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROPPED_HEADERS]
+    rebuilt = httpx.Response(
+        response.status_code, headers=headers, content=content, request=response.request, extensions=response.extensions
+    )
+    with contextlib.suppress(RuntimeError):  # elapsed is known once the original was closed
+        rebuilt.elapsed = response.elapsed
+    return rebuilt
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.size = 0
-        self.chunks: list[bytes] = []
+
+class _Chunks:
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        self.response, self.limit, self.size, self.parts = response, limit, 0, list[bytes]()
 
     def add(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self.limit:
-            raise _too_large(self.limit)
-        self.chunks.append(chunk)
-
-    def attach(self, response: httpx.Response) -> httpx.Response:
-        # httpx has no public way to attach a body read under a size limit; this is what Response.read() sets.
-        response._content = b"".join(self.chunks)
-        return response
+            raise _too_large(self.limit, self.response)
+        self.parts.append(chunk)
 
 
-_SEND_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ResponseValidationError)
-HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+def _is_closed(http: httpx.Client | httpx.AsyncClient) -> bool:
+    return http.is_closed
+
+
+def _closed(request: httpx.Request | None) -> Failure:
+    return Failure(
+        ClientClosedError("the client is closed: create a new one (or use it inside its `with` block)"), request
+    )
+
+
+def _blocked(action: Send, request: httpx.Request) -> Failure:
+    return Failure(
+        APITimeoutError(f"the call's deadline passed before {action.method} {action.url} was sent", request=request),
+        request,
+    )
 
 
 class _Base:
     _settings: Settings
     _owns_http: bool
-    _max_response_bytes: int
 
-    def _configure(
-        self, http_client: HttpT | None, make_http: type[HttpT], max_response_bytes: int, **settings: Any
-    ) -> HttpT:
-        """Settings, response limit and connection pool, common to both clients; returns the pool."""
-        self._settings = _settings(**settings)
-        self._max_response_bytes = max_response_bytes
+    def _configure(self, http_client: HttpT | None, make_http: type[HttpT], **settings: Any) -> HttpT:
+        """Settings and connection pool, common to both clients; returns the pool."""
+        self._settings = build_settings(**settings)
         self._owns_http = http_client is None
         if http_client is None:
-            http_client = make_http(follow_redirects=False)
-            _own_pool(http_client)
+            http_client = make_http(follow_redirects=False, limits=pool_limits(self._settings.max_connections))
         return http_client
+
+    def _request(self, http: Any, action: Send, timeout: httpx.Timeout) -> httpx.Request:
+        return http.build_request(  # type: ignore[no-any-return]
+            action.method, action.url, params=action.params, headers=action.headers, timeout=timeout, **action.body
+        )
 
     def _describe(self) -> str:
         s = self._settings
@@ -170,19 +142,79 @@ class _Base:
     def __repr__(self) -> str:
         return self._describe()
 
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout = _UNCHANGED,
+        max_retries: int = _UNCHANGED,
+        strict: bool = _UNCHANGED,
+        default_headers: Mapping[str, str] = _UNCHANGED,
+        default_query: Mapping[str, str] = _UNCHANGED,
+        max_response_bytes: int = _UNCHANGED,
+        max_download_bytes: int = _UNCHANGED,
+        clock: Clock = _UNCHANGED,
+    ) -> Self:
+        """A client with some settings changed, sharing this one's connection pool (closing it closes nothing).
+
+        Args:
+            timeout, max_retries, strict, default_headers, default_query, max_response_bytes,
+            max_download_bytes, clock: as for the constructor; ``default_headers``/``default_query`` replace
+            the current ones.
+
+        Returns:
+            The new client; this one is unchanged.
+
+        Raises:
+            ConfigurationError: an invalid setting.
+        """
+        current = self._settings
+        changes: dict[str, Any] = {
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "strict": strict,
+            "default_headers": default_headers,
+            "default_query": default_query,
+            "max_response_bytes": max_response_bytes,
+            "max_download_bytes": max_download_bytes,
+            "clock": clock,
+        }
+        arguments = {name: getattr(current, name) if value is _UNCHANGED else value for name, value in changes.items()}
+        settings = build_settings(
+            api_key=current.secret.value,
+            base_url=current.base_url,
+            max_connections=current.max_connections,
+            **arguments,
+        )
+        clone = _copy.copy(self)
+        clone._settings = attrs.evolve(settings, secret=current.secret)  # one registered secret per key
+        clone._owns_http = False
+        clone._resources()
+        return clone
+
+    copy = with_options
+
+    def _resources(self) -> None:
+        raise NotImplementedError
+
 
 class TokenOps(_Base):
-    """Synchronous client. ``client.videos`` has ``retrieve`` and ``wait``.
+    """Synchronous client: ``client.videos`` (retrieve, wait) and ``client.operations`` (any operation).
 
     Args:
         api_key: the key; default ``$TOKENOPS_API_KEY``.
-        base_url: default ``$TOKENOPS_BASE_URL``, else the spec's server URL (:data:`DEFAULT_BASE_URL`).
+        base_url: default ``$TOKENOPS_BASE_URL``, else the spec's server URL (:data:`DEFAULT_BASE_URL`). A
+            trailing ``/v1`` (the spec's common path prefix) is accepted and dropped; a user/password, query or
+            fragment is refused.
         timeout: seconds or an :class:`httpx.Timeout`; default :data:`DEFAULT_TIMEOUT` (finite).
-        max_retries: retries on connection errors, timeouts, 408/409/429/5xx; default 2.
+        max_retries: retries on connection errors, timeouts, 408/409/429/5xx; default 2. POST/PATCH are
+            retried only with an ``idempotency_key`` (or when the connection was never made).
         strict: raise :class:`ResponseValidationError` on anything the spec does not allow.
-        http_client: your own :class:`httpx.Client` (proxies, transports, ...); you keep ownership of it.
+        http_client: your own :class:`httpx.Client` (proxies, transports, event hooks ...); you keep ownership.
         clock: time source for sleeps and deadlines (see :class:`Clock`); default the system clock.
-        max_response_bytes: larger bodies raise :class:`ResponseValidationError`; default 4 MiB.
+        max_response_bytes: larger JSON/text bodies raise :class:`ResponseValidationError`; default 4 MiB.
+        max_download_bytes: the limit for binary downloads; default 8 GiB.
+        max_connections: the pool size (all kept alive) of the pool the client creates; default 100.
+        default_headers / default_query: sent with every request (per-call ``extra_*`` win).
 
     Raises:
         ConfigurationError: no API key, or an invalid setting.
@@ -199,37 +231,69 @@ class TokenOps(_Base):
         http_client: httpx.Client | None = None,
         clock: Clock | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
     ) -> None:
         self._http = self._configure(
             http_client,
             httpx.Client,
-            max_response_bytes,
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
             strict=strict,
             clock=clock,
+            max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
+            max_connections=max_connections,
+            default_headers=default_headers,
+            default_query=default_query,
         )
-        self.videos = Videos(self)
+        self._resources()
 
-    def _send(self, action: Send) -> httpx.Response | Failure:
+    def _resources(self) -> None:
+        self.videos = Videos(self)
+        self.operations = Operations(self)
+
+    def _send(self, action: Send) -> Received | Failure:
+        http, clock = self._http, self._settings.clock
+        if http.is_closed:
+            return _closed(None)
+        timeout = action.timeout_at(clock.monotonic())
         request: httpx.Request | None = None
         try:
-            request = self._http.build_request("GET", action.url, headers=action.headers, timeout=action.timeout)
-            response = self._http.send(request, stream=True)
-            try:
-                if _declared_size_ok(response, self._max_response_bytes):
-                    response.read()  # the common case: a declared, acceptable length
-                    return response
-                body = _BoundedBody(self._max_response_bytes)
-                for chunk in response.iter_bytes():
-                    body.add(chunk)
-            finally:
-                response.close()
+            request = self._request(http, action, timeout or action.timeout)
+            return _blocked(action, request) if timeout is None else self._exchange(http, request, action.stream)
+        except RuntimeError:
+            if _is_closed(http):  # closed by another thread while we were sending
+                return _closed(request)
+            raise
         except _SEND_ERRORS as exc:
             return Failure(exc, request)
-        return body.attach(response)
+
+    def _exchange(self, http: httpx.Client, request: httpx.Request, stream: bool) -> Received:
+        clock, limit = self._settings.clock, self._settings.max_response_bytes
+        start = clock.monotonic()
+        try:
+            response = http.send(request, stream=True)
+        except httpx.HTTPStatusError as exc:  # a raise_for_status hook on an injected client: the status decides
+            return Received(_rebuilt(exc.response, b""), clock.monotonic() - start)
+        if stream and response.is_success:
+            return Received(response, clock.monotonic() - start)
+        chunks: _Chunks | None = None
+        try:
+            if _declared_size_ok(response, limit):
+                response.read()  # the common case: a declared, acceptable length
+            else:
+                chunks = _Chunks(response, limit)
+                for chunk in response.iter_bytes():
+                    chunks.add(chunk)
+        finally:
+            response.close()
+        result = response if chunks is None else _rebuilt(response, b"".join(chunks.parts))
+        return Received(result, clock.monotonic() - start)
 
     def _run(self, flow: Flow) -> Any:
         reply: Any = None
@@ -272,45 +336,88 @@ class AsyncTokenOps(_Base):
         http_client: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
     ) -> None:
         self._http = self._configure(
             http_client,
             httpx.AsyncClient,
-            max_response_bytes,
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
             strict=strict,
             clock=clock,
+            max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
+            max_connections=max_connections,
+            default_headers=default_headers,
+            default_query=default_query,
         )
-        self.videos = AsyncVideos(self)
+        self._resources()
 
-    async def _send(self, action: Send, semaphore: asyncio.Semaphore | None = None) -> httpx.Response | Failure:
+    def _resources(self) -> None:
+        self.videos = AsyncVideos(self)
+        self.operations = AsyncOperations(self)
+
+    def _pool_for(self, concurrency: int) -> httpx.AsyncClient | None:
+        """A pool sized for ``concurrency`` when the client's own pool is smaller (the caller closes it)."""
+        if not self._owns_http or concurrency <= self._settings.max_connections:
+            return None
+        return httpx.AsyncClient(follow_redirects=False, limits=pool_limits(concurrency))
+
+    async def _send(
+        self, action: Send, semaphore: asyncio.Semaphore | None = None, http: httpx.AsyncClient | None = None
+    ) -> Received | Failure:
+        if semaphore is None:
+            return await self._send_now(action, http or self._http)
+        async with semaphore:  # the deadline is applied after the wait for a slot, not before it
+            return await self._send_now(action, http or self._http)
+
+    async def _send_now(self, action: Send, http: httpx.AsyncClient) -> Received | Failure:
+        if http.is_closed:
+            return _closed(None)
+        timeout = action.timeout_at(self._settings.clock.monotonic())
         request: httpx.Request | None = None
         try:
-            request = self._http.build_request("GET", action.url, headers=action.headers, timeout=action.timeout)
-            if semaphore is not None:
-                async with semaphore:
-                    return await self._receive(request)
-            return await self._receive(request)
+            request = self._request(http, action, timeout or action.timeout)
+            if timeout is None:
+                return _blocked(action, request)
+            return await self._exchange(http, request, action.stream)
+        except RuntimeError:
+            if _is_closed(http):
+                return _closed(request)
+            raise
         except _SEND_ERRORS as exc:
             return Failure(exc, request)
 
-    async def _receive(self, request: httpx.Request) -> httpx.Response:
-        response = await self._http.send(request, stream=True)
+    async def _exchange(self, http: httpx.AsyncClient, request: httpx.Request, stream: bool) -> Received:
+        clock, limit = self._settings.clock, self._settings.max_response_bytes
+        start = clock.monotonic()
         try:
-            if _declared_size_ok(response, self._max_response_bytes):
+            response = await http.send(request, stream=True)
+        except httpx.HTTPStatusError as exc:
+            return Received(_rebuilt(exc.response, b""), clock.monotonic() - start)
+        if stream and response.is_success:
+            return Received(response, clock.monotonic() - start)
+        chunks: _Chunks | None = None
+        try:
+            if _declared_size_ok(response, limit):
                 await response.aread()
-                return response
-            body = _BoundedBody(self._max_response_bytes)
-            async for chunk in response.aiter_bytes():
-                body.add(chunk)
+            else:
+                chunks = _Chunks(response, limit)
+                async for chunk in response.aiter_bytes():
+                    chunks.add(chunk)
         finally:
             await response.aclose()
-        return body.attach(response)
+        result = response if chunks is None else _rebuilt(response, b"".join(chunks.parts))
+        return Received(result, clock.monotonic() - start)
 
-    async def _run(self, flow: Flow, semaphore: asyncio.Semaphore | None = None) -> Any:
+    async def _run(
+        self, flow: Flow, semaphore: asyncio.Semaphore | None = None, http: httpx.AsyncClient | None = None
+    ) -> Any:
         reply: Any = None
         try:
             while True:
@@ -319,7 +426,7 @@ class AsyncTokenOps(_Base):
                     await self._settings.clock.asleep(action.seconds)
                     reply = None
                 else:
-                    reply = await self._send(action, semaphore)
+                    reply = await self._send(action, semaphore, http)
         except StopIteration as stop:
             return stop.value
         finally:
