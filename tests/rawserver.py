@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -111,7 +112,8 @@ class CountingProxy:
         except OSError:
             client_writer.close()
             return
-        await asyncio.gather(self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer))
+        with contextlib.suppress(asyncio.CancelledError):  # the proxy is stopping: drop the connection quietly
+            await asyncio.gather(self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer))
 
     async def _serve(self) -> None:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
@@ -131,3 +133,15 @@ class CountingProxy:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout=10)
+
+
+def _serve_proxy(target: str) -> None:
+    """``python -m tests.rawserver TARGET``: print the proxy's URL, serve until stdin closes, print the count."""
+    with CountingProxy(target) as proxy:
+        print(proxy.base_url, flush=True)  # noqa: T201 - the parent process reads these two lines
+        sys.stdin.read()
+    print(proxy.connections, flush=True)  # noqa: T201
+
+
+if __name__ == "__main__":
+    _serve_proxy(sys.argv[1])

@@ -454,17 +454,21 @@ def test_wait_many_never_sends_past_its_deadline_while_queueing(make_async_clien
     assert clock.now - start <= 2 + 2 * slack
 
 
-def test_wait_many_opens_a_pool_sized_for_its_concurrency_only_when_needed() -> None:
+def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards() -> None:
     client = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", max_connections=50)
     try:
-        assert client._pool_for(50) is None
-        pool = client._pool_for(200)
-        assert pool is not None
-        asyncio.run(pool.aclose())
+        assert client._pools_for(8) == [(None, 8)]
+        shares = client._pools_for(200)
+        assert [slots for _, slots in shares] == [8] * 25
+        assert sum(slots for _, slots in client._pools_for(33)) == 33
+        assert all(pool is not None and pool.headers["authorization"] == "Bearer sk-test" for pool, _ in shares)
+        for pool, _ in shares:
+            assert pool is not None
+            asyncio.run(pool.aclose())
     finally:
         asyncio.run(client.close())
     injected = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", http_client=httpx.AsyncClient())
-    assert injected._pool_for(10_000) is None  # a pool you pass in is yours to size
+    assert injected._pools_for(10_000) == [(None, 10_000)]  # a pool you pass in is yours to size
 
 
 def test_wait_many_validates_options_into_the_error_tree(make_async_client: Any, clock: FakeClock) -> None:
@@ -478,3 +482,29 @@ def test_wait_many_validates_options_into_the_error_tree(make_async_client: Any,
         with pytest.raises(InvalidArgumentError):
             asyncio.run(run(**kwargs))
     assert server.requests == 0
+
+
+def test_wait_many_returns_at_its_deadline_even_when_a_request_hangs(clock: FakeClock) -> None:
+    # A transport that ignores timeouts (no fake clock can advance it): the hard stop ends the call anyway,
+    # about HARD_STOP_GRACE real seconds after its timeout, with the last state seen.
+    seen = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("video_fast"):
+            return ok(video("completed", id="video_fast"))
+        if not seen.is_set():
+            seen.set()
+            return ok(video("in_progress", id="video_hang", progress=7), headers={"openai-poll-after-ms": "1"})
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def run() -> list[Any]:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(hang))
+        async with AsyncTokenOps(api_key="sk-test", base_url="http://api.test", http_client=http) as client:
+            return await client.videos.wait_many(["video_fast", "video_hang"], timeout=0.05)
+
+    fast, hung = asyncio.run(run())
+    assert isinstance(fast, Video)
+    assert isinstance(hung, WaitTimeout)
+    assert hung.last_video is not None
+    assert hung.last_video.progress == 7

@@ -110,6 +110,6 @@ def poll_hint(headers: Mapping[str, str]) -> float | None:
     Zero reads as absent: the caller's own interval applies rather than polling in a tight loop.
     """
     value = _seconds(headers.get("openai-poll-after-ms"), 0.001)
-    if value is None:
+    if not value:  # absent or zero
         value = _seconds(headers.get("retry-after"))
     return value if value is not None and value > 0 else None

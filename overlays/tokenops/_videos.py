@@ -14,7 +14,7 @@ import attrs
 import httpx
 
 from tokenops._config import NO_OPTIONS, CallOptions, Settings, call_options
-from tokenops._errors import InvalidArgumentError, ResponseValidationError, TokenOpsError
+from tokenops._errors import InvalidArgumentError, ResponseValidationError, TokenOpsError, WaitTimeout
 from tokenops._flows import Action, ProgressCallback, RetryCallback, validate_wait_args, wait_flow
 from tokenops._models import Video
 from tokenops._request import operation_flow, prepare
@@ -29,6 +29,7 @@ __all__ = ["AsyncVideos", "Videos"]
 
 DEFAULT_WAIT_TIMEOUT = 600.0
 DEFAULT_CONCURRENCY = 100
+HARD_STOP_GRACE = 0.5  # seconds past wait_many's timeout after which unfinished waits are cut short
 
 
 def _retrieve_endpoint() -> Endpoint:
@@ -86,6 +87,36 @@ def _wait_flow(
             on_retry=on_retry,
         )
     )
+
+
+def _collect(
+    ids: list[str],
+    tasks: Sequence[asyncio.Future[Video]],
+    last_seen: dict[int, Video],
+    timeout: float,
+    return_exceptions: bool,
+) -> list[Video | TokenOpsError]:
+    """wait_many's results in input order; a wait still running is a WaitTimeout with the last state seen.
+
+    Raises:
+        TokenOpsError: with ``return_exceptions=False``, the first error (one that happened before a timeout).
+    """
+    failed = next((task for task in tasks if task.done() and task.exception() is not None), None)
+    if failed is not None and not return_exceptions:
+        raise failed.exception()  # type: ignore[misc]  # checked just above: not None
+    results: list[Video | TokenOpsError] = []
+    for index, (video_id, task) in enumerate(zip(ids, tasks, strict=True)):
+        outcome: Video | BaseException
+        if not task.done():
+            outcome = WaitTimeout(video_id, timeout, last_seen.get(index))
+        else:
+            outcome = task.exception() or task.result()
+        if isinstance(outcome, BaseException) and not isinstance(outcome, TokenOpsError):
+            raise outcome
+        if isinstance(outcome, TokenOpsError) and not return_exceptions:
+            raise outcome
+        results.append(outcome)
+    return results
 
 
 class _VideosBase:
@@ -331,8 +362,10 @@ class AsyncVideos(_VideosBase):
 
         They share one deadline, ``timeout`` seconds from the call: a poll queued for a free slot is sent
         only if time is left, with the time left as its timeout. When ``concurrency`` exceeds the client's
-        own pool (``max_connections``), a pool of that size is opened for this call and closed after it (an
-        ``http_client`` you passed in is used as it is: size its limits yourself).
+        own pool (``max_connections``), pools of that total size are opened for this call and closed after it (an
+        ``http_client`` you passed in is used as it is: size its limits yourself). Above 8 in flight the
+        slots are split over pools of at most 8 connections (httpcore's bookkeeping grows with the square of a
+        pool's connections); the slot released last is reused first, so warm connections carry a light load.
 
         Args:
             video_ids: the job ids; all are validated before any request.
@@ -358,37 +391,45 @@ class AsyncVideos(_VideosBase):
         validate_wait_args(timeout, poll_interval)
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidArgumentError(f"concurrency must be an integer >= 1, not {concurrency!r}")
-        semaphore = asyncio.Semaphore(concurrency)
-        pool = self._client._pool_for(concurrency)
+        shares = self._client._pools_for(concurrency)
+        slots: asyncio.LifoQueue[httpx.AsyncClient | None] = asyncio.LifoQueue()
+        for pool, size in shares:
+            for _ in range(size):
+                slots.put_nowait(pool)
 
-        async def one(video_id: str) -> Video:
+        last_seen: dict[int, Video] = {}
+
+        async def one(index: int, video_id: str) -> Video:
+            def progress(video: Video) -> None:
+                last_seen[index] = video
+                if on_progress is not None:
+                    on_progress(video)
+
             flow = _wait_flow(
                 settings,
                 video_id,
                 NO_OPTIONS,
                 timeout=timeout,
                 poll_interval=poll_interval,
-                on_progress=on_progress,
+                on_progress=progress,
                 on_retry=None,
             )
-            video: Video = await self._client._run(flow, semaphore, pool)
+            video: Video = await self._client._run(flow, slots)
             return video
 
-        tasks = [asyncio.ensure_future(one(video_id)) for video_id in ids]
+        tasks = [asyncio.ensure_future(one(index, video_id)) for index, video_id in enumerate(ids)]
         try:
-            if not return_exceptions:
-                return list(await asyncio.gather(*tasks))
-            results: list[Video | TokenOpsError] = []
-            for outcome in await asyncio.gather(*tasks, return_exceptions=True):
-                if isinstance(outcome, BaseException) and not isinstance(outcome, TokenOpsError):
-                    raise outcome
-                results.append(outcome)
-            return results
+            # Each wait ends at its deadline by itself; this is the net for a loop too busy to run them on time.
+            first = asyncio.ALL_COMPLETED if return_exceptions else asyncio.FIRST_EXCEPTION
+            await asyncio.wait(tasks, timeout=timeout + HARD_STOP_GRACE, return_when=first) if tasks else None
+            return _collect(ids, tasks, last_seen, timeout, return_exceptions)
         finally:
             for task in tasks:
                 task.cancel()
-            if pool is not None:
-                await pool.aclose()
+            await asyncio.gather(*tasks, return_exceptions=True)  # let cancelled requests give their slots back
+            for pool, _ in shares:
+                if pool is not None:
+                    await pool.aclose()
 
 
 class AsyncVideosWithRawResponse(_VideosBase):
