@@ -31,6 +31,12 @@ def test_timeout_at_caps_every_part_by_the_time_left() -> None:
     capped = _send(107.0).timeout_at(100.0)
     assert capped is not None
     assert (capped.connect, capped.read, capped.write, capped.pool) == (7.0, 7.0, 7.0, 5.0)
+    roomy = _send(150.0).timeout_at(100.0)
+    assert roomy is not None
+    assert (roomy.connect, roomy.read, roomy.write, roomy.pool) == (10.0, 50.0, 30.0, 5.0)
+    ample = _send(300.0).timeout_at(100.0)
+    assert ample is not None
+    assert (ample.connect, ample.read, ample.write, ample.pool) == (10.0, 60.0, 30.0, 5.0)
     unbounded = Send(method="GET", url="u", headers={}, timeout=httpx.Timeout(None), deadline=103.0)
     parts = unbounded.timeout_at(100.0)
     assert parts is not None
@@ -81,6 +87,16 @@ def test_an_error_at_the_deadline_ends_the_wait_without_a_retry(make_client: Any
     assert retries == []
     assert caught.value.video_id == "video_123"
     assert caught.value.last_error is not None
+
+
+def test_an_error_landing_on_the_deadline_keeps_the_last_video(make_client: Any, clock: FakeClock) -> None:
+    # t=0 poll (2.5 s) -> 30 %; sleep 5; t=7.5 poll with 2.5 s left fails exactly at the deadline.
+    script = Script(ok(video("in_progress", progress=30)), httpx.ConnectError("refused"), clock=clock, latency=2.5)
+    with pytest.raises(WaitTimeout) as caught:
+        make_client(script).videos.wait("video_123", timeout=10, poll_interval=5)
+    assert clock.now == pytest.approx(1010.0)
+    assert caught.value.last_video is not None
+    assert caught.value.last_video.progress == 30
 
 
 def test_a_wait_timeout_after_errors_keeps_the_last_video(make_client: Any, clock: FakeClock) -> None:

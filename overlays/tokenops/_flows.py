@@ -134,7 +134,7 @@ def request_flow(settings: Settings, send: Send, max_retries: int | None = None)
             logger.debug("%s %s -> %s (attempt %d)", send.method, send.url, outcome, retries + 1)
         headers: httpx.Headers | None = None
         if isinstance(reply, Failure):
-            error = connection_error(reply)
+            error = connection_error(reply, send.method, send.url)
             retryable = isinstance(error, APIConnectionError) and (
                 send.idempotent or isinstance(reply.error, _NOT_SENT)
             )

@@ -131,9 +131,9 @@ def _reason(error: Exception) -> str:
     return text
 
 
-def connection_error(failure: Any) -> TokenOpsError:
-    """Map what the driver caught (a ``Failure``) to the error tree; the message names the URL."""
-    error, request = failure.error, failure.request or httpx.Request("GET", "http://unknown")
+def connection_error(failure: Any, method: str, url: str) -> TokenOpsError:
+    """Map what the driver caught (a ``Failure``) for ``method url`` to the error tree; the message names the URL."""
+    error, request = failure.error, failure.request or httpx.Request(method, url)
     if isinstance(error, TokenOpsError):
         return error
     where = f"{request.method} {request.url}"
