@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy as _copy
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import attrs
 import httpx
 
+from tokenops._bodies import Chunks, blocked_failure, closed_failure, declared_size_ok, is_closed, rebuilt
 from tokenops._calls import AsyncOperations, Operations
 from tokenops._clock import Clock
 from tokenops._config import (
@@ -26,7 +26,7 @@ from tokenops._config import (
     build_settings,
     pool_limits,
 )
-from tokenops._errors import APIConnectionError, APITimeoutError, ClientClosedError, ResponseValidationError
+from tokenops._errors import ResponseValidationError
 from tokenops._flows import Failure, Flow, Received, Send, Sleep
 from tokenops._videos import AsyncVideos, Videos
 
@@ -42,83 +42,10 @@ __all__ = [
 ]
 
 _SEND_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ResponseValidationError)
-_DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 Slots = asyncio.LifoQueue[httpx.AsyncClient | None]
 POOL_SHARD = 8  # connections per pool when wait_many needs more (see AsyncTokenOps._pools_for)
 _UNCHANGED: Any = object()
-
-
-@contextlib.contextmanager
-def stream_errors(request: httpx.Request) -> Iterator[None]:
-    """Map httpx's errors while a download streams into the error tree."""
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise APITimeoutError(f"Download timed out ({type(exc).__name__}): {request.url}", request=request) from None
-    except (httpx.HTTPError, httpx.StreamError) as exc:
-        raise APIConnectionError(f"Download broke ({type(exc).__name__}): {request.url}", request=request) from None
-
-
-def _too_large(limit: int, response: httpx.Response, detail: str = "") -> ResponseValidationError:
-    return ResponseValidationError(
-        f"response body exceeds {limit} bytes{detail}; raise max_response_bytes to accept it", response=response
-    )
-
-
-def _declared_size_ok(response: httpx.Response, limit: int) -> bool:
-    """True when the response declares an unencoded length within ``limit`` (so reading it whole is safe).
-
-    Raises:
-        ResponseValidationError: the declared length is over the limit (refused before reading a byte).
-    """
-    if "content-encoding" in response.headers:  # the decoded size may exceed the declared one
-        return False
-    declared = response.headers.get("content-length", "")
-    if not declared.isdigit():
-        return False
-    if int(declared) > limit:
-        raise _too_large(limit, response, f" (Content-Length {declared})")
-    return True
-
-
-def _rebuilt(response: httpx.Response, content: bytes) -> httpx.Response:
-    """A read response holding ``content`` (already decoded), built with httpx's public constructor."""
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROPPED_HEADERS]
-    rebuilt = httpx.Response(
-        response.status_code, headers=headers, content=content, request=response.request, extensions=response.extensions
-    )
-    with contextlib.suppress(RuntimeError):  # elapsed is known once the original was closed
-        rebuilt.elapsed = response.elapsed
-    return rebuilt
-
-
-class _Chunks:
-    def __init__(self, response: httpx.Response, limit: int) -> None:
-        self.response, self.limit, self.size, self.parts = response, limit, 0, list[bytes]()
-
-    def add(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        if self.size > self.limit:
-            raise _too_large(self.limit, self.response)
-        self.parts.append(chunk)
-
-
-def _is_closed(http: httpx.Client | httpx.AsyncClient) -> bool:
-    return http.is_closed
-
-
-def _closed(request: httpx.Request | None) -> Failure:
-    return Failure(
-        ClientClosedError("the client is closed: create a new one (or use it inside its `with` block)"), request
-    )
-
-
-def _blocked(action: Send, request: httpx.Request) -> Failure:
-    return Failure(
-        APITimeoutError(f"the call's deadline passed before {action.method} {action.url} was sent", request=request),
-        request,
-    )
 
 
 class _Base:
@@ -287,15 +214,15 @@ class TokenOps(_Base):
     def _send(self, action: Send) -> Received | Failure:
         http, clock = self._http, self._settings.clock
         if http.is_closed:
-            return _closed(None)
+            return closed_failure(None)
         timeout = action.timeout_at(clock.monotonic())
         request: httpx.Request | None = None
         try:
             request = self._request(http, action, timeout or action.timeout)
-            return _blocked(action, request) if timeout is None else self._exchange(http, request, action.stream)
+            return blocked_failure(action, request) if timeout is None else self._exchange(http, request, action.stream)
         except RuntimeError:
-            if _is_closed(http):  # closed by another thread while we were sending
-                return _closed(request)
+            if is_closed(http):  # closed by another thread while we were sending
+                return closed_failure(request)
             raise
         except _SEND_ERRORS as exc:
             return Failure(exc, request)
@@ -306,20 +233,20 @@ class TokenOps(_Base):
         try:
             response = http.send(request, stream=True)
         except httpx.HTTPStatusError as exc:  # a raise_for_status hook on an injected client: the status decides
-            return Received(_rebuilt(exc.response, b""), clock.monotonic() - start)
+            return Received(rebuilt(exc.response, b""), clock.monotonic() - start)
         if stream and response.is_success:
             return Received(response, clock.monotonic() - start)
-        chunks: _Chunks | None = None
+        chunks: Chunks | None = None
         try:
-            if _declared_size_ok(response, limit):
+            if declared_size_ok(response, limit):
                 response.read()  # the common case: a declared, acceptable length
             else:
-                chunks = _Chunks(response, limit)
+                chunks = Chunks(response, limit)
                 for chunk in response.iter_bytes():
                     chunks.add(chunk)
         finally:
             response.close()
-        result = response if chunks is None else _rebuilt(response, b"".join(chunks.parts))
+        result = response if chunks is None else rebuilt(response, b"".join(chunks.parts))
         return Received(result, clock.monotonic() - start)
 
     def _run(self, flow: Flow) -> Any:
@@ -426,17 +353,17 @@ class AsyncTokenOps(_Base):
 
     async def _send_now(self, action: Send, http: httpx.AsyncClient) -> Received | Failure:
         if http.is_closed:
-            return _closed(None)
+            return closed_failure(None)
         timeout = action.timeout_at(self._settings.clock.monotonic())
         request: httpx.Request | None = None
         try:
             request = self._request(http, action, timeout or action.timeout)
             if timeout is None:
-                return _blocked(action, request)
+                return blocked_failure(action, request)
             return await self._exchange(http, request, action.stream)
         except RuntimeError:
-            if _is_closed(http):
-                return _closed(request)
+            if is_closed(http):
+                return closed_failure(request)
             raise
         except _SEND_ERRORS as exc:
             return Failure(exc, request)
@@ -447,20 +374,20 @@ class AsyncTokenOps(_Base):
         try:
             response = await http.send(request, stream=True)
         except httpx.HTTPStatusError as exc:
-            return Received(_rebuilt(exc.response, b""), clock.monotonic() - start)
+            return Received(rebuilt(exc.response, b""), clock.monotonic() - start)
         if stream and response.is_success:
             return Received(response, clock.monotonic() - start)
-        chunks: _Chunks | None = None
+        chunks: Chunks | None = None
         try:
-            if _declared_size_ok(response, limit):
+            if declared_size_ok(response, limit):
                 await response.aread()
             else:
-                chunks = _Chunks(response, limit)
+                chunks = Chunks(response, limit)
                 async for chunk in response.aiter_bytes():
                     chunks.add(chunk)
         finally:
             await response.aclose()
-        result = response if chunks is None else _rebuilt(response, b"".join(chunks.parts))
+        result = response if chunks is None else rebuilt(response, b"".join(chunks.parts))
         return Received(result, clock.monotonic() - start)
 
     async def _run(self, flow: Flow, slots: Slots | None = None) -> Any:

@@ -11,6 +11,7 @@ from typing import Self
 
 import httpx
 
+from tokenops._bodies import stream_errors
 from tokenops._errors import ResponseValidationError
 from tokenops._response import ResponseInfo
 
@@ -85,8 +86,6 @@ class Download(_DownloadBase):
             ResponseValidationError: the body passed the limit (the chunks before it were already yielded).
             APIConnectionError: the connection broke mid-body.
         """
-        from tokenops._client import stream_errors  # noqa: PLC0415 - the driver owns the error mapping
-
         with stream_errors(self.info.request):
             for chunk in self.info.http_response.iter_bytes(chunk_size):
                 yield self._bounded.count(chunk)
@@ -134,8 +133,6 @@ class AsyncDownload(_DownloadBase):
 
     async def aiter_bytes(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         """Async :meth:`Download.iter_bytes`."""
-        from tokenops._client import stream_errors  # noqa: PLC0415
-
         with stream_errors(self.info.request):
             async for chunk in self.info.http_response.aiter_bytes(chunk_size):
                 yield self._bounded.count(chunk)
