@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help stress test lint typecheck layering drift regenerate-check regenerate conformance mock bench clean docs docs-serve
+.PHONY: help stress test lint typecheck layering drift regenerate-check regenerate conformance mock bench clean docs docs-serve mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -65,3 +65,11 @@ bench: $(STAMP)  ## performance benchmarks (ratios measured in one run); not par
 clean:  ## remove the venv, caches and reports
 	rm -rf $(VENV) reports site .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+mutation: $(STAMP)  ## mutation testing of wait()'s control flow and the retry policy (mutmut; not part of make test)
+	@$(BIN)/mutmut --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check 'mutmut==3.8.1'
+	rm -rf .mutation && mkdir -p .mutation/src
+	cp -r overlays/tokenops generated/tokenops_client .mutation/src/
+	cp -r tests contract_tests pyproject.toml openapi.yaml schemathesis.toml .mutation/
+	cd .mutation && ../$(BIN)/mutmut run --max-children 2 >/dev/null; ../$(BIN)/mutmut results; ../$(BIN)/mutmut export-cicd-stats >/dev/null
+	$(PY) tests/mutation_score.py .mutation/mutants/mutmut-cicd-stats.json

@@ -38,7 +38,8 @@ class FakeClock:
 class Script:
     """An httpx MockTransport handler that answers from a list and records every request.
 
-    The last reply repeats once the list is exhausted.
+    The last reply repeats once the list is exhausted. With a clock, each request takes ``latency`` seconds,
+    or times out (``httpx.ReadTimeout``) after its read timeout when that is shorter.
     """
 
     def __init__(self, *replies: Reply, clock: FakeClock | None = None, latency: float = 0.0) -> None:
@@ -50,6 +51,10 @@ class Script:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if self.clock is not None and self.latency:
+            allowed = request.extensions.get("timeout", {}).get("read")
+            if allowed is not None and self.latency > allowed:  # as a real server would: the client gives up
+                self.clock.now += allowed
+                raise httpx.ReadTimeout("timed out", request=request)
             self.clock.now += self.latency
         reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
         if isinstance(reply, BaseException):

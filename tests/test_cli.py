@@ -7,11 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.fakes import CANARY_KEY, Script, error, ok, video
+import tokenops
+from tests.conftest import ROOT
+from tests.fakes import CANARY_KEY, FakeClock, Script, error, ok, video
 from tokenops import _cli
 
 
@@ -129,3 +132,140 @@ def test_wait_draws_a_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch
     assert "v completed" in drawn
     assert "100%" in drawn
     assert "━" in drawn  # rich's bar
+
+
+# --- issue 12: the CLI as a user meets it -------------------------------------------------------------------------
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        _cli.main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tokenops {tokenops.__version__}"
+
+
+def test_base_url_and_debug_are_accepted_after_the_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    script = Script(ok())
+    assert run(script, "videos", "get", "video_123", "--base-url", "http://other.test", "--debug") == 0
+    assert str(script.requests[0].url) == "http://other.test/v1/videos/video_123"
+    assert run(script, "--base-url", "http://first.test", "videos", "get", "video_123") == 0
+    assert str(script.requests[1].url) == "http://first.test/v1/videos/video_123"
+
+
+def test_debug_logs_every_request_without_the_key(capsys: pytest.CaptureFixture[str]) -> None:
+    clock = FakeClock()
+    script = Script(error(503), ok())
+    assert _cli.main(["--debug", "videos", "get", "video_123"], http_client=_http(script), clock=clock) == 0
+    err = capsys.readouterr().err
+    assert "GET http://api.test/v1/videos/video_123 -> 503 (attempt 1)" in err
+    assert "GET http://api.test/v1/videos/video_123 -> 200 (attempt 2)" in err
+    assert CANARY_KEY not in err
+
+
+@pytest.mark.parametrize(
+    ("reply", "code", "status"),
+    [
+        (ok(video("failed", error={"code": "blocked", "message": "no"})), 1, "failed"),
+        (ok(video("queued")), 3, "queued"),
+    ],
+)
+def test_wait_json_prints_the_final_state_also_on_failure_or_timeout(
+    capsys: pytest.CaptureFixture[str], reply: httpx.Response, code: int, status: str
+) -> None:
+    argv = ["videos", "wait", "video_123", "--json", "--timeout", "5"]
+    assert _cli.main(argv, http_client=_http(Script(reply)), clock=FakeClock()) == code
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["status"] == status
+    assert captured.err.strip().splitlines()[-1].startswith("tokenops: error:")
+
+
+def test_wait_json_prints_null_when_no_state_was_ever_seen(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["videos", "wait", "video_123", "--json", "--timeout", "5"]
+    assert _cli.main(argv, http_client=_http(Script(error(503))), clock=FakeClock()) == 3
+    assert json.loads(capsys.readouterr().out) is None
+
+
+def test_wait_says_connection_refused_at_once_with_the_url(capsys: pytest.CaptureFixture[str]) -> None:
+    script = Script(httpx.ConnectError("[Errno 111] Connection refused"))
+    argv = ["videos", "wait", "video_123", "--timeout", "5"]
+    assert _cli.main(argv, http_client=_http(script), clock=FakeClock()) == 3
+    lines = capsys.readouterr().err.splitlines()
+    assert "connection refused" in lines[0]
+    assert "http://api.test/v1/videos/video_123" in lines[0]
+    assert lines[0].startswith("video_123 retrying in ")
+    assert "connection refused" in lines[-1]
+
+
+def test_plain_lines_when_rich_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setitem(sys.modules, "rich", None)  # what `import rich` sees without the `cli` extra
+    script = Script(ok(video("in_progress", progress=40, id="v")), ok(video("completed", id="v")))
+    assert _cli.main(["videos", "wait", "v"], http_client=_http(script), clock=FakeClock()) == 0
+    assert terminal.getvalue().splitlines() == ["v in_progress 40%", "v completed 100%"]
+
+
+def test_the_bar_shows_connecting_retrying_and_an_eta(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    clock = FakeClock()
+    states: list[str] = []
+    script = Script(
+        httpx.ConnectError("[Errno 111] Connection refused"),
+        ok(video("in_progress", progress=20, id="v"), headers={"openai-poll-after-ms": "10000"}),
+        ok(video("in_progress", progress=40, id="v"), headers={"openai-poll-after-ms": "10000"}),
+        ok(video("completed", id="v")),
+    )
+    from tokenops import _progress  # noqa: PLC0415
+
+    real = _progress.RichDisplay.progress
+
+    def spy(self: Any, video_: Any) -> None:
+        real(self, video_)
+        states.append(self.bar.tasks[0].fields["eta"])
+
+    monkeypatch.setattr(_progress.RichDisplay, "progress", spy)
+    assert _cli.main(["videos", "wait", "v"], http_client=_http(script), clock=clock) == 0
+    drawn = terminal.getvalue()
+    assert "v completed" in drawn
+    assert states[:2] == ["eta --", "eta 30s"]  # 20 % in 10 s: 60 % left takes 30 s
+
+
+def test_progress_rate_eta() -> None:
+    from tokenops._progress import ProgressRate, format_eta  # noqa: PLC0415
+
+    clock = FakeClock()
+    rate = ProgressRate(clock)
+    assert rate.eta(10) is None
+    clock.now += 0.5
+    assert rate.eta(20) is None  # too short a sample
+    clock.now += 9.5
+    assert rate.eta(30) == pytest.approx(35.0)
+    assert rate.eta(None) is None
+    assert rate.eta(5) is None  # progress went backwards: start over
+    assert (format_eta(None), format_eta(75.2), format_eta(4.4)) == ("eta --", "eta 1m15s", "eta 4s")
+
+
+@pytest.mark.parametrize("argv", [["videos", "get", "video_pipe", "--json"], ["videos", "wait", "video_pipe"]])
+@pytest.mark.e2e
+def test_a_reader_that_goes_away_ends_quietly(server: str, argv: list[str]) -> None:
+    # `tokenops ... | head -1`: the reader closes the pipe before the CLI writes (it is still importing).
+    from tests.conftest import SERVER_KEY  # noqa: PLC0415
+
+    assert httpx.post(f"{server}/_mock/jobs", json={"id": "video_pipe"}, timeout=5).status_code == 201
+    env = {**os.environ, "TOKENOPS_API_KEY": SERVER_KEY, "TOKENOPS_BASE_URL": server, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tokenops", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    with process.stderr:
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Traceback" not in stderr
+    assert "BrokenPipe" not in stderr
+
+
+def _http(script: Script) -> httpx.Client:
+    return httpx.Client(transport=httpx.MockTransport(script))

@@ -17,19 +17,23 @@ from tests.conftest import ROOT
 from tests.fakes import CANARY_KEY, FakeClock, Script, error, ok, video
 from tokenops import (
     APIConnectionError,
+    APIError,
     APIStatusError,
     APITimeoutError,
     AsyncTokenOps,
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    ConflictError,
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RequestTimeoutError,
     ResponseValidationError,
     TokenOps,
     TokenOpsError,
+    UnprocessableEntityError,
     VideoStatus,
 )
 
@@ -181,8 +185,11 @@ def test_empty_ids_raise_value_error_before_any_request(make_client: Any, video_
         (401, AuthenticationError),
         (403, PermissionDeniedError),
         (404, NotFoundError),
-        (405, BadRequestError),
-        (422, BadRequestError),
+        (405, APIStatusError),
+        (408, RequestTimeoutError),
+        (409, ConflictError),
+        (410, APIStatusError),
+        (422, UnprocessableEntityError),
         (429, RateLimitError),
         (500, InternalServerError),
         (503, InternalServerError),
@@ -203,6 +210,9 @@ def test_each_status_maps_to_its_class(make_client: Any, status: int, cls: type[
     assert exc.error_type == "invalid_request_error"
     assert exc.error_code == f"code_{status}"
     assert exc.body == {"error": {"message": "boom", "type": "invalid_request_error", "code": f"code_{status}"}}
+    assert exc.request is not None
+    assert (exc.request.method, str(exc.request.url)) == ("GET", "http://api.test/v1/videos/video_123")
+    assert isinstance(exc, APIError)
     assert f"Error code: {status} - boom" in str(exc)
 
 

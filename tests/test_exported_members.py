@@ -52,3 +52,16 @@ def test_error_tree_shape() -> None:
         assert issubclass(getattr(tokenops, name), tokenops.TokenOpsError)
     for name in ("VideoGenerationFailed", "WaitTimeout"):
         assert issubclass(getattr(tokenops, name), tokenops.TokenOpsError)
+
+
+def test_openai_style_error_tree() -> None:
+    status = tokenops.APIStatusError
+    for name in ("ConflictError", "UnprocessableEntityError", "RequestTimeoutError"):
+        assert issubclass(getattr(tokenops, name), status)
+    assert issubclass(tokenops.RequestTimeoutError, tokenops.APITimeoutError)  # 408 is under the timeout branch
+    for name in ("APIConnectionError", "APIStatusError", "ResponseValidationError"):
+        assert issubclass(getattr(tokenops, name), tokenops.APIError)
+    assert issubclass(tokenops.InvalidArgumentError, tokenops.TokenOpsError)
+    assert issubclass(tokenops.InvalidArgumentError, ValueError)
+    assert issubclass(tokenops.ClientClosedError, tokenops.TokenOpsError)
+    assert not issubclass(tokenops.ClientClosedError, tokenops.APIConnectionError)  # never retried

@@ -12,10 +12,12 @@ from tokenops._retry import (
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
     backoff_delay,
+    is_idempotent,
     is_retryable_status,
     poll_hint,
     retry_after,
     retry_delay,
+    server_delay,
 )
 
 NOW = 1_741_570_283.0
@@ -87,3 +89,38 @@ def test_poll_hint_prefers_openai_poll_after_ms() -> None:
     assert poll_hint({"retry-after": "4"}) == 4.0
     assert poll_hint({"retry-after": "soon"}) is None
     assert poll_hint({}) is None
+
+
+def test_zero_is_a_value_not_an_absence() -> None:
+    assert retry_after({"retry-after": "0"}, NOW) == 0.0
+    assert retry_after({"retry-after-ms": "0", "retry-after": "9"}, NOW) == 0.0
+    assert server_delay({"retry-after": "0"}, NOW) is None  # ... but it is not a pause worth taking
+    assert server_delay({"retry-after": "2"}, NOW) == 2.0
+    assert server_delay(None, NOW) is None
+
+
+def test_retry_delay_reads_http_dates_against_now_and_backs_off_for_zero_or_the_past() -> None:
+    when = format_datetime(datetime.fromtimestamp(NOW + 30, tz=UTC), usegmt=True)
+    assert retry_delay(0, {"retry-after": when}, NOW) == pytest.approx(30.0)
+    past = format_datetime(datetime.fromtimestamp(NOW - 30, tz=UTC), usegmt=True)
+    for headers in ({"retry-after": past}, {"retry-after": "0"}, {"retry-after-ms": "0"}):
+        assert 0.75 <= (retry_delay(1, headers, NOW) or 0) <= 1.0  # backoff_delay(1), not "at once"
+
+
+def test_retry_delay_draws_its_jitter_from_the_given_rng() -> None:
+    expected = backoff_delay(2, random.Random(3))
+    assert retry_delay(2, None, NOW, random.Random(3)) == expected
+    assert retry_delay(2, {"retry-after": "soon"}, NOW, random.Random(3)) == expected
+
+
+def test_poll_hint_of_zero_reads_as_absent() -> None:
+    assert poll_hint({"openai-poll-after-ms": "0"}) is None
+    assert poll_hint({"openai-poll-after-ms": "0", "retry-after": "3"}) == 3.0
+    assert poll_hint({"retry-after": "0"}) is None
+
+
+@pytest.mark.parametrize(
+    ("method", "idempotent"), [("GET", True), ("delete", True), ("PUT", True), ("POST", False), ("PATCH", False)]
+)
+def test_only_idempotent_methods_retry_without_a_key(method: str, idempotent: bool) -> None:
+    assert is_idempotent(method) is idempotent

@@ -62,6 +62,12 @@ def test_the_canary_key_appears_nowhere(tmp_path: Path, caplog: pytest.LogCaptur
                 except TokenOpsError as exc:
                     outputs += [str(exc), repr(exc), repr(getattr(exc, "response", None))]
             outputs.append(repr(client))
+            raw = client.videos.with_raw_response.retrieve("video_completed_demo")
+            outputs += [repr(raw), repr(raw.request), str(raw.request.url), repr(client.with_options(max_retries=0))]
+        try:  # a key pasted into base_url as a password is refused without being shown
+            TokenOps(api_key="sk-other", base_url=f"http://user:{CANARY}@127.0.0.1:9")
+        except TokenOpsError as exc:
+            outputs += [str(exc), repr(exc)]
 
         # Conformance runs with faults on: against the mock over TCP, and embedded.
         httpx.post(f"{base}/_mock/faults", json={"kind": "server_error", "every": 5})

@@ -10,9 +10,15 @@ import pytest
 
 from tests.fakes import FakeClock, Script, error, ok, video
 from tokenops import (
+    APIConnectionError,
+    AsyncTokenOps,
     AuthenticationError,
+    InvalidArgumentError,
     NotFoundError,
+    RateLimitError,
+    ResponseValidationError,
     TokenOpsError,
+    TokenOpsWarning,
     Video,
     VideoGenerationFailed,
     VideoStatus,
@@ -62,8 +68,16 @@ def test_server_hint_is_reread_on_every_response(make_client: Any, clock: FakeCl
     assert clock.sleeps == [2.0, 0.5, 3.0, 7.0]
 
 
-def test_a_zero_hint_does_not_become_a_busy_loop(make_client: Any, clock: FakeClock) -> None:
-    script = Script(progress("in_progress", 10, {"openai-poll-after-ms": "0"}), ok())
+@pytest.mark.parametrize("hint", [{"openai-poll-after-ms": "0"}, {"retry-after": "0"}, {"retry-after": "-3"}])
+def test_a_zero_hint_does_not_become_a_busy_loop(make_client: Any, clock: FakeClock, hint: dict[str, str]) -> None:
+    script = Script(progress("in_progress", 10, hint), ok())
+    make_client(script).videos.wait("video_123")
+    assert len(clock.sleeps) == 1
+    assert 0.8 <= clock.sleeps[0] <= 1.0  # the default interval (with jitter), not an immediate poll
+
+
+def test_a_tiny_hint_is_floored(make_client: Any, clock: FakeClock) -> None:
+    script = Script(progress("in_progress", 10, {"openai-poll-after-ms": "1"}), ok())
     make_client(script).videos.wait("video_123")
     assert clock.sleeps == [0.1]
 
@@ -279,3 +293,218 @@ def test_results_are_token_ops_errors_only(make_async_client: Any, clock: FakeCl
     (result,) = asyncio.run(run())
     assert isinstance(result, WaitTimeout)
     assert isinstance(result, TokenOpsError)
+
+
+# --- rate limits and transient errors -----------------------------------------------------------------------------
+
+
+def test_retry_after_on_429_is_honoured_within_the_deadline(make_client: Any, clock: FakeClock) -> None:
+    script = Script(error(429, headers={"retry-after": "120"}), ok())
+    retries: list[tuple[str, float]] = []
+    video_ = make_client(script).videos.wait(
+        "video_123", timeout=600, on_retry=lambda exc, delay: retries.append((type(exc).__name__, delay))
+    )
+    assert video_.status is VideoStatus.COMPLETED
+    assert clock.sleeps == [120.0]
+    assert retries == [("RateLimitError", 120.0)]
+
+
+def test_retry_after_ms_on_503_is_honoured(make_client: Any, clock: FakeClock) -> None:
+    script = Script(error(503, headers={"retry-after-ms": "2500"}), ok())
+    make_client(script).videos.wait("video_123", timeout=600)
+    assert clock.sleeps == [2.5]
+
+
+def test_retry_after_past_the_deadline_raises_the_rate_limit_at_once(make_client: Any, clock: FakeClock) -> None:
+    script = Script(error(429, headers={"retry-after": "120"}), ok())
+    with pytest.raises(RateLimitError):
+        make_client(script).videos.wait("video_123", timeout=60)
+    assert clock.sleeps == []
+    assert script.count == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "Wed, 21 Oct 2015 07:28:00 GMT", "soon"])
+def test_zero_negative_or_past_retry_after_backs_off(make_client: Any, clock: FakeClock, value: str) -> None:
+    script = Script(error(429, headers={"retry-after": value}), error(429, headers={"retry-after": value}), ok())
+    make_client(script).videos.wait("video_123", timeout=60)
+    assert len(clock.sleeps) == 2
+    assert 0.375 <= clock.sleeps[0] <= 0.5  # backoff_delay(0): 0.5 s minus up to 25% jitter
+    assert 0.75 <= clock.sleeps[1] <= 1.0  # backoff_delay(1)
+
+
+def test_backoff_after_transient_errors_grows_and_resets_after_a_success(make_client: Any, clock: FakeClock) -> None:
+    script = Script(
+        error(500),
+        error(500),
+        error(500),
+        progress("in_progress", 5, {"openai-poll-after-ms": "3000"}),
+        error(502),
+        ok(),
+    )
+    make_client(script).videos.wait("video_123", timeout=600)
+    low, high = zip(*((0.375, 0.5), (0.75, 1.0), (1.5, 2.0), (3.0, 3.0), (0.375, 0.5)), strict=True)
+    assert len(clock.sleeps) == 5
+    assert all(lo <= s <= hi for lo, s, hi in zip(low, clock.sleeps, high, strict=True)), clock.sleeps
+
+
+def test_each_poll_is_one_attempt_unless_max_retries_says_otherwise(make_client: Any, clock: FakeClock) -> None:
+    retries: list[float] = []
+    script = Script(error(503), ok())
+    make_client(script).videos.wait("video_123", on_retry=lambda exc, delay: retries.append(delay))
+    assert len(retries) == 1  # the wait's own poll-through, not the retrieve's hidden retries
+    script = Script(error(503), ok())
+    retries.clear()
+    make_client(script).videos.wait("video_123", max_retries=3, on_retry=lambda exc, delay: retries.append(delay))
+    assert retries == []
+    assert script.count == 2
+
+
+def test_wait_timeout_names_the_last_error(make_client: Any) -> None:
+    script = Script(httpx.ConnectError("[Errno 111] Connection refused"))
+    with pytest.raises(WaitTimeout) as caught:
+        make_client(script).videos.wait("video_123", timeout=5)
+    assert isinstance(caught.value.last_error, APIConnectionError)
+    assert "connection refused" in str(caught.value)
+    assert "http://api.test/v1/videos/video_123" in str(caught.value)
+
+
+def test_every_request_timeout_is_the_time_left(make_client: Any, clock: FakeClock) -> None:
+    script = Script(progress("in_progress", 42), clock=clock, latency=1.0)
+    start = clock.now
+    with pytest.raises(WaitTimeout):
+        make_client(script, timeout=60.0).videos.wait("video_123", timeout=10.0, poll_interval=3.0)
+    sent_at = [start]
+    for sleep in clock.sleeps:
+        sent_at.append(sent_at[-1] + 1.0 + sleep)
+    for when, request in zip(sent_at, script.requests, strict=False):
+        assert request.extensions["timeout"]["read"] == pytest.approx(start + 10.0 - when)
+    assert clock.now - start <= 10.0
+
+
+def test_no_request_is_sent_once_the_deadline_has_passed(make_client: Any, clock: FakeClock) -> None:
+    # A request that takes longer than the time left: the next poll must not go out.
+    script = Script(progress("in_progress", 1), clock=clock, latency=4.0)
+    start = clock.now
+    with pytest.raises(WaitTimeout):
+        make_client(script).videos.wait("video_123", timeout=5.0, poll_interval=0.2)
+    # t=0 poll (4 s), t=4.2 poll with a 0.8 s timeout (times out at 5.0), then nothing: the deadline has passed.
+    assert script.count == 2
+    assert script.requests[1].extensions["timeout"]["read"] == pytest.approx(0.8)
+    assert clock.now - start == pytest.approx(5.0)
+
+
+# --- the id the server answers for -------------------------------------------------------------------------------
+
+
+def test_an_id_that_changes_mid_wait_is_a_warning_when_tolerant(make_client: Any) -> None:
+    script = Script(progress("in_progress", 10), ok(video(id="video_other")), ok(video(id="video_other")))
+    with pytest.warns(TokenOpsWarning, match="video_other") as caught:
+        result = make_client(script).videos.wait("video_123")
+    assert result.id == "video_other"
+    assert len(caught) == 1
+
+
+def test_an_id_that_changes_mid_wait_is_an_error_when_strict(make_client: Any) -> None:
+    script = Script(progress("in_progress", 10), ok(video(id="video_other")))
+    with pytest.raises(ResponseValidationError, match="video_other") as caught:
+        make_client(script, strict=True).videos.wait("video_123")
+    assert caught.value.field == "id"
+    assert script.count == 2
+
+
+# --- wait_many: one deadline, whatever the queueing; pools ---------------------------------------------------------
+
+
+class SlowServer:
+    """Every request takes ``latency`` seconds of fake time; jobs never finish. Records when each was sent."""
+
+    def __init__(self, clock: FakeClock, latency: float) -> None:
+        self.clock = clock
+        self.latency = latency
+        self.sent: list[float] = []
+        self.timeouts: list[float] = []
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(self.clock.now)
+        self.timeouts.append(request.extensions["timeout"]["read"])
+        self.clock.now += self.latency
+        await asyncio.sleep(0)
+        video_id = request.url.path.rsplit("/", 1)[-1]
+        return ok(video("in_progress", id=video_id, progress=1))
+
+
+def test_wait_many_never_sends_past_its_deadline_while_queueing(make_async_client: Any, clock: FakeClock) -> None:
+    server = SlowServer(clock, latency=0.05)
+    start = clock.now
+
+    async def run() -> list[Any]:
+        async with make_async_client(server) as client:
+            return await client.videos.wait_many([f"video_{i}" for i in range(600)], timeout=2, concurrency=10)
+
+    results = asyncio.run(run())
+    assert len(results) == 600
+    assert all(isinstance(result, WaitTimeout) for result in results)
+    # The fake clock runs one request at a time, so a request checked just before the deadline can reach the
+    # server up to `concurrency` latencies later; none is checked after it (before the fix: 7.8 s for 2 s).
+    slack = 10 * 0.05
+    assert server.sent
+    assert max(server.sent) < start + 2 + slack
+    assert len(server.sent) <= 2 / 0.05 + 10
+    assert all(timeout <= 2 for timeout in server.timeouts)
+    assert clock.now - start <= 2 + 2 * slack
+
+
+def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards() -> None:
+    client = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", max_connections=50)
+    try:
+        assert client._pools_for(8) == [(None, 8)]
+        shares = client._pools_for(200)
+        assert [slots for _, slots in shares] == [8] * 25
+        assert sum(slots for _, slots in client._pools_for(33)) == 33
+        assert all(pool is not None and pool.headers["authorization"] == "Bearer sk-test" for pool, _ in shares)
+        for pool, _ in shares:
+            assert pool is not None
+            asyncio.run(pool.aclose())
+    finally:
+        asyncio.run(client.close())
+    injected = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", http_client=httpx.AsyncClient())
+    assert injected._pools_for(10_000) == [(None, 10_000)]  # a pool you pass in is yours to size
+
+
+def test_wait_many_validates_options_into_the_error_tree(make_async_client: Any, clock: FakeClock) -> None:
+    server = JobServer(clock, {"video_a": 1.0})
+
+    async def run(**kwargs: Any) -> Any:
+        async with make_async_client(server) as client:
+            return await client.videos.wait_many(["video_a"], **kwargs)
+
+    for kwargs in ({"timeout": -1}, {"timeout": float("nan")}, {"concurrency": True}, {"poll_interval": 0}):
+        with pytest.raises(InvalidArgumentError):
+            asyncio.run(run(**kwargs))
+    assert server.requests == 0
+
+
+def test_wait_many_returns_at_its_deadline_even_when_a_request_hangs(clock: FakeClock) -> None:
+    # A transport that ignores timeouts (no fake clock can advance it): the hard stop ends the call anyway,
+    # about HARD_STOP_GRACE real seconds after its timeout, with the last state seen.
+    seen = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("video_fast"):
+            return ok(video("completed", id="video_fast"))
+        if not seen.is_set():
+            seen.set()
+            return ok(video("in_progress", id="video_hang", progress=7), headers={"openai-poll-after-ms": "1"})
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def run() -> list[Any]:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(hang))
+        async with AsyncTokenOps(api_key="sk-test", base_url="http://api.test", http_client=http) as client:
+            return await client.videos.wait_many(["video_fast", "video_hang"], timeout=0.05)
+
+    fast, hung = asyncio.run(run())
+    assert isinstance(fast, Video)
+    assert isinstance(hung, WaitTimeout)
+    assert hung.last_video is not None
+    assert hung.last_video.progress == 7

@@ -7,8 +7,11 @@
 
 from tokenops import operations as operations  # public submodules, imported for `tokenops.operations.find` etc.
 from tokenops import redaction as redaction
+from tokenops._calls import AsyncOperations, Operations
 from tokenops._client import (
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -16,23 +19,32 @@ from tokenops._client import (
     TokenOps,
 )
 from tokenops._clock import Clock, SystemClock
+from tokenops._download import AsyncDownload, Download
 from tokenops._errors import (
     APIConnectionError,
+    APIError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConfigurationError,
+    ConflictError,
     InternalServerError,
+    InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RequestTimeoutError,
     ResponseValidationError,
     TokenOpsError,
+    UnprocessableEntityError,
     VideoGenerationFailed,
     WaitTimeout,
 )
+from tokenops._flows import TokenOpsWarning
 from tokenops._models import Video, VideoStatus, parse_model, parse_video
+from tokenops._response import RawResponse, ResponseInfo, response_info
 from tokenops._version import __version__
 from tokenops._videos import AsyncVideos, Videos
 from tokenops_client.models import OpenAIVideoError as VideoError
@@ -42,27 +54,42 @@ from tokenops_client.types import UNSET, Unset
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_DOWNLOAD_BYTES",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "UNSET",
     "APIConnectionError",
+    "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncDownload",
+    "AsyncOperations",
     "AsyncTokenOps",
     "AsyncVideos",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "Clock",
     "ConfigurationError",
+    "ConflictError",
+    "Download",
     "InternalServerError",
+    "InvalidArgumentError",
     "NotFoundError",
+    "Operations",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
+    "RequestTimeoutError",
+    "ResponseInfo",
     "ResponseValidationError",
     "SystemClock",
     "TokenOps",
     "TokenOpsError",
+    "TokenOpsWarning",
+    "UnprocessableEntityError",
     "Unset",
     "Video",
     "VideoError",
@@ -75,4 +102,5 @@ __all__ = [
     "__version__",
     "parse_model",
     "parse_video",
+    "response_info",
 ]

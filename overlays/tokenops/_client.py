@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import re
+import copy as _copy
+import math
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+import attrs
 import httpx
 
-from tokenops._clock import Clock, SystemClock
-from tokenops._errors import ConfigurationError, ResponseValidationError
-from tokenops._flows import (
-    Failure,
-    Flow,
-    Send,
+from tokenops._bodies import Chunks, blocked_failure, closed_failure, declared_size_ok, is_closed, rebuilt
+from tokenops._calls import AsyncOperations, Operations
+from tokenops._clock import Clock
+from tokenops._config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
     Settings,
-    Sleep,
+    build_settings,
+    pool_limits,
 )
-from tokenops._logging import setup_from_env
-from tokenops._version import __version__
+from tokenops._errors import ResponseValidationError
+from tokenops._flows import Failure, Flow, Received, Send, Sleep
 from tokenops._videos import AsyncVideos, Videos
-from tokenops.redaction import register_secret
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_DOWNLOAD_BYTES",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
@@ -33,135 +41,47 @@ __all__ = [
     "TokenOps",
 ]
 
-DEFAULT_BASE_URL = "https://model-api.skyengine.com.cn"  # openapi.yaml servers[0].url (a test keeps them equal)
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-DEFAULT_MAX_RETRIES = 2
-DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
-ENV_API_KEY = "TOKENOPS_API_KEY"
-ENV_BASE_URL = "TOKENOPS_BASE_URL"
-_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # visible ASCII: anything else would corrupt the Authorization header
-
-T = TypeVar("T")
-
-
-def _settings(
-    *,
-    api_key: str | None,
-    base_url: str | None,
-    timeout: float | httpx.Timeout,
-    max_retries: int,
-    strict: bool,
-    clock: Clock | None,
-) -> Settings:
-    key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
-    if key is None or not key.strip():
-        raise ConfigurationError(f"No API key: pass api_key=... or set the {ENV_API_KEY} environment variable")
-    if not _HEADER_SAFE.fullmatch(key):
-        raise ConfigurationError("The API key contains whitespace or non-ASCII characters; check how it was copied")
-    url = base_url if base_url is not None else os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigurationError(f"base_url {url!r} is not a valid URL: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(f"base_url {url!r} must be an absolute http:// or https:// URL")
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ConfigurationError(f"max_retries must be an integer >= 0, not {max_retries!r}")
-    if not isinstance(timeout, httpx.Timeout):
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < float("inf"):
-            raise ConfigurationError(f"timeout must be a positive finite number of seconds, not {timeout!r}")
-        timeout = httpx.Timeout(timeout)
-    setup_from_env()
-    return Settings(
-        base_url=str(parsed).rstrip("/"),
-        secret=register_secret(key),
-        timeout=timeout,
-        max_retries=max_retries,
-        strict=strict,
-        clock=clock or SystemClock(),
-        user_agent=f"tokenops-python/{__version__}",
-    )
-
-
-class _SetCookieOnlyCookies(httpx.Cookies):
-    """httpx's cookie jar, minus its per-response cost when the response sets no cookie.
-
-    httpx builds urllib compatibility objects for every response to look for ``Set-Cookie`` (about a tenth of
-    a ``retrieve`` here, see benchmarks/bench_client.py). A bearer-token API rarely sets cookies; when a
-    response does (load-balancer stickiness, say), it is stored exactly as httpx would.
-    """
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        if "set-cookie" in response.headers:
-            super().extract_cookies(response)
-
-
-def _own_pool(client: httpx.Client | httpx.AsyncClient) -> None:
-    # Only for the pool the overlay creates itself; an injected http_client is left exactly as given.
-    # `_cookies` is what httpx's own `cookies` setter assigns (tests/test_client.py checks the effect).
-    client._cookies = _SetCookieOnlyCookies(client.cookies)
-
-
-def _too_large(limit: int, detail: str = "") -> ResponseValidationError:
-    return ResponseValidationError(f"response body exceeds {limit} bytes{detail}")
-
-
-def _declared_size_ok(response: httpx.Response, limit: int) -> bool:
-    """True when the response declares an unencoded length within ``limit`` (so reading it whole is safe).
-
-    Raises:
-        ResponseValidationError: the declared length is over the limit (refused before reading a byte).
-    """
-    if "content-encoding" in response.headers:  # the decoded size may exceed the declared one
-        return False
-    declared = response.headers.get("content-length", "")
-    if not declared.isdigit():
-        return False
-    if int(declared) > limit:
-        raise _too_large(limit, f" (Content-Length {declared})")
-    return True
-
-
-class _BoundedBody:
-    """Collects a streamed body of unknown length, refusing it once it passes ``limit`` bytes."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.size = 0
-        self.chunks: list[bytes] = []
-
-    def add(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        if self.size > self.limit:
-            raise _too_large(self.limit)
-        self.chunks.append(chunk)
-
-    def attach(self, response: httpx.Response) -> httpx.Response:
-        # httpx has no public way to attach a body read under a size limit; this is what Response.read() sets.
-        response._content = b"".join(self.chunks)
-        return response
-
-
 _SEND_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ResponseValidationError)
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+Slots = asyncio.LifoQueue[httpx.AsyncClient | None]
+POOL_SHARD = 8  # connections per pool when wait_many needs more (see AsyncTokenOps._pools_for)
+_UNCHANGED: Any = object()
 
 
 class _Base:
     _settings: Settings
     _owns_http: bool
-    _max_response_bytes: int
 
-    def _configure(
-        self, http_client: HttpT | None, make_http: type[HttpT], max_response_bytes: int, **settings: Any
-    ) -> HttpT:
-        """Settings, response limit and connection pool, common to both clients; returns the pool."""
-        self._settings = _settings(**settings)
-        self._max_response_bytes = max_response_bytes
+    def _configure(self, http_client: HttpT | None, make_http: type[HttpT], **settings: Any) -> HttpT:
+        """Settings and connection pool, common to both clients; returns the pool."""
+        self._settings = build_settings(**settings)
         self._owns_http = http_client is None
+        # The pool the client builds carries the key's headers and the default timeout itself, so a plain call
+        # passes neither (httpx merges per-request headers and timeouts on every request: a tenth of a call).
+        self._pool_headers: Mapping[str, str] | None = None
+        self._pool_timeout: httpx.Timeout | None = None
         if http_client is None:
-            http_client = make_http(follow_redirects=False)
-            _own_pool(http_client)
+            if not self._settings.default_headers:
+                self._pool_headers = self._settings.headers
+            self._pool_timeout = self._settings.timeout
+            http_client = make_http(
+                follow_redirects=False,
+                limits=pool_limits(self._settings.max_connections),
+                headers=self._pool_headers,
+                timeout=self._pool_timeout,
+            )
         return http_client
+
+    def _request(self, http: Any, action: Send, timeout: httpx.Timeout) -> httpx.Request:
+        headers = None if action.headers is self._pool_headers else action.headers
+        return http.build_request(  # type: ignore[no-any-return]
+            action.method,
+            action.url,
+            params=action.params,
+            headers=headers,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is self._pool_timeout else timeout,
+            **action.body,
+        )
 
     def _describe(self) -> str:
         s = self._settings
@@ -170,19 +90,85 @@ class _Base:
     def __repr__(self) -> str:
         return self._describe()
 
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout = _UNCHANGED,
+        max_retries: int = _UNCHANGED,
+        strict: bool = _UNCHANGED,
+        default_headers: Mapping[str, str] = _UNCHANGED,
+        default_query: Mapping[str, str] = _UNCHANGED,
+        max_response_bytes: int = _UNCHANGED,
+        max_download_bytes: int = _UNCHANGED,
+        clock: Clock = _UNCHANGED,
+    ) -> Self:
+        """A client with some settings changed, sharing this one's connection pool (closing it closes nothing).
+
+        Args:
+            timeout, max_retries, strict, default_headers, default_query, max_response_bytes,
+            max_download_bytes, clock: as for the constructor; ``default_headers``/``default_query`` replace
+            the current ones.
+
+        Returns:
+            The new client; this one is unchanged.
+
+        Raises:
+            ConfigurationError: an invalid setting.
+        """
+        current = self._settings
+        changes: dict[str, Any] = {
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "strict": strict,
+            "default_headers": default_headers,
+            "default_query": default_query,
+            "max_response_bytes": max_response_bytes,
+            "max_download_bytes": max_download_bytes,
+            "clock": clock,
+        }
+        arguments = {name: getattr(current, name) if value is _UNCHANGED else value for name, value in changes.items()}
+        settings = build_settings(
+            api_key=current.secret.value,
+            base_url=current.base_url,
+            max_connections=current.max_connections,
+            **arguments,
+        )
+        clone = _copy.copy(self)
+        clone._settings = attrs.evolve(settings, secret=current.secret)  # one registered secret per key
+        clone._owns_http = False
+        if clone._pool_headers is not None and clone._settings.headers == clone._pool_headers:
+            clone._pool_headers = clone._settings.headers  # same content: the pool's own headers serve it
+        else:
+            clone._pool_headers = None
+        if clone._pool_timeout is not None and clone._settings.timeout == clone._pool_timeout:
+            clone._pool_timeout = clone._settings.timeout
+        clone._resources()
+        return clone
+
+    copy = with_options
+
+    def _resources(self) -> None:
+        raise NotImplementedError
+
 
 class TokenOps(_Base):
-    """Synchronous client. ``client.videos`` has ``retrieve`` and ``wait``.
+    """Synchronous client: ``client.videos`` (retrieve, wait) and ``client.operations`` (any operation).
 
     Args:
         api_key: the key; default ``$TOKENOPS_API_KEY``.
-        base_url: default ``$TOKENOPS_BASE_URL``, else the spec's server URL (:data:`DEFAULT_BASE_URL`).
+        base_url: default ``$TOKENOPS_BASE_URL``, else the spec's server URL (:data:`DEFAULT_BASE_URL`). A
+            trailing ``/v1`` (the spec's common path prefix) is accepted and dropped; a user/password, query or
+            fragment is refused.
         timeout: seconds or an :class:`httpx.Timeout`; default :data:`DEFAULT_TIMEOUT` (finite).
-        max_retries: retries on connection errors, timeouts, 408/409/429/5xx; default 2.
+        max_retries: retries on connection errors, timeouts, 408/409/429/5xx; default 2. POST/PATCH are
+            retried only with an ``idempotency_key`` (or when the connection was never made).
         strict: raise :class:`ResponseValidationError` on anything the spec does not allow.
-        http_client: your own :class:`httpx.Client` (proxies, transports, ...); you keep ownership of it.
+        http_client: your own :class:`httpx.Client` (proxies, transports, event hooks ...); you keep ownership.
         clock: time source for sleeps and deadlines (see :class:`Clock`); default the system clock.
-        max_response_bytes: larger bodies raise :class:`ResponseValidationError`; default 4 MiB.
+        max_response_bytes: larger JSON/text bodies raise :class:`ResponseValidationError`; default 4 MiB.
+        max_download_bytes: the limit for binary downloads; default 8 GiB.
+        max_connections: the pool size (all kept alive) of the pool the client creates; default 100.
+        default_headers / default_query: sent with every request (per-call ``extra_*`` win).
 
     Raises:
         ConfigurationError: no API key, or an invalid setting.
@@ -199,37 +185,69 @@ class TokenOps(_Base):
         http_client: httpx.Client | None = None,
         clock: Clock | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
     ) -> None:
         self._http = self._configure(
             http_client,
             httpx.Client,
-            max_response_bytes,
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
             strict=strict,
             clock=clock,
+            max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
+            max_connections=max_connections,
+            default_headers=default_headers,
+            default_query=default_query,
         )
-        self.videos = Videos(self)
+        self._resources()
 
-    def _send(self, action: Send) -> httpx.Response | Failure:
+    def _resources(self) -> None:
+        self.videos = Videos(self)
+        self.operations = Operations(self)
+
+    def _send(self, action: Send) -> Received | Failure:
+        http, clock = self._http, self._settings.clock
+        if http.is_closed:
+            return closed_failure(None)
+        timeout = action.timeout_at(clock.monotonic())
         request: httpx.Request | None = None
         try:
-            request = self._http.build_request("GET", action.url, headers=action.headers, timeout=action.timeout)
-            response = self._http.send(request, stream=True)
-            try:
-                if _declared_size_ok(response, self._max_response_bytes):
-                    response.read()  # the common case: a declared, acceptable length
-                    return response
-                body = _BoundedBody(self._max_response_bytes)
-                for chunk in response.iter_bytes():
-                    body.add(chunk)
-            finally:
-                response.close()
+            request = self._request(http, action, timeout or action.timeout)
+            return blocked_failure(action, request) if timeout is None else self._exchange(http, request, action.stream)
+        except RuntimeError:
+            if is_closed(http):  # closed by another thread while we were sending
+                return closed_failure(request)
+            raise
         except _SEND_ERRORS as exc:
             return Failure(exc, request)
-        return body.attach(response)
+
+    def _exchange(self, http: httpx.Client, request: httpx.Request, stream: bool) -> Received:
+        clock, limit = self._settings.clock, self._settings.max_response_bytes
+        start = clock.monotonic()
+        try:
+            response = http.send(request, stream=True)
+        except httpx.HTTPStatusError as exc:  # a raise_for_status hook on an injected client: the status decides
+            return Received(rebuilt(exc.response, b""), clock.monotonic() - start)
+        if stream and response.is_success:
+            return Received(response, clock.monotonic() - start)
+        chunks: Chunks | None = None
+        try:
+            if declared_size_ok(response, limit):
+                response.read()  # the common case: a declared, acceptable length
+            else:
+                chunks = Chunks(response, limit)
+                for chunk in response.iter_bytes():
+                    chunks.add(chunk)
+        finally:
+            response.close()
+        result = response if chunks is None else rebuilt(response, b"".join(chunks.parts))
+        return Received(result, clock.monotonic() - start)
 
     def _run(self, flow: Flow) -> Any:
         reply: Any = None
@@ -272,45 +290,107 @@ class AsyncTokenOps(_Base):
         http_client: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
     ) -> None:
         self._http = self._configure(
             http_client,
             httpx.AsyncClient,
-            max_response_bytes,
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
             strict=strict,
             clock=clock,
+            max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
+            max_connections=max_connections,
+            default_headers=default_headers,
+            default_query=default_query,
         )
-        self.videos = AsyncVideos(self)
+        self._resources()
 
-    async def _send(self, action: Send, semaphore: asyncio.Semaphore | None = None) -> httpx.Response | Failure:
+    def _resources(self) -> None:
+        self.videos = AsyncVideos(self)
+        self.operations = AsyncOperations(self)
+
+    def _pools_for(self, concurrency: int) -> list[tuple[httpx.AsyncClient | None, int]]:
+        """(pool, slots) shares for ``concurrency`` requests in flight; a ``None`` pool is the client's own.
+
+        httpcore's pool bookkeeping costs grow with the square of its open connections (about 5 ms of CPU per
+        request at 200), so beyond :data:`POOL_SHARD` connections the work is split over pools of at most that
+        size, each kept fully alive. An ``http_client`` you passed in is used as it is, in one share.
+        """
+        if not self._owns_http or concurrency <= min(POOL_SHARD, self._settings.max_connections):
+            return [(None, concurrency)]
+        shards = math.ceil(concurrency / POOL_SHARD)
+        sizes = [concurrency // shards + (1 if i < concurrency % shards else 0) for i in range(shards)]
+        return [
+            (
+                httpx.AsyncClient(
+                    follow_redirects=False,
+                    limits=pool_limits(size),
+                    headers=self._pool_headers,
+                    timeout=self._pool_timeout,
+                ),
+                size,
+            )
+            for size in sizes
+        ]
+
+    async def _send(self, action: Send, slots: Slots | None = None) -> Received | Failure:
+        if slots is None:
+            return await self._send_now(action, self._http)
+        # A slot is one connection's worth of concurrency. Last released, first reused: when load drops, the
+        # same warm connections carry it and the others expire, instead of every pool waking a cold one.
+        pool = await slots.get()  # the deadline is applied after the wait for a slot, not before it
+        try:
+            return await self._send_now(action, pool or self._http)
+        finally:
+            slots.put_nowait(pool)
+
+    async def _send_now(self, action: Send, http: httpx.AsyncClient) -> Received | Failure:
+        if http.is_closed:
+            return closed_failure(None)
+        timeout = action.timeout_at(self._settings.clock.monotonic())
         request: httpx.Request | None = None
         try:
-            request = self._http.build_request("GET", action.url, headers=action.headers, timeout=action.timeout)
-            if semaphore is not None:
-                async with semaphore:
-                    return await self._receive(request)
-            return await self._receive(request)
+            request = self._request(http, action, timeout or action.timeout)
+            if timeout is None:
+                return blocked_failure(action, request)
+            return await self._exchange(http, request, action.stream)
+        except RuntimeError:
+            if is_closed(http):
+                return closed_failure(request)
+            raise
         except _SEND_ERRORS as exc:
             return Failure(exc, request)
 
-    async def _receive(self, request: httpx.Request) -> httpx.Response:
-        response = await self._http.send(request, stream=True)
+    async def _exchange(self, http: httpx.AsyncClient, request: httpx.Request, stream: bool) -> Received:
+        clock, limit = self._settings.clock, self._settings.max_response_bytes
+        start = clock.monotonic()
         try:
-            if _declared_size_ok(response, self._max_response_bytes):
+            response = await http.send(request, stream=True)
+        except httpx.HTTPStatusError as exc:
+            return Received(rebuilt(exc.response, b""), clock.monotonic() - start)
+        if stream and response.is_success:
+            return Received(response, clock.monotonic() - start)
+        chunks: Chunks | None = None
+        try:
+            if declared_size_ok(response, limit):
                 await response.aread()
-                return response
-            body = _BoundedBody(self._max_response_bytes)
-            async for chunk in response.aiter_bytes():
-                body.add(chunk)
+            else:
+                chunks = Chunks(response, limit)
+                async for chunk in response.aiter_bytes():
+                    chunks.add(chunk)
         finally:
             await response.aclose()
-        return body.attach(response)
+        result = response if chunks is None else rebuilt(response, b"".join(chunks.parts))
+        return Received(result, clock.monotonic() - start)
 
-    async def _run(self, flow: Flow, semaphore: asyncio.Semaphore | None = None) -> Any:
+    async def _run(self, flow: Flow, slots: Slots | None = None) -> Any:
         reply: Any = None
         try:
             while True:
@@ -319,7 +399,7 @@ class AsyncTokenOps(_Base):
                     await self._settings.clock.asleep(action.seconds)
                     reply = None
                 else:
-                    reply = await self._send(action, semaphore)
+                    reply = await self._send(action, slots)
         except StopIteration as stop:
             return stop.value
         finally:

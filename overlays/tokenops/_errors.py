@@ -3,21 +3,28 @@
 ::
 
     TokenOpsError
-    ├── ConfigurationError            missing/invalid api_key or base_url (raised at construction)
-    ├── APIConnectionError            the request did not get a response (DNS, refused, reset, TLS, ...)
-    │   └── APITimeoutError           connect/read/write/pool timeout
-    ├── APIStatusError                a non-2xx response: status_code, body, request_id, response
-    │   ├── BadRequestError           400 (and other 4xx without a class of their own)
-    │   ├── AuthenticationError       401
-    │   ├── PermissionDeniedError     403
-    │   ├── NotFoundError             404
-    │   ├── RateLimitError            429
-    │   └── InternalServerError       >= 500 (including non-IANA codes such as 520 or 599)
-    ├── ResponseValidationError       2xx body that is not JSON / not an object / violates the spec in strict mode
+    ├── ConfigurationError            missing/invalid api_key, base_url or option (raised at construction)
+    ├── InvalidArgumentError          an invalid per-call argument (also a ValueError); no request was made
+    ├── ClientClosedError             the client was closed before the call
+    ├── APIError                      anything about one request: .request (method, URL; no secrets), .body
+    │   ├── APIConnectionError        the request did not get a response (DNS, refused, reset, TLS, ...)
+    │   │   └── APITimeoutError       connect/read/write/pool timeout, the call's deadline, or a 408 (below)
+    │   ├── APIStatusError            a non-2xx response: status_code, body, request_id, headers, response
+    │   │   ├── BadRequestError           400
+    │   │   ├── AuthenticationError       401
+    │   │   ├── PermissionDeniedError     403
+    │   │   ├── NotFoundError             404
+    │   │   ├── RequestTimeoutError       408 (also an APITimeoutError: ``except APITimeoutError`` catches it)
+    │   │   ├── ConflictError             409
+    │   │   ├── UnprocessableEntityError  422
+    │   │   ├── RateLimitError            429
+    │   │   └── InternalServerError       >= 500 (including non-IANA codes such as 520 or 599)
+    │   └── ResponseValidationError   2xx body that is not JSON / not an object / violates the spec in strict mode
     ├── VideoGenerationFailed         wait(): the job ended in ``failed`` (carries the video and its error)
     └── WaitTimeout                   wait(): the deadline passed first (carries the last video seen)
 
-Messages never contain the API key.
+Other statuses (3xx not followed, 402, 405, 410, ...) raise a plain :class:`APIStatusError`. Messages and
+``request.url`` never contain the API key (a ``base_url`` with a password is refused at construction).
 """
 
 from __future__ import annotations
@@ -31,17 +38,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APIConnectionError",
+    "APIError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
+    "ConflictError",
     "InternalServerError",
+    "InvalidArgumentError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestTimeoutError",
     "ResponseValidationError",
     "TokenOpsError",
+    "UnprocessableEntityError",
     "VideoGenerationFailed",
     "WaitTimeout",
 ]
@@ -55,37 +68,63 @@ class ConfigurationError(TokenOpsError):
     """The client cannot be configured: a required setting is missing or invalid."""
 
 
-class APIConnectionError(TokenOpsError):
+class InvalidArgumentError(TokenOpsError, ValueError):
+    """A per-call argument is invalid (an empty id, ``timeout=-1``, ...). No request was sent."""
+
+
+class ClientClosedError(TokenOpsError):
+    """The client (or the ``http_client`` it was given) was closed before this call."""
+
+
+class APIError(TokenOpsError):
+    """An error about one request.
+
+    Attributes:
+        request: the :class:`httpx.Request` that was sent or attempted (``request.method``, ``request.url``);
+            ``None`` only for a :class:`ResponseValidationError` raised outside a call (``parse_model``).
+        body: the decoded error body (JSON value, else text), or ``None`` when there was none.
+    """
+
+    request: httpx.Request | None
+    body: Any
+
+    def __init__(self, message: str, *, request: httpx.Request | None, body: Any = None) -> None:
+        super().__init__(message)
+        self.request = request
+        self.body = body
+
+
+class APIConnectionError(APIError):
     """No response was received. ``request`` is the request that was attempted."""
 
     def __init__(self, message: str = "Connection error.", *, request: httpx.Request) -> None:
-        super().__init__(message)
-        self.request = request
+        APIError.__init__(self, message, request=request)
 
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out (connect, read, write or pool)."""
+    """The request timed out (connect, read, write or pool), the call's deadline left no time, or a 408."""
 
     def __init__(self, message: str = "Request timed out.", *, request: httpx.Request) -> None:
-        super().__init__(message, request=request)
+        APIError.__init__(self, message, request=request)
 
 
-class APIStatusError(TokenOpsError):
+class APIStatusError(APIError):
     """The server answered with a non-success status code.
 
     Attributes:
         status_code: the HTTP status code (any integer the server sent, e.g. 520).
         body: the decoded JSON body when it was JSON, else the text (truncated), else ``None``.
         request_id: the ``x-request-id`` response header, when present.
-        response: the :class:`httpx.Response`.
+        headers: the response headers.
+        response: the :class:`httpx.Response` (its body already read).
         error_message / error_type / error_code: the OpenAI-style ``{"error": {...}}`` fields, when present.
     """
 
     def __init__(self, message: str, *, response: httpx.Response, body: Any) -> None:
-        super().__init__(message)
+        APIError.__init__(self, message, request=response.request, body=body)
         self.response = response
         self.status_code = response.status_code
-        self.body = body
+        self.headers = response.headers
         self.request_id: str | None = response.headers.get("x-request-id")
         error = body.get("error") if isinstance(body, dict) else None
         fields = error if isinstance(error, dict) else {}
@@ -95,7 +134,7 @@ class APIStatusError(TokenOpsError):
 
 
 class BadRequestError(APIStatusError):
-    """400, and any other 4xx status without a class of its own."""
+    """400: the request is malformed."""
 
 
 class AuthenticationError(APIStatusError):
@@ -107,33 +146,55 @@ class PermissionDeniedError(APIStatusError):
 
 
 class NotFoundError(APIStatusError):
-    """404: no video with that id (or the wrong base URL)."""
+    """404: no such resource (or the wrong base URL)."""
+
+
+class RequestTimeoutError(APIStatusError, APITimeoutError):
+    """408: the server timed out waiting for the request. Also an :class:`APITimeoutError`."""
+
+    def __init__(self, message: str, *, response: httpx.Response, body: Any) -> None:
+        APIStatusError.__init__(self, message, response=response, body=body)
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's current state."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: well-formed but semantically invalid."""
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests."""
+    """429: too many requests (``Retry-After`` is in ``headers``)."""
 
 
 class InternalServerError(APIStatusError):
     """Any status >= 500, including non-IANA codes such as 520 or 599."""
 
 
-class ResponseValidationError(TokenOpsError):
+class ResponseValidationError(APIError):
     """A success response whose body cannot be used.
 
     Attributes:
         field: dotted JSON path of the offending field, or ``None`` when the whole body is the problem.
         value: the offending value (or the first bytes of the body).
-        response: the :class:`httpx.Response`, when there was one.
+        response: the :class:`httpx.Response`, when there was one (``request`` is its request).
     """
 
     def __init__(
         self, message: str, *, field: str | None = None, value: Any = None, response: httpx.Response | None = None
     ) -> None:
-        super().__init__(message)
+        APIError.__init__(self, message, request=None)
         self.field = field
         self.value = value
+        self.response: httpx.Response | None = None
+        if response is not None:
+            self.attach(response)
+
+    def attach(self, response: httpx.Response) -> None:
+        """Record the response (and its request) this error is about."""
         self.response = response
+        self.request = response.request
 
 
 class VideoGenerationFailed(TokenOpsError):
@@ -148,15 +209,25 @@ class VideoGenerationFailed(TokenOpsError):
 
 
 class WaitTimeout(TokenOpsError):
-    """``wait()`` reached its deadline first. ``last_video`` is the last state seen (``None`` if none was)."""
+    """``wait()`` reached its deadline first.
 
-    def __init__(self, video_id: str, timeout: float, last_video: Video | None) -> None:
+    Attributes:
+        last_video: the last state seen (``None`` if none was).
+        last_error: the last transient error polled through since then (e.g. connection refused), if any.
+    """
+
+    def __init__(
+        self, video_id: str, timeout: float, last_video: Video | None, last_error: TokenOpsError | None = None
+    ) -> None:
         self.video_id = video_id
         self.timeout = timeout
         self.last_video = last_video
+        self.last_error = last_error
         state = "no response yet" if last_video is None else f"last status {last_video.status_text}"
         if last_video is not None and isinstance(last_video.progress, int):
             state += f", progress {last_video.progress}%"
+        if last_error is not None:
+            state += f"; last error: {last_error}"
         super().__init__(f"video {video_id} did not finish within {timeout:g}s ({state})")
 
 
@@ -165,6 +236,9 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    408: RequestTimeoutError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
     429: RateLimitError,
 }
 
@@ -175,8 +249,6 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
         return _STATUS_CLASSES[status_code]
     if status_code >= 500:  # noqa: PLR2004 - the 5xx boundary, including non-IANA 520/599
         return InternalServerError
-    if 400 <= status_code < 500:  # noqa: PLR2004
-        return BadRequestError
     return APIStatusError
 
 

@@ -1,59 +1,108 @@
 """What a call does, without doing any I/O: the sync and async clients share these generators.
 
 A flow yields :class:`Send` (a request to make) and :class:`Sleep` (a pause) actions. The driver answers
-a ``Send`` with the :class:`httpx.Response` (body already read) or a :class:`Failure`, and a ``Sleep``
+a ``Send`` with a :class:`Received` (body read, or open when streamed) or a :class:`Failure`, and a ``Sleep``
 with ``None``. The flow's return value is the call's result; its exceptions are the call's errors.
+
+Two flows: :func:`request_flow` (one operation, retried where that is safe) and :func:`wait_flow` (poll a
+job until it is terminal or the deadline passes).
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import math
-import random
-from collections.abc import Callable, Generator
+import warnings
+from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
 import attrs
 import httpx
 
-from tokenops._clock import Clock
+from tokenops._config import Settings
 from tokenops._errors import (
     APIConnectionError,
     APIStatusError,
-    APITimeoutError,
+    InvalidArgumentError,
     ResponseValidationError,
     TokenOpsError,
     VideoGenerationFailed,
     WaitTimeout,
-    status_error_class,
 )
 from tokenops._logging import logger
-from tokenops._models import Video, VideoStatus, parse_video
-from tokenops._retry import is_retryable_status, poll_hint, retry_delay
-from tokenops.redaction import Secret, redact, redact_json
-from tokenops_client.api.default import get_video_status
+from tokenops._models import Video, VideoStatus
+from tokenops._response import connection_error, status_error
+from tokenops._retry import backoff_delay, is_retryable_status, poll_hint, retry_delay, server_delay
 
-__all__ = ["Failure", "Send", "Settings", "Sleep", "retrieve_flow", "video_path", "wait_flow"]
+__all__ = [
+    "Failure",
+    "Received",
+    "Send",
+    "Sleep",
+    "TokenOpsWarning",
+    "request_flow",
+    "validate_wait_args",
+    "wait_flow",
+]
 
 DEFAULT_POLL_INTERVAL = 1.0
 MAX_POLL_INTERVAL = 10.0
 POLL_BACKOFF = 1.5
-MIN_POLL_INTERVAL = 0.1  # floor for server hints: a hint of 0 must not become a busy loop
+MIN_POLL_INTERVAL = 0.1  # floor for server hints: a tiny hint must not become a busy loop
 FINAL_POLL_MARGIN = 0.5  # when the next poll would land past the deadline, poll once this long before it
+# Errors raised before any byte reached the server: retrying them is safe even for a POST without a key.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class TokenOpsWarning(UserWarning):
+    """Something the tolerant client accepted but you should know about (strict mode raises instead)."""
 
 
 @attrs.frozen
 class Send:
+    """One HTTP request to make. ``deadline`` (monotonic seconds) caps its timeout when the driver sends it."""
+
+    method: str
     url: str
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     timeout: httpx.Timeout
+    params: Mapping[str, Any] | None = None
+    body: Mapping[str, Any] = attrs.field(factory=dict)  # json= / data= / files= / content= for httpx
+    deadline: float | None = None
+    stream: bool = False  # hand a 2xx response back unread (downloads)
+    idempotent: bool = True
+
+    def timeout_at(self, now: float) -> httpx.Timeout | None:
+        """The timeout for a request sent at ``now``: the time left before the deadline, None if none is left."""
+        if self.deadline is None:
+            return self.timeout
+        remaining = self.deadline - now
+        if remaining <= 0:
+            return None
+        timeout = self.timeout
+        return httpx.Timeout(
+            connect=_cap(timeout.connect, remaining),
+            read=_cap(timeout.read, remaining),
+            write=_cap(timeout.write, remaining),
+            pool=_cap(timeout.pool, remaining),
+        )
+
+
+def _cap(value: float | None, remaining: float) -> float:
+    return remaining if value is None else min(value, remaining)
 
 
 @attrs.frozen
 class Sleep:
     seconds: float
+
+
+@attrs.frozen
+class Received:
+    """A response: body read (``response.content``), or still open when the request asked to stream a 2xx."""
+
+    response: httpx.Response
+    elapsed: float  # seconds from sending to the end of the body (headers, when streamed)
 
 
 @attrs.frozen
@@ -67,176 +116,70 @@ class Failure:
 Action = Send | Sleep
 Flow = Generator[Action, Any, Any]
 ProgressCallback = Callable[[Video], object]
+RetryCallback = Callable[[TokenOpsError, float], object]
 
 
-@attrs.frozen
-class Settings:
-    """Per-client configuration the flows read."""
+def request_flow(settings: Settings, send: Send, max_retries: int | None = None) -> Generator[Action, Any, Received]:
+    """Send once, then retry what is safe to retry; never sleeps past ``send.deadline``.
 
-    base_url: str
-    secret: Secret = attrs.field(repr=False)
-    timeout: httpx.Timeout
-    max_retries: int
-    strict: bool
-    clock: Clock
-    user_agent: str
-    rng: random.Random = attrs.field(factory=random.Random, repr=False, eq=False)
-    headers: dict[str, str] = attrs.field(init=False, repr=False, eq=False)
-
-    def __attrs_post_init__(self) -> None:
-        # Built once per client: the same mapping is passed to every request (httpx copies, never mutates it).
-        headers = {
-            "Authorization": f"Bearer {self.secret.value}",
-            "Accept": "application/json",
-            "User-Agent": self.user_agent,
-        }
-        object.__setattr__(self, "headers", headers)
-
-
-@functools.lru_cache(maxsize=4096)  # polling asks for the same few ids again and again
-def video_path(video_id: str) -> str:
-    """The request path for ``video_id``, percent-encoded so it can never reach another route.
-
-    Raises:
-        ValueError: ``video_id`` is not a string, or is empty or whitespace.
+    Safe: connection errors and timeouts, 408/409/429/5xx (``x-should-retry`` wins), for idempotent
+    requests; for the others only errors raised before the request reached the server.
     """
-    if not isinstance(video_id, str):
-        raise TypeError(f"video_id must be a string, not {type(video_id).__name__}")
-    if not video_id.strip():
-        raise ValueError("video_id must be a non-empty string")
-    url: str = get_video_status._get_kwargs(video_id)["url"]  # the spec's path template and encoding
-    prefix, _, segment = url.rpartition("/")
-    if segment in (".", ".."):  # quote() leaves dots alone and URL normalisation would drop the segment
-        segment = segment.replace(".", "%2E")
-    return f"{prefix}/{segment}"
-
-
-def _decode_body(response: httpx.Response) -> Any:
-    try:
-        return redact_json(json.loads(response.content))
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
-        return None if not response.content else redact(response.text[:1000])
-    except RecursionError:
-        return redact(response.text[:1000])
-
-
-def status_error(response: httpx.Response) -> APIStatusError:
-    """The typed error for a non-2xx response, for any status code."""
-    body = _decode_body(response)
-    error = body.get("error") if isinstance(body, dict) else None
-    detail = error.get("message") if isinstance(error, dict) else None
-    if detail is None:
-        detail = error if isinstance(error, str) else (body if isinstance(body, str) else None)
-    message = f"Error code: {response.status_code}"
-    if detail:
-        message += f" - {str(detail)[:300]}"
-    if 300 <= response.status_code < 400 and "location" in response.headers:  # noqa: PLR2004
-        message += f" (redirect to {response.headers['location']} not followed)"
-    return status_error_class(response.status_code)(redact(message), response=response, body=body)
-
-
-def connection_error(failure: Failure) -> TokenOpsError:
-    """Map what the driver caught to the error tree."""
-    error, request = failure.error, failure.request or httpx.Request("GET", "http://unknown")
-    if isinstance(error, TokenOpsError):
-        return error
-    if isinstance(error, httpx.TimeoutException):
-        return APITimeoutError(f"Request timed out ({type(error).__name__}).", request=request)
-    if isinstance(error, httpx.DecodingError):
-        return ResponseValidationError(f"response body could not be decoded: {redact(str(error))[:200]}")
-    return APIConnectionError(f"Connection error ({type(error).__name__}): {redact(str(error))[:200]}", request=request)
-
-
-def parse_success(response: httpx.Response, strict: bool) -> Video:
-    """Parse a 2xx response into a :class:`Video`."""
-    try:
-        data = json.loads(response.content)
-    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting, e.g. [[[[...]]]]
-        content_type = response.headers.get("content-type", "")
-        snippet = response.content[:120]
-        why = "is nested too deeply" if isinstance(exc, RecursionError) else "is not valid JSON"
-        raise ResponseValidationError(
-            f"response body {why} (content-type {content_type or 'missing'}, first bytes {snippet!r})",
-            value=snippet,
-            response=response,
-        ) from None
-    content_type = response.headers.get("content-type", "") if strict else "application/json"
-    if "json" not in content_type.split(";", 1)[0].lower():
-        raise ResponseValidationError(
-            f"content-type is {content_type or 'missing'!r}, the spec says application/json",
-            field=None,
-            value=content_type,
-            response=response,
-        )
-    try:
-        return parse_video(data, strict=strict)
-    except ResponseValidationError as exc:
-        exc.response = response
-        raise
-
-
-def _capped_timeout(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
-    def cap(value: float | None) -> float:
-        return remaining if value is None else min(value, remaining)
-
-    return httpx.Timeout(
-        connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write), pool=cap(timeout.pool)
-    )
-
-
-def retrieve_flow(
-    settings: Settings,
-    video_id: str,
-    *,
-    timeout: httpx.Timeout | None = None,
-    max_retries: int | None = None,
-    deadline: float | None = None,
-) -> Generator[Action, Any, tuple[Video, httpx.Response]]:
-    """GET one video, retrying what is safe to retry; never sleeps or waits past ``deadline``."""
-    url = settings.base_url + video_path(video_id)
     retries_allowed = settings.max_retries if max_retries is None else max_retries
-    base_timeout = timeout or settings.timeout
     retries = 0
     while True:
-        request_timeout = base_timeout
-        if deadline is not None:
-            request_timeout = _capped_timeout(base_timeout, max(deadline - settings.clock.monotonic(), 0.001))
-        reply = yield Send(url, settings.headers, request_timeout)
+        reply = yield send
         if logger.isEnabledFor(logging.DEBUG):
-            outcome = type(reply.error).__name__ if isinstance(reply, Failure) else reply.status_code
-            logger.debug("GET %s -> %s (attempt %d)", url, outcome, retries + 1)
+            outcome = type(reply.error).__name__ if isinstance(reply, Failure) else reply.response.status_code
+            logger.debug("%s %s -> %s (attempt %d)", send.method, send.url, outcome, retries + 1)
         headers: httpx.Headers | None = None
         if isinstance(reply, Failure):
-            error = connection_error(reply)
-            retryable = isinstance(error, APIConnectionError)
+            error = connection_error(reply, send.method, send.url)
+            retryable = isinstance(error, APIConnectionError) and (
+                send.idempotent or isinstance(reply.error, _NOT_SENT)
+            )
         else:
-            if 200 <= reply.status_code < 300:  # noqa: PLR2004
-                return parse_success(reply, settings.strict), reply
-            error = status_error(reply)
-            headers = reply.headers
-            retryable = is_retryable_status(reply.status_code, reply.headers)
+            status = reply.response.status_code
+            if 200 <= status < 300:  # noqa: PLR2004
+                received: Received = reply
+                return received
+            error = status_error(reply.response)
+            headers = reply.response.headers
+            retryable = send.idempotent and is_retryable_status(status, headers)
         if not retryable or retries >= retries_allowed:
             raise error
         delay = retry_delay(retries, headers, settings.clock.time(), settings.rng)
-        if delay is None or (deadline is not None and settings.clock.monotonic() + delay >= deadline):
+        if delay is None or (send.deadline is not None and settings.clock.monotonic() + delay >= send.deadline):
             raise error
-        logger.info("Retrying GET %s in %.2f s (%s, retry %d of %d)", url, delay, error, retries + 1, retries_allowed)
+        logger.info(
+            "Retrying %s %s in %.2f s (%s, retry %d of %d)",
+            send.method,
+            send.url,
+            delay,
+            error,
+            retries + 1,
+            retries_allowed,
+        )
         yield Sleep(delay)
         retries += 1
 
 
 def is_transient(error: TokenOpsError) -> bool:
     """Errors worth polling through during a wait: no response, or a retryable status."""
-    if isinstance(error, APIConnectionError):
-        return True
-    return isinstance(error, APIStatusError) and is_retryable_status(error.status_code, error.response.headers)
+    if isinstance(error, APIStatusError):
+        return is_retryable_status(error.status_code, error.response.headers)
+    return isinstance(error, APIConnectionError)
 
 
-def validate_wait_args(timeout: float, poll_interval: float | None) -> None:
-    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
-    if poll_interval is not None and not (math.isfinite(poll_interval) and poll_interval > 0):
-        raise ValueError(f"poll_interval must be a positive number of seconds or None, not {poll_interval!r}")
+def validate_wait_args(timeout: Any, poll_interval: Any) -> None:
+    """Raises InvalidArgumentError unless ``timeout`` is positive finite and ``poll_interval`` is that or None."""
+    if isinstance(timeout, bool) or not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
+        raise InvalidArgumentError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    if poll_interval is not None and (
+        isinstance(poll_interval, bool)
+        or not (isinstance(poll_interval, int | float) and math.isfinite(poll_interval) and poll_interval > 0)
+    ):
+        raise InvalidArgumentError(f"poll_interval must be a positive number of seconds or None, not {poll_interval!r}")
 
 
 def _poll_delay(
@@ -252,38 +195,73 @@ def _poll_delay(
     return delay, min(default_interval * POLL_BACKOFF, MAX_POLL_INTERVAL)
 
 
+def _transient_delay(settings: Settings, exc: TokenOpsError, failures: int, deadline: float) -> float:
+    """The pause before polling again after ``exc``; re-raises ``exc`` when it is not worth polling through.
+
+    The server's positive ``Retry-After`` wins (raised at once when it ends past the deadline: waiting cannot
+    help, and the caller should hear "rate limited", not "timeout"); else a backoff by the number of failures.
+    """
+    if not is_transient(exc):
+        raise exc
+    headers = exc.response.headers if isinstance(exc, APIStatusError) else None
+    requested = server_delay(headers, settings.clock.time())
+    if requested is None:
+        return backoff_delay(failures, settings.rng)
+    if settings.clock.monotonic() + requested >= deadline:
+        raise exc
+    return requested
+
+
+def _check_id(settings: Settings, video: Video, video_id: str, response: httpx.Response) -> bool:
+    """False (after a warning) or ResponseValidationError (strict) when the server answered for another id."""
+    if not isinstance(video.id, str) or video.id == video_id:
+        return True
+    message = f"asked for video {video_id!r} but the response is for {video.id!r}"
+    if settings.strict:
+        raise ResponseValidationError(message, field="id", value=video.id, response=response)
+    warnings.warn(message, TokenOpsWarning, stacklevel=2)
+    return False
+
+
 def wait_flow(
     settings: Settings,
+    retrieve: Callable[[float], Generator[Action, Any, tuple[Video, httpx.Response]]],
     video_id: str,
     *,
     timeout: float,
     poll_interval: float | None = None,
     on_progress: ProgressCallback | None = None,
-    max_retries: int | None = None,
+    on_retry: RetryCallback | None = None,
 ) -> Generator[Action, Any, Video]:
-    """Poll until the job is terminal or the deadline passes (see ``Videos.wait``)."""
-    validate_wait_args(timeout, poll_interval)
-    video_path(video_id)  # validate before the first request
+    """Poll ``retrieve(deadline)`` until the job is terminal or the deadline passes (see ``Videos.wait``).
+
+    A transient error is polled through after the server's ``Retry-After`` (when positive) or a backoff; when
+    the server asks for a pause that ends past the deadline, its error is raised at once.
+    """
     clock = settings.clock
     deadline = clock.monotonic() + timeout
     last: Video | None = None
     seen: tuple[str, object] | None = None
     default_interval = DEFAULT_POLL_INTERVAL
     transient_failures = 0
+    last_error: TokenOpsError | None = None
+    id_checked = False
     while True:
         try:
-            video, response = yield from retrieve_flow(settings, video_id, max_retries=max_retries, deadline=deadline)
+            video, response = yield from retrieve(deadline)
         except TokenOpsError as exc:
-            if not is_transient(exc) or clock.monotonic() >= deadline:
-                if is_transient(exc):
-                    raise WaitTimeout(video_id, timeout, last) from exc
-                raise
-            headers = exc.response.headers if isinstance(exc, APIStatusError) else None
-            delay = retry_delay(transient_failures, headers, clock.time(), settings.rng) or default_interval
+            delay = _transient_delay(settings, exc, transient_failures, deadline)
             transient_failures += 1
+            last_error = exc
+            if clock.monotonic() >= deadline:
+                raise WaitTimeout(video_id, timeout, last, exc) from exc
             logger.info("wait(%s): transient error, polling again in %.2f s: %s", video_id, delay, exc)
+            if on_retry is not None:
+                on_retry(exc, delay)
         else:
-            transient_failures = 0
+            transient_failures, last_error = 0, None
+            if not id_checked:
+                id_checked = not _check_id(settings, video, video_id, response)
             last = video
             if (video.status_text, video.progress) != seen:
                 seen = (video.status_text, video.progress)
@@ -297,8 +275,7 @@ def wait_flow(
         remaining = deadline - clock.monotonic()
         if delay >= remaining:
             # The next regular poll would be past the deadline: poll once more just before it, then give up.
-            margin = min(FINAL_POLL_MARGIN, remaining / 2)
-            if remaining <= FINAL_POLL_MARGIN or remaining - margin <= 0:
-                raise WaitTimeout(video_id, timeout, last)
-            delay = remaining - margin
+            if remaining <= FINAL_POLL_MARGIN:
+                raise WaitTimeout(video_id, timeout, last, last_error) from last_error
+            delay = remaining - FINAL_POLL_MARGIN
         yield Sleep(delay)

@@ -11,7 +11,7 @@ from typing import Any
 
 from tokenops.redaction import RedactingFilter
 
-__all__ = ["logger", "setup_from_env"]
+__all__ = ["enable", "logger", "setup_from_env"]
 
 logger = logging.getLogger("tokenops")
 
@@ -25,11 +25,15 @@ _install_filter(logger)
 
 
 def setup_from_env() -> None:
-    """Honour ``TOKENOPS_LOG`` (``debug``/``info``/``warning``): attach one stderr handler, once."""
+    """Honour ``TOKENOPS_LOG`` (``debug``/``info``/``warning``/``error``): see :func:`enable`."""
     level_name = os.environ.get("TOKENOPS_LOG", "").strip().upper()
-    if level_name not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        return
-    logger.setLevel(level_name)
+    if level_name in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        enable(level_name)
+
+
+def enable(level: str) -> None:
+    """Send the ``tokenops`` logger's records at ``level`` and above to stderr, through one redacting handler."""
+    logger.setLevel(level)
     if not any(getattr(handler, "_tokenops", False) for handler in logger.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("[%(asctime)s %(levelname)s %(name)s] %(message)s"))

@@ -12,10 +12,12 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
     "backoff_delay",
+    "is_idempotent",
     "is_retryable_status",
     "poll_hint",
     "retry_after",
     "retry_delay",
+    "server_delay",
 ]
 
 INITIAL_RETRY_DELAY = 0.5
@@ -23,6 +25,13 @@ MAX_RETRY_DELAY = 8.0
 # A server asking for a longer pause than this is not retried: the caller gets the error at once.
 MAX_RETRY_AFTER = 60.0
 _RETRYABLE = frozenset({408, 409, 429})
+# RFC 9110 9.2.2: repeating these has the same effect as sending once. POST and PATCH need an idempotency key.
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+
+
+def is_idempotent(method: str) -> bool:
+    """True for methods that may be retried without an idempotency key."""
+    return method.upper() in _IDEMPOTENT_METHODS
 
 
 def is_retryable_status(status_code: int, headers: Mapping[str, str]) -> bool:
@@ -76,15 +85,31 @@ def backoff_delay(retries_done: int, rng: random.Random | None = None) -> float:
 def retry_delay(
     retries_done: int, headers: Mapping[str, str] | None, now: float, rng: random.Random | None = None
 ) -> float | None:
-    """Seconds to wait before the next attempt, or None when the server asked for more than MAX_RETRY_AFTER."""
-    if headers is not None:
-        requested = retry_after(headers, now)
-        if requested is not None:
-            return requested if requested <= MAX_RETRY_AFTER else None
-    return backoff_delay(retries_done, rng)
+    """Seconds to wait before the next attempt, or None when the server asked for more than MAX_RETRY_AFTER.
+
+    A positive ``Retry-After``/``retry-after-ms`` is honoured as given; ``0``, negative, past or unreadable
+    values fall back to :func:`backoff_delay` (a server saying "now" must not turn retries into a busy loop).
+    """
+    requested = server_delay(headers, now)
+    if requested is None:
+        return backoff_delay(retries_done, rng)
+    return requested if requested <= MAX_RETRY_AFTER else None
+
+
+def server_delay(headers: Mapping[str, str] | None, now: float) -> float | None:
+    """The server's positive ``Retry-After``/``retry-after-ms`` in seconds, else None (absent, zero or past)."""
+    if headers is None:
+        return None
+    requested = retry_after(headers, now)
+    return requested if requested is not None and requested > 0 else None
 
 
 def poll_hint(headers: Mapping[str, str]) -> float | None:
-    """The server's poll interval on a success response: ``openai-poll-after-ms``, else ``Retry-After``."""
+    """The server's poll interval on a success response: ``openai-poll-after-ms``, else ``Retry-After``.
+
+    Zero reads as absent: the caller's own interval applies rather than polling in a tight loop.
+    """
     value = _seconds(headers.get("openai-poll-after-ms"), 0.001)
-    return value if value is not None else _seconds(headers.get("retry-after"))
+    if not value:  # absent or zero
+        value = _seconds(headers.get("retry-after"))
+    return value if value is not None and value > 0 else None

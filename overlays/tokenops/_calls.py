@@ -1,0 +1,145 @@
+"""``client.operations``: call any operation of the generated client by its id, through the one request path.
+
+>>> client.operations.call("getVideoStatus", video_id="video_123")  # doctest: +SKIP
+Video(id='video_123', ...)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from tokenops import operations
+from tokenops._config import call_options
+from tokenops._download import AsyncDownload, Download
+from tokenops._request import operation_flow, streams
+from tokenops._response import RawResponse
+from tokenops_client.types import Endpoint
+
+if TYPE_CHECKING:
+    from tokenops._client import AsyncTokenOps, TokenOps
+
+__all__ = ["AsyncOperations", "Operations"]
+
+
+def endpoint_for(operation: str | Endpoint) -> Endpoint:
+    """The table entry for an operation id, generated name, ``"METHOD /path"`` or an :class:`Endpoint`."""
+    return operation if isinstance(operation, Endpoint) else operations.find(operation)
+
+
+class _OperationsBase:
+    def __init__(self, client: Any, *, raw: bool = False) -> None:
+        self._client = client
+        self._raw = raw
+
+    def _flow(self, operation: str | Endpoint, arguments: dict[str, Any], **options: Any) -> tuple[Endpoint, Any]:
+        endpoint = endpoint_for(operation)
+        validated = call_options(**options, new_key=uuid.uuid4)
+        return endpoint, operation_flow(self._client._settings, endpoint, arguments, validated)
+
+
+class Operations(_OperationsBase):
+    """``client.operations``: every operation in the spec, by id, with the client's settings.
+
+    Arguments are the generated ones (path and query parameters by their Python names, ``body=`` a generated
+    request model); results are parsed as the operation documents them (a generated model through
+    :func:`tokenops.parse_model`, tolerant unless ``strict``). A binary result is a :class:`Download`.
+    """
+
+    def __init__(self, client: TokenOps, *, raw: bool = False) -> None:
+        super().__init__(client, raw=raw)
+
+    @property
+    def with_raw_response(self) -> Operations:
+        """The same calls returning a :class:`RawResponse` (status, headers, request id, elapsed, ``parse()``)."""
+        return Operations(self._client, raw=True)
+
+    def call(
+        self,
+        operation: str | Endpoint,
+        /,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+        idempotency_key: str | bool | None = None,
+        **arguments: Any,
+    ) -> Any:
+        """Call ``operation`` with the generated ``arguments``.
+
+        Args:
+            operation: operationId (``"createVideo"``), generated name (``"create_video"``), ``"POST /v1/videos"``
+                or an :class:`~tokenops.operations.Endpoint`.
+            timeout: per-call timeout (seconds or :class:`httpx.Timeout`).
+            max_retries: per-call retry budget.
+            extra_headers / extra_query: merged over the client's defaults for this call.
+            idempotency_key: ``True`` for a fresh key (sent as ``Idempotency-Key``, the same on every retry) or
+                your own string. POST and PATCH are retried only with one (connection failures before the
+                request was sent are always retried).
+            **arguments: the operation's arguments, as the generated function takes them.
+
+        Returns:
+            The parsed result; a :class:`Download` (open: use ``with``) for binary responses; with
+            ``with_raw_response``, a :class:`RawResponse` around it.
+
+        Raises:
+            KeyError: no such operation.
+            InvalidArgumentError: a missing, empty or unknown argument or option (nothing was sent).
+            APIError: see the error tree (``APIStatusError`` by status, ``APIConnectionError``, ...).
+        """
+        endpoint, flow = self._flow(
+            operation,
+            arguments,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            idempotency_key=idempotency_key,
+        )
+        result, info = self._client._run(flow)
+        if streams(endpoint):
+            result = Download(info, self._client._settings.max_download_bytes)
+        return RawResponse(info.http_response, info.elapsed, result) if self._raw else result
+
+
+class AsyncOperations(_OperationsBase):
+    """``aclient.operations``: :class:`Operations`, async; binary results are :class:`AsyncDownload`."""
+
+    def __init__(self, client: AsyncTokenOps, *, raw: bool = False) -> None:
+        super().__init__(client, raw=raw)
+
+    @property
+    def with_raw_response(self) -> AsyncOperations:
+        """The same calls returning a :class:`RawResponse`."""
+        return AsyncOperations(self._client, raw=True)
+
+    async def call(
+        self,
+        operation: str | Endpoint,
+        /,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+        idempotency_key: str | bool | None = None,
+        **arguments: Any,
+    ) -> Any:
+        """Async :meth:`Operations.call`."""
+        endpoint, flow = self._flow(
+            operation,
+            arguments,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            idempotency_key=idempotency_key,
+        )
+        result, info = await self._client._run(flow)
+        if streams(endpoint):
+            result = AsyncDownload(info, self._client._settings.max_download_bytes)
+        return RawResponse(info.http_response, info.elapsed, result) if self._raw else result

@@ -1,0 +1,238 @@
+"""Client configuration: validated once at construction (``Settings``) and per call (``CallOptions``)."""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import random
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from tokenops import operations
+from tokenops._clock import Clock, SystemClock
+from tokenops._errors import ConfigurationError, InvalidArgumentError, TokenOpsError
+from tokenops._logging import logger, setup_from_env
+from tokenops._version import __version__
+from tokenops.redaction import Secret, register_secret
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_DOWNLOAD_BYTES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "CallOptions",
+    "Settings",
+    "build_settings",
+    "call_options",
+    "pool_limits",
+]
+
+DEFAULT_BASE_URL = "https://model-api.skyengine.com.cn"  # openapi.yaml servers[0].url (a test keeps them equal)
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_DOWNLOAD_BYTES = 8 * 1024**3
+# Keep-alive equals the connection limit: every connection a burst opened is reused, never closed and reopened
+# (httpx's default keeps 20 of 100, so 32 threads or 200 tasks churn through thousands of connections).
+DEFAULT_MAX_CONNECTIONS = 100
+ENV_API_KEY = "TOKENOPS_API_KEY"
+ENV_BASE_URL = "TOKENOPS_BASE_URL"
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # visible ASCII: anything else would corrupt the Authorization header
+_USERINFO = re.compile(r"//[^/?#]*@")
+
+
+@attrs.frozen
+class Settings:
+    """Per-client configuration the flows read (``with_options`` makes a changed copy)."""
+
+    base_url: str
+    secret: Secret = attrs.field(repr=False)
+    timeout: httpx.Timeout
+    max_retries: int
+    strict: bool
+    clock: Clock
+    user_agent: str
+    max_response_bytes: int
+    max_download_bytes: int
+    max_connections: int
+    default_headers: Mapping[str, str] = attrs.field(factory=dict)
+    default_query: Mapping[str, str] = attrs.field(factory=dict)
+    rng: random.Random = attrs.field(factory=random.Random, repr=False, eq=False)
+    headers: dict[str, str] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Built once per client: the same mapping is passed to every request (httpx copies, never mutates it).
+        headers = {"Accept": "application/json", "User-Agent": self.user_agent, **self.default_headers}
+        headers["Authorization"] = f"Bearer {self.secret.value}"
+        object.__setattr__(self, "headers", headers)
+
+
+@attrs.frozen
+class CallOptions:
+    """Per-call options, validated (see :func:`call_options`)."""
+
+    timeout: httpx.Timeout | None = None
+    max_retries: int | None = None
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, str] | None = None
+    idempotency_key: str | None = None
+
+
+NO_OPTIONS = CallOptions()
+
+
+def pool_limits(connections: int) -> httpx.Limits:
+    """httpx pool limits that keep every connection alive (no reconnects up to ``connections`` in flight)."""
+    return httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+
+
+def shown_url(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced, fit for messages."""
+    return _USERINFO.sub("//***@", url)
+
+
+@functools.cache
+def api_prefix() -> str:
+    """The leading path segment every operation shares (``/v1``), or ``""``: a base URL ending in it is trimmed."""
+    paths = [endpoint.path for endpoint in operations.all_endpoints().values()]
+    firsts = {"/" + path.lstrip("/").split("/", 1)[0] for path in paths if path.count("/") >= 2}  # noqa: PLR2004
+    return firsts.pop() if len(firsts) == 1 and len(paths) > 0 else ""
+
+
+def _base_url(url: Any) -> str:
+    if not isinstance(url, str):
+        raise ConfigurationError(f"base_url must be a string, not {type(url).__name__}")
+    shown = shown_url(url)
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        raise ConfigurationError(f"base_url {shown!r} is not a valid URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError(f"base_url {shown!r} must be an absolute http:// or https:// URL")
+    if parsed.userinfo:
+        raise ConfigurationError(
+            f"base_url {shown!r} contains a user name or password: remove it (credentials in a URL end up in "
+            "logs and error messages); the API key goes in api_key= or $TOKENOPS_API_KEY"
+        )
+    if parsed.query or parsed.fragment or "?" in url or "#" in url:
+        raise ConfigurationError(
+            f"base_url {shown!r} must not contain a query (?...) or fragment (#...); "
+            "pass query parameters with default_query= instead"
+        )
+    path = parsed.path.rstrip("/")
+    prefix = api_prefix()
+    if prefix and path.endswith(prefix):
+        # The OpenAI convention (https://host/v1): the spec's paths already start with it, so drop it once.
+        logger.debug("base_url ends with %s, which every operation path already has: using it without", prefix)
+        path = path[: -len(prefix)]
+    return f"{parsed.scheme}://{parsed.netloc.decode('ascii')}{path}"
+
+
+def _positive_int(name: str, value: Any, error: type[TokenOpsError], minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise error(f"{name} must be an integer >= {minimum}, not {value!r}")
+    return value
+
+
+def _timeout(value: Any, error: type[TokenOpsError]) -> httpx.Timeout:
+    if isinstance(value, httpx.Timeout):
+        parts = (value.connect, value.read, value.write, value.pool)
+        if all(part is None or (math.isfinite(part) and part > 0) for part in parts):
+            return value
+        raise error(f"timeout parts must be positive finite seconds or None, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isfinite(value) and value > 0):
+        raise error(f"timeout must be a positive finite number of seconds or an httpx.Timeout, not {value!r}")
+    return httpx.Timeout(value)
+
+
+def _string_map(name: str, value: Any, error: type[TokenOpsError]) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise error(f"{name} must be a mapping of strings to strings, not {value!r}")
+    return dict(value)
+
+
+def build_settings(
+    *,
+    api_key: str | None,
+    base_url: str | None,
+    timeout: float | httpx.Timeout,
+    max_retries: int,
+    strict: bool,
+    clock: Clock | None,
+    max_response_bytes: int,
+    max_download_bytes: int,
+    max_connections: int,
+    default_headers: Mapping[str, str] | None,
+    default_query: Mapping[str, str] | None,
+) -> Settings:
+    """Validate the constructor's arguments (explicit argument, then environment, then a clear error).
+
+    Raises:
+        ConfigurationError: a missing key or an invalid setting; the message says how to fix it.
+    """
+    key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
+    if key is None or not key.strip():
+        raise ConfigurationError(f"No API key: pass api_key=... or set the {ENV_API_KEY} environment variable")
+    if not _HEADER_SAFE.fullmatch(key):
+        raise ConfigurationError("The API key contains whitespace or non-ASCII characters; check how it was copied")
+    secret = register_secret(key)
+    url = base_url if base_url is not None else os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+    setup_from_env()
+    return Settings(
+        base_url=_base_url(url),
+        secret=secret,
+        timeout=_timeout(timeout, ConfigurationError),
+        max_retries=_positive_int("max_retries", max_retries, ConfigurationError, minimum=0),
+        strict=bool(strict),
+        clock=clock or SystemClock(),
+        user_agent=f"tokenops-python/{__version__}",
+        max_response_bytes=_positive_int("max_response_bytes", max_response_bytes, ConfigurationError),
+        max_download_bytes=_positive_int("max_download_bytes", max_download_bytes, ConfigurationError),
+        max_connections=_positive_int("max_connections", max_connections, ConfigurationError),
+        default_headers=_string_map("default_headers", default_headers, ConfigurationError),
+        default_query=_string_map("default_query", default_query, ConfigurationError),
+    )
+
+
+def call_options(
+    *,
+    timeout: float | httpx.Timeout | None = None,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_query: Mapping[str, str] | None = None,
+    idempotency_key: str | bool | None = None,
+    new_key: Any = None,
+) -> CallOptions:
+    """Validate per-call options into a :class:`CallOptions`.
+
+    ``idempotency_key=True`` asks for a fresh key (``new_key()``), kept for every retry of this call.
+
+    Raises:
+        InvalidArgumentError: an option has the wrong type or range.
+    """
+    if idempotency_key is True:
+        idempotency_key = str(new_key())
+    elif idempotency_key is False:
+        idempotency_key = None
+    if idempotency_key is not None and (
+        not isinstance(idempotency_key, str) or not _HEADER_SAFE.fullmatch(idempotency_key)
+    ):
+        raise InvalidArgumentError(f"idempotency_key must be True or a visible-ASCII string, not {idempotency_key!r}")
+    if timeout is None and max_retries is None and not extra_headers and not extra_query and not idempotency_key:
+        return NO_OPTIONS
+    return CallOptions(
+        timeout=None if timeout is None else _timeout(timeout, InvalidArgumentError),
+        max_retries=None if max_retries is None else _positive_int("max_retries", max_retries, InvalidArgumentError, 0),
+        extra_headers=_string_map("extra_headers", extra_headers, InvalidArgumentError) or None,
+        extra_query=_string_map("extra_query", extra_query, InvalidArgumentError) or None,
+        idempotency_key=idempotency_key,
+    )
