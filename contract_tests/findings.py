@@ -31,6 +31,7 @@ __all__ = ["NOT_AN_API_RESPONSE", "TRANSPORT_ERROR", "CheckResult", "Finding", "
 
 NOT_AN_API_RESPONSE = "not_an_api_response"
 TRANSPORT_ERROR = "transport_error"
+THROTTLED = 429
 BODY_CHECKS = ("response_schema_conformance", "content_type_conformance")
 _ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
 _SURROGATES = range(0xD800, 0xE000)
@@ -187,6 +188,8 @@ class Ledger:
         found = self._by_identity.get(identity)
         if found is not None:
             found.occurrences += 1
+            if not found.request and sent is not None:  # the first occurrence had no request to show
+                found.request = self._records(sent, None)[0]
             return found
         status = received.status if received is not None else None
         request, response = self._records(sent, received)
@@ -229,6 +232,10 @@ class Ledger:
         message = str(failure.message or "").strip()
         if not message and received is not None:  # schemathesis leaves a 5xx's message empty: show the body
             message = f"{received.status}: {body_text(received.content)[:300]}"
+        category = None
+        if getattr(failure, "status_code", None) == THROTTLED and received is not None and received.status != THROTTLED:
+            # A 429 schemathesis waited out (Retry-After) before this answer: throttling the spec does not document.
+            category = Category.SPEC_GAP
         return self.add(
             check=check,
             failure_type=type(failure).__name__,
@@ -240,6 +247,7 @@ class Ledger:
             sent=sent,
             received=received,
             evidence=_failure_evidence(failure, received),
+            category=category,
             path_parameters=bool(facts.path_params) if facts is not None else True,
         )
 
@@ -274,6 +282,11 @@ class Ledger:
     ) -> list[Finding]:
         """Account one answered request and every check result on it; returns the findings it produced."""
         results = list(results)
+        if received.status == THROTTLED:  # a throttled answer says nothing about what a check asks
+            results = [
+                r if r.check == "status_code_conformance" else CheckResult(r.check, Outcome.NOT_APPLICABLE)
+                for r in results
+            ]
         outcomes: dict[str, Outcome] = {}
         for result in results:  # a check failing twice on one response is one failed outcome
             if outcomes.get(result.check) not in (Outcome.FAILED, Outcome.ERRORED):

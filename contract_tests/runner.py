@@ -10,6 +10,7 @@ stops the run and returns what was seen so far, marked interrupted. The verdict 
 
 from __future__ import annotations
 
+import shlex
 import time
 import tomllib
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from contract_tests.baseline import KnownDeviations
 from contract_tests.checks import SUITE_CHECKS
 from contract_tests.direct import Direct
 from contract_tests.evidence import Evidence, Outcome
-from contract_tests.findings import CheckResult, Finding, Ledger
+from contract_tests.findings import CheckResult, Finding, Ledger, transport_kind
 from contract_tests.lifecycle import LifecycleResult, run_lifecycle
 from contract_tests.probes import run_probes, sweep
 from contract_tests.records import Received, Sent
@@ -125,18 +126,43 @@ def _fixtures(options: RunOptions, facts: SpecFacts, pools: IdPools, evidence: E
             continue
         parameter = reader.addressed_by
         jobs = [{"id": f"{rules.mock_id_prefix}{state}", **spec} for state, spec in rules.mock_fixtures.items()]
-        if True:  # DELETE operations and wrong-method DELETE probes only ever get these ids
-            completed = dict(next(iter(rules.mock_fixtures.values()), {}))
-            disposable = [
-                {"id": f"{rules.mock_id_prefix}disposable_{n:02d}", **completed}
-                for n in range(1, DISPOSABLE_FIXTURES + 1)
-            ]
-            options.target.create_jobs(disposable)
-            pools.add(parameter, [str(job["id"]) for job in disposable], disposable=True)
+        # DELETE operations and wrong-method DELETE probes only ever get these ids.
+        completed = dict(next(iter(rules.mock_fixtures.values()), {}))
+        disposable = [
+            {"id": f"{rules.mock_id_prefix}disposable_{n:02d}", **completed} for n in range(1, DISPOSABLE_FIXTURES + 1)
+        ]
+        options.target.create_jobs(disposable)
+        pools.add(parameter, [str(job["id"]) for job in disposable], disposable=True)
         options.target.create_jobs(jobs)
         created = [str(job["id"]) for job in jobs]
         pools.add(parameter, created)
         evidence.track_ids(parameter, created, given=False)
+
+
+def sent_from_curl_note(error: BaseException) -> Sent | None:
+    """The request behind ``error`` from the ``Reproduce with: curl ...`` note schemathesis adds to it."""
+    for note in getattr(error, "__notes__", []):
+        command = next((line.strip() for line in str(note).splitlines() if line.strip().startswith("curl ")), None)
+        if command is None:
+            continue
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            return None
+        method, url, headers, body = "GET", "", [], None
+        iterator = iter(words[1:])
+        for word in iterator:
+            if word in ("-X", "--request"):
+                method = next(iterator, method)
+            elif word in ("-H", "--header"):
+                name, _, value = next(iterator, "").partition(":")
+                headers.append((name.strip(), value.strip()))
+            elif word in ("-d", "--data", "--data-binary", "--data-raw"):
+                body = next(iterator, "").encode()
+            elif not word.startswith("-") and not url:
+                url = word
+        return Sent(method, url, tuple(headers), body) if url else None
+    return None
 
 
 def _outcome(status: Any) -> Outcome:
@@ -151,9 +177,34 @@ class _Engine:
 
     def __init__(self, facts: SpecFacts, ledger: Ledger, result: RunResult, notify: Callable[[str], None]) -> None:
         self.facts, self.ledger, self.result, self.notify = facts, ledger, result, notify
+        # Transport failures schemathesis reported, waiting for the scenario that holds their request.
+        self.pending: dict[str, tuple[BaseException, str]] = {}
+
+    def _unanswered(self, recorder: Any, phase: str) -> None:
+        """Requests that got no response in a scenario: one transport finding each, with the request."""
+        for case_id, interaction in recorder.interactions.items():
+            node = recorder.cases.get(case_id)
+            if interaction.response is not None or node is None:
+                continue
+            label = str(node.value.operation.label)
+            error, _ = self.pending.pop(label, (None, ""))
+            if error is not None:
+                path_params = {k: str(v) for k, v in (node.value.path_parameters or {}).items()}
+                sent = Sent.of(interaction.request)
+                self.ledger.no_response(
+                    error, label=label, ordinary=True, path_params=path_params, phase=phase, sent=sent
+                )
+
+    def flush(self) -> None:
+        """Transport failures whose request schemathesis did not record (its curl note on the error still says)."""
+        for label, (error, phase) in sorted(self.pending.items()):
+            sent = sent_from_curl_note(error)
+            self.ledger.no_response(error, label=label, ordinary=True, path_params={}, phase=phase, sent=sent)
+        self.pending.clear()
 
     def scenario(self, event: events.ScenarioFinished) -> None:
         recorder = event.recorder
+        self._unanswered(recorder, event.phase.value)
         for case_id, nodes in recorder.checks.items():
             interaction = recorder.interactions.get(case_id)
             node = recorder.cases.get(case_id)
@@ -182,10 +233,9 @@ class _Engine:
         phase = getattr(getattr(event, "phase", None), "value", "") or "engine"
         where = f"{phase}: {label}" if label else phase
         if isinstance(error, requests.RequestException | OSError) and label in self.facts.operations:
-            request = getattr(error, "request", None)
-            sent = Sent.of(request) if isinstance(request, requests.PreparedRequest) else None
-            finding = self.ledger.no_response(error, label=label, ordinary=True, path_params={}, phase=phase, sent=sent)
-            self.result.aborted.append(f"{where} stopped early after a transport failure ({finding.title.lower()})")
+            self.pending[label] = (error, phase)
+            title = transport_kind(error)[1].lower()
+            self.result.aborted.append(f"{where} stopped early after a transport failure ({title})")
         else:
             self.result.errors.append(redact(f"{where}: {type(error).__name__}: {' '.join(str(error).split())[:300]}"))
             self.result.aborted.append(f"{where} stopped early: {type(error).__name__}")
@@ -203,6 +253,7 @@ class _Engine:
                 self.error(event)
             elif isinstance(event, events.Interrupted):
                 raise KeyboardInterrupt
+        self.flush()
 
 
 def run(options: RunOptions) -> RunResult:

@@ -73,10 +73,11 @@ def _statuses(evidence: OperationEvidence) -> str:
 
 
 def _operation_reasons(result: RunResult, min_checked: int) -> Iterable[str]:
+    # "Every" allows for the odd request a server refuses before looking at the key (a 414 for a huge path).
     all_refused = [
         evidence
         for evidence in result.evidence.operations.values()
-        if evidence.authenticated and evidence.auth_refused == evidence.authenticated
+        if not evidence.statuses.get("2xx") and evidence.auth_refused > evidence.authenticated / 2
     ]
     if all_refused and len(all_refused) == len(result.operations):
         yield "every authenticated request got 401: is TOKENOPS_API_KEY right?"
@@ -88,7 +89,7 @@ def _operation_reasons(result: RunResult, min_checked: int) -> Iterable[str]:
             continue
         if evidence in all_refused:
             yield f"every authenticated request to {label} got 401/403: is TOKENOPS_API_KEY allowed to use it?"
-        elif evidence.authenticated and evidence.not_found == evidence.authenticated:
+        elif not evidence.statuses.get("2xx") and evidence.not_found > evidence.authenticated / 2:
             where = "every id returned 404; check the ids and" if "{" in label else "every request returned 404; check"
             yield f"no 2xx body for {label}: {where} that --target has no /v1 suffix"
         elif checked == 0 and evidence.known_only_bodies:

@@ -198,11 +198,11 @@ class Recorder:
 
 
 class Breaker:
-    """Wraps an ASGI app; for requests ``when(method, path, n)`` picks (n counts matching requests), answers with
+    """Wraps an ASGI app; for requests ``when(scope, n)`` picks (n counts API requests), answers with
     ``how``: ``"gzip-lie"`` (``Content-Encoding: gzip`` on a plain body), ``"html-401"`` / ``"html-404"`` (a
     proxy's page) or ``"text-401"``."""
 
-    def __init__(self, app: Any, how: str, when: Callable[[str, str, int], bool]) -> None:
+    def __init__(self, app: Any, how: str, when: Callable[[Scope, int], bool]) -> None:
         self.app, self.how, self.when = app, how, when
         self.state = getattr(app, "state", None)
         self.seen = 0
@@ -212,7 +212,7 @@ class Breaker:
             await self.app(scope, receive, send)
             return
         self.seen += 1
-        if not self.when(scope["method"], scope["path"], self.seen):
+        if not self.when(scope, self.seen):
             await self.app(scope, receive, send)
             return
         if self.how == "gzip-lie":
