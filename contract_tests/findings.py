@@ -236,17 +236,21 @@ class Ledger:
         if getattr(failure, "status_code", None) == THROTTLED and received is not None and received.status != THROTTLED:
             # A 429 schemathesis waited out (Retry-After) before this answer: throttling the spec does not document.
             category = Category.SPEC_GAP
+        evidence = _failure_evidence(failure, received)
+        title = failure.title
+        if hasattr(failure, "instance_path") and evidence.get("field"):  # say which field, in the title
+            title = f"{title}: {evidence['field']}"
         return self.add(
             check=check,
             failure_type=type(failure).__name__,
-            title=failure.title,
+            title=title,
             message=message,
             key=failure._unique_key,
             operation=failure.operation or label,
             phase=phase,
             sent=sent,
             received=received,
-            evidence=_failure_evidence(failure, received),
+            evidence=evidence,
             category=category,
             path_parameters=bool(facts.path_params) if facts is not None else True,
         )
