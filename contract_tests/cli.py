@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -178,8 +180,16 @@ def _last_line(decision: Decision) -> str:
     return "pass: every operation conforms, with the evidence above"
 
 
+def _interruptible() -> None:
+    """Ctrl-C means "stop and write the reports", even when the parent started us with SIGINT ignored (a
+    background job of a non-interactive shell, some CI runners)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None, *, prog: str = "conformance") -> int:
     args = _parser(prog).parse_args(argv)
+    _interruptible()
     notify = _printer(args.quiet)
     target: Target | None = None
     try:

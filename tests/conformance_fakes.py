@@ -72,10 +72,12 @@ def video(video_id: str, **extra: Any) -> dict[str, Any]:
 class FakeVideoAPI:
     """Every operation of the grown spec, stateful enough for the suite: jobs by id, all completed."""
 
-    def __init__(self, ids: list[str], *, key: str = KEY, unauthorized: Callable[[], Response] | None = None) -> None:
+    def __init__(self, ids: list[str], *, key: str = KEY, broken: frozenset[str] = frozenset()) -> None:
+        """``broken``: ``"delete-id"`` (DELETE answers with another id), ``"list-incomplete"`` (listed completed
+        jobs lack ``completed_at``)."""
         self.jobs: dict[str, dict[str, Any]] = {video_id: video(video_id) for video_id in ids}
         self.key = key
-        self.unauthorized = unauthorized or (lambda: _error(401, "Incorrect API key provided.", "invalid_api_key"))
+        self.broken = broken
         self.counter = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,7 +103,7 @@ class FakeVideoAPI:
             if method not in allowed:
                 return _error(405, "Method not allowed.", "method_not_allowed", ", ".join(allowed))
         if request.headers.get("authorization") != f"Bearer {self.key}":
-            return self.unauthorized()
+            return _error(401, "Incorrect API key provided.", "invalid_api_key")
         if path == "/v1/videos" and method == "GET":
             return self._list(request)
         if path == "/v1/videos":
@@ -126,7 +128,8 @@ class FakeVideoAPI:
             return _json(self._new(remixed_from_video_id=video_id))
         if method == "DELETE":
             del self.jobs[video_id]
-            return _json({"id": video_id, "object": "video.deleted", "deleted": True})
+            answered = f"{video_id}_other" if "delete-id" in self.broken else video_id
+            return _json({"id": answered, "object": "video.deleted", "deleted": True})
         return _json(job)
 
     def _list(self, request: Request) -> Response:
@@ -138,6 +141,8 @@ class FakeVideoAPI:
         if not 1 <= limit <= 100 or query.get("order", "desc") not in ("asc", "desc"):
             return _error(400, "Invalid limit or order.", "invalid_request")
         data = list(self.jobs.values())[:limit]
+        if "list-incomplete" in self.broken:
+            data = [{k: v for k, v in job.items() if k != "completed_at"} for job in data]
         return _json(
             {
                 "object": "list",
