@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,8 @@ from jsonschema import Draft202012Validator
 
 from contract_tests import cli as conformance
 from contract_tests.report import SCHEMA_PATH
-from tests.conftest import SERVER_KEY
+from contract_tests.targets import embedded
+from tests.conftest import ROOT, SERVER_KEY
 
 CANARY = "sk-canary-conformance-51c0ffee"
 pytestmark = pytest.mark.e2e
@@ -198,3 +201,17 @@ def test_a_broken_baseline_is_a_setup_error_naming_the_file(
     assert code == 2
     assert err.startswith(f"conformance: error: {baseline}: Entry")
     assert "missing string fields: check, failure, signature" in err
+
+
+def test_plain_schemathesis_with_the_repo_config_runs_the_suite_checks(tmp_path: Path) -> None:
+    target = embedded("sk-plain", faults=["reality"])
+    target.create_jobs([{"id": "video_123456789"}])  # the spec's example id: schemathesis' examples phase asks for it
+    schemathesis = Path(sys.executable).with_name("schemathesis")
+    command = [str(schemathesis), "--config-file", str(ROOT / "schemathesis.toml"), "run", str(ROOT / "openapi.yaml")]
+    command += ["--url", target.base_url, "-H", "Authorization: Bearer sk-plain", "--max-examples", "5"]
+    try:
+        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    finally:
+        target.close()
+    assert done.returncode == 1
+    assert "The generated model rejects what the server sends" in done.stdout  # client_strict_parse, ours
