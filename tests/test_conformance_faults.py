@@ -91,3 +91,19 @@ def test_a_gzip_lie_while_polling_a_lifecycle_job_is_a_finding() -> None:
     assert (finding["failure"], finding["phase"]) == ("UndecodableBody", "lifecycle")
     assert report["verdict"]["verdict"] == "fail"
     _others_kept(report)
+
+
+@pytest.mark.parametrize(
+    ("fault", "check"),
+    [("server_error", "not_a_server_error"), ("reality", "response_schema_conformance")],
+    ids=["5xx-poll", "off-schema-poll"],
+)
+def test_lifecycle_polls_are_checked_like_every_response(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str, check: str
+) -> None:
+    code, report = run_cli(tmp_path, "--mock-fault", f"{fault},path={LIFECYCLE},count=2", monkeypatch=monkeypatch)
+    assert code == 1
+    found = [f for f in report["findings"] if f["check"] == check]
+    assert found
+    assert {f["phase"] for f in found} == {"lifecycle"}
+    _others_kept(report)

@@ -40,7 +40,7 @@ def test_a_v1_base_path_is_inconclusive_and_says_so(
 
 
 def test_ids_the_server_does_not_know_are_inconclusive(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, report = run_cli(
         tmp_path, "--target", server, "--video-id", "video_expired_1", key=SERVER_KEY, monkeypatch=monkeypatch
@@ -53,6 +53,9 @@ def test_ids_the_server_does_not_know_are_inconclusive(
     assert evidence["given"] is True
     assert evidence["requests"] >= 1
     assert evidence["checked_bodies"] == 0
+    terminal = capsys.readouterr().out
+    assert "  why: --video-id video_expired_1: no 2xx body checked in " in terminal
+    assert f"  id video_id=video_expired_1 (given): {evidence['requests']} requests, 0 bodies checked" in terminal
 
 
 def test_fail_on_decides_which_categories_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,15 @@ from contract_tests.findings import Finding
 from contract_tests.runner import RunResult
 from contract_tests.verdict import Decision
 
-__all__ = ["REPORT_VERSION", "SCHEMA_PATH", "SEED_FILE", "describe_evidence", "replay_commands", "to_json"]
+__all__ = [
+    "REPORT_VERSION",
+    "SCHEMA_PATH",
+    "SEED_FILE",
+    "describe_evidence",
+    "evidence_lines",
+    "replay_commands",
+    "to_json",
+]
 
 REPORT_VERSION = 2
 SCHEMA_PATH = Path(__file__).with_name("conformance.schema.json")
@@ -157,6 +165,22 @@ def to_json(
         "baseline": {"file": result.baseline, "unused": list(result.baseline_unused)},
         "rate_limit_waits": result.rate_limit_waits,
     }
+
+
+def evidence_lines(report: dict[str, Any]) -> list[str]:
+    """The run's evidence in short lines: per operation, then per known id (given ones first)."""
+    lines = []
+    for op in report["operations"]:
+        statuses = ", ".join(f"{kind} {count}" for kind, count in op["statuses"].items()) or "no requests"
+        refused = f", key refused {op['auth_refused']}/{op['authenticated']}" if op["auth_refused"] else ""
+        lines.append(f"{op['operation']}: {op['checked_bodies']} 2xx bodies checked ({statuses}{refused})")
+    for ids in sorted(report["ids"], key=lambda item: not item["given"]):
+        origin = "given" if ids["given"] else "created by the suite"
+        lines.append(
+            f"id {ids['parameter']}={ids['value']} ({origin}): {ids['requests']} requests, "
+            f"{ids['checked_bodies']} bodies checked"
+        )
+    return lines
 
 
 def describe_evidence(finding: dict[str, Any]) -> list[str]:

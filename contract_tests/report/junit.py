@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from contract_tests.categories import Category
-from contract_tests.report.document import describe_evidence
+from contract_tests.report.document import describe_evidence, evidence_lines
 
 __all__ = ["junit"]
 
@@ -52,6 +52,8 @@ def junit(report: dict[str, Any]) -> bytes:
         element = ET.SubElement(case, "error", message="the run was interrupted", type="interrupted")
         element.text = "\n".join(verdict["reasons"])
         errors += 1
+    output = ET.SubElement(suite, "system-out")
+    output.text = "\n".join(evidence_lines(report))
     suite.set("tests", str(len(suite.findall("testcase"))))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))

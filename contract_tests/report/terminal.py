@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from contract_tests.categories import Category
-from contract_tests.report.document import describe_evidence
+from contract_tests.report.document import describe_evidence, evidence_lines
 
 __all__ = ["MAX_FINDINGS_SHOWN", "terminal_lines"]
 
@@ -20,9 +20,7 @@ def terminal_lines(report: dict[str, Any], paths: dict[str, Any]) -> list[str]:
         f"{summary['responses']} requests in {report['duration_seconds']:.1f} s (exit {verdict['exit_code']})"
     ]
     lines += [f"  why: {reason}" for reason in verdict["reasons"]]
-    for op in report["operations"]:
-        statuses = ", ".join(f"{kind} {count}" for kind, count in op["statuses"].items()) or "no requests"
-        lines.append(f"  {op['operation']}: {op['checked_bodies']} 2xx bodies checked ({statuses})")
+    lines += [f"  {line}" for line in evidence_lines(report)]
     for category in Category:
         counts = summary["categories"][category.value]
         failing = " (fails the run)" if category.value in verdict["fail_on"] else ""
