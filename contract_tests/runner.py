@@ -10,10 +10,13 @@ stops the run and returns what was seen so far, marked interrupted. The verdict 
 
 from __future__ import annotations
 
+import contextlib
 import shlex
+import signal
+import threading
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -172,11 +175,32 @@ def _outcome(status: Any) -> Outcome:
     )
 
 
+@contextlib.contextmanager
+def _sigint_watch() -> Iterator[threading.Event]:
+    """Remember a Ctrl-C even where a library swallows the KeyboardInterrupt it raises (schemathesis 4.32 does
+    while it starts or joins its worker threads, and then carries on with the next phase)."""
+    seen = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def interrupted(signum: int, frame: Any) -> None:
+        seen.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class _Engine:
     """Feeds schemathesis' events into the ledger."""
 
     def __init__(self, facts: SpecFacts, ledger: Ledger, result: RunResult, notify: Callable[[str], None]) -> None:
         self.facts, self.ledger, self.result, self.notify = facts, ledger, result, notify
+        self.sigint = threading.Event()
         # Transport failures schemathesis reported, waiting for the scenario that holds their request.
         self.pending: dict[str, tuple[BaseException, str]] = {}
 
@@ -242,6 +266,8 @@ class _Engine:
 
     def run(self, schema: Any) -> None:
         for event in from_schema(schema).execute():
+            if self.sigint.is_set():
+                raise KeyboardInterrupt
             if isinstance(event, events.PhaseStarted):
                 self.notify(f"phase {event.phase.name.value}: started")
             elif isinstance(event, events.PhaseFinished):
@@ -254,6 +280,44 @@ class _Engine:
             elif isinstance(event, events.Interrupted):
                 raise KeyboardInterrupt
         self.flush()
+        if self.sigint.is_set():
+            raise KeyboardInterrupt
+
+
+def _stages(
+    options: RunOptions,
+    *,
+    facts: SpecFacts,
+    pools: IdPools,
+    schema: Any,
+    engine: _Engine,
+    direct: Direct,
+    result: RunResult,
+) -> None:
+    """Fixtures, schemathesis, sweep, probes, lifecycle; Ctrl-C anywhere ends them with ``interrupted`` set."""
+    notify = engine.notify
+    try:
+        _fixtures(options, facts, pools, engine.ledger.evidence)
+        Steering(facts, pools).install(schema)
+        engine.run(schema)
+        notify("sweep and probes: started")
+        sweep(direct, facts, pools, pools.readable)
+        result.notes += run_probes(direct, facts, pools)
+        result.lifecycle = run_lifecycle(
+            direct,
+            facts,
+            given=options.ids,
+            deadline=options.lifecycle_deadline,
+            poll_interval=options.poll_interval,
+            misbehave=options.misbehave,
+            on_progress=notify,
+        )
+        result.notes += result.lifecycle.notes
+    except KeyboardInterrupt:
+        result.interrupted = True
+        notify("interrupted: writing what was seen so far")
+    finally:
+        direct.close()
 
 
 def run(options: RunOptions) -> RunResult:
@@ -288,28 +352,10 @@ def run(options: RunOptions) -> RunResult:
         schema, facts, target, options.api_key, ledger, options.clock, timeout=options.request_timeout or 10.0
     )
     pools = IdPools()
-    try:
-        _fixtures(options, facts, pools, ledger.evidence)
-        Steering(facts, pools).install(schema)
-        _Engine(facts, ledger, result, notify).run(schema)
-        notify("sweep and probes: started")
-        sweep(direct, facts, pools, pools.readable)
-        result.notes += run_probes(direct, facts, pools)
-        result.lifecycle = run_lifecycle(
-            direct,
-            facts,
-            given=options.ids,
-            deadline=options.lifecycle_deadline,
-            poll_interval=options.poll_interval,
-            misbehave=options.misbehave,
-            on_progress=notify,
-        )
-        result.notes += result.lifecycle.notes
-    except KeyboardInterrupt:
-        result.interrupted = True
-        notify("interrupted: writing what was seen so far")
-    finally:
-        direct.close()
+    engine = _Engine(facts, ledger, result, notify)
+    with _sigint_watch() as engine.sigint:
+        _stages(options, facts=facts, pools=pools, schema=schema, engine=engine, direct=direct, result=result)
+    result.interrupted = result.interrupted or engine.sigint.is_set()
     ledger.evidence.finalize(SUITE_CHECKS)
     result.findings = ledger.findings
     result.created_jobs = list(target.created_jobs)

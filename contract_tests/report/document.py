@@ -68,7 +68,7 @@ def replay_commands(result: RunResult, report_dir: str) -> list[str]:
     """For an embedded run: the shell commands that recreate its mock with the same ids (curls replay there)."""
     if not result.embedded:
         return []
-    args = " ".join(f'"{arg}"' if " " in arg else arg for arg in result.mock_args)
+    args = " ".join(arg if arg.startswith("--") else f'"{arg}"' for arg in result.mock_args)  # globs stay literal
     seed = f"{report_dir.rstrip('/')}/{SEED_FILE}"
     command = f'python -m contract_tests.mock --port 4010 --api-key "${{TOKENOPS_API_KEY}}" --seed "{seed}"'
     return [
