@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help stress test lint typecheck layering drift regenerate-check regenerate conformance mock bench clean docs docs-serve mutation
+.PHONY: help stress test lint typecheck layering drift regenerate-check regenerate conformance mock bench clean docs docs-serve mutation chromium
 
 help:  ## list the targets
 	@grep -E '^[a-z.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ $(DEV_STAMP): $(STAMP)
 
 $(VENV): $(STAMP)  ## create .venv and install the project with its test extra
 
-test: $(STAMP) lint typecheck drift layering docs  ## everything CI runs: lint, types, drift (spec + generated/), layering, docs, pytest
+test: $(STAMP) lint typecheck drift layering docs chromium  ## everything CI runs: lint, types, drift (spec + generated/), layering, docs, pytest
 	$(PY) -m pytest -q tests contract_tests
 
 lint: $(STAMP)  ## ruff lint + format check; the CI workflow examples against GitHub's workflow schema
@@ -54,8 +54,19 @@ docs-serve: $(STAMP)  ## serve the documentation on http://127.0.0.1:8000 with l
 regenerate: $(STAMP)  ## rewrite generated/ and spec.lock.json from openapi.yaml
 	$(PY) scripts/regenerate.py
 
+# GNU make itself can only exit 0, 1 or 2: when the run does not pass, the recipe names the script's own exit code
+# (1 fail, 2 usage, 3 inconclusive, 130 interrupted); CI that needs it calls the script directly.
 conformance: $(STAMP)  ## the main job: contract suite against the embedded mock (ARGS="--target URL ..."), reports/
-	$(PY) scripts/conformance.py $(ARGS)
+	@$(PY) scripts/conformance.py $(ARGS) || { code=$$?; \
+		echo "make conformance: scripts/conformance.py exited $$code (make reports it as 2; run the script for the code)" >&2; \
+		exit $$code; }
+
+# The HTML report test renders the page in headless Chromium (Debian's package); installed here when possible,
+# otherwise that one test is skipped and says how to run it.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } \
+		|| echo "chromium unavailable (needs root and apt-get): the HTML report test will be skipped"
 
 mock: $(STAMP)  ## serve the stateful mock on http://127.0.0.1:4010 (ARGS="--fault server_error,count=3 ...")
 	$(PY) -m contract_tests.mock $(ARGS)

@@ -1,18 +1,21 @@
-"""The conformance command line: run the contract suite and write conformance reports.
+"""The conformance command line: test every operation of the spec against a server and write the reports.
 
 ``python scripts/conformance.py`` and the ``tokenops-conformance`` console script both run :func:`main`.
 
 Usage::
 
-    python scripts/conformance.py [--target URL] [--video-id ID]... [--report-dir DIR] [--baseline FILE]
-                                  [--update-baseline] [--max-examples N] [--lifecycle-timeout S] [--quiet]
+    python scripts/conformance.py [--target URL] [--video-id ID]... [--path-id NAME=ID]... [--disposable-id ID]...
+        [--fail-on CATEGORIES] [--min-checked N] [--report-dir DIR] [--baseline FILE] [--update-baseline]
+        [--max-examples N] [--request-timeout S] [--lifecycle-timeout S] [--poll-interval S] [--spec FILE] [--quiet]
+        [--mock-fault SPEC]... [--mock-rig-lifecycle]
 
-Default target: the embedded mock, in-process. The key comes from ``TOKENOPS_API_KEY`` (the embedded mock
-accepts whatever key is set, and a local default when none is). Known video ids for a live target come
-from ``--video-id`` or ``TOKENOPS_VIDEO_IDS`` (comma-separated). Reports: junit.xml, conformance.json,
-conformance.md, conformance.html in ``--report-dir`` (default ``reports/``).
+Default target: our mock, started by the suite on 127.0.0.1. The key comes from ``TOKENOPS_API_KEY`` (the
+embedded mock accepts whatever key is set, and a local default when none is). Ids that exist on a live
+target come from ``--video-id`` / ``--path-id`` or ``TOKENOPS_VIDEO_IDS`` (comma-separated). Reports:
+conformance.json, conformance.md, conformance.html, junit.xml in ``--report-dir`` (default ``reports/``).
 
-Exit codes: 0 no new findings, 1 new findings, 2 usage or setup error (one line, no traceback).
+Exit codes: 0 pass, 1 fail (a new finding in a --fail-on category), 3 inconclusive (not enough evidence to
+pass; the reasons say what to do), 130 interrupted, 2 usage or setup error (one line, no traceback).
 """
 
 from __future__ import annotations
@@ -20,20 +23,27 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable
-from datetime import date
 from importlib import metadata
 from pathlib import Path
 
+from contract_tests.baseline import BaselineError, KnownDeviations
 from contract_tests.categories import Category
-from contract_tests.mock import DEFAULT_API_KEY, FaultSpecError, parse_fault_spec
-from contract_tests.report import write_all
-from contract_tests.runner import RunOptions, RunResult, run
+from contract_tests.mock import DEFAULT_API_KEY, FaultSpecError
+from contract_tests.report import terminal_lines, to_json, write_all
+from contract_tests.runner import DEFAULT_BASELINE, RunOptions, RunResult, run
 from contract_tests.targets import Target, TargetError, embedded, remote
+from contract_tests.verdict import DEFAULT_FAIL_ON, DEFAULT_MIN_CHECKED, Decision, decide, parse_fail_on
+from tokenops.redaction import redact, register_secret
 
-DEFAULT_BASELINE = Path(__file__).resolve().parent / "baseline.json"
+__all__ = ["main", "run_cli"]
+
 _KEY_RE = re.compile(r"[\x21-\x7e]{1,512}")
+USAGE_EXIT = 2
+INTERRUPTED_EXIT = 130
 
 
 class UsageError(Exception):
@@ -62,126 +72,154 @@ def _api_key(target_given: bool) -> str:
     return key
 
 
-def _printer(quiet: bool) -> tuple[Callable[[str], None], object]:
-    """(progress callback, console) — rich on a terminal, plain lines otherwise."""
+def _printer(quiet: bool) -> Callable[[str], None]:
     if quiet:
-        return (lambda _message: None), None
-    if sys.stdout.isatty():
-        from rich.console import Console  # noqa: PLC0415
-
-        console = Console()
-        return (lambda message: console.print(f"[dim]·[/dim] {message}")), console
-    return (lambda message: print(f"· {message}", flush=True)), None
+        return lambda _message: None
+    return lambda message: print(f"· {message}", flush=True)
 
 
-def _summary(result: RunResult, paths: dict[str, Path]) -> list[str]:
-    lines = [f"{result.target}: {result.responses} responses checked in {result.duration:.1f} s"]
-    for category in Category:
-        new, known = result.count(category, known=False), result.count(category, known=True)
-        lines.append(f"  {category.label:24} {new:3} new  {known:3} known")
-    for finding in result.new_findings[:10]:
-        detail = (finding.message.splitlines() or [""])[0][:90]
-        if "/properties/" in finding.key:  # schemathesis' schema path: say which property
-            detail += f" (at {finding.key.rsplit('/properties/', 1)[1].rsplit('/', 1)[0]})"
-        lines.append(
-            f"  NEW {finding.category.label}: {finding.title}: {detail} [{finding.check}] ×{finding.occurrences}"
+def _ids(pairs: list[str], plain: list[str], flag: str) -> dict[str, list[str]]:
+    ids: dict[str, list[str]] = {}
+    for value in plain:
+        ids.setdefault("video_id", []).append(value)
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name or not value:
+            raise UsageError(f"{flag} takes NAME=ID (a path parameter and an id), not {pair!r}")
+        ids.setdefault(name, []).append(value)
+    return ids
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=(__doc__ or "").split("\n", 1)[0])
+    add = parser.add_argument
+    add("--target", help="base URL of the server under test, without /v1 (default: our mock, started here)")
+    add("--video-id", action="append", default=[], dest="video_ids", help="an id that exists (repeat)")
+    add("--path-id", action="append", default=[], metavar="NAME=ID", help="an id for any path parameter (repeat)")
+    add("--disposable-id", action="append", default=[], metavar="[NAME=]ID", help="an id the suite may DELETE (repeat)")
+    add("--fail-on", default=",".join(c.value for c in DEFAULT_FAIL_ON), help="categories that fail the run (or 'all')")
+    add("--min-checked", type=int, default=DEFAULT_MIN_CHECKED, help="2xx bodies each operation needs checked to pass")
+    add("--report-dir", type=Path, default=Path("reports"), help="where to write the reports")
+    add("--baseline", type=Path, default=DEFAULT_BASELINE, help="known deviations (JSON)")
+    add("--update-baseline", action="store_true", help="accept every current finding into --baseline")
+    add("--max-examples", type=int, help="override schemathesis max-examples per phase")
+    add("--request-timeout", type=float, help="seconds to wait for each response (default 10)")
+    add("--lifecycle-timeout", type=float, default=120.0, help="live lifecycle deadline (s)")
+    add("--poll-interval", type=float, default=2.0, help="live lifecycle: seconds between polls of one id")
+    add("--spec", type=Path, help="test another OpenAPI file (default: the repo's openapi.yaml)")
+    add("--quiet", action="store_true", help="no progress, only the final summary")
+    add("--mock-fault", action="append", default=[], metavar="SPEC", help="embedded mock only: a fault rule (repeat)")
+    add("--mock-rig-lifecycle", action="store_true", help="embedded mock only: a job whose progress goes backwards")
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> list[Category]:
+    if args.max_examples is not None and args.max_examples < 1:
+        raise UsageError("--max-examples must be >= 1")
+    if args.min_checked < 0:
+        raise UsageError("--min-checked must be >= 0")
+    if args.poll_interval <= 0 or args.lifecycle_timeout <= 0:
+        raise UsageError("--poll-interval and --lifecycle-timeout must be > 0")
+    if args.request_timeout is not None and args.request_timeout <= 0:
+        raise UsageError("--request-timeout must be > 0")
+    if not args.update_baseline and not args.baseline.exists() and args.baseline != DEFAULT_BASELINE:
+        raise UsageError(f"baseline file {args.baseline} does not exist (use --update-baseline to create it)")
+    if args.target and (args.mock_fault or args.mock_rig_lifecycle):
+        raise UsageError("--mock-fault and --mock-rig-lifecycle apply to the embedded mock, not --target")
+    if args.spec is not None and not args.spec.is_file():
+        raise UsageError(f"--spec {args.spec} is not a file")
+    try:
+        return list(parse_fail_on(args.fail_on))
+    except ValueError as exc:
+        raise UsageError(f"--fail-on: {exc}") from None
+
+
+def _options(args: argparse.Namespace, target: Target, api_key: str, notify: Callable[[str], None]) -> RunOptions:
+    env_ids = [value for value in os.environ.get("TOKENOPS_VIDEO_IDS", "").split(",") if value.strip()]
+    ids = _ids(args.path_id, [*args.video_ids, *env_ids], "--path-id")
+    disposable = _ids(
+        [value for value in args.disposable_id if "=" in value],
+        [value for value in args.disposable_id if "=" not in value],
+        "--disposable-id",
+    )
+    options = RunOptions(
+        target=target,
+        api_key=api_key,
+        ids=ids,
+        disposable=disposable,
+        baseline=args.baseline if args.baseline.exists() else None,
+        max_examples=args.max_examples,
+        request_timeout=args.request_timeout,
+        lifecycle_deadline=args.lifecycle_timeout,
+        poll_interval=args.poll_interval,
+        misbehave=args.mock_rig_lifecycle,
+        on_progress=notify,
+    )
+    if args.spec is not None:
+        options.spec = args.spec
+    return options
+
+
+def _finish(args: argparse.Namespace, result: RunResult, decision: Decision) -> int:
+    paths = write_all(result, decision, args.report_dir, _tools())
+    if args.update_baseline:
+        known = KnownDeviations.load(args.baseline if args.baseline.exists() else None)
+        known.path = args.baseline
+        added = known.update(result.findings)
+        print(f"baseline {args.baseline}: {added} entr{'y' if added == 1 else 'ies'} added (review and commit it)")
+        return 0
+    print("\n".join(terminal_lines(to_json(result, decision, _tools(), report_dir=str(args.report_dir)), paths)))
+    print(_last_line(decision))
+    return decision.exit_code
+
+
+def _last_line(decision: Decision) -> str:
+    if decision.verdict.value == "fail":
+        return (
+            f"{decision.failing} new finding(s) in failing categories. Fix the server, or accept them: "
+            "python scripts/conformance.py --update-baseline (then review and commit the baseline)"
         )
-    if result.unfinished_jobs:
-        lines.append(f"  jobs that did not finish within the lifecycle deadline: {', '.join(result.unfinished_jobs)}")
-    for error in result.errors:
-        lines.append(f"  error: {error}")
-    lines.append("reports: " + ", ".join(str(path) for path in paths.values()))
-    return lines
+    if decision.verdict.value == "inconclusive":
+        return "inconclusive: not enough evidence to pass; act on the 'why' lines above and run again"
+    if decision.verdict.value == "interrupted":
+        return "interrupted: the reports cover what ran; run again to conclude"
+    return "pass: every operation conforms, with the evidence above"
 
 
-def _update_baseline(result: RunResult, path: Path) -> int:
-    from schemathesis.baseline import Baseline, BaselineEntry  # noqa: PLC0415
-
-    stamp = date.today().isoformat()
-    existing = Baseline.load(path) if path.exists() else Baseline(entries=[])
-    by_identity = {entry.identity: entry for entry in existing.entries}
-    for finding in result.findings:
-        entry = by_identity.get(finding.identity)
-        if entry is None:
-            operation, check, failure, signature = finding.identity
-            entry = BaselineEntry(operation, check, failure, signature, first_seen=stamp)
-            by_identity[finding.identity] = entry
-        entry.last_seen = stamp
-        entry.extra.update(category=finding.category.value, title=finding.title)
-    Baseline(entries=list(by_identity.values())).save(path)
-    return len(by_identity) - len(existing.entries)
+def _interruptible() -> None:
+    """Ctrl-C means "stop and write the reports", even when the parent started us with SIGINT ignored (a
+    background job of a non-interactive shell, some CI runners)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main(argv: list[str] | None = None, *, prog: str = "conformance") -> int:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--target", help="base URL of the server under test (default: the embedded mock)")
-    parser.add_argument("--video-id", action="append", default=[], dest="video_ids", help="a known job id (repeat)")
-    parser.add_argument("--report-dir", type=Path, default=Path("reports"), help="where to write the reports")
-    parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE, help="accepted deviations (JSON)")
-    parser.add_argument("--update-baseline", action="store_true", help="accept every current finding")
-    parser.add_argument("--max-examples", type=int, help="override schemathesis max-examples per phase")
-    parser.add_argument("--lifecycle-timeout", type=float, default=120.0, help="live lifecycle deadline (s)")
-    parser.add_argument("--quiet", action="store_true", help="no progress, only the final summary")
-    parser.add_argument(
-        "--mock-fault",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help="embedded mock only: a fault rule, e.g. reality or server_error,every=5 (repeat)",
-    )
-    parser.add_argument(
-        "--mock-rig-lifecycle", action="store_true", help="embedded mock only: add a job whose progress goes backwards"
-    )
-    args = parser.parse_args(argv)
-    notify, _console = _printer(args.quiet)
+    args = _parser(prog).parse_args(argv)
+    _interruptible()
+    notify = _printer(args.quiet)
     target: Target | None = None
     try:
+        fail_on = _validate(args)
         api_key = _api_key(args.target is not None)
-        video_ids = [*args.video_ids, *filter(None, os.environ.get("TOKENOPS_VIDEO_IDS", "").split(","))]
-        if args.max_examples is not None and args.max_examples < 1:
-            raise UsageError("--max-examples must be >= 1")
-        if not args.update_baseline and not args.baseline.exists() and args.baseline != DEFAULT_BASELINE:
-            raise UsageError(f"baseline file {args.baseline} does not exist (use --update-baseline to create it)")
-        if args.target and (args.mock_fault or args.mock_rig_lifecycle):
-            raise UsageError("--mock-fault and --mock-rig-lifecycle apply to the embedded mock, not --target")
-        faults = [parse_fault_spec(spec) for spec in args.mock_fault]
-        target = remote(args.target) if args.target else embedded(api_key, faults=faults)
-        if not target.control and not video_ids:
-            notify("no --video-id given for a live target: generated ids only, lifecycle test has nothing to follow")
-        result = run(
-            RunOptions(
-                target=target,
-                api_key=api_key,
-                video_ids=video_ids,
-                baseline=args.baseline if args.baseline.exists() else None,
-                max_examples=args.max_examples,
-                lifecycle_deadline=args.lifecycle_timeout,
-                misbehave=args.mock_rig_lifecycle,
-                on_progress=notify,
-            )
-        )
-    except (UsageError, TargetError, FaultSpecError) as exc:
-        print(f"conformance: error: {exc}", file=sys.stderr)
-        return 2
+        secret = register_secret(api_key)
+        target = remote(args.target) if args.target else embedded(api_key, faults=args.mock_fault)
+        result = run(_options(args, target, api_key, notify))
+        decision = decide(result, fail_on=fail_on, min_checked=args.min_checked)
+        code = _finish(args, result, decision)
+        del secret
+        return code
+    except (UsageError, TargetError, FaultSpecError, BaselineError) as exc:
+        print(redact(f"conformance: error: {exc}"), file=sys.stderr)
+        return USAGE_EXIT
+    except KeyboardInterrupt:
+        print("conformance: interrupted before the run started", file=sys.stderr)
+        return INTERRUPTED_EXIT
     except Exception as exc:  # schemathesis config/spec errors and the like: one line, never a traceback
-        print(f"conformance: error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
-        return 2
+        print(redact(f"conformance: error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"), file=sys.stderr)
+        return USAGE_EXIT
     finally:
         if target is not None:
             target.close()
-    paths = write_all(result, args.report_dir, _tools())
-    if args.update_baseline:
-        added = _update_baseline(result, args.baseline)
-        print(f"baseline {args.baseline}: {added} entr{'y' if added == 1 else 'ies'} added")
-        return 0
-    print("\n".join(_summary(result, paths)))
-    if result.new_findings:
-        print(
-            f"{len(result.new_findings)} new finding(s). Fix the server, or accept them: "
-            "python scripts/conformance.py --update-baseline (then review and commit the baseline)"
-        )
-        return 1
-    return 0
 
 
 def run_cli() -> None:

@@ -1,72 +1,70 @@
-"""One conformance run: schemathesis (config from ``schemathesis.toml``) + our checks + the lifecycle test.
+"""One conformance run over every operation of the spec: schemathesis (``schemathesis.toml``) with the suite's
+checks and id steering, then the suite's own id sweep, probes and lifecycle test.
 
-The run's outcome is a :class:`RunResult`: every finding, deduplicated, categorised and matched against
-the baseline (schemathesis' own ``Baseline``), plus pass/fail counts per operation and check.
+The outcome is a :class:`RunResult`: every finding (deduplicated, categorised, matched against the baseline),
+the evidence of what was checked (per operation, check and id), what did not run to the end, and whether the
+run was interrupted. Nothing a server sends ends the run early: transport failures are findings; Ctrl-C
+stops the run and returns what was seen so far, marked interrupted. The verdict is
+:func:`contract_tests.verdict.decide`'s.
 """
 
 from __future__ import annotations
 
+import contextlib
+import shlex
+import signal
+import threading
 import time
 import tomllib
-import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
-import httpx
+import requests
 import schemathesis
-from schemathesis.baseline import Baseline
-from schemathesis.core.failures import Failure
 from schemathesis.engine import events, from_schema
 
-import contract_tests.checks  # noqa: F401 - registers the custom checks with schemathesis
+import contract_tests.checks  # noqa: F401 - registers the suite's checks with schemathesis
 from contract_tests._paths import config_path, spec_path
-from contract_tests.categories import Category, categorize
-from contract_tests.lifecycle import LIFECYCLE_CHECKS, run_lifecycle
+from contract_tests.baseline import KnownDeviations
+from contract_tests.checks import SUITE_CHECKS
+from contract_tests.direct import Direct
+from contract_tests.evidence import Evidence, Outcome
+from contract_tests.findings import CheckResult, Finding, Ledger, transport_kind
+from contract_tests.lifecycle import LifecycleResult, run_lifecycle
+from contract_tests.probes import run_probes, sweep
+from contract_tests.records import Received, Sent
+from contract_tests.resources import rules_for
+from contract_tests.spec_facts import SpecFacts, load_facts
+from contract_tests.steering import IdPools, Steering
 from contract_tests.targets import Target
+from tokenops import Clock, SystemClock
 from tokenops.redaction import redact, register_secret
 
-__all__ = ["Finding", "RunOptions", "RunResult", "run"]
+__all__ = ["DEFAULT_BASELINE", "DISPOSABLE_FIXTURES", "RunOptions", "RunResult", "run"]
 
-OPERATION = "GET /v1/videos/{video_id}"
-MAX_BODY_IN_REPORT = 2000
+DEFAULT_BASELINE = Path(__file__).resolve().parent / "baseline.json"
+DISPOSABLE_FIXTURES = 12  # jobs created on our mock for operations that delete what they name
 
 
 @attrs.define
 class RunOptions:
     target: Target
     api_key: str
-    video_ids: list[str] = attrs.field(factory=list)
+    # Known ids per path parameter (``--video-id`` is ``{"video_id": [...]}``) and ids the suite may delete.
+    ids: dict[str, list[str]] = attrs.field(factory=dict)
+    disposable: dict[str, list[str]] = attrs.field(factory=dict)
     spec: Path = attrs.field(factory=spec_path)
     config: Path = attrs.field(factory=config_path)
-    baseline: Path | None = Path(__file__).resolve().parent / "baseline.json"
+    baseline: Path | None = DEFAULT_BASELINE
     max_examples: int | None = None
+    request_timeout: float | None = None  # seconds; None: schemathesis.toml's, else 10
     lifecycle_deadline: float = 120.0
-    misbehave: bool = False  # rig one lifecycle job (mock only): proves the lifecycle check can fail
+    poll_interval: float = 2.0
+    misbehave: bool = False  # rig one lifecycle job (our mock only): proves the lifecycle check can fail
+    clock: Clock = attrs.field(factory=SystemClock)
     on_progress: Callable[[str], None] | None = None
-
-
-@attrs.define
-class Finding:
-    check: str
-    category: Category
-    failure_type: str
-    title: str
-    message: str
-    key: str
-    operation: str
-    known: bool
-    baseline_id: str | None
-    phase: str
-    status_code: int | None
-    request: dict[str, Any]
-    response: dict[str, Any] | None
-    occurrences: int = 1
-
-    @property
-    def identity(self) -> tuple[str, str, str, str]:
-        return (self.operation, self.check, self.failure_type, self.key)
 
 
 @attrs.define
@@ -74,198 +72,295 @@ class RunResult:
     target: str
     base_url: str
     started_at: float
+    spec: str = ""
     duration: float = 0.0
+    operations: list[str] = attrs.field(factory=list)
     findings: list[Finding] = attrs.field(factory=list)
-    # operation -> check -> [passed, failed]
-    matrix: dict[str, dict[str, list[int]]] = attrs.field(factory=dict)
+    evidence: Evidence = attrs.field(factory=Evidence)
     phases: dict[str, str] = attrs.field(factory=dict)
-    responses: int = 0
     errors: list[str] = attrs.field(factory=list)
-    unfinished_jobs: list[str] = attrs.field(factory=list)
+    aborted: list[str] = attrs.field(factory=list)
+    notes: list[str] = attrs.field(factory=list)
+    lifecycle: LifecycleResult = attrs.field(factory=LifecycleResult)
+    interrupted: bool = False
+    given_ids: dict[str, list[str]] = attrs.field(factory=dict)
+    created_jobs: list[dict[str, Any]] = attrs.field(factory=list)
+    mock_args: list[str] = attrs.field(factory=list)
+    embedded: bool = False
+    rate_limit_waits: int = 0
+    baseline: str | None = None
+    baseline_unused: list[str] = attrs.field(factory=list)
 
     @property
     def new_findings(self) -> list[Finding]:
         return [finding for finding in self.findings if not finding.known]
 
-    def count(self, category: Category, *, known: bool | None = None) -> int:
-        return sum(1 for f in self.findings if f.category is category and (known is None or f.known is known))
+    @property
+    def responses(self) -> int:
+        return sum(e.requests for e in self.evidence.operations.values())
 
 
 def _config(options: RunOptions) -> schemathesis.Config:
     data: dict[str, Any] = tomllib.loads(options.config.read_text(encoding="utf-8"))
     data["headers"] = {**data.get("headers", {}), "Authorization": f"Bearer {options.api_key}"}
-    data.pop("baseline", None)
-    if options.baseline is not None:
-        data["baseline"] = str(options.baseline)
+    data.pop("baseline", None)  # the suite matches known deviations itself (contract_tests.baseline)
+    generation = data.setdefault("generation", {})
+    generation["database"] = ":memory:"  # fresh per run: same spec + same server -> same run
     if options.max_examples is not None:
-        data.setdefault("generation", {})["max-examples"] = options.max_examples
-    if options.target.app is None:
-        data["base-url"] = options.target.base_url
+        generation["max-examples"] = options.max_examples
+    if options.request_timeout is not None:
+        data["request-timeout"] = options.request_timeout
+    data["base-url"] = options.target.base_url
     return schemathesis.Config.from_dict(data)
 
 
-def _request_record(request: Any, api_key: str) -> dict[str, Any]:
-    method, url = str(request.method), str(request.uri if hasattr(request, "uri") else request.url)
-    headers = {k: ("Bearer $TOKENOPS_API_KEY" if k.lower() == "authorization" else v) for k, v in _pairs(request)}
-    parts = [f"curl -X {method} '{url}'"]
-    parts += [f"-H '{name}: {value}'" for name, value in headers.items() if name.lower() not in _NOISY_HEADERS]
-    return {"method": method, "url": redact(url), "headers": headers, "curl": redact(" ".join(parts))}
+def _fixtures(options: RunOptions, facts: SpecFacts, pools: IdPools, evidence: Evidence) -> None:
+    """Known ids: the given ones, plus (our mock) jobs in every state, and disposable ones for DELETE."""
+    for parameter, values in options.ids.items():
+        pools.add(parameter, values)
+        evidence.track_ids(parameter, values, given=True)
+    for parameter, values in options.disposable.items():
+        pools.add(parameter, values, disposable=True)
+    if not options.target.control:
+        return
+    for schema_name, states in sorted(facts.lifecycle_schemas.items()):
+        rules, reader = rules_for(states), facts.polling_operation(schema_name)
+        if rules is None or reader is None or reader.addressed_by is None:
+            continue
+        parameter = reader.addressed_by
+        jobs = [{"id": f"{rules.mock_id_prefix}{state}", **spec} for state, spec in rules.mock_fixtures.items()]
+        # DELETE operations and wrong-method DELETE probes only ever get these ids.
+        completed = dict(next(iter(rules.mock_fixtures.values()), {}))
+        disposable = [
+            {"id": f"{rules.mock_id_prefix}disposable_{n:02d}", **completed} for n in range(1, DISPOSABLE_FIXTURES + 1)
+        ]
+        options.target.create_jobs(disposable)
+        pools.add(parameter, [str(job["id"]) for job in disposable], disposable=True)
+        options.target.create_jobs(jobs)
+        created = [str(job["id"]) for job in jobs]
+        pools.add(parameter, created)
+        evidence.track_ids(parameter, created, given=False)
 
 
-_NOISY_HEADERS = {"user-agent", "accept-encoding", "connection", "content-length", "host", "x-schemathesis-testcaseid"}
+def sent_from_curl_note(error: BaseException) -> Sent | None:
+    """The request behind ``error`` from the ``Reproduce with: curl ...`` note schemathesis adds to it."""
+    for note in getattr(error, "__notes__", []):
+        command = next((line.strip() for line in str(note).splitlines() if line.strip().startswith("curl ")), None)
+        if command is None:
+            continue
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            return None
+        method, url, headers, body = "GET", "", [], None
+        iterator = iter(words[1:])
+        for word in iterator:
+            if word in ("-X", "--request"):
+                method = next(iterator, method)
+            elif word in ("-H", "--header"):
+                name, _, value = next(iterator, "").partition(":")
+                headers.append((name.strip(), value.strip()))
+            elif word in ("-d", "--data", "--data-binary", "--data-raw"):
+                body = next(iterator, "").encode()
+            elif not word.startswith("-") and not url:
+                url = word
+        return Sent(method, url, tuple(headers), body) if url else None
+    return None
 
 
-def _pairs(message: Any) -> list[tuple[str, str]]:
-    headers = message.headers
-    items = headers.items() if hasattr(headers, "items") else headers
-    pairs: list[tuple[str, str]] = []
-    for name, value in items:
-        for single in value if isinstance(value, list) else [value]:
-            pairs.append((str(name), str(single)))
-    return pairs
+def _outcome(status: Any) -> Outcome:
+    value = str(getattr(status, "value", status))
+    return {"success": Outcome.HELD, "failure": Outcome.FAILED, "error": Outcome.ERRORED}.get(
+        value, Outcome.NOT_APPLICABLE
+    )
 
 
-def _response_record(response: Any) -> dict[str, Any]:
-    content: bytes = response.content or b""
-    body = content[:MAX_BODY_IN_REPORT].decode("utf-8", errors="replace")
-    return {
-        "status_code": response.status_code,
-        "headers": {name: redact(value) for name, value in _pairs(response) if name.lower() != "set-cookie"},
-        "body": redact(body) + ("…" if len(content) > MAX_BODY_IN_REPORT else ""),
-    }
+@contextlib.contextmanager
+def _sigint_watch() -> Iterator[threading.Event]:
+    """Remember a Ctrl-C even where a library swallows the KeyboardInterrupt it raises (schemathesis 4.32 does
+    while it starts or joins its worker threads, and then carries on with the next phase)."""
+    seen = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def interrupted(signum: int, frame: Any) -> None:
+        seen.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
-class _Collector:
-    def __init__(self, options: RunOptions, result: RunResult, baseline: Baseline) -> None:
-        self.options, self.result, self.baseline = options, result, baseline
-        self.by_identity: dict[tuple[str, str, str, str], Finding] = {}
+class _Engine:
+    """Feeds schemathesis' events into the ledger."""
 
-    def tally(self, operation: str, check: str, ok: bool) -> None:
-        cell = self.result.matrix.setdefault(operation, {}).setdefault(check, [0, 0])
-        cell[0 if ok else 1] += 1
+    def __init__(self, facts: SpecFacts, ledger: Ledger, result: RunResult, notify: Callable[[str], None]) -> None:
+        self.facts, self.ledger, self.result, self.notify = facts, ledger, result, notify
+        self.sigint = threading.Event()
+        # Transport failures schemathesis reported, waiting for the scenario that holds their request.
+        self.pending: dict[str, tuple[BaseException, str]] = {}
 
-    def add(self, check: str, failure: Failure, phase: str, request: Any, response: Any) -> None:
-        operation = failure.operation or OPERATION
-        identity = (operation, check, type(failure).__name__, failure._unique_key)
-        if identity in self.by_identity:
-            self.by_identity[identity].occurrences += 1
-            return
-        entry = self.baseline.match(failure, check)
-        status = response.status_code if response is not None else None
-        finding = Finding(
-            check=check,
-            category=categorize(check, status, response.content if response is not None else None),
-            failure_type=type(failure).__name__,
-            title=redact(failure.title),
-            message=redact(str(failure.message)),
-            key=failure._unique_key,
-            operation=operation,
-            known=entry is not None,
-            baseline_id=entry.id if entry is not None else None,
-            phase=phase,
-            status_code=status,
-            request=_request_record(request, self.options.api_key) if request is not None else {},
-            response=_response_record(response) if response is not None else None,
-        )
-        self.by_identity[identity] = finding
-        self.result.findings.append(finding)
+    def _unanswered(self, recorder: Any, phase: str) -> None:
+        """Requests that got no response in a scenario: one transport finding each, with the request."""
+        for case_id, interaction in recorder.interactions.items():
+            node = recorder.cases.get(case_id)
+            if interaction.response is not None or node is None:
+                continue
+            label = str(node.value.operation.label)
+            error, _ = self.pending.pop(label, (None, ""))
+            if error is not None:
+                path_params = {k: str(v) for k, v in (node.value.path_parameters or {}).items()}
+                sent = Sent.of(interaction.request)
+                self.ledger.no_response(
+                    error, label=label, ordinary=True, path_params=path_params, phase=phase, sent=sent
+                )
+
+    def flush(self) -> None:
+        """Transport failures whose request schemathesis did not record (its curl note on the error still says)."""
+        for label, (error, phase) in sorted(self.pending.items()):
+            sent = sent_from_curl_note(error)
+            self.ledger.no_response(error, label=label, ordinary=True, path_params={}, phase=phase, sent=sent)
+        self.pending.clear()
 
     def scenario(self, event: events.ScenarioFinished) -> None:
         recorder = event.recorder
+        self._unanswered(recorder, event.phase.value)
         for case_id, nodes in recorder.checks.items():
             interaction = recorder.interactions.get(case_id)
-            if interaction is not None and interaction.response is not None:
-                self.result.responses += 1
-            node_case = recorder.cases.get(case_id)
-            operation = node_case.value.operation.label if node_case is not None else OPERATION
-            for node in nodes:
-                ok = node.status.value != "failure"
-                self.tally(operation, node.name, ok)
-                if not ok and node.failure_info is not None:
-                    failure = node.failure_info.failure
-                    self.add(
-                        node.name,
-                        failure,
-                        event.phase.value,
-                        interaction.request if interaction else None,
-                        interaction.response if interaction else None,
-                    )
+            node = recorder.cases.get(case_id)
+            if interaction is None or interaction.response is None or node is None:
+                continue
+            case = node.value
+            label = str(case.operation.label)
+            results = [
+                CheckResult(n.name, _outcome(n.status), n.failure_info.failure if n.failure_info is not None else None)
+                for n in nodes
+            ]
+            self.ledger.exchange(
+                facts=self.facts.operation(label),
+                label=label,
+                method=str(case.method),
+                path_params={k: str(v) for k, v in (case.path_parameters or {}).items()},
+                phase=event.phase.value,
+                sent=Sent.of(interaction.request),
+                received=Received.of(interaction.response),
+                results=results,
+            )
+
+    def error(self, event: events.NonFatalError | events.FatalError) -> None:
+        error: BaseException = event.value if isinstance(event, events.NonFatalError) else event.exception
+        label = getattr(event, "label", "") or ""
+        phase = getattr(getattr(event, "phase", None), "value", "") or "engine"
+        where = f"{phase}: {label}" if label else phase
+        if isinstance(error, requests.RequestException | OSError) and label in self.facts.operations:
+            self.pending[label] = (error, phase)
+            title = transport_kind(error)[1].lower()
+            self.result.aborted.append(f"{where} stopped early after a transport failure ({title})")
+        else:
+            self.result.errors.append(redact(f"{where}: {type(error).__name__}: {' '.join(str(error).split())[:300]}"))
+            self.result.aborted.append(f"{where} stopped early: {type(error).__name__}")
+
+    def run(self, schema: Any) -> None:
+        for event in from_schema(schema).execute():
+            if self.sigint.is_set():
+                raise KeyboardInterrupt
+            if isinstance(event, events.PhaseStarted):
+                self.notify(f"phase {event.phase.name.value}: started")
+            elif isinstance(event, events.PhaseFinished):
+                self.result.phases[event.phase.name.value] = event.status.value
+                self.notify(f"phase {event.phase.name.value}: {event.status.value}")
+            elif isinstance(event, events.ScenarioFinished):
+                self.scenario(event)
+            elif isinstance(event, events.NonFatalError | events.FatalError):
+                self.error(event)
+            elif isinstance(event, events.Interrupted):
+                raise KeyboardInterrupt
+        self.flush()
+        if self.sigint.is_set():
+            raise KeyboardInterrupt
 
 
-def _steer_ids(schema: Any, ids: list[str]) -> None:
-    """Most generated ids become real jobs' ids, so 200 answers get checked; the rest stay as generated."""
-    if not ids:
-        return
-
-    @schema.hook  # type: ignore[untyped-decorator]
-    def map_path_parameters(context: Any, path_parameters: dict[str, Any]) -> dict[str, Any]:
-        value = str(path_parameters.get("video_id", ""))
-        bucket = zlib.crc32(value.encode("utf-8", "surrogatepass"))
-        if bucket % 4:
-            path_parameters["video_id"] = ids[bucket % len(ids)]
-        return path_parameters
-
-
-def _known_ids(options: RunOptions) -> list[str]:
-    target = options.target
-    if not target.control:
-        return list(options.video_ids)
-    from contract_tests.mock import WELL_KNOWN_IDS  # noqa: PLC0415
-
-    jobs = [
-        {"id": "video_conformance_running", "pending_seconds": 0, "running_seconds": 3600},
-        {"id": "video_conformance_pending", "pending_seconds": 3600},
-    ]
-    target.create_jobs(jobs)
-    return [*WELL_KNOWN_IDS, *(job["id"] for job in jobs), *options.video_ids]
+def _stages(
+    options: RunOptions,
+    *,
+    facts: SpecFacts,
+    pools: IdPools,
+    schema: Any,
+    engine: _Engine,
+    direct: Direct,
+    result: RunResult,
+) -> None:
+    """Fixtures, schemathesis, sweep, probes, lifecycle; Ctrl-C anywhere ends them with ``interrupted`` set."""
+    notify = engine.notify
+    try:
+        _fixtures(options, facts, pools, engine.ledger.evidence)
+        Steering(facts, pools).install(schema)
+        engine.run(schema)
+        notify("sweep and probes: started")
+        sweep(direct, facts, pools, pools.readable)
+        result.notes += run_probes(direct, facts, pools)
+        result.lifecycle = run_lifecycle(
+            direct,
+            facts,
+            given=options.ids,
+            deadline=options.lifecycle_deadline,
+            poll_interval=options.poll_interval,
+            misbehave=options.misbehave,
+            on_progress=notify,
+        )
+        result.notes += result.lifecycle.notes
+    except KeyboardInterrupt:
+        result.interrupted = True
+        notify("interrupted: writing what was seen so far")
+    finally:
+        direct.close()
 
 
 def run(options: RunOptions) -> RunResult:
-    """Run the suite against ``options.target``.
+    """Run the suite against ``options.target``; Ctrl-C ends it early with ``interrupted`` set.
 
     Raises:
-        schemathesis.errors.SchemathesisError / ValueError: unusable spec, config or baseline.
+        BaselineError: the baseline file cannot be used.
+        schemathesis.errors.SchemathesisError / ValueError / OSError: unusable spec or config.
     """
-    register_secret(options.api_key)
+    secret = register_secret(options.api_key)
     notify = options.on_progress or (lambda _message: None)
-    result = RunResult(target=options.target.name, base_url=options.target.base_url, started_at=time.time())
-    started = time.monotonic()
-    baseline = Baseline.load(options.baseline) if options.baseline is not None else Baseline(entries=[])
-    collector = _Collector(options, result, baseline)
-    schema = schemathesis.openapi.from_path(str(options.spec), config=_config(options))
-    if options.target.app is not None:
-        schema.app = options.target.app
-    _steer_ids(schema, _known_ids(options))
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.PhaseStarted):
-            notify(f"phase {event.phase.name.value}: started")
-        elif isinstance(event, events.PhaseFinished):
-            result.phases[event.phase.name.value] = event.status.value
-            notify(f"phase {event.phase.name.value}: {event.status.value}")
-        elif isinstance(event, events.ScenarioFinished):
-            collector.scenario(event)
-        elif isinstance(event, events.NonFatalError | events.FatalError):
-            error = getattr(event, "value", None) or getattr(event, "exception", None)
-            result.errors.append(redact(f"{type(error).__name__}: {error}"))
-    lifecycle = run_lifecycle(
-        options.target,
-        options.api_key,
-        options.video_ids,
-        deadline=options.lifecycle_deadline,
-        misbehave=options.misbehave,
-        on_progress=notify,
+    target = options.target
+    result = RunResult(
+        target=target.name,
+        base_url=target.public_base_url,
+        started_at=time.time(),
+        spec=options.spec.name,
+        given_ids={name: list(values) for name, values in options.ids.items()},
+        embedded=target.embedded,
+        mock_args=list(target.mock_args),
+        baseline=str(options.baseline) if options.baseline is not None else None,
     )
-    for check in LIFECYCLE_CHECKS:
-        collector.tally(OPERATION, check, True)
-        result.matrix[OPERATION][check][0] += lifecycle.passed[check] - 1
-    for check, violation, observation in lifecycle.violations:
-        collector.tally(OPERATION, check, False)
-        collector.add(check, violation, "lifecycle", observation.request, observation.response)
-    result.unfinished_jobs = lifecycle.unfinished
+    started = time.monotonic()
+    known = KnownDeviations.load(options.baseline)
+    facts = load_facts(options.spec)
+    result.operations = sorted(facts.operations)
+    ledger = Ledger(known, options.api_key, base_url=target.base_url, public_base_url=target.public_base_url)
+    result.evidence = ledger.evidence
+    config = _config(options)
+    schema = schemathesis.openapi.from_path(str(options.spec), config=config)
+    direct = Direct(
+        schema, facts, target, options.api_key, ledger, options.clock, timeout=options.request_timeout or 10.0
+    )
+    pools = IdPools()
+    engine = _Engine(facts, ledger, result, notify)
+    with _sigint_watch() as engine.sigint:
+        _stages(options, facts=facts, pools=pools, schema=schema, engine=engine, direct=direct, result=result)
+    result.interrupted = result.interrupted or engine.sigint.is_set()
+    ledger.evidence.finalize(SUITE_CHECKS)
+    result.findings = ledger.findings
+    result.created_jobs = list(target.created_jobs)
+    result.rate_limit_waits = direct.rate_limit_waits
+    result.baseline_unused = known.unused()
     result.duration = time.monotonic() - started
+    del secret  # the caller keeps its own registration for as long as it writes reports
     return result
-
-
-def probe(target: Target, api_key: str) -> httpx.Response:
-    """One authenticated request, to fail fast on an unusable target."""
-    return target.get_video("video_conformance_probe", api_key)

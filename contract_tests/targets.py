@@ -1,19 +1,38 @@
-"""Where a conformance run sends its requests: the embedded mock, our mock over HTTP, or any live server."""
+"""Where a conformance run sends its requests: the embedded mock, any ASGI app, our mock over HTTP, or any server.
+
+Every target is reached over real TCP, so transport faults (a dropped connection, a stalled body, a lying
+``Content-Encoding``) reach the suite exactly as they would from a real server. The embedded mock and
+:func:`serve_app` run an ASGI app with uvicorn in a background thread bound to ``127.0.0.1`` on a free port;
+the server stops when the target is closed, or by itself after ``max_seconds``.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import logging
+import socket
+import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import httpx
 
-from contract_tests.mock import MockClock, create_app
+__all__ = [
+    "EMBEDDED_REPLAY_BASE",
+    "EMBEDDED_START",
+    "Target",
+    "TargetError",
+    "embedded",
+    "remote",
+    "serve_app",
+]
 
-__all__ = ["EMBEDDED_BASE", "Target", "TargetError", "embedded", "remote"]
-
-EMBEDDED_BASE = "http://testserver"
+# The embedded mock's clock starts here (a fixed instant: the same run gives the same bodies).
+EMBEDDED_START = 1_741_570_283.0
+# Reports of embedded runs name this address: the one the printed replay command starts the mock on.
+EMBEDDED_REPLAY_BASE = "http://127.0.0.1:4010"
+DEFAULT_MAX_SECONDS = 3600.0
 
 
 class TargetError(Exception):
@@ -22,69 +41,163 @@ class TargetError(Exception):
 
 @attrs.define
 class Target:
-    """A server under test plus a synchronous HTTP client for the suite's own requests.
+    """A server under test, as the suite sees it.
 
-    ``control`` is True when the server has our mock's control API (jobs can be created, time advanced).
+    ``base_url`` is where requests go; ``public_base_url`` is what reports print (for the embedded mock: the
+    address its replay command serves on). ``control`` is True when the server has our mock's control API
+    (``/_mock/``: jobs can be created and its clock advanced). ``mock_args`` recreate an embedded mock's
+    configuration with ``python -m contract_tests.mock``; ``created_jobs`` are the jobs the run created.
     """
 
     name: str
     base_url: str
-    http: Any  # httpx.Client or SyncASGIClient (same interface)
     control: bool
-    app: Any = None  # the ASGI app when embedded (schemathesis calls it in-process)
+    public_base_url: str = ""
+    mock_args: tuple[str, ...] = ()
+    created_jobs: list[dict[str, Any]] = attrs.field(factory=list)  # what the run created through /_mock/jobs
+    _server: Any = None  # the uvicorn.Server of an embedded target
+    _thread: threading.Thread | None = None
+    _timer: threading.Timer | None = None
 
-    def get_video(self, video_id: str, api_key: str) -> httpx.Response:
-        response: httpx.Response = self.http.get(
-            f"/v1/videos/{video_id}", headers={"Authorization": f"Bearer {api_key}"}
-        )
-        return response
+    def __attrs_post_init__(self) -> None:
+        if not self.public_base_url:
+            self.public_base_url = self.base_url
 
-    def create_jobs(self, jobs: list[dict[str, Any]]) -> None:
-        response = self.http.post("/_mock/jobs", json=jobs)
-        if response.status_code != 201:  # noqa: PLR2004
-            raise TargetError(f"mock control API refused jobs: {response.status_code} {response.text[:200]}")
+    @property
+    def embedded(self) -> bool:
+        """True when the suite started this server itself (its reports carry a replay command)."""
+        return self._server is not None
+
+    def control_request(self, method: str, path: str, payload: Any = None) -> Any:
+        """One call to the mock's control API; returns the decoded JSON.
+
+        Raises:
+            TargetError: the target has no control API, or it refused the call.
+        """
+        if not self.control:
+            raise TargetError(f"{self.name} has no mock control API")
+        try:
+            response = httpx.request(method, f"{self.base_url}/_mock/{path}", json=payload, timeout=10)
+        except httpx.HTTPError as exc:
+            raise TargetError(f"mock control API {path}: {type(exc).__name__}: {exc}") from None
+        if response.status_code >= 300:  # noqa: PLR2004
+            raise TargetError(f"mock control API {path} refused: {response.status_code} {response.text[:200]}")
+        return response.json() if response.content else None
+
+    def create_jobs(self, jobs: Sequence[dict[str, Any]]) -> None:
+        """Create jobs through the mock's control API (``POST /_mock/jobs``)."""
+        self.control_request("POST", "jobs", list(jobs))
+        self.created_jobs.extend(dict(job) for job in jobs)
 
     def advance(self, seconds: float) -> None:
-        response = self.http.post("/_mock/clock/advance", json={"seconds": seconds})
-        if response.status_code != 200:  # noqa: PLR2004
-            raise TargetError(f"mock control API refused to advance the clock: {response.status_code}")
-
-    def sleep_or_advance(self, seconds: float) -> None:
-        if self.control:
-            self.advance(seconds)
-        else:
-            time.sleep(seconds)
+        """Move the mock's clock forward (``POST /_mock/clock/advance``)."""
+        self.control_request("POST", "clock/advance", {"seconds": seconds})
 
     def close(self) -> None:
-        self.http.close()
+        """Stop the server this target started, if any."""
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
 
 
-class SyncASGIClient:
-    """A blocking client for an in-process ASGI app (httpx's ASGITransport on a private event loop)."""
-
-    def __init__(self, app: Any, base_url: str) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self._client.aclose())
-        self._loop.close()
+def _detect_control(base_url: str, timeout: float) -> bool:
+    try:
+        probe = httpx.get(f"{base_url}/_mock/clock", timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise TargetError(f"target {base_url} is unreachable: {type(exc).__name__}: {exc}") from None
+    if probe.status_code != 200:  # noqa: PLR2004
+        return False
+    try:
+        body = probe.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "now" in body
 
 
-def embedded(api_key: str, **mock_options: Any) -> Target:
-    """Our mock in-process on a manual clock (no sockets); it accepts ``api_key``."""
-    app = create_app(api_keys=[api_key], clock=MockClock(start=time.time()), log_requests=False, **mock_options)
-    client = SyncASGIClient(app, EMBEDDED_BASE)
-    return Target(name="embedded mock (in-process)", base_url=EMBEDDED_BASE, http=client, control=True, app=app)
+def serve_app(
+    app: Any,
+    *,
+    name: str = "ASGI app (in-process, over TCP)",
+    control: bool | None = None,
+    public_base_url: str = "",
+    mock_args: Sequence[str] = (),
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+) -> Target:
+    """Serve an ASGI ``app`` on ``127.0.0.1`` (a free port) in a background thread and return it as a target.
+
+    Args:
+        app: the ASGI application.
+        name: what reports call the target.
+        control: whether it has our mock's control API (``None``: ask it).
+        public_base_url: what reports print instead of the real address (default: the real address).
+        mock_args: ``python -m contract_tests.mock`` arguments that recreate this server (embedded mock).
+        max_seconds: the server stops by itself after this long.
+
+    Returns:
+        The target; close it to stop the server.
+
+    Raises:
+        TargetError: the server did not start within 10 s.
+    """
+    import uvicorn  # noqa: PLC0415 - the server stack is only needed for served targets
+
+    sock = socket.create_server(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_config=None, log_level=logging.CRITICAL, access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"serve-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise TargetError(f"{name}: the server did not start")
+        time.sleep(0.005)
+    timer = threading.Timer(max_seconds, lambda: setattr(server, "should_exit", True))
+    timer.daemon = True
+    timer.start()
+    base = f"http://127.0.0.1:{port}"
+    has_control = _detect_control(base, 5) if control is None else control
+    return Target(
+        name=name,
+        base_url=base,
+        control=has_control,
+        public_base_url=public_base_url,
+        mock_args=tuple(mock_args),
+        server=server,
+        thread=thread,
+        timer=timer,
+    )
+
+
+def embedded(api_key: str, *, faults: Sequence[str] = (), max_seconds: float = DEFAULT_MAX_SECONDS) -> Target:
+    """Our mock, started by the suite on 127.0.0.1 with a manual clock; it accepts ``api_key``.
+
+    Args:
+        api_key: the key the mock accepts.
+        faults: fault rules (``python -m contract_tests.mock --fault`` syntax).
+        max_seconds: the server stops by itself after this long.
+
+    Raises:
+        FaultSpecError: a fault rule is invalid.
+    """
+    from contract_tests.mock import MockClock, create_app, parse_fault_spec  # noqa: PLC0415
+
+    rules = [parse_fault_spec(spec) for spec in faults]
+    app = create_app(api_keys=[api_key], clock=MockClock(start=EMBEDDED_START), faults=rules, log_requests=False)
+    args = [arg for spec in faults for arg in ("--fault", spec)]
+    return serve_app(
+        app,
+        name="embedded mock",
+        control=True,
+        public_base_url=EMBEDDED_REPLAY_BASE,
+        mock_args=args,
+        max_seconds=max_seconds,
+    )
 
 
 def remote(url: str, timeout: float = 10.0) -> Target:
@@ -99,17 +212,7 @@ def remote(url: str, timeout: float = 10.0) -> Target:
         raise TargetError(f"--target {url!r} is not a valid URL: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise TargetError(f"--target {url!r} must be an http:// or https:// URL")
-    client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
-    try:
-        probe = client.get("/_mock/clock")
-    except httpx.HTTPError as exc:
-        client.close()
-        raise TargetError(f"target {url} is unreachable: {type(exc).__name__}: {exc}") from None
-    control = False
-    if probe.status_code == 200:  # noqa: PLR2004
-        try:
-            control = "now" in probe.json()
-        except ValueError:
-            control = False
-    name = f"tokenops mock at {url}" if control else f"server at {url}"
-    return Target(name=name, base_url=url.rstrip("/"), http=client, control=control)
+    base = url.rstrip("/")
+    control = _detect_control(base, timeout)
+    name = f"tokenops mock at {base}" if control else f"server at {base}"
+    return Target(name=name, base_url=base, control=control)

@@ -27,7 +27,8 @@ ERROR = json.dumps({"error": {"message": "nope", "type": "invalid_request_error"
         ("status_code_conformance", 503, ERROR, Category.SERVER_NONCONFORMANCE),
         ("status_code_conformance", 302, ERROR, Category.SERVER_NONCONFORMANCE),
         ("positive_data_acceptance", 404, ERROR, Category.SPEC_GAP),
-        ("positive_data_acceptance", 401, b"", Category.SPEC_GAP),
+        ("positive_data_acceptance", 404, b"<html>not found</html>", Category.SERVER_NONCONFORMANCE),
+        ("positive_data_acceptance", 401, b"", Category.SERVER_NONCONFORMANCE),
         ("positive_data_acceptance", 422, ERROR, Category.SERVER_NONCONFORMANCE),
         ("not_a_server_error", 500, ERROR, Category.SERVER_NONCONFORMANCE),
         ("response_schema_conformance", 200, b"{}", Category.SERVER_NONCONFORMANCE),
@@ -38,6 +39,17 @@ ERROR = json.dumps({"error": {"message": "nope", "type": "invalid_request_error"
 )
 def test_rules(check: str, status: int, body: bytes, expected: Category) -> None:
     assert categorize(check, status, body) is expected
+
+
+def test_a_refused_valid_request_is_a_spec_gap_only_where_ids_may_not_exist() -> None:
+    # POST /v1/videos has no path parameter: a 404 to a valid request is the server's fault, not the spec's.
+    assert categorize("positive_data_acceptance", 404, ERROR, path_parameters=False) is Category.SERVER_NONCONFORMANCE
+    assert categorize("positive_data_acceptance", 404, ERROR, path_parameters=True) is Category.SPEC_GAP
+
+
+def test_transport_failures_and_non_api_pages_are_server_nonconformance() -> None:
+    for check in ("transport_error", "not_an_api_response", "auth_enforced", "path_edge_handled"):
+        assert categorize(check, None, None) is Category.SERVER_NONCONFORMANCE
 
 
 def test_reasonable_undocumented_statuses_are_client_errors_only() -> None:

@@ -56,3 +56,15 @@ def test_terminal_state_must_be_stable() -> None:
 def test_timestamps_must_not_change_once_set() -> None:
     found = _violations([body("in_progress", 5), body("in_progress", 6, created_at=101)])
     assert found == [("lifecycle_timestamps_fixed", "timestamp-changed", 1)]
+
+
+def test_the_rules_come_from_the_table_entry() -> None:
+    from contract_tests.resources import Lifecycle, rules_for  # noqa: PLC0415
+
+    upload = Lifecycle(
+        name="upload", ranks={"uploading": 0, "processing": 1, "ready": 2}, terminal=frozenset({"ready"})
+    )
+    found = check_sequence([{"status": "processing"}, {"status": "uploading"}], upload)[1]
+    assert [(check, violation.key) for check, violation, _ in found] == [("lifecycle_status_order", "status-backwards")]
+    assert rules_for(("pending", "in_progress", "completed", "failed")) is not None
+    assert rules_for(("draft", "published")) is None  # no entry shares a state: no lifecycle rules guessed

@@ -103,13 +103,14 @@ def test_the_canary_key_appears_nowhere(tmp_path: Path, caplog: pytest.LogCaptur
             )
         )
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
-    assert len([f for f in files if f.suffix in (".json", ".html", ".md", ".xml")]) == 8
+    # Two runs x four reports, plus the embedded run's mock-seed.json (the jobs it created, no key in it).
+    assert len([f for f in files if f.suffix in (".json", ".html", ".md", ".xml")]) == 9
     outputs += [path.read_text(encoding="utf-8", errors="replace") for path in files]
     outputs += [record.getMessage() for record in caplog.records]
     outputs += [logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info]
     everything = "\n".join(outputs)
     assert "GET /v1/videos/video_completed_demo 200" in everything  # the mock's request log was captured
-    assert "Bearer $TOKENOPS_API_KEY" in everything  # reports carry the curl lines, key replaced
+    assert "Bearer ${TOKENOPS_API_KEY}" in everything  # reports carry the curl lines, key replaced
     assert "Traceback" in everything  # --debug printed tracebacks
     for form in _forms(CANARY):
         assert form not in everything, form

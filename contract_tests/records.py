@@ -1,0 +1,159 @@
+"""What reports show of one exchange: the request (with a ``curl`` that replays as printed) and the response.
+
+Requests and responses arrive from schemathesis (its recorder), from ``requests`` (transport errors) or from
+``httpx`` (the suite's own probes and polls); :class:`Sent` and :class:`Received` are the common shape.
+Every string is scrubbed of registered secrets; the run's own key becomes ``$TOKENOPS_API_KEY`` (a shell
+variable, expanded because the curl words are double-quoted), any other token stays as sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from tokenops.redaction import redact
+
+__all__ = ["KEY_VARIABLE", "Received", "Sent", "curl", "request_record", "response_record"]
+
+KEY_VARIABLE = "${TOKENOPS_API_KEY}"
+MAX_BODY_IN_REPORT = 2000
+# Headers every HTTP client adds by itself: a replay does not need them.
+_NOISY = {
+    "user-agent",
+    "accept-encoding",
+    "connection",
+    "content-length",
+    "host",
+    "x-schemathesis-testcaseid",
+    "accept",
+}
+_SHELL_SPECIAL = re.compile(r'(["\\$`])')
+
+
+def _pairs(headers: Any) -> tuple[tuple[str, str], ...]:
+    items: Iterable[tuple[Any, Any]] = headers.items() if hasattr(headers, "items") else headers
+    pairs: list[tuple[str, str]] = []
+    for name, value in items:
+        for single in value if isinstance(value, list) else [value]:
+            pairs.append((str(name), str(single)))
+    return tuple(pairs)
+
+
+@attrs.frozen
+class Sent:
+    """A request as it went out."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+
+    @classmethod
+    def of(cls, request: Any) -> Sent:
+        """From a schemathesis recorder ``Request``, a ``requests.PreparedRequest`` or an ``httpx.Request``."""
+        url = str(getattr(request, "uri", None) or getattr(request, "url", ""))
+        body = getattr(request, "body", None)
+        if body is None and hasattr(request, "content"):
+            try:
+                body = request.content
+            except Exception:
+                body = None
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        return cls(str(request.method), url, _pairs(request.headers), body if isinstance(body, bytes) else None)
+
+
+@attrs.frozen
+class Received:
+    """A response as it came back."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    content: bytes
+
+    @classmethod
+    def of(cls, response: Any) -> Received:
+        """From a schemathesis ``Response`` or an ``httpx.Response``."""
+        return cls(int(response.status_code), _pairs(response.headers), bytes(response.content or b""))
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+
+def _quote(word: str, api_key: str) -> str:
+    """``word`` in double quotes, shell-escaped, with the run's key replaced by ``${TOKENOPS_API_KEY}``."""
+    escaped = _SHELL_SPECIAL.sub(r"\\\1", word)
+    if api_key:
+        escaped = escaped.replace(_SHELL_SPECIAL.sub(r"\\\1", api_key), KEY_VARIABLE)
+    return f'"{escaped}"'
+
+
+def _public(url: str, base_url: str, public_base_url: str) -> str:
+    return public_base_url + url[len(base_url) :] if base_url and url.startswith(base_url) else url
+
+
+def curl(sent: Sent, *, api_key: str, base_url: str = "", public_base_url: str = "") -> str:
+    """A ``curl`` command that sends ``sent`` again, every word double-quoted (paste it into a POSIX shell)."""
+    words = [
+        "curl",
+        "-sS",
+        "-i",
+        "-X",
+        _quote(sent.method, ""),
+        _quote(_public(sent.url, base_url, public_base_url), ""),
+    ]
+    for name, value in sent.headers:
+        if name.lower() not in _NOISY:
+            words += ["-H", _quote(f"{name}: {value}", api_key)]
+    if sent.body:
+        try:
+            text = sent.body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        if text and "\x00" not in text:
+            words += ["--data-binary", _quote(text, api_key)]
+        else:
+            words.append(f"# + a {len(sent.body)}-byte binary body (not shown)")
+    return redact(" ".join(words))
+
+
+def request_record(sent: Sent, *, api_key: str, base_url: str = "", public_base_url: str = "") -> dict[str, Any]:
+    """The report's view of a request: method, URL, headers (key replaced), curl."""
+    headers = {
+        name: redact(value.replace(api_key, KEY_VARIABLE) if api_key else value)
+        for name, value in sent.headers
+        if name.lower() not in _NOISY
+    }
+    return {
+        "method": sent.method,
+        "url": redact(_public(sent.url, base_url, public_base_url)),
+        "headers": headers,
+        "curl": curl(sent, api_key=api_key, base_url=base_url, public_base_url=public_base_url),
+    }
+
+
+def body_text(content: bytes, media_type: str | None = None) -> str:
+    """A body for people: pretty JSON when it is JSON, else UTF-8 text; at most ``MAX_BODY_IN_REPORT`` chars."""
+    text = content.decode("utf-8", errors="replace")
+    with contextlib.suppress(ValueError, RecursionError):
+        text = json.dumps(json.loads(content), indent=2, ensure_ascii=False)
+    if len(text) > MAX_BODY_IN_REPORT:
+        text = text[:MAX_BODY_IN_REPORT] + f"… ({len(content)} bytes in all)"
+    return redact(text)
+
+
+def response_record(received: Received) -> dict[str, Any]:
+    """The report's view of a response: status, headers (no cookies), body (pretty JSON or text)."""
+    headers: Mapping[str, str] = {
+        name: redact(value) for name, value in received.headers if name.lower() not in ("set-cookie", "date", "server")
+    }
+    return {
+        "status_code": received.status,
+        "headers": dict(headers),
+        "body": body_text(received.content, received.header("content-type")),
+    }

@@ -1,0 +1,130 @@
+"""No green without evidence: the run ends inconclusive (3) naming the cause, interrupted (130) on Ctrl-C, and
+``--fail-on`` / ``--min-checked`` decide what fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, SERVER_KEY
+from tests.test_conformance import run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_wrong_key_is_inconclusive_not_a_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str) -> None:
+    code, report = run_cli(tmp_path, "--target", server, key="sk-wrong", monkeypatch=monkeypatch)
+    assert code == 3
+    assert report["verdict"]["verdict"] == "inconclusive"
+    assert "every authenticated request got 401: is TOKENOPS_API_KEY right?" in report["verdict"]["reasons"]
+    assert report["operations"][0]["checked_bodies"] == 0
+
+
+def test_a_v1_base_path_is_inconclusive_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
+) -> None:
+    code, report = run_cli(tmp_path, "--target", f"{server}/v1", key=SERVER_KEY, monkeypatch=monkeypatch)
+    assert code == 3
+    assert report["verdict"]["reasons"][0] == (
+        "no 2xx body for GET /v1/videos/{video_id}: every id returned 404; "
+        "check the ids and that --target has no /v1 suffix"
+    )
+
+
+def test_ids_the_server_does_not_know_are_inconclusive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = run_cli(
+        tmp_path, "--target", server, "--video-id", "video_expired_1", key=SERVER_KEY, monkeypatch=monkeypatch
+    )
+    assert code == 3
+    (reason,) = [r for r in report["verdict"]["reasons"] if "video_expired_1" in r]
+    assert reason.startswith("--video-id video_expired_1: no 2xx body checked in ")
+    assert reason.endswith("; check the id")
+    (evidence,) = [ids for ids in report["ids"] if ids["value"] == "video_expired_1"]
+    assert evidence["given"] is True
+    assert evidence["requests"] >= 1
+    assert evidence["checked_bodies"] == 0
+    terminal = capsys.readouterr().out
+    assert "  why: --video-id video_expired_1: no 2xx body checked in " in terminal
+    assert f"  id video_id=video_expired_1 (given): {evidence['requests']} requests, 0 bodies checked" in terminal
+
+
+def test_fail_on_decides_which_categories_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "empty-baseline.json"
+    empty.write_text('{"format_version": 1, "entries": []}', encoding="utf-8")
+    code, report = run_cli(tmp_path, "--baseline", str(empty), monkeypatch=monkeypatch)
+    assert code == 0  # the 401/404 spec gaps are new, but reported, not failing
+    assert report["summary"]["categories"]["spec_gap"]["new"] == 2
+    code, report = run_cli(tmp_path, "--baseline", str(empty), "--fail-on", "spec_gap", monkeypatch=monkeypatch)
+    assert code == 1
+    assert report["verdict"]["failing"] == 2
+    assert report["verdict"]["fail_on"] == ["spec_gap"]
+
+
+def test_min_checked_raises_the_bar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, report = run_cli(tmp_path, "--min-checked", "100000", monkeypatch=monkeypatch)
+    assert code == 3
+    (reason,) = report["verdict"]["reasons"]
+    assert reason.startswith("only ")
+    assert "checked for GET /v1/videos/{video_id} (need 100000)" in reason
+
+
+def test_the_suite_honours_429_and_retry_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, report = run_cli(tmp_path, "--mock-fault", "rate_limit,retry_after=0.01,every=5", monkeypatch=monkeypatch)
+    assert code == 0, report["verdict"]
+    assert report["rate_limit_waits"] > 0  # the suite's own requests waited and retried
+    assert report["operations"][0]["checked_bodies"] >= 5
+
+
+def test_ctrl_c_exits_130_and_marks_the_reports_interrupted(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENOPS_API_KEY": "sk-interrupt"}
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "conformance.py"),
+        "--report-dir",
+        str(reports),
+        "--max-examples",
+        "400",
+        "--mock-fault",
+        "latency,latency_ms=20",
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    deadline = time.monotonic() + 120
+    for line in process.stdout:  # wait until schemathesis is sending requests
+        if "phase coverage: started" in line or time.monotonic() > deadline:
+            break
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    report = json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
+    assert report["verdict"]["verdict"] == "interrupted"
+    assert report["verdict"]["exit_code"] == 130
+    assert "INTERRUPTED" in (reports / "conformance.html").read_text(encoding="utf-8")
+    assert (
+        (reports / "conformance.md")
+        .read_text(encoding="utf-8")
+        .startswith("## ⏹️ TokenOps API conformance: INTERRUPTED")
+    )
+    assert "interrupted" in stdout.lower()
+    assert "Traceback" not in stderr
+
+
+def test_the_server_stops_with_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from contract_tests.targets import embedded  # noqa: PLC0415
+
+    target = embedded("sk-stop")
+    assert httpx.get(f"{target.base_url}/_mock/clock", timeout=5).status_code == 200
+    target.close()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{target.base_url}/_mock/clock", timeout=2)

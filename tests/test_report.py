@@ -1,0 +1,166 @@
+"""Reports people can act on: evidence in the markdown, every new finding in the terminal, curls that replay as
+printed, the same JSON from the same server, and an embedded run that says how to recreate its mock."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from contract_tests.baseline import KnownDeviations
+from contract_tests.findings import Ledger
+from contract_tests.mock.process import free_port
+from contract_tests.report import terminal_lines, to_json
+from contract_tests.report.markdown import markdown
+from contract_tests.runner import RunResult
+from contract_tests.verdict import decide
+from tests.conftest import ROOT, SERVER_KEY
+from tests.test_conformance import run_cli
+
+LABEL = "GET /v1/videos/{video_id}"
+
+
+def _synthetic(count: int, message: str) -> dict[str, Any]:
+    ledger = Ledger(KnownDeviations(None), "sk-report")
+    for index in range(count):
+        ledger.add(
+            check="response_schema_conformance",
+            failure_type="JsonSchemaError",
+            title=f"Finding number {index}",
+            message=message,
+            key=f"k{index}",
+            operation=LABEL,
+            phase="fuzzing",
+            sent=None,
+            received=None,
+            evidence={"field": f"data[{index}].size", "value": "1792x1024"},
+        )
+    result = RunResult(target="t", base_url="http://t", started_at=0.0, operations=[LABEL], findings=ledger.findings)
+    return to_json(result, decide(result), {})
+
+
+def test_the_terminal_lists_every_new_finding_or_says_how_many_more() -> None:
+    long_message = "size " + "x" * 200 + " end-of-message"
+    lines = "\n".join(terminal_lines(_synthetic(30, long_message), {"markdown": "reports/conformance.md"}))
+    assert lines.startswith("FAIL: t (http://t)")
+    assert len(re.findall(r"NEW Server nonconformance: Finding number \d+", lines)) == 25
+    assert "… and 5 more new finding(s): see reports/conformance.md" in lines
+    assert "end-of-message" in lines  # messages are not cut
+    assert "field data[3].size = '1792x1024'" in lines
+    few = "\n".join(terminal_lines(_synthetic(3, "short"), {}))
+    assert len(re.findall(r"NEW Server nonconformance", few)) == 3
+    assert "more new finding" not in few
+
+
+def test_the_markdown_lists_every_finding_with_its_evidence() -> None:
+    report = _synthetic(40, "bad size")
+    text = markdown(report)
+    for index in range(40):
+        assert f"Finding number {index}\n" in text
+        assert f"field data[{index}].size = '1792x1024'" in text
+
+
+@pytest.mark.e2e
+def test_the_markdown_names_the_field_of_a_real_deviation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, report = run_cli(tmp_path, "--mock-fault", "reality,every=2", monkeypatch=monkeypatch)
+    assert code == 1
+    text = (tmp_path / "reports" / "conformance.md").read_text(encoding="utf-8")
+    assert "field size = '1792x1024' (rule: \"1792x1024\" is not one of" in text
+    assert "field status = 'queued'" in text
+    for finding in report["findings"]:
+        assert finding["title"] in text
+    server_error_run = run_cli(tmp_path / "5xx", "--mock-fault", "server_error,every=3", monkeypatch=monkeypatch)[1]
+    (server_error,) = [f for f in server_error_run["findings"] if f["check"] == "not_a_server_error"]
+    assert server_error["message"].startswith("503: {")  # never an empty message
+    assert "Upstream error 503" in server_error["message"]
+
+
+def _status_of(curl: str, env: dict[str, str]) -> int:
+    output = subprocess.run(
+        ["bash", "-c", f'{curl} -o /dev/null -w "%{{http_code}}"'],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    return int(output.strip()[-3:])
+
+
+@pytest.mark.e2e
+def test_each_printed_curl_replays_the_reported_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
+) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"format_version": 1, "entries": []}', encoding="utf-8")
+    code, report = run_cli(
+        tmp_path, "--target", server, "--baseline", str(empty), key=SERVER_KEY, monkeypatch=monkeypatch
+    )
+    assert code == 0
+    findings = [f for f in report["findings"] if f["request"].get("curl")]
+    assert {f["status_code"] for f in findings} >= {401, 404}
+    env = {**os.environ, "TOKENOPS_API_KEY": SERVER_KEY}
+    for finding in findings:
+        curl = finding["request"]["curl"]
+        assert "'" not in curl  # double quotes only: the key variable expands
+        assert _status_of(curl, env) == finding["status_code"], curl
+
+
+@pytest.mark.e2e
+def test_an_embedded_run_prints_the_command_that_recreates_its_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    code, report = run_cli(tmp_path, monkeypatch=monkeypatch)
+    assert code == 0
+    export, start = report["replay"]
+    assert export == 'export TOKENOPS_API_KEY="${TOKENOPS_API_KEY:-sk-mock-local}"'
+    port = free_port()
+    command = start.removesuffix(" &").replace("--port 4010", f"--port {port}")
+    env = {
+        **os.environ,
+        "TOKENOPS_API_KEY": "sk-canary-conformance-51c0ffee",
+        "PYTHONPATH": str(ROOT),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # `python` = this venv's
+    }
+    process = subprocess.Popen(["bash", "-c", f"exec {command} --quiet"], env=env, cwd=ROOT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/_mock/clock", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        seed = json.loads((tmp_path / "reports" / "mock-seed.json").read_text(encoding="utf-8"))
+        auth = {"Authorization": f"Bearer {env['TOKENOPS_API_KEY']}"}
+        for job in seed:
+            assert httpx.get(f"{base}/v1/videos/{job['id']}", headers=auth, timeout=5).status_code == 200, job["id"]
+        for finding in report["findings"]:
+            curl = finding["request"]["curl"].replace("127.0.0.1:4010", f"127.0.0.1:{port}")
+            assert _status_of(curl, env) == finding["status_code"], curl
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert shlex.split(start)[:3] == ["python", "-m", "contract_tests.mock"]
+
+
+@pytest.mark.e2e
+def test_two_runs_of_the_same_server_give_the_same_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    documents = []
+    for _ in range(2):
+        code, report = run_cli(tmp_path, "--mock-fault", "reality,every=3", monkeypatch=monkeypatch)
+        assert code == 1
+        for volatile in ("started_at", "duration_seconds"):
+            report.pop(volatile)
+        documents.append(report)
+    assert documents[0] == documents[1]
