@@ -16,7 +16,13 @@ from tests.conftest import ROOT
 PACKAGES = ("tokenops_client", "tokenops", "contract_tests", "scripts")
 
 
-SUITE_MODULES = ("mock", "drift", "runner", "checks", "lifecycle", "targets", "categories", "report", "cli")
+# The suite's own modules (everything in contract_tests/ but the mock, the drift tools and private helpers).
+SUITE_MODULES = tuple(
+    sorted(
+        [path.stem for path in (ROOT / "contract_tests").glob("*.py") if not path.stem.startswith(("_", "test_"))]
+        + ["report"]
+    )
+)
 
 
 def _contract_config(kind: str) -> str:
@@ -33,7 +39,7 @@ def _contract_config(kind: str) -> str:
 def _lint(
     tmp_path: Path, importer: str | None, imported: str | None, kind: str = "layers"
 ) -> subprocess.CompletedProcess[str]:
-    modules = [*PACKAGES, *(f"contract_tests.{name}" for name in SUITE_MODULES)]
+    modules = [*PACKAGES, *(f"contract_tests.{name}" for name in (*SUITE_MODULES, "mock", "drift"))]
     for module in modules:
         (tmp_path / module.replace(".", "/")).mkdir(parents=True, exist_ok=True)
         body = f"import {imported}\n" if module == importer else ""
@@ -100,3 +106,10 @@ def test_mock_and_drift_stand_alone_inside_the_suite(tmp_path: Path, importer: s
 def test_the_suite_may_use_the_mock_and_the_reports(tmp_path: Path, importer: str | None, imported: str | None) -> None:
     result = _lint(tmp_path, importer, imported, kind="suite")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_contract_forbids_every_suite_module_to_the_mock_and_the_drift_tools() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    forbidden = next(c for c in config["contracts"] if c["type"] == "forbidden")
+    assert forbidden["source_modules"] == ["contract_tests.mock", "contract_tests.drift"]
+    assert sorted(forbidden["forbidden_modules"]) == [f"contract_tests.{name}" for name in SUITE_MODULES]
