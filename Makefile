@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help stress test lint typecheck layering drift regenerate-check regenerate conformance mock bench clean docs docs-serve mutation chromium
+.PHONY: help stress test lint typecheck layering drift regenerate-check regenerate conformance mock bench clean docs docs-serve mutation chromium test-fast growth-check
 
 help:  ## list the targets
 	@grep -E '^[a-z.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -26,7 +26,10 @@ $(DEV_STAMP): $(STAMP)
 $(VENV): $(STAMP)  ## create .venv and install the project with its test extra
 
 test: $(STAMP) lint typecheck drift layering docs chromium  ## everything CI runs: lint, types, drift (spec + generated/), layering, docs, pytest
-	$(PY) -m pytest -q tests contract_tests
+	$(PY) -m pytest -q -n auto tests contract_tests
+
+test-fast: $(STAMP)  ## the inner loop: the tests not marked e2e, on every core, stopping at the first failure
+	$(PY) -m pytest -q -n auto -m "not e2e" -x tests contract_tests
 
 lint: $(STAMP)  ## ruff lint + format check; the CI workflow examples against GitHub's workflow schema
 	$(BIN)/ruff check .
@@ -67,6 +70,9 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } \
 		|| echo "chromium unavailable (needs root and apt-get): the HTML report test will be skipped"
+
+growth-check: $(STAMP)  ## proof of growth: take tests/fixtures/upstream/videos-api/ in a repo copy; lint, types, tests, conformance, every operation
+	$(PY) scripts/growth_check.py $(ARGS)
 
 mock: $(STAMP)  ## serve the stateful mock on http://127.0.0.1:4010 (ARGS="--fault server_error,count=3 ...")
 	$(PY) -m contract_tests.mock $(ARGS)

@@ -16,12 +16,12 @@ PAGE = "upstream/get-video-status.md"
 
 
 def _edit_page(root: Path, *replacements: tuple[str, str]) -> None:
-    page = root / PAGE
-    text = page.read_text(encoding="utf-8")
+    """The vendor changes a schema: every page that embeds it (``PAGE`` at least) carries the change."""
     for old, new in replacements:
-        assert old in text
-        text = text.replace(old, new, 1)
-    page.write_text(text, encoding="utf-8")
+        assert old in (root / PAGE).read_text(encoding="utf-8")
+        for page in (root / "upstream").glob("*.md"):
+            text = page.read_text(encoding="utf-8")
+            page.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def _version(root: Path) -> str:
