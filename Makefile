@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help stress test lint typecheck layering drift regenerate-check regenerate conformance mock bench clean docs docs-serve mutation chromium test-fast growth-check
+.PHONY: help stress test lint typecheck layering drift regenerate-check regenerate conformance mock bench clean docs docs-serve mutation chromium test-fast growth-check dist
 
 help:  ## list the targets
 	@grep -E '^[a-z.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -70,6 +70,10 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } \
 		|| echo "chromium unavailable (needs root and apt-get): the HTML report test will be skipped"
+
+dist: $(STAMP)  ## build the wheel and the sdist into dist/
+	rm -rf dist && $(BIN)/uv build --quiet --out-dir dist .
+	@ls dist
 
 growth-check: $(STAMP)  ## proof of growth: take tests/fixtures/upstream/videos-api/ in a repo copy; lint, types, tests, conformance, every operation
 	$(PY) scripts/growth_check.py $(ARGS)
