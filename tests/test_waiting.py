@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any
 
 import httpx
@@ -454,11 +455,20 @@ def test_wait_many_never_sends_past_its_deadline_while_queueing(make_async_clien
     assert clock.now - start <= 2 + 2 * slack
 
 
-def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards() -> None:
+def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards(monkeypatch: pytest.MonkeyPatch) -> None:
     client = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", max_connections=50)
+    contexts: list[ssl.SSLContext] = []
+    real_context = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        contexts.append(real_context(*args, **kwargs))
+        return contexts[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
     try:
         assert client._pools_for(8) == [(None, 8)]
         shares = client._pools_for(200)
+        assert len(contexts) == 1  # the CA bundle is loaded once for all 25 pools, not once per pool
         assert [slots for _, slots in shares] == [8] * 25
         assert sum(slots for _, slots in client._pools_for(33)) == 33
         assert all(pool is not None and pool.headers["authorization"] == "Bearer sk-test" for pool, _ in shares)
