@@ -101,6 +101,7 @@ def test_debug_prints_a_traceback_without_the_key(capsys: pytest.CaptureFixture[
     assert CANARY_KEY not in err
 
 
+@pytest.mark.e2e
 def test_console_script_runs_as_a_process(server: str) -> None:
     # The session's mock refuses the canary key with a 401, which is not retried: no real backoff in the process.
     env = {**os.environ, "TOKENOPS_API_KEY": CANARY_KEY, "TOKENOPS_BASE_URL": server, "PYTHONPATH": str(ROOT)}

@@ -63,10 +63,12 @@ def test_schemathesis_negative_mode_finds_no_server_error() -> None:
 @pytest.mark.parametrize("mode", ["negative", "positive"])
 def test_grown_spec_fuzzing_finds_no_server_error_and_no_invalid_body(grown_spec: Path, mode: str) -> None:
     checks = ["not_a_server_error", "response_schema_conformance", "content_type_conformance"]
-    failures, cases, errors, app = _fuzz(grown_spec, mode, checks, 5 if mode == "negative" else 8)
+    # The coverage phase tries every operation's boundary and invalid values systematically; a few random
+    # examples per operation on top (negative generation costs ~30 ms an example).
+    failures, cases, errors, app = _fuzz(grown_spec, mode, checks, 3 if mode == "negative" else 5)
     assert errors == []
     assert failures == []
-    assert cases >= 40  # 6 operations: their coverage cases plus 5-8 generated examples each, minus duplicates
+    assert cases >= 40  # 6 operations: their coverage cases plus the generated examples, minus duplicates
     assert set(app.state.operations) == {
         "getVideoStatus",
         "createVideo",

@@ -472,9 +472,13 @@ def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards(monkeypatch: py
         assert [slots for _, slots in shares] == [8] * 25
         assert sum(slots for _, slots in client._pools_for(33)) == 33
         assert all(pool is not None and pool.headers["authorization"] == "Bearer sk-test" for pool, _ in shares)
-        for pool, _ in shares:
-            assert pool is not None
-            asyncio.run(pool.aclose())
+
+        async def close_all() -> None:
+            for pool, _ in shares:
+                assert pool is not None
+                await pool.aclose()
+
+        asyncio.run(close_all())
     finally:
         asyncio.run(client.close())
     injected = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", http_client=httpx.AsyncClient())
