@@ -32,9 +32,8 @@ def _fuzz(
             "phases": {"stateful": {"enabled": mode == "positive"}},
         }
     )
-    schema = schemathesis.openapi.from_path(str(spec), config=config)
-    if operation_id is not None:
-        schema = schema.include(operation_id=operation_id)
+    loaded = schemathesis.openapi.from_path(str(spec), config=config)
+    schema = loaded if operation_id is None else loaded.include(operation_id=operation_id)
     schema.app = app
     failures: list[str] = []
     cases = 0
