@@ -5,6 +5,8 @@ validator for the responses of any operation of a spec (jsonschema on the YAML, 
 from __future__ import annotations
 
 import asyncio
+import ssl
+import time
 from collections.abc import Coroutine
 from functools import cache
 from pathlib import Path
@@ -69,9 +71,54 @@ class MockHarness:
 
 
 @cache
+def shared_tls() -> ssl.SSLContext:
+    """One default TLS context for the tests' httpx clients: each new client would load the CA bundle (~35 ms)."""
+    return httpx.create_ssl_context()
+
+
+class LinkedClock:
+    """A client clock that drives a mock server's: each sleep advances ``/_mock/clock/advance`` by as much.
+
+    Pass it as ``TokenOps(clock=...)``: Retry-After, polls and deadlines are measured exactly, nothing sleeps.
+    Call ``close()`` when done (it holds an httpx client to the control API).
+    """
+
+    def __init__(self, base: str) -> None:
+        self.now = 1_000.0
+        self.wall = time.time() - self.now
+        self.sleeps: list[float] = []
+        self.control = httpx.Client(base_url=base, timeout=10, verify=shared_tls())
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.wall + self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        assert self.control.post("/_mock/clock/advance", json={"seconds": seconds}).status_code == 200
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+    def close(self) -> None:
+        self.control.close()
+
+
+@cache
 def _document(spec: Path) -> dict[str, Any]:
     document: dict[str, Any] = yaml.safe_load(spec.read_text(encoding="utf-8"))
     return document
+
+
+HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
+
+
+def spec_methods(spec: Path, template: str) -> set[str]:
+    """The HTTP methods (upper case) the spec documents for the path ``template``."""
+    return {key.upper() for key in _document(spec)["paths"][template] if key.upper() in HTTP_METHODS}
 
 
 def _escape(token: str) -> str:

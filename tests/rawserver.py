@@ -26,18 +26,25 @@ def _read_request(conn: socket.socket) -> None:
 
 @contextmanager
 def raw_server(behaviour: Behaviour, *, max_seconds: float = 30.0) -> Iterator[str]:
-    """Serve ``behaviour`` (given each accepted socket after the request is read) until the block ends."""
+    """Serve ``behaviour`` (given each accepted socket after the request is read) until the block ends.
+
+    Leaving the block wakes the accepting thread with one last connection, so stopping costs no polling delay;
+    the thread also ends by itself after ``max_seconds`` without a connection.
+    """
     listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
+    listener.settimeout(max_seconds)
     port = listener.getsockname()[1]
     stop = threading.Event()
 
     def loop() -> None:
-        while not stop.is_set():
+        while True:
             try:
                 conn, _ = listener.accept()
-            except OSError:
-                continue
+            except OSError:  # the bound ran out (or the listener closed): stop serving
+                return
+            if stop.is_set():  # the wake-up connection
+                conn.close()
+                return
             conn.settimeout(max_seconds)
             try:
                 _read_request(conn)
@@ -53,6 +60,8 @@ def raw_server(behaviour: Behaviour, *, max_seconds: float = 30.0) -> Iterator[s
         yield f"http://127.0.0.1:{port}"
     finally:
         stop.set()
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=max_seconds).close()
         thread.join(timeout=max_seconds)
         listener.close()
 

@@ -25,7 +25,8 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(script: Script, *argv: str) -> int:
-    return _cli.main(list(argv), http_client=httpx.Client(transport=httpx.MockTransport(script)))
+    # A fake clock: retries and polls never really sleep.
+    return _cli.main(list(argv), http_client=httpx.Client(transport=httpx.MockTransport(script)), clock=FakeClock())
 
 
 def test_get_prints_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,8 +101,10 @@ def test_debug_prints_a_traceback_without_the_key(capsys: pytest.CaptureFixture[
     assert CANARY_KEY not in err
 
 
-def test_console_script_runs_as_a_process() -> None:
-    env = {**os.environ, "TOKENOPS_API_KEY": CANARY_KEY, "TOKENOPS_BASE_URL": "http://127.0.0.1:9"}
+@pytest.mark.e2e
+def test_console_script_runs_as_a_process(server: str) -> None:
+    # The session's mock refuses the canary key with a 401, which is not retried: no real backoff in the process.
+    env = {**os.environ, "TOKENOPS_API_KEY": CANARY_KEY, "TOKENOPS_BASE_URL": server, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, "-m", "tokenops", "videos", "get", "video_123"],
         capture_output=True,
@@ -111,7 +114,7 @@ def test_console_script_runs_as_a_process() -> None:
         check=False,
     )
     assert result.returncode == 1
-    assert result.stderr.startswith("tokenops: error: APIConnectionError")
+    assert result.stderr.startswith("tokenops: error: AuthenticationError")
     assert CANARY_KEY not in result.stderr + result.stdout
 
 
@@ -248,11 +251,13 @@ def test_progress_rate_eta() -> None:
 
 @pytest.mark.parametrize("argv", [["videos", "get", "video_pipe", "--json"], ["videos", "wait", "video_pipe"]])
 @pytest.mark.e2e
-def test_a_reader_that_goes_away_ends_quietly(server: str, argv: list[str]) -> None:
+def test_a_reader_that_goes_away_ends_quietly(server: str, mock_control: httpx.Client, argv: list[str]) -> None:
     # `tokenops ... | head -1`: the reader closes the pipe before the CLI writes (it is still importing).
     from tests.conftest import SERVER_KEY  # noqa: PLC0415
 
-    assert httpx.post(f"{server}/_mock/jobs", json={"id": "video_pipe"}, timeout=5).status_code == 201
+    # A job that finishes within a second, so `wait` reaches its final write soon (the mock's clock is real here).
+    job = {"id": "video_pipe", "pending_seconds": 0, "running_seconds": 0.3}
+    assert mock_control.post("/_mock/jobs", json=job).status_code == 201
     env = {**os.environ, "TOKENOPS_API_KEY": SERVER_KEY, "TOKENOPS_BASE_URL": server, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "tokenops", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env

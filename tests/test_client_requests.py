@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT, copy_repo_inputs
+from tests.conftest import ROOT
 from tests.fakes import CANARY_KEY, FakeClock, Script, error, ok, video
 from tokenops import (
     InternalServerError,
@@ -87,25 +86,9 @@ def test_dot_segments_are_encoded_on_every_operation(make_client: Any, video_id:
 # --- the grown 6-operation spec ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def grown_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Today's spec merged with the vendor fixture pages, regenerated into a temp copy of the repo."""
-    root = copy_repo_inputs(tmp_path_factory.mktemp("grown") / "repo")
-    shutil.copytree(ROOT / "tests" / "fixtures" / "upstream", root / "fixture_pages")
-    pages = [
-        "upstream/get-video-status.md",
-        *sorted(str(p.relative_to(root)) for p in (root / "fixture_pages" / "videos-api").glob("*.md")),
-    ]
-    for script in (["spec_sync.py", "--root", str(root), *pages], ["regenerate.py", "--root", str(root)]):
-        subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / script[0]), *script[1:]], cwd=root, check=True, capture_output=True
-        )
-    return root / "generated"
-
-
 @pytest.mark.e2e
-def test_every_grown_operation_runs_through_the_one_request_path(grown_package: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(grown_package), str(ROOT)])}
+def test_every_grown_operation_runs_through_the_one_request_path(grown_repo: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(grown_repo / "generated"), str(ROOT)])}
     env.pop("TOKENOPS_API_KEY", None)
     done = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "grown_spec_calls.py"), str(tmp_path)],

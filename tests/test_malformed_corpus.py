@@ -250,34 +250,41 @@ def test_a_redirect_loop_followed_by_your_own_client_is_a_connection_error() -> 
 # --- over real TCP: resets and stalls ------------------------------------------------------------------------
 
 HOLD = threading.Event()
-TCP_CORPUS: list[tuple[str, rawserver.Behaviour, type[Exception]]] = [
-    ("tcp-reset-before-headers", rawserver.reset_before_headers, APIConnectionError),
-    ("tcp-reset-after-headers", rawserver.reset_after_headers, APIConnectionError),
-    ("tcp-read-timeout-mid-body", rawserver.stall_mid_body(HOLD), APITimeoutError),
-    ("tcp-garbage-status-line", rawserver.garbage_status_line, APIConnectionError),
+STALL_READ = 0.1  # the read timeout the stall runs into: short, it is what that kind is about
+TCP_CORPUS: list[tuple[str, rawserver.Behaviour, type[Exception], float]] = [
+    ("tcp-reset-before-headers", rawserver.reset_before_headers, APIConnectionError, 2.0),
+    ("tcp-reset-after-headers", rawserver.reset_after_headers, APIConnectionError, 2.0),
+    ("tcp-read-timeout-mid-body", rawserver.stall_mid_body(HOLD), APITimeoutError, STALL_READ),
+    ("tcp-garbage-status-line", rawserver.garbage_status_line, APIConnectionError, 2.0),
 ]
-TIMEOUT = 0.5
 
 
 @pytest.mark.parametrize("flavour", ["sync", "async"])
-@pytest.mark.parametrize(("kind", "behaviour", "expected"), TCP_CORPUS, ids=[c[0] for c in TCP_CORPUS])
-def test_corpus_over_tcp(flavour: str, kind: str, behaviour: rawserver.Behaviour, expected: type[Exception]) -> None:
+@pytest.mark.parametrize(("kind", "behaviour", "expected", "read"), TCP_CORPUS, ids=[c[0] for c in TCP_CORPUS])
+def test_corpus_over_tcp(
+    flavour: str, kind: str, behaviour: rawserver.Behaviour, expected: type[Exception], read: float
+) -> None:
     HOLD.clear()
+    clock = FakeClock()  # the backoff between the two attempts is simulated; sockets and timeouts are real
+    # Connect and pool timeouts stay generous (a loaded machine); the other kinds fail long before their read timeout.
+    timeout = httpx.Timeout(2.0, read=read)
+    options: dict[str, Any] = {"api_key": CANARY_KEY, "timeout": timeout, "max_retries": 1, "clock": clock}
     with rawserver.raw_server(behaviour) as base:
         started = time.monotonic()
         if flavour == "sync":
-            client = TokenOps(api_key=CANARY_KEY, base_url=base, timeout=TIMEOUT, max_retries=1)
+            client = TokenOps(base_url=base, **options)
             with client, pytest.raises(expected):
                 client.videos.retrieve("video_123")
         else:
 
             async def go() -> None:
-                async with AsyncTokenOps(api_key=CANARY_KEY, base_url=base, timeout=TIMEOUT, max_retries=1) as client:
+                async with AsyncTokenOps(base_url=base, **options) as client:
                     await client.videos.retrieve("video_123")
 
             with pytest.raises(expected):
                 asyncio.run(go())
         elapsed = time.monotonic() - started
         HOLD.set()
-    # Two attempts, each bounded by the timeout, plus at most one backoff (<= 0.5 s): never a hang.
-    assert elapsed < 2 * TIMEOUT + 0.5 + 2.0, elapsed
+    assert len(clock.sleeps) == 1  # retried once, as configured
+    # Two attempts, each bounded by the read timeout: never a hang (the stall holds its connection for 10 s).
+    assert elapsed < 2 * read + 2.0, elapsed

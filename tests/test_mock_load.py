@@ -1,6 +1,6 @@
 """The mock under a bounded load on 127.0.0.1: no transport errors, every 200 body valid, memory bounded.
 
-``make test`` sends a few thousand requests; ``make stress`` sets TOKENOPS_STRESS_REQUESTS=100000.
+``make test`` sends 4,000 requests after a warm-up; ``make stress`` sets TOKENOPS_STRESS_REQUESTS=100000.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from contract_tests.mock.process import mock_process
 from tests.spec_schema import video_validator
 
 KEY = "sk-load-test"
+pytestmark = pytest.mark.e2e  # a mock process of its own under thousands of requests
 REQUESTS = int(os.environ.get("TOKENOPS_STRESS_REQUESTS", "4000"))
 MAX_JOBS = 2000
 

@@ -10,7 +10,7 @@ import pytest
 
 from contract_tests.mock.__main__ import main
 from contract_tests.mock.process import mock_process
-from tests.mock_helpers import response_errors
+from tests.mock_helpers import response_errors, shared_tls
 
 KEY = "sk-grown-tcp"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -27,7 +27,7 @@ def grown_server(grown_spec: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture
 def client(grown_server: tuple[str, Path]) -> Iterator[httpx.Client]:
     base, _ = grown_server
-    with httpx.Client(base_url=base, headers=AUTH, timeout=10) as http:
+    with httpx.Client(base_url=base, headers=AUTH, timeout=10, verify=shared_tls()) as http:
         assert http.post("/_mock/reset").status_code == 200
         yield http
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any
 
 import httpx
@@ -454,17 +455,30 @@ def test_wait_many_never_sends_past_its_deadline_while_queueing(make_async_clien
     assert clock.now - start <= 2 + 2 * slack
 
 
-def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards() -> None:
+def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards(monkeypatch: pytest.MonkeyPatch) -> None:
     client = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", max_connections=50)
+    contexts: list[ssl.SSLContext] = []
+    real_context = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        contexts.append(real_context(*args, **kwargs))
+        return contexts[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
     try:
         assert client._pools_for(8) == [(None, 8)]
         shares = client._pools_for(200)
+        assert len(contexts) == 1  # the CA bundle is loaded once for all 25 pools, not once per pool
         assert [slots for _, slots in shares] == [8] * 25
         assert sum(slots for _, slots in client._pools_for(33)) == 33
         assert all(pool is not None and pool.headers["authorization"] == "Bearer sk-test" for pool, _ in shares)
-        for pool, _ in shares:
-            assert pool is not None
-            asyncio.run(pool.aclose())
+
+        async def close_all() -> None:
+            for pool, _ in shares:
+                assert pool is not None
+                await pool.aclose()
+
+        asyncio.run(close_all())
     finally:
         asyncio.run(client.close())
     injected = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", http_client=httpx.AsyncClient())

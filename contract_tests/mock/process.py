@@ -51,15 +51,17 @@ def mock_process(
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + ready_timeout
-        while True:
-            try:
-                httpx.get(f"{base}/_mock/clock", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-                    raise RuntimeError(f"the mock did not start: {tail}") from None
-                time.sleep(0.1)
+        # One client for every probe (a new one loads the CA bundle each time), probing every 20 ms.
+        with httpx.Client(base_url=base, timeout=1) as probe:
+            while True:
+                try:
+                    probe.get("/_mock/clock")
+                    break
+                except httpx.TransportError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+                        raise RuntimeError(f"the mock did not start: {tail}") from None
+                    time.sleep(0.02)
         yield MockProcess(base, process.pid, log)
     finally:
         process.terminate()
