@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from contract_tests.mock.__main__ import main
+from contract_tests.mock.__main__ import DEFAULT_KEEP_ALIVE, main
 from contract_tests.mock.process import mock_process
 from tests.mock_helpers import response_errors, shared_tls
 
@@ -110,3 +113,35 @@ def test_bad_spec_exits_2_with_one_line(
     err = capsys.readouterr().err
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _idle_connection_closed(base_url: str, idle: float) -> bool:
+    """One keep-alive request on a raw socket, ``idle`` seconds of silence: has the server closed it?"""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET /_mock/clock HTTP/1.1\r\nHost: mock\r\nConnection: keep-alive\r\n\r\n")
+        received = b""
+        while b"\r\n\r\n" not in received or not received.rstrip().endswith(b"}"):
+            received += sock.recv(4096)
+        time.sleep(idle)
+        sock.settimeout(0.2)
+        try:
+            return sock.recv(1) == b""
+        except TimeoutError:
+            return False
+
+
+def test_idle_connections_are_kept_as_long_as_keep_alive_says(tmp_path: Path) -> None:
+    # uvicorn's own default (5 s) is no longer than the mock's poll hints: a polling client reconnected each time.
+    assert DEFAULT_KEEP_ALIVE >= 60
+    with mock_process(["--quiet", "--keep-alive", "0.3"], log=tmp_path / "short.log") as short:
+        assert _idle_connection_closed(short.base_url, 0.8)
+    with mock_process(["--quiet"], log=tmp_path / "default.log") as default:
+        assert not _idle_connection_closed(default.base_url, 0.8)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "7200", "soon"])
+def test_a_bad_keep_alive_exits_2(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) if value == "soon" else contextlib.nullcontext():
+        assert main(["--keep-alive", value]) == 2
+    assert "keep-alive" in capsys.readouterr().err

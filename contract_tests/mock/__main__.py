@@ -60,6 +60,9 @@ class _DroppedOnPurpose(logging.Filter):
         return not (isinstance(error, ConnectionResetError) and "mock fault" in str(error))
 
 
+DEFAULT_KEEP_ALIVE = 75.0
+
+
 def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests.mock") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n", 1)[0])
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
@@ -83,6 +86,13 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests
     parser.add_argument("--fault-seed", type=int, default=0, help="seed for probabilistic faults (default 0)")
     parser.add_argument("--max-jobs", type=int, default=DEFAULT_MAX_JOBS, help="job store cap (LRU eviction)")
     parser.add_argument(
+        "--keep-alive",
+        type=float,
+        default=DEFAULT_KEEP_ALIVE,
+        metavar="SECONDS",
+        help=f"close idle connections after this long (default {DEFAULT_KEEP_ALIVE:g}, as API gateways do)",
+    )
+    parser.add_argument(
         "--spec", type=Path, metavar="FILE", help="OpenAPI file to serve (default: the vendored openapi.yaml)"
     )
     args = parser.parse_args(argv)
@@ -91,6 +101,8 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests
         faults: list[FaultRule] = [parse_fault_spec(spec) for spec in args.fault]
         if args.max_jobs < 1:
             raise JobSpecError("--max-jobs must be >= 1")
+        if not 0 < args.keep_alive <= 3600:  # noqa: PLR2004 - an hour: beyond that a stuck client holds a slot forever
+            raise JobSpecError("--keep-alive must be a number of seconds in (0, 3600]")
         app = create_app(
             api_keys=args.api_keys,
             seeds=seeds,
@@ -124,6 +136,9 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests
         log_level="warning" if args.quiet else "info",
         access_log=False,
         timeout_graceful_shutdown=2,
+        # uvicorn's default (5 s) is shorter than the mock's own poll hints (up to 5 s): a polling client would
+        # reconnect after every pause. Real API gateways keep idle connections for about a minute.
+        timeout_keep_alive=args.keep_alive,
         proxy_headers=False,  # a local mock: no proxy in front whose headers to trust (and one layer less per request)
         server_header=False,
     )
