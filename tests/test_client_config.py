@@ -258,3 +258,15 @@ def test_async_client_accepts_the_same_options() -> None:
     assert client._settings.base_url == "http://api.test"
     assert client.with_options(max_retries=0)._settings.default_query == {"a": "b"}
     asyncio.run(client.close())
+
+
+def test_pooled_connections_outlive_a_polling_pause() -> None:
+    # httpx's default keep-alive expiry (5 s) is shorter than wait()'s pauses (hints and backoff reach 10 s):
+    # every poll after a long pause reconnected. The pools the client builds keep idle connections longer.
+    from tokenops._config import pool_limits  # noqa: PLC0415
+    from tokenops._flows import MAX_POLL_INTERVAL  # noqa: PLC0415
+
+    limits = pool_limits(7)
+    assert (limits.max_connections, limits.max_keepalive_connections) == (7, 7)
+    assert limits.keepalive_expiry is not None
+    assert limits.keepalive_expiry > MAX_POLL_INTERVAL

@@ -88,9 +88,17 @@ class CallOptions:
 NO_OPTIONS = CallOptions()
 
 
+# How long an idle pooled connection is kept. httpx's default (5 s) is shorter than the pauses of a polling client
+# (poll hints and the default backoff reach 10 s), so wait()/wait_many() reconnected after nearly every pause.
+# A connection the server closed meanwhile is detected (readable at EOF) and replaced before it is used.
+KEEPALIVE_EXPIRY = 60.0
+
+
 def pool_limits(connections: int) -> httpx.Limits:
     """httpx pool limits that keep every connection alive (no reconnects up to ``connections`` in flight)."""
-    return httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=KEEPALIVE_EXPIRY
+    )
 
 
 def shown_url(url: str) -> str:
