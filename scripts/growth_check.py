@@ -63,7 +63,9 @@ def checkout_files(root: Path) -> dict[str, str]:
     return found
 
 
-def _copy_checkout(dest: Path) -> None:
+def copy_checkout(dest: Path) -> None:
+    """Copy this checkout to ``dest`` (a new folder), leaving out git, venvs, caches, reports and builds."""
+
     def ignore(directory: str, names: list[str]) -> set[str]:
         top = Path(directory) == ROOT
         return {n for n in names if n in _SKIP_PARTS or (top and n in _SKIP_TOP) or n.endswith(".egg-info")}
@@ -148,7 +150,7 @@ def run(pages: Path, *, quick: bool, keep: Path | None, max_examples: int | None
         copy = keep if keep is not None else Path(tmp) / "repo"
         if keep is not None and keep.exists():
             shutil.rmtree(keep)
-        _copy_checkout(copy)
+        copy_checkout(copy)
         before = checkout_files(copy)
         results: list[tuple[str, bool, float, str]] = []
         print(f"growth check in {copy} with the pages of {pages}:", flush=True)

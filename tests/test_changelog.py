@@ -121,3 +121,21 @@ def test_an_entry_without_its_marker_is_reported(repo_copy: Path) -> None:
 )
 def test_bump(severity: str, expected: tuple[int, int, int]) -> None:
     assert changelog.bump((1, 2, 3), severity) == expected
+
+
+def _change(rule: str, severity: str, where: str, message: str) -> dict[str, str]:
+    return {"rule": rule, "severity": severity, "location": "/paths/x", "where": where, "message": message}
+
+
+def test_an_entry_says_each_change_once_in_user_words() -> None:
+    changes = [
+        _change("operation-added", "info", "GET /v1/videos", "GET /v1/videos added"),
+        _change("response-body-enum-value-added", "warning", "GET /v, `size`", 'enum value "1792x1024" added'),
+        _change("request-body-enum-value-removed", "breaking", "POST /v, `model`", 'enum value "sora-1" removed'),
+        _change("request-parameter-default-changed", "breaking", "GET /v, `n`", "default 1 → 2"),
+    ]
+    entry = changelog.render_entry("1.0.0", "2026-01-01", changes, spec_sha256="s", surface_sha256="f", why="Why.")
+    assert "- `GET /v1/videos` added\n" in entry
+    assert '- GET /v, `size`: may now be "1792x1024"\n' in entry
+    assert '- **Breaking:** POST /v, `model`: no longer accepts "sora-1"\n' in entry
+    assert "- **Breaking:** GET /v, `n`: default 1 → 2\n" in entry

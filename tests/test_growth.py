@@ -33,7 +33,7 @@ def _take_pages_as_the_tools_would(copy: Path) -> None:
 
 def test_only_tool_written_files_changing_is_no_finding(tmp_path: Path) -> None:
     copy = tmp_path / "repo"
-    growth_check._copy_checkout(copy)
+    growth_check.copy_checkout(copy)
     before = growth_check.checkout_files(copy)
     _take_pages_as_the_tools_would(copy)
     (copy / "generated" / "tokenops_client" / "__pycache__").mkdir(exist_ok=True)
@@ -46,7 +46,7 @@ def test_only_tool_written_files_changing_is_no_finding(tmp_path: Path) -> None:
 
 def test_a_hand_written_file_that_had_to_change_is_reported(tmp_path: Path) -> None:
     copy = tmp_path / "repo"
-    growth_check._copy_checkout(copy)
+    growth_check.copy_checkout(copy)
     before = growth_check.checkout_files(copy)
     _take_pages_as_the_tools_would(copy)
     overlay = copy / "overlays" / "tokenops" / "_videos.py"  # the resource a new endpoint would want to touch

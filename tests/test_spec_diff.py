@@ -86,9 +86,10 @@ def test_every_rule_has_a_mutation_fixture() -> None:
 
 
 def _check_cli(tmp_path: Path, old: dict[str, Any], new: dict[str, Any]) -> None:
-    (tmp_path / "old.yaml").write_text(yaml.safe_dump(old, allow_unicode=True), encoding="utf-8")
-    (tmp_path / "new.yaml").write_text(yaml.safe_dump(new, allow_unicode=True), encoding="utf-8")
-    code = spec_diff.main([str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"), "--no-surface", "--fail-on", "info"])
+    # JSON files: the same CLI path at well under YAML's cost (YAML files: _write below, and test_spec_diff_load).
+    (tmp_path / "old.json").write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "new.json").write_text(json.dumps(new, ensure_ascii=False), encoding="utf-8")
+    code = spec_diff.main([str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--no-surface", "--fail-on", "info"])
     assert code == 1
 
 
