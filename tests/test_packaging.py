@@ -37,24 +37,36 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+def _uv(command: list[str], *, cwd: Path) -> None:
+    """``uv COMMAND`` from uv's cache when it holds everything (``--offline``), else from the index.
+
+    Asking the index again costs about a second per command; only a cold cache (a fresh machine) needs it.
+    """
+    offline = subprocess.run(
+        [str(UV), *command, "--offline"],
+        cwd=cwd,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    if offline.returncode != 0:
+        _run([str(UV), *command], cwd=cwd)
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("dist")
-    _run([str(UV), "build", "--quiet", "--out-dir", str(out), str(ROOT)], cwd=out, env=_clean_env())
+    _uv(["build", "--quiet", "--out-dir", str(out), str(ROOT)], cwd=out)
     return {"wheel": next(out.glob("*.whl")), "sdist": next(out.glob("*.tar.gz"))}
 
 
 def _venv(base: Path, requirement: str) -> Path:
     """A fresh venv under ``base`` (outside the repository) with ``requirement`` installed; returns its bin/."""
     venv = base / "venv"
-    _run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=base, env=_clean_env())
-    install = [str(UV), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), requirement]
-    # From uv's cache when it has every dependency (a second or so); asking the index again costs seconds per venv.
-    offline = subprocess.run(
-        [*install, "--offline"], cwd=base, env=_clean_env(), capture_output=True, text=True, check=False, timeout=300
-    )
-    if offline.returncode != 0:  # a cold cache (fresh machine): fetch once, the next runs are offline
-        _run(install, cwd=base, env=_clean_env())
+    _run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=base)
+    _uv(["pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), requirement], cwd=base)
     return venv / "bin"
 
 
