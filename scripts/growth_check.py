@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/growth_check.py [--pages DIR] [--quick] [--keep DIR]
+    python scripts/growth_check.py [--pages DIR] [--quick] [--max-examples N] [--keep DIR]
 
 In a temporary copy of this checkout: copy the pages of DIR (default ``tests/fixtures/upstream/videos-api``) into
 ``upstream/``, ``spec_sync`` them with the tracked page, ``regenerate``; then check that only tool-written files
@@ -10,6 +10,8 @@ changed (``openapi.yaml``, ``spec.lock.json``, ``generated/``, ``CHANGELOG.md``,
 types, layering and the tests pass there, that a conformance run against the embedded mock covers every
 operation with no failing finding, and that every operation is callable through the client's low-level path
 against the mock over TCP. ``--quick`` skips lint, types and the test suite (the pytest test does that).
+``--max-examples N`` makes the conformance run small (N schemathesis examples per phase, and one checked 2xx body
+per operation is enough evidence): the proof that every operation is covered, not the suite's depth.
 
 Exit codes: 0 every step passed, 1 a step failed (named, with its output), 2 usage or setup error.
 """
@@ -41,8 +43,15 @@ class StepFailed(Exception):
     """A step of the check failed; the message has its output."""
 
 
-def _files(root: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file of the checkout (caches, venvs and reports left out)."""
+def checkout_files(root: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file of the checkout at ``root`` (caches, venvs and reports left out).
+
+    Args:
+        root: the checkout (or a copy of it).
+
+    Returns:
+        A snapshot to compare with :func:`hand_written_changes`.
+    """
     found: dict[str, str] = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
@@ -54,7 +63,9 @@ def _files(root: Path) -> dict[str, str]:
     return found
 
 
-def _copy_checkout(dest: Path) -> None:
+def copy_checkout(dest: Path) -> None:
+    """Copy this checkout to ``dest`` (a new folder), leaving out git, venvs, caches, reports and builds."""
+
     def ignore(directory: str, names: list[str]) -> set[str]:
         top = Path(directory) == ROOT
         return {n for n in names if n in _SKIP_PARTS or (top and n in _SKIP_TOP) or n.endswith(".egg-info")}
@@ -95,7 +106,15 @@ def take_pages(copy: Path, pages: Path) -> list[str]:
 
 
 def hand_written_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """Files that changed, appeared or disappeared other than the tool-written ones."""
+    """Files that changed, appeared or disappeared other than the tool-written ones.
+
+    Args:
+        before: :func:`checkout_files` of the copy before the pages were taken.
+        after: :func:`checkout_files` of the copy after.
+
+    Returns:
+        The relative paths, sorted; empty when only the tools wrote.
+    """
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
     return sorted(n for n in changed if n not in TOOL_WRITTEN and not n.startswith(TOOL_WRITTEN_DIRS))
 
@@ -115,20 +134,31 @@ def _step(name: str, action: Callable[[], str | None], results: list[tuple[str, 
     return ok
 
 
-def run(pages: Path, *, quick: bool, keep: Path | None) -> int:
+def run(pages: Path, *, quick: bool, keep: Path | None, max_examples: int | None = None) -> int:
+    """Build the copy, take the pages and run every step; print one line per step.
+
+    Args:
+        pages: folder of the new vendor pages (``*.md``).
+        quick: skip lint, types and the test suite.
+        keep: build the copy here and keep it (replaced if it exists); default a temporary folder.
+        max_examples: a small conformance run (see the module docstring); default the suite's own settings.
+
+    Returns:
+        The exit code: 0 every step passed, 1 a step failed.
+    """
     with tempfile.TemporaryDirectory(prefix="tokenops-growth-") as tmp:
         copy = keep if keep is not None else Path(tmp) / "repo"
         if keep is not None and keep.exists():
             shutil.rmtree(keep)
-        _copy_checkout(copy)
-        before = _files(copy)
+        copy_checkout(copy)
+        before = checkout_files(copy)
         results: list[tuple[str, bool, float, str]] = []
         print(f"growth check in {copy} with the pages of {pages}:", flush=True)
         if not _step("spec_sync + regenerate", lambda: ", ".join(take_pages(copy, pages)), results):
             return 1
 
         def unchanged() -> str:
-            problems = hand_written_changes(before, _files(copy))
+            problems = hand_written_changes(before, checkout_files(copy))
             if problems:
                 raise StepFailed("hand-written files had to change: " + ", ".join(problems))
             return "only openapi.yaml, spec.lock.json, generated/, CHANGELOG.md and the version changed"
@@ -149,10 +179,10 @@ def run(pages: Path, *, quick: bool, keep: Path | None) -> int:
                 ),
             ]
         steps += [
-            ("conformance: every operation, no failing finding", lambda: _conformance(copy)),
+            ("conformance: every operation, no failing finding", lambda: _conformance(copy, max_examples)),
             (
                 "every operation through the client over TCP",
-                lambda: _run(copy, [sys.executable, "-m", "tests.growth_calls"]),
+                lambda: _run(copy, [sys.executable, "-m", "tests.growth_calls"]).splitlines()[-1],
             ),
         ]
         for name, action in steps:
@@ -165,11 +195,12 @@ def run(pages: Path, *, quick: bool, keep: Path | None) -> int:
         return 0
 
 
-def _conformance(copy: Path) -> str:
+def _conformance(copy: Path, max_examples: int | None) -> str:
     import json  # noqa: PLC0415
 
     reports = copy / "reports"
-    _run(copy, [sys.executable, "scripts/conformance.py", "--quiet", "--report-dir", str(reports)])
+    small = [] if max_examples is None else ["--max-examples", str(max_examples), "--min-checked", "1"]
+    _run(copy, [sys.executable, "scripts/conformance.py", "--quiet", "--report-dir", str(reports), *small])
     report = json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
     operations = sorted({row["operation"] for row in report["matrix"]})
     return f"{len(operations)} operations: {', '.join(operations)}"
@@ -180,11 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES, help="folder of new vendor pages (*.md)")
     parser.add_argument("--quick", action="store_true", help="skip lint, types and the test suite")
     parser.add_argument("--keep", type=Path, help="build the copy in DIR and keep it (replaced if it exists)")
+    parser.add_argument(
+        "--max-examples", type=int, metavar="N", help="small conformance run: N examples a phase, 1 body an operation"
+    )
     args = parser.parse_args(argv)
+    if args.max_examples is not None and args.max_examples < 1:
+        parser.error("--max-examples must be >= 1")
     if not args.pages.is_dir():
         print(f"growth_check: error: {args.pages} is not a folder of pages", file=sys.stderr)
         return 2
-    return run(args.pages.resolve(), quick=args.quick, keep=args.keep.resolve() if args.keep else None)
+    keep = args.keep.resolve() if args.keep else None
+    return run(args.pages.resolve(), quick=args.quick, keep=keep, max_examples=args.max_examples)
 
 
 if __name__ == "__main__":

@@ -176,3 +176,44 @@ def grown_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def grown_spec(grown_repo: Path) -> Path:
     """``openapi.yaml`` synced from today's page and the growth pages (see ``grown_repo``)."""
     return grown_repo / "openapi.yaml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_generator_run_per_input() -> Iterator[None]:
+    """Run the pinned generator once per distinct input (spec, config, templates) in each test process.
+
+    Many tests regenerate the same spec (the committed one, a candidate that ``spec_sync`` then ``regenerate``
+    and ``drift`` see again); the output is a function of those bytes (``tests/test_regenerate.py`` proves it
+    across processes, cwd, hash seed and locale, without this cache), so later runs reuse the first one's files.
+    """
+    import hashlib  # noqa: PLC0415
+
+    from contract_tests.drift import generate  # noqa: PLC0415
+
+    original = generate.generate_into
+    outputs: dict[str, dict[str, bytes]] = {}
+
+    def generate_once(root: Path, workdir: Path) -> Path:
+        templates = root / generate.TEMPLATES_DIR
+        inputs = [root / generate.SPEC_FILE, root / generate.CONFIG_FILE]
+        inputs += sorted(p for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
+        if not all(path.is_file() for path in inputs):
+            return original(root, workdir)  # the generator reports what is missing
+        digest = hashlib.sha256()
+        for path in inputs:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        key = digest.hexdigest()
+        package_dir = workdir / generate.PACKAGE
+        if key not in outputs:
+            built = original(root, workdir)
+            outputs[key] = {p.relative_to(built).as_posix(): p.read_bytes() for p in built.rglob("*") if p.is_file()}
+            return built
+        for name, content in outputs[key].items():
+            (package_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (package_dir / name).write_bytes(content)
+        return package_dir
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(generate, "generate_into", generate_once)
+    yield
+    patch.undo()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from scripts import drift
+from tests.spec_edits import edit_vendor_schema
 
 
 def test_green_on_the_committed_tree(capsys: pytest.CaptureFixture[str]) -> None:
@@ -16,8 +17,7 @@ def test_green_on_the_committed_tree(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_a_changed_upstream_page_is_upstream_drift(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    page = repo_copy / "upstream" / "get-video-status.md"
-    page.write_text(page.read_text(encoding="utf-8").replace("maximum: 100", "maximum: 1000"), encoding="utf-8")
+    edit_vendor_schema(repo_copy, "VideoStatusResponse", "maximum: 100", "maximum: 1000")
     assert drift.main(["--root", str(repo_copy)]) == 1
     out = capsys.readouterr().out
     assert "upstream pages -> openapi.yaml                 DRIFT" in out

@@ -15,9 +15,11 @@ from contract_tests.drift.rules import RULES, diff_documents
 from contract_tests.drift.surface import SURFACE_RULES
 from scripts import spec_diff
 from tests.conftest import ROOT
+from tests.spec_edits import FROZEN_PAGE, frozen_spec_text
 
 FIXTURES = yaml.safe_load((ROOT / "tests" / "fixtures" / "spec_mutations.yaml").read_text(encoding="utf-8"))
-BASE = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+# A frozen spec (today's page), not the live openapi.yaml: the mutations point into it, and it must not grow.
+BASE = yaml.safe_load(frozen_spec_text())
 P = "/paths/~1v1~1videos~1{video_id}/get/responses/200/content/application~1json/schema"
 
 
@@ -84,9 +86,10 @@ def test_every_rule_has_a_mutation_fixture() -> None:
 
 
 def _check_cli(tmp_path: Path, old: dict[str, Any], new: dict[str, Any]) -> None:
-    (tmp_path / "old.yaml").write_text(yaml.safe_dump(old, allow_unicode=True), encoding="utf-8")
-    (tmp_path / "new.yaml").write_text(yaml.safe_dump(new, allow_unicode=True), encoding="utf-8")
-    code = spec_diff.main([str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"), "--no-surface", "--fail-on", "info"])
+    # JSON files: the same CLI path at well under YAML's cost (YAML files: _write below, and test_spec_diff_load).
+    (tmp_path / "old.json").write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "new.json").write_text(json.dumps(new, ensure_ascii=False), encoding="utf-8")
+    code = spec_diff.main([str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--no-surface", "--fail-on", "info"])
     assert code == 1
 
 
@@ -176,9 +179,13 @@ def test_output_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert capsys.readouterr().out.startswith("BREAKING operation-removed  GET /v1/videos/{video_id}: ")
 
 
-def test_docs_pages_are_accepted_as_input(capsys: pytest.CaptureFixture[str]) -> None:
-    page = ROOT / "upstream" / "get-video-status.md"
-    assert spec_diff.main([str(page), str(ROOT / "openapi.yaml"), "--no-surface"]) == 0
+def test_docs_pages_are_accepted_as_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "openapi.yaml").write_text(frozen_spec_text(), encoding="utf-8")
+    assert spec_diff.main([str(FROZEN_PAGE), str(tmp_path / "openapi.yaml"), "--no-surface", "--fail-on", "info"]) == 0
+    removed = tmp_path / "removed.yaml"
+    removed.write_text(yaml.safe_dump(apply(BASE, [{"remove": "/paths/~1v1~1videos~1{video_id}"}])), encoding="utf-8")
+    assert spec_diff.main([str(FROZEN_PAGE), str(removed), "--no-surface"]) == 1  # the page was read, not ignored
+    assert "operation-removed" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -191,7 +198,7 @@ def test_bad_input_exits_2_with_one_line(
     bad = tmp_path / "bad.yaml"
     if content is not None:
         bad.write_text(content, encoding="utf-8")
-    assert spec_diff.main([str(ROOT / "openapi.yaml"), str(bad)]) == 2
+    assert spec_diff.main([str(FROZEN_PAGE), str(bad)]) == 2
     err = capsys.readouterr().err
     assert message in err
     assert len(err.strip().splitlines()) == 1

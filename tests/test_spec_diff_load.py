@@ -13,6 +13,7 @@ from contract_tests.drift.rules import describe, diff_documents
 from contract_tests.drift.spec import SpecError
 from scripts import spec_diff
 from tests.conftest import ROOT
+from tests.spec_edits import edit_schema, frozen_spec_text
 
 FIXTURES = ROOT / "tests" / "fixtures" / "spec_diff"
 BASE, REWRITE = FIXTURES / "real-world-base.yaml", FIXTURES / "real-world-rewrite.json"
@@ -88,11 +89,12 @@ def test_locations_are_said_in_api_terms(location: str, expected: str) -> None:
 
 
 def test_text_lines_say_where_in_api_terms(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
-    start = text.index("        progress:\n          type: integer")
-    changed = text[:start] + text[start:].replace("type: integer", "type: string", 1)
+    text = frozen_spec_text()
+    progress = "progress:\n          type: "
+    changed = edit_schema(text, "VideoStatusResponse", progress + "integer", progress + "string")
+    (tmp_path / "old.yaml").write_text(text, encoding="utf-8")
     (tmp_path / "new.yaml").write_text(changed, encoding="utf-8")
-    assert spec_diff.main([str(ROOT / "openapi.yaml"), str(tmp_path / "new.yaml"), "--no-surface"]) == 1
+    assert spec_diff.main([str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"), "--no-surface"]) == 1
     assert capsys.readouterr().out.splitlines()[0] == (
         "BREAKING response-body-type-changed  GET /v1/videos/{video_id}, 200 response, application/json, "
         "property `progress`: type integer → string"

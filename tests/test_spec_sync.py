@@ -11,8 +11,10 @@ import yaml
 from contract_tests.drift.spec import parse_openapi
 from scripts import spec_sync
 from tests.conftest import ROOT
+from tests.spec_edits import FROZEN_PAGE, edit_vendor_schema
 
-PAGE = "upstream/get-video-status.md"
+# The merge tests are about the tool: today's page, frozen, whatever upstream/ holds now.
+FROZEN = str(FROZEN_PAGE)
 CREATE = str(ROOT / "tests" / "fixtures" / "upstream" / "create-video.md")
 CONFLICT = str(ROOT / "tests" / "fixtures" / "upstream" / "create-video-conflicting.md")
 
@@ -29,7 +31,7 @@ def test_check_passes_on_the_committed_tree() -> None:
     assert spec_sync.main(["--check"]) == 0
 
 
-def test_one_page_gives_todays_openapi_yaml_byte_for_byte(root: Path) -> None:
+def test_the_recorded_pages_give_todays_openapi_yaml_byte_for_byte(root: Path) -> None:
     (root / "openapi.yaml").unlink()
     assert spec_sync.main(["--root", str(root)]) == 0
     assert (root / "openapi.yaml").read_bytes() == (ROOT / "openapi.yaml").read_bytes()
@@ -37,25 +39,25 @@ def test_one_page_gives_todays_openapi_yaml_byte_for_byte(root: Path) -> None:
 
 
 def test_two_pages_merge_deterministically_into_a_valid_document(root: Path) -> None:
-    assert spec_sync.main(["--root", str(root), PAGE, CREATE]) == 0
+    assert spec_sync.main(["--root", str(root), FROZEN, CREATE]) == 0
     first = (root / "openapi.yaml").read_bytes()
-    assert spec_sync.main(["--root", str(root), CREATE, PAGE]) == 0
+    assert spec_sync.main(["--root", str(root), CREATE, FROZEN]) == 0
     assert (root / "openapi.yaml").read_bytes() == first
     document = parse_openapi(first.decode(), "merged")
     assert document["openapi"] == "3.1.0"
     assert list(document["paths"]) == ["/v1/videos", "/v1/videos/{video_id}"]
     assert list(document["components"]["schemas"]) == ["CreateVideoRequest", "OpenAIVideoError", "VideoStatusResponse"]
     lock = yaml.safe_load((root / "spec.lock.json").read_text(encoding="utf-8"))
-    assert [source["path"] for source in lock["sources"]] == [CREATE, PAGE]
+    assert [source["path"] for source in lock["sources"]] == [CREATE, FROZEN]
     assert lock["spec"]["operation_ids"] == ["createVideo", "getVideoStatus"]
     assert spec_sync.main(["--root", str(root), "--check"]) == 0  # the lock now tracks both pages
 
 
 def test_conflicting_definitions_name_both_sources(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert spec_sync.main(["--root", str(root), PAGE, CONFLICT]) == 2
+    assert spec_sync.main(["--root", str(root), FROZEN, CONFLICT]) == 2
     err = capsys.readouterr().err.strip()
     assert "components.schemas 'VideoStatusResponse' is defined differently by" in err
-    assert PAGE in err
+    assert FROZEN in err
     assert CONFLICT in err
     assert (root / "openapi.yaml").read_bytes() == (ROOT / "openapi.yaml").read_bytes()  # nothing written
 
@@ -63,19 +65,15 @@ def test_conflicting_definitions_name_both_sources(root: Path, capsys: pytest.Ca
 def test_differing_servers_are_an_error(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     other = tmp_path / "other.md"
     other.write_text(Path(CREATE).read_text(encoding="utf-8").replace("https://model-api", "https://other-api"))
-    assert spec_sync.main(["--root", str(root), PAGE, str(other)]) == 2
+    assert spec_sync.main(["--root", str(root), FROZEN, str(other)]) == 2
     assert "servers differs between" in capsys.readouterr().err
 
 
 def test_check_reports_a_changed_upstream_page_with_the_classified_diff(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    page = root / PAGE
-    page.write_text(
-        page.read_text(encoding="utf-8").replace(
-            "            - failed\n", "            - failed\n            - queued\n"
-        )
-    )
+    failed = "            - failed\n"
+    edit_vendor_schema(root, "VideoStatusResponse", failed, failed + "            - queued\n")
     assert spec_sync.main(["--root", str(root), "--check"]) == 1
     out = capsys.readouterr().out
     assert "upstream pages differ from the ones recorded in spec.lock.json" in out

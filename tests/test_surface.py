@@ -10,6 +10,7 @@ from contract_tests.drift import diff
 from contract_tests.drift.surface import compare_packages, overlay_imports, package_surface
 from scripts import spec_diff
 from tests.conftest import ROOT
+from tests.spec_edits import edit_schema, schema_span
 
 GENERATED = ROOT / "generated" / "tokenops_client"
 MODEL = "tokenops_client.models.video_status_response.VideoStatusResponse"
@@ -57,19 +58,19 @@ def test_compare_packages_classifies_removals_signatures_and_additions(tmp_path:
     }  # pkg.m.g gained an optional parameter: compatible, not reported
 
 
-def _candidate(tmp_path: Path, old: str, new: str) -> Path:
-    text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
-    if old == "<seconds property>":
-        start, end = text.index("        seconds:\n"), text.index("        size:\n")
-        old = text[start:end]
-    assert old in text
+def _candidate(tmp_path: Path, text: str) -> Path:
+    """The committed spec changed as ``text`` says (the surface diff compares with the committed generated/)."""
+    assert text != (ROOT / "openapi.yaml").read_text(encoding="utf-8")
     candidate = tmp_path / "candidate.yaml"
-    candidate.write_text(text.replace(old, new, 1), encoding="utf-8")
+    candidate.write_text(text, encoding="utf-8")
     return candidate
 
 
 def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
-    candidate = _candidate(tmp_path, "<seconds property>", "")
+    text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
+    start, end = schema_span(text, "VideoStatusResponse") or (0, 0)
+    seconds = text[text.index("        seconds:\n", start, end) : text.index("        size:\n", start, end)]
+    candidate = _candidate(tmp_path, edit_schema(text, "VideoStatusResponse", seconds, ""))
     changes = diff.surface_changes(candidate)
     assert {
         "rule": "import-symbol-removed",
@@ -81,7 +82,9 @@ def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
 
 
 def test_renamed_operation_breaks_imports_and_the_overlay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    candidate = _candidate(tmp_path, "operationId: getVideoStatus", "operationId: retrieveVideo")
+    text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
+    assert text.count("operationId: getVideoStatus") == 1
+    candidate = _candidate(tmp_path, text.replace("operationId: getVideoStatus", "operationId: retrieveVideo"))
     assert spec_diff.main([str(ROOT / "openapi.yaml"), str(candidate)]) == 1
     out = capsys.readouterr().out
     assert "BREAKING operation-id-changed" in out

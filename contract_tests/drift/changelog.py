@@ -128,6 +128,10 @@ def _symbol(dotted: str) -> str:
     return ".".join(parts[first_class:])
 
 
+# An enum value added / removed, said from the user's side: what a response may carry, what a request accepts.
+_ENUM_VERBS = {"response": ("may now be", "will no longer be"), "request": ("now accepts", "no longer accepts")}
+
+
 def _phrase(change: dict[str, str]) -> str:
     """One change in user words."""
     rule, message = change["rule"], change["message"]
@@ -140,12 +144,11 @@ def _phrase(change: dict[str, str]) -> str:
         return f"`{symbol}`: {message}"
     where = change.get("where") or change["location"]
     enum_value = re.fullmatch(r'enum value (".*") (added|removed)', message)
-    if enum_value and rule.startswith("response-"):
-        verb = "may now be" if enum_value[2] == "added" else "will no longer be"
-        return f"{where}: {verb} {enum_value[1]}"
-    if enum_value and rule.startswith("request-"):
-        verb = "now accepts" if enum_value[2] == "added" else "no longer accepts"
-        return f"{where}: {verb} {enum_value[1]}"
+    side = rule.split("-", 1)[0]
+    if enum_value and side in _ENUM_VERBS:
+        return f"{where}: {_ENUM_VERBS[side][enum_value[2] != 'added']} {enum_value[1]}"
+    if where in message:  # "GET /v1/videos added" says where already: not "GET /v1/videos: GET /v1/videos added"
+        return message.replace(where, f"`{where}`", 1)
     return f"{where}: {message}"
 
 

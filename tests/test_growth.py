@@ -1,0 +1,81 @@
+"""scripts/growth_check.py: the proof of growth passes on this checkout, and it catches a hand-written change."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from contract_tests.drift.spec import extract_fenced_block, operation_ids
+from scripts import growth_check
+from tests.conftest import ROOT
+
+
+def _operation_ids(pages: list[Path]) -> set[str]:
+    return {
+        operation_id
+        for page in pages
+        for operation_id in operation_ids(yaml.safe_load(extract_fenced_block(page.read_text(encoding="utf-8"))))
+    }
+
+
+def _take_pages_as_the_tools_would(copy: Path) -> None:
+    """What spec_sync + regenerate write when new pages arrive (every tool-written kind of file)."""
+    (copy / "upstream" / "list-videos.md").write_text("# a new vendor page\n", encoding="utf-8")
+    for name in ("openapi.yaml", "spec.lock.json", "CHANGELOG.md", "overlays/tokenops/_version.py"):
+        (copy / name).write_text((copy / name).read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    (copy / "generated" / "tokenops_client" / "api" / "default" / "list_videos.py").write_text("x = 1\n")
+    (copy / "generated" / "tokenops_client" / "errors.py").unlink()
+
+
+def test_only_tool_written_files_changing_is_no_finding(tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    growth_check.copy_checkout(copy)
+    before = growth_check.checkout_files(copy)
+    _take_pages_as_the_tools_would(copy)
+    (copy / "generated" / "tokenops_client" / "__pycache__").mkdir(exist_ok=True)
+    (copy / "generated" / "tokenops_client" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    (copy / "reports").mkdir()
+    (copy / "reports" / "conformance.json").write_text("{}", encoding="utf-8")
+
+    assert growth_check.hand_written_changes(before, growth_check.checkout_files(copy)) == []
+
+
+def test_a_hand_written_file_that_had_to_change_is_reported(tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    growth_check.copy_checkout(copy)
+    before = growth_check.checkout_files(copy)
+    _take_pages_as_the_tools_would(copy)
+    overlay = copy / "overlays" / "tokenops" / "_videos.py"  # the resource a new endpoint would want to touch
+    overlay.write_text(overlay.read_text(encoding="utf-8") + "# needed for the new page\n", encoding="utf-8")
+    (copy / "tests" / "test_list_videos.py").write_text("def test_x() -> None: ...\n", encoding="utf-8")
+    (copy / "templates" / "types.py.jinja").unlink()
+
+    assert growth_check.hand_written_changes(before, growth_check.checkout_files(copy)) == sorted(
+        [overlay.relative_to(copy).as_posix(), "templates/types.py.jinja", "tests/test_list_videos.py"]
+    )
+
+
+@pytest.mark.e2e
+def test_the_growth_check_passes(tmp_path: Path) -> None:
+    """``growth_check.py --quick``: take the pages in a copy, no hand-written change, every operation conforms
+    and is callable through the client (lint, types and the tests themselves are this suite's other tests)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "growth_check.py"), "--quick", "--max-examples", "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    out = result.stdout
+    assert "ok   no hand-written file changed" in out
+    assert "ok   conformance: every operation, no failing finding" in out
+    operations = len(_operation_ids([*(ROOT / "upstream").glob("*.md"), *growth_check.DEFAULT_PAGES.glob("*.md")]))
+    assert f"{operations} operations:" in out
+    assert f"{operations} of {operations} operations called" in out
+    assert out.rstrip().splitlines()[-1] == "growth check: 4 of 4 steps passed"
