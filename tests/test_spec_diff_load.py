@@ -116,3 +116,32 @@ def test_large_documents_are_not_validated_but_say_so() -> None:
 def test_what_cannot_be_read_at_all_is_still_refused(text: str, message: str) -> None:
     with pytest.raises(SpecError, match=message):
         parse_tolerant(text, "bad.yaml")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "paths: {}\ncomponents:\n  responses:\n    200:\n      description: ok\n",  # an unquoted integer key
+        "paths: {}\nx-a: &v 1\nx-b: &v 2\nx-c: *v\n",  # an anchor defined twice: the later one wins
+        "paths: {}\nx-default: .inf\nx-text: inf\nx-day: 2024-01-01\n",
+        "paths: {}\nx-base: &b {k: 1}\nx-merged:\n  <<: *b\n  m: 2\n",  # a YAML 1.1 merge key: PyYAML resolves it
+        "paths: {}\nx-twice: 1\nx-twice: 2\n",  # a duplicate key: the Rust parser refuses, PyYAML keeps the last
+    ],
+)
+def test_the_fast_parser_and_pyyaml_read_the_same_document(body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from contract_tests.drift import load  # noqa: PLC0415
+
+    text = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\n" + body
+    fast = load.parse_tolerant(text, "spec.yaml")
+    monkeypatch.setattr(load, "_yaml_rs", None)
+    slow = load.parse_tolerant(text, "spec.yaml")
+    assert fast.document == slow.document
+    assert [w.split(" (line")[0] for w in fast.warnings] == [w.split(" (line")[0] for w in slow.warnings]
+
+
+def test_the_fast_parser_is_used_when_installed() -> None:
+    from contract_tests.drift import load  # noqa: PLC0415
+
+    assert load._yaml_rs is not None  # the `contract` extra brings it (pyproject.toml)
+    assert load._fast_yaml("a: 1\n", load._Notes()) == {"a": 1}
+    assert load._fast_yaml("a: &b {k: 1}\nc:\n  <<: *b\n", load._Notes()) is None  # merge keys: PyYAML's job
