@@ -164,3 +164,13 @@ def grown_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def grown_spec(grown_repo: Path) -> Path:
     """``openapi.yaml`` synced from today's page and the growth pages (see ``grown_repo``)."""
     return grown_repo / "openapi.yaml"
+
+
+@pytest.fixture(scope="session")
+def conformance_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Conformance runs shared across test modules: ``conformance_runs(*args)`` runs ``scripts/conformance.py``
+    in-process once per session (per xdist worker) for each distinct argument list and returns (exit code,
+    a copy of conformance.json, the read-only report directory). See ``tests.conformance_fakes.SharedRuns``."""
+    from tests.conformance_fakes import SharedRuns  # noqa: PLC0415
+
+    return SharedRuns(tmp_path_factory.mktemp("conformance-runs"))
