@@ -3,7 +3,10 @@
 A schemathesis ``map_case`` hook replaces the value of each path parameter that has a pool of known ids
 (``--video-id``/``--path-id``, or the fixtures the suite created on our mock) in three of every four positive
 cases of an operation, round-robin over the pool: every id gets the same share, in a fixed order (the same
-run steers the same way). The fourth case keeps its generated value, so unknown ids are still exercised.
+run steers the same way). The fourth case keeps its generated value, so unknown ids are still exercised. An id
+an operation refused (404, 409, 410: unknown there, gone, or in the wrong state, like the content of an
+unfinished video) is passed over for that operation while another id of the pool is left (an ``after_call``
+hook, in the thread that sends the requests: the same run still steers the same way).
 Negative cases, wrong-method cases and stateful steps (their ids come from links: a resource just created)
 are left alone. A ``DELETE`` (any operation, any mode or phase, schemathesis' own wrong-method cases
 included) never names a known readable id: such a value becomes a disposable id (ids the suite may destroy:
