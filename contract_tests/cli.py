@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None, *, prog: str = "conformance") -> int:
         return USAGE_EXIT
     finally:
         if target is not None:
-            target.close()
+            target.close(wait=False)  # the reports are written: the server stops in the background
 
 
 def run_cli() -> None:

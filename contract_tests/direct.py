@@ -24,7 +24,7 @@ from contract_tests.evidence import Outcome
 from contract_tests.findings import CheckResult, Finding, Ledger
 from contract_tests.records import Received, Sent
 from contract_tests.spec_facts import OperationFacts, SpecFacts
-from contract_tests.targets import Target
+from contract_tests.targets import Target, http_client
 from tokenops import Clock
 
 __all__ = ["RESPONSE_CHECKS", "Direct", "Exchange", "Extra"]
@@ -74,7 +74,7 @@ class Direct:
 
     def _client(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(
+            self._http = http_client(
                 base_url=self.target.base_url, timeout=self.timeout, headers={"User-Agent": USER_AGENT}
             )
         if not self._hooked:

@@ -34,8 +34,9 @@ LIFECYCLE_CHECKS = (
 )
 EXTRA_POLLS_AFTER_TERMINAL = 2
 POLLS_BEFORE_GIVING_UP = 3  # a resource that never answered 2xx in this many polls is reported as not found
-MOCK_STEP_SECONDS = 1.0
-MOCK_MAX_STEPS = 80
+# Our mock: its clock moves in steps of the live default poll interval (the longest job is seen 10+ times running).
+MOCK_STEP_SECONDS = 2.0
+MOCK_MAX_STEPS = 40
 
 
 class LifecycleViolation(ContractFailure):

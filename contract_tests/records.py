@@ -9,6 +9,7 @@ variable, expanded because the curl words are double-quoted), any other token st
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -33,6 +34,7 @@ _NOISY = {
     "accept",
 }
 _SHELL_SPECIAL = re.compile(r'(["\\$`])')
+_BOUNDARY = re.compile(r'boundary="?([^";,\s]+)"?', re.IGNORECASE)
 
 
 def _pairs(headers: Any) -> tuple[tuple[str, str], ...]:
@@ -65,7 +67,25 @@ class Sent:
                 body = None
         if isinstance(body, str):
             body = body.encode("utf-8")
-        return cls(str(request.method), url, _pairs(request.headers), body if isinstance(body, bytes) else None)
+        headers, body = _stable_boundary(_pairs(request.headers), body if isinstance(body, bytes) else None)
+        return cls(str(request.method), url, headers, body)
+
+
+def _stable_boundary(
+    headers: tuple[tuple[str, str], ...], body: bytes | None
+) -> tuple[tuple[tuple[str, str], ...], bytes | None]:
+    """A multipart request with its random boundary replaced by one derived from the content (in the header and
+    the body): the same request is recorded, and replays, the same way in every run."""
+    kind = next((value for name, value in headers if name.lower() == "content-type"), "")
+    found = _BOUNDARY.search(kind) if kind.lower().startswith("multipart/") else None
+    if found is None or not body or found.group(1).encode() not in body:
+        return headers, body
+    old = found.group(1)
+    new = f"tokenops{hashlib.sha256(body.replace(old.encode(), b'')).hexdigest()[:32]}"
+    renamed = tuple(
+        (name, value.replace(old, new) if name.lower() == "content-type" else value) for name, value in headers
+    )
+    return renamed, body.replace(old.encode(), new.encode())
 
 
 @attrs.frozen

@@ -31,7 +31,7 @@ from contract_tests.baseline import KnownDeviations
 from contract_tests.checks import SUITE_CHECKS
 from contract_tests.direct import Direct
 from contract_tests.evidence import Evidence, Outcome
-from contract_tests.findings import CheckResult, Finding, Ledger, transport_kind
+from contract_tests.findings import CheckResult, Finding, Ledger, not_an_api_response, transport_kind
 from contract_tests.lifecycle import LifecycleResult, run_lifecycle
 from contract_tests.probes import run_probes, sweep
 from contract_tests.records import Received, Sent
@@ -45,6 +45,8 @@ from tokenops.redaction import redact, register_secret
 __all__ = ["DEFAULT_BASELINE", "DISPOSABLE_FIXTURES", "RunOptions", "RunResult", "run"]
 
 DEFAULT_BASELINE = Path(__file__).resolve().parent / "baseline.json"
+# schemathesis checks that judge a response by an earlier step of the scenario (see _Engine._blame_the_page).
+CROSS_REQUEST_CHECKS = frozenset({"use_after_free", "ensure_resource_availability"})
 DISPOSABLE_FIXTURES = 12  # jobs created on our mock for operations that delete what they name
 
 
@@ -229,17 +231,20 @@ class _Engine:
     def scenario(self, event: events.ScenarioFinished) -> None:
         recorder = event.recorder
         self._unanswered(recorder, event.phase.value)
+        exchanges: list[tuple[Any, Any, list[CheckResult]]] = []
         for case_id, nodes in recorder.checks.items():
             interaction = recorder.interactions.get(case_id)
             node = recorder.cases.get(case_id)
             if interaction is None or interaction.response is None or node is None:
                 continue
-            case = node.value
-            label = str(case.operation.label)
             results = [
                 CheckResult(n.name, _outcome(n.status), n.failure_info.failure if n.failure_info is not None else None)
                 for n in nodes
             ]
+            exchanges.append((node.value, interaction, results))
+        self._blame_the_page(exchanges)
+        for case, interaction, results in exchanges:
+            label = str(case.operation.label)
             self.ledger.exchange(
                 facts=self.facts.operation(label),
                 label=label,
@@ -250,6 +255,21 @@ class _Engine:
                 received=Received.of(interaction.response),
                 results=results,
             )
+
+    def _blame_the_page(self, exchanges: list[tuple[Any, Any, list[CheckResult]]]) -> None:
+        """A check that judges one response by an earlier one (a resource still there after its DELETE
+        "succeeded") fails because of the page when that earlier step got a page instead of an API response:
+        such failures move onto the page's step, where the page is reported as one finding."""
+        page: list[CheckResult] | None = None
+        for case, interaction, results in exchanges:
+            if page is not None:
+                moved = [r for r in results if r.check in CROSS_REQUEST_CHECKS and r.failure is not None]
+                results[:] = [CheckResult(r.check, Outcome.NOT_APPLICABLE) if r in moved else r for r in results]
+                page.extend(moved)
+            elif not_an_api_response(
+                Received.of(interaction.response), self.facts.operation(str(case.operation.label))
+            ):
+                page = results
 
     def error(self, event: events.NonFatalError | events.FatalError) -> None:
         error: BaseException = event.value if isinstance(event, events.NonFatalError) else event.exception

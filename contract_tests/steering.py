@@ -3,7 +3,10 @@
 A schemathesis ``map_case`` hook replaces the value of each path parameter that has a pool of known ids
 (``--video-id``/``--path-id``, or the fixtures the suite created on our mock) in three of every four positive
 cases of an operation, round-robin over the pool: every id gets the same share, in a fixed order (the same
-run steers the same way). The fourth case keeps its generated value, so unknown ids are still exercised.
+run steers the same way). The fourth case keeps its generated value, so unknown ids are still exercised. An id
+an operation refused (404, 409, 410: unknown there, gone, or in the wrong state, like the content of an
+unfinished video) is passed over for that operation while another id of the pool is left (an ``after_call``
+hook, in the thread that sends the requests: the same run still steers the same way).
 Negative cases, wrong-method cases and stateful steps (their ids come from links: a resource just created)
 are left alone. A ``DELETE`` (any operation, any mode or phase, schemathesis' own wrong-method cases
 included) never names a known readable id: such a value becomes a disposable id (ids the suite may destroy:
@@ -24,6 +27,8 @@ from contract_tests.spec_facts import SpecFacts
 __all__ = ["ABSENT_ID", "KEEP_GENERATED_EVERY", "IdPools", "Steering"]
 
 KEEP_GENERATED_EVERY = 4
+# Answers that say "this id cannot be used with this operation" (unknown here, gone, or in the wrong state).
+REFUSED = frozenset({404, 409, 410})
 ABSENT_ID = "tokenops-conformance-absent-id"
 
 
@@ -55,13 +60,17 @@ class Steering:
     # (operation, parameter) -> how many positive cases were seen / how many were steered.
     _seen: collections.Counter[tuple[str, str]] = attrs.field(factory=collections.Counter)
     _steered: collections.Counter[tuple[str, str]] = attrs.field(factory=collections.Counter)
+    # (operation, parameter) -> known ids that answered that operation "no such resource here" (REFUSED).
+    _refused: dict[tuple[str, str], set[str]] = attrs.field(factory=dict)
 
     def choose(self, label: str, parameter: str, *, destructive: bool = False) -> str | None:
         """The id for the next positive case of ``label`` (None: keep the generated value)."""
+        key = (label, parameter)
         pool = self.pools.for_operation(parameter, destructive=destructive)
+        refused = self._refused.get(key, set())
+        pool = [value for value in pool if value not in refused] or pool
         if not pool:
             return None
-        key = (label, parameter)
         self._seen[key] += 1
         if self._seen[key] % KEEP_GENERATED_EVERY == 0:
             return None
@@ -105,10 +114,24 @@ class Steering:
             }
         return case
 
+    def observe(self, case: Any, status: int) -> None:
+        """Learn from an answer: a known id refused by an operation (:data:`REFUSED`) is not steered there again
+        while another id of its pool is left."""
+        if status not in REFUSED or not case.path_parameters:
+            return
+        label = str(case.operation.label)
+        for name, value in case.path_parameters.items():
+            if str(value) in self.pools.readable.get(name, []) + self.pools.disposable.get(name, []):
+                self._refused.setdefault((label, name), set()).add(str(value))
+
     def install(self, schema: Any) -> None:
-        """Register the ``map_case`` hook on ``schema``."""
+        """Register the ``map_case`` and ``after_call`` hooks on ``schema``."""
 
         def map_case(context: Any, case: Any) -> Any:
             return self.steer(case)
 
+        def after_call(context: Any, case: Any, response: Any) -> None:
+            self.observe(case, int(response.status_code))
+
         schema.hook(map_case)
+        schema.hook(after_call)

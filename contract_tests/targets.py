@@ -8,6 +8,8 @@ the server stops when the target is closed, or by itself after ``max_seconds``.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import logging
 import socket
 import threading
@@ -24,6 +26,7 @@ __all__ = [
     "Target",
     "TargetError",
     "embedded",
+    "http_client",
     "remote",
     "serve_app",
 ]
@@ -33,6 +36,34 @@ EMBEDDED_START = 1_741_570_283.0
 # Reports of embedded runs name this address: the one the printed replay command starts the mock on.
 EMBEDDED_REPLAY_BASE = "http://127.0.0.1:4010"
 DEFAULT_MAX_SECONDS = 3600.0
+
+
+# Servers told to stop whose close() did not wait: the process joins them at exit (never mid-shutdown).
+_STOPPING: set[threading.Thread] = set()
+
+
+@atexit.register
+def _join_stopping() -> None:
+    for thread in list(_STOPPING):
+        thread.join(timeout=10)
+
+
+@functools.cache
+def _tls() -> Any:
+    return httpx.create_ssl_context()
+
+
+def http_client(**options: Any) -> httpx.Client:
+    """An ``httpx.Client`` that shares the process's one TLS context (each new context reads the CA bundle again,
+    ~50 ms, even for plain-HTTP targets).
+
+    Args:
+        options: ``httpx.Client`` keyword arguments (``base_url``, ``timeout``, ``headers``...).
+
+    Returns:
+        The client; close it when done.
+    """
+    return httpx.Client(verify=_tls(), **options)
 
 
 class TargetError(Exception):
@@ -58,6 +89,7 @@ class Target:
     _server: Any = None  # the uvicorn.Server of an embedded target
     _thread: threading.Thread | None = None
     _timer: threading.Timer | None = None
+    _control_client: httpx.Client | None = None  # one connection for every control call (not one client each)
 
     def __attrs_post_init__(self) -> None:
         if not self.public_base_url:
@@ -76,8 +108,10 @@ class Target:
         """
         if not self.control:
             raise TargetError(f"{self.name} has no mock control API")
+        if self._control_client is None:
+            self._control_client = http_client(base_url=f"{self.base_url}/_mock/", timeout=10)
         try:
-            response = httpx.request(method, f"{self.base_url}/_mock/{path}", json=payload, timeout=10)
+            response = self._control_client.request(method, path, json=payload)
         except httpx.HTTPError as exc:
             raise TargetError(f"mock control API {path}: {type(exc).__name__}: {exc}") from None
         if response.status_code >= 300:  # noqa: PLR2004
@@ -93,19 +127,32 @@ class Target:
         """Move the mock's clock forward (``POST /_mock/clock/advance``)."""
         self.control_request("POST", "clock/advance", {"seconds": seconds})
 
-    def close(self) -> None:
-        """Stop the server this target started, if any."""
+    def close(self, *, wait: bool = True) -> None:
+        """Close the control connection; stop the server this target started, if any.
+
+        Args:
+            wait: return only once the server has stopped (it takes uvicorn ~0.15 s). With False it stops in the
+                background and the process waits for it at exit.
+        """
+        if self._control_client is not None:
+            self._control_client.close()
+            self._control_client = None
         if self._timer is not None:
             self._timer.cancel()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            if wait:
+                self._thread.join(timeout=10)
+            elif self._thread.is_alive():
+                _STOPPING.add(self._thread)
+                _STOPPING.difference_update([thread for thread in _STOPPING if not thread.is_alive()])
 
 
 def _detect_control(base_url: str, timeout: float) -> bool:
     try:
-        probe = httpx.get(f"{base_url}/_mock/clock", timeout=timeout)
+        with http_client(timeout=timeout) as client:
+            probe = client.get(f"{base_url}/_mock/clock")
     except httpx.HTTPError as exc:
         raise TargetError(f"target {base_url} is unreachable: {type(exc).__name__}: {exc}") from None
     if probe.status_code != 200:  # noqa: PLR2004

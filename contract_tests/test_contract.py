@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from contract_tests.categories import Category
 from contract_tests.runner import RunOptions, run
 from contract_tests.targets import embedded
 from contract_tests.verdict import Verdict, decide
 
 
+@pytest.mark.e2e
 def test_embedded_mock_conforms_to_the_spec() -> None:
     target = embedded("sk-contract-suite")
     try:

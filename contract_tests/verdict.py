@@ -3,7 +3,8 @@
 - **interrupted**: the run was stopped (Ctrl-C); what was seen is reported, nothing is concluded.
 - **fail**: a new finding (not in the baseline, or an expired entry) in a ``--fail-on`` category.
 - **inconclusive**: nothing failed, but the evidence is not enough to say the server conforms. Each reason
-  is one line saying why and what to do.
+  is one line saying why and what to do. Also when every operation answered only 404: the run never reached
+  the API (``--target`` with a ``/v1`` suffix), so its findings about those 404s are reported but not judged.
 - **pass**: none of the above. For every operation tested, at least ``min_checked`` 2xx bodies were
   schema-checked with no finding at all (a body with a known deviation never counts); every given id was
   requested and one of its bodies checked; the run's key was not refused everywhere; no phase stopped early;
@@ -72,6 +73,18 @@ def _statuses(evidence: OperationEvidence) -> str:
     return ", ".join(f"{count} {kind}" for kind, count in sorted(evidence.statuses.items())) or "no responses"
 
 
+def _not_found_only(evidence: OperationEvidence) -> bool:
+    """No 2xx at all and most authenticated requests answered 404."""
+    return not evidence.statuses.get("2xx") and evidence.not_found > evidence.authenticated / 2
+
+
+def _api_not_reached(result: RunResult) -> bool:
+    """Every operation answered 404 and nothing else: the API is not where --target points (a /v1 suffix)."""
+    return bool(result.operations) and all(
+        _not_found_only(result.evidence.operation(label)) for label in result.operations
+    )
+
+
 def _operation_reasons(result: RunResult, min_checked: int) -> Iterable[str]:
     # "Every" allows for the odd request a server refuses before looking at the key (a 414 for a huge path).
     all_refused = [
@@ -89,7 +102,7 @@ def _operation_reasons(result: RunResult, min_checked: int) -> Iterable[str]:
             continue
         if evidence in all_refused:
             yield f"every authenticated request to {label} got 401/403: is TOKENOPS_API_KEY allowed to use it?"
-        elif not evidence.statuses.get("2xx") and evidence.not_found > evidence.authenticated / 2:
+        elif _not_found_only(evidence):
             where = "every id returned 404; check the ids and" if "{" in label else "every request returned 404; check"
             yield f"no 2xx body for {label}: {where} that --target has no /v1 suffix"
         elif checked == 0 and evidence.known_only_bodies:
@@ -130,6 +143,8 @@ def _run_reasons(result: RunResult) -> Iterable[str]:
         yield "the spec has no operation to test"
     yield from (f"{line}: see the errors and findings" for line in result.aborted)
     lifecycle = result.lifecycle
+    if _api_not_reached(result):
+        yield "every operation answered only 404: the API is not at --target, so no finding is judged"
     if lifecycle.unfinished:
         count = len(lifecycle.unfinished)
         yield (
@@ -148,7 +163,7 @@ def decide(
     )
     if result.interrupted:
         verdict = Verdict.INTERRUPTED
-    elif failing:
+    elif failing and not _api_not_reached(result):
         verdict = Verdict.FAIL
     elif reasons:
         verdict = Verdict.INCONCLUSIVE

@@ -1,5 +1,6 @@
-"""Test doubles for the conformance suite: a small video API serving the grown 6-operation spec, and ASGI
-wrappers that break responses the way real servers and proxies do (gzip lies, HTML pages, recordings).
+"""Test doubles for the conformance suite: a small video API serving the grown 6-operation spec, ASGI wrappers
+that break responses the way real servers and proxies do (gzip lies, HTML pages, recordings), and the in-process
+conformance command (:func:`run_cli`, :class:`SharedRuns`: one run per distinct argument list, many assertions).
 
 The fake API is deliberately hand-written for the grown spec (createVideo multipart, remixVideo JSON,
 downloadVideoContent binary with ``variant``, listVideos cursor pages, deleteVideo, getVideoStatus): the suite
@@ -8,13 +9,16 @@ under test must find every operation from the spec alone.
 
 from __future__ import annotations
 
+import copy
 import email.parser
 import email.policy
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -22,6 +26,70 @@ from starlette.types import Message, Receive, Scope, Send
 KEY = "sk-fake-video-api"
 NOW = 1_741_570_283
 _ID = re.compile(r"^/v1/videos/([^/]+)(/content|/remix)?$")
+# The operation every spec has (today's single page and the grown one): tests pin their assertions to it.
+LABEL = "GET /v1/videos/{video_id}"
+STATUS_PATH = re.compile(r"^/v1/videos/[^/]+$")  # its path (DELETE shares it; content and remix do not)
+CANARY = "sk-canary-conformance-51c0ffee"
+EXAMPLES = "5"
+# A pass needs 5 checked 2xx bodies for every operation; in the grown spec the content download is the scarcest
+# (only completed jobs have content) and needs 10 examples per phase to get them.
+PASSING = "10"
+# Fault flags of runs several tests share (through tests.conftest.conformance_runs: each distinct one runs once).
+REALITY_AND_RIGGED = ("--mock-fault", "reality,every=2", "--mock-rig-lifecycle")
+SERVER_ERRORS = ("--mock-fault", "server_error,every=3")
+HTML_PAGES = ("--mock-fault", "html_200,every=3")
+
+
+def run_cli(
+    report_dir: Path, *args: str, key: str | None = CANARY, monkeypatch: pytest.MonkeyPatch, examples: str = EXAMPLES
+) -> tuple[int, dict[str, Any]]:
+    """Run the conformance command in-process, reports in ``report_dir/reports``; returns (exit code,
+    conformance.json or {})."""
+    from contract_tests import cli  # noqa: PLC0415 - schemathesis loads only for the tests that run the suite
+
+    if key is None:
+        monkeypatch.delenv("TOKENOPS_API_KEY", raising=False)
+    else:
+        monkeypatch.setenv("TOKENOPS_API_KEY", key)
+    monkeypatch.delenv("TOKENOPS_VIDEO_IDS", raising=False)
+    reports = report_dir / "reports"
+    code = cli.main(["--quiet", "--report-dir", str(reports), "--max-examples", examples, *args])
+    path = reports / "conformance.json"
+    return code, json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+class SharedRuns:
+    """Conformance runs shared by the tests of a session: each distinct (arguments, key, examples) runs once.
+
+    ``runs(*args)`` returns (exit code, a fresh copy of conformance.json, the report directory); treat the
+    directory as read-only. Runs against a server's state (``--target``) see that state as the first caller left it.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._done: dict[tuple[Any, ...], tuple[int, dict[str, Any], Path]] = {}
+
+    def __call__(
+        self, *args: str, key: str | None = CANARY, examples: str = EXAMPLES
+    ) -> tuple[int, dict[str, Any], Path]:
+        memo = (args, key, examples)
+        if memo not in self._done:
+            where = self.directory / f"run-{len(self._done)}"
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                code, report = run_cli(where, *args, key=key, monkeypatch=monkeypatch, examples=examples)
+            self._done[memo] = (code, report, where / "reports")
+        code, report, reports = self._done[memo]
+        return code, copy.deepcopy(report), reports
+
+
+def findings_of(report: dict[str, Any], label: str = LABEL) -> list[dict[str, Any]]:
+    """The findings of one operation."""
+    return [finding for finding in report["findings"] if finding["operation"] == label]
+
+
+def matrix_of(report: dict[str, Any], label: str = LABEL) -> dict[str, dict[str, Any]]:
+    """One operation's check matrix rows by check."""
+    return {row["check"]: row for row in report["matrix"] if row["operation"] == label}
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -217,3 +217,13 @@ def _one_generator_run_per_input() -> Iterator[None]:
     patch.setattr(generate, "generate_into", generate_once)
     yield
     patch.undo()
+
+
+@pytest.fixture(scope="session")
+def conformance_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Conformance runs shared across test modules: ``conformance_runs(*args)`` runs ``scripts/conformance.py``
+    in-process once per session (per xdist worker) for each distinct argument list and returns (exit code,
+    a copy of conformance.json, the read-only report directory). See ``tests.conformance_fakes.SharedRuns``."""
+    from tests.conformance_fakes import SharedRuns  # noqa: PLC0415
+
+    return SharedRuns(tmp_path_factory.mktemp("conformance-runs"))

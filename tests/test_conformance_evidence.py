@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import json
+import types
 from typing import Any
 
 import httpx
@@ -13,17 +14,16 @@ import pytest
 from contract_tests.checks import NOT_APPLICABLE, Reply, progress_in_range, response_id_matches_request
 from contract_tests.mock import MockClock, create_app
 from contract_tests.report import to_json
-from contract_tests.runner import RunOptions, run
+from contract_tests.runner import RunOptions, RunResult, _Engine, run
 from contract_tests.spec_facts import load_facts
 from contract_tests.steering import ABSENT_ID, KEEP_GENERATED_EVERY, IdPools, Steering
 from contract_tests.targets import EMBEDDED_START, remote, serve_app
 from contract_tests.verdict import decide
-from tests.conformance_fakes import Breaker, Recorder
+from tests.conformance_fakes import LABEL, STATUS_PATH, Breaker, Recorder, matrix_of
 from tests.conftest import ROOT, SERVER_KEY
 
 KEY = "sk-evidence"
 FACTS = load_facts(ROOT / "openapi.yaml")
-LABEL = "GET /v1/videos/{video_id}"
 
 
 def _reply(body: Any, status: int = 200, video_id: str = "video_1") -> Reply:
@@ -54,14 +54,14 @@ def test_matrix_counts_equal_an_independent_count_of_the_answers() -> None:
     recorder = Recorder(create_app(api_keys=[KEY], clock=MockClock(start=EMBEDDED_START), log_requests=False))
     target = serve_app(recorder, control=True)
     try:
-        result = run(RunOptions(target=target, api_key=KEY, max_examples=10))
+        result = run(RunOptions(target=target, api_key=KEY, max_examples=5))
     finally:
         target.close()
-    matrix = {row["check"]: row for row in to_json(result, decide(result), {})["matrix"]}
+    matrix = matrix_of(to_json(result, decide(result), {}))
     video_bodies = [
         json.loads(body)
         for method, path, status, kind, body, _headers in recorder.responses
-        if method == "GET" and path.startswith("/v1/videos/") and status == 200 and kind == "application/json"
+        if method == "GET" and STATUS_PATH.match(path) and status == 200 and kind == "application/json"
     ]
     assert video_bodies
     # Every 2xx JSON body of the operation went through the id and client checks, and nothing else did.
@@ -80,10 +80,15 @@ def test_matrix_counts_equal_an_independent_count_of_the_answers() -> None:
 @pytest.mark.parametrize("count", [1, 2, 5, 8])
 def test_every_given_id_is_requested_and_checked(server: str, count: int) -> None:
     ids = [f"video_given_{index}" for index in range(count)]
-    created = httpx.post(f"{server}/_mock/jobs", json=[{"id": video_id} for video_id in ids], timeout=5)
+    # Finished videos (created an hour ago), as ids given for a live server usually are: every operation applies.
+    jobs = [{"id": video_id, "created_at": 3600} for video_id in ids]
+    created = httpx.post(f"{server}/_mock/jobs", json=jobs, timeout=5)
     assert created.status_code == 201
     target = remote(server)
-    result = run(RunOptions(target=target, api_key=SERVER_KEY, ids={"video_id": ids}, max_examples=10))
+    try:
+        result = run(RunOptions(target=target, api_key=SERVER_KEY, ids={"video_id": ids}, max_examples=10))
+    finally:
+        target.close()
     evidence = {e.value: e for e in result.evidence.ids.values() if e.given}
     assert sorted(evidence) == ids
     for video_id in ids:
@@ -103,17 +108,34 @@ def test_steering_is_uniform_over_the_given_ids(count: int) -> None:
     assert max(seen.values()) - min(seen.values()) <= 1
 
 
+class Case:
+    """The parts of a schemathesis case the suite reads (a DELETE unless told)."""
+
+    meta = None
+
+    def __init__(self, video_id: str, label: str = LABEL, method: str = "DELETE") -> None:
+        self.path_parameters = {"video_id": video_id}
+        self.operation = types.SimpleNamespace(label=label)
+        self.method = method
+
+
+def test_steering_passes_over_ids_an_operation_refused() -> None:
+    ids = ["video_done", "video_pending", "video_gone"]
+    steering = Steering(FACTS, IdPools(readable={"video_id": ids}))
+    content = "GET /v1/videos/{video_id}/content"
+
+    def steered(label: str) -> set[str | None]:
+        return {steering.choose(label, "video_id") for _ in range(4 * KEEP_GENERATED_EVERY)} - {None}
+
+    for video_id, status in (("video_done", 200), ("video_pending", 409), ("video_gone", 404), ("video_done", 500)):
+        steering.observe(Case(video_id, content), status)
+    assert steered(content) == {"video_done"}
+    assert steered(LABEL) == set(ids)  # what one operation refused says nothing about another
+    steering.observe(Case("video_done", content), 410)
+    assert steered(content) == set(ids)  # every id refused: the whole pool again, round-robin
+
+
 def test_a_delete_never_names_a_known_id() -> None:
-    class Case:
-        class operation:
-            label = LABEL
-
-        method = "DELETE"
-        meta = None
-
-        def __init__(self, video_id: str) -> None:
-            self.path_parameters = {"video_id": video_id}
-
     readable = IdPools(readable={"video_id": ["video_real"]})
     assert Steering(FACTS, readable).steer(Case("video_real")).path_parameters == {"video_id": ABSENT_ID}
     assert Steering(FACTS, readable).steer(Case("random")).path_parameters == {"video_id": "random"}
@@ -135,7 +157,7 @@ def test_a_proxy_page_instead_of_an_api_error_is_a_new_server_nonconformance(how
     app = create_app(api_keys=[KEY], clock=MockClock(start=EMBEDDED_START), log_requests=False)
     target = serve_app(Breaker(app, how, when), control=True)
     try:
-        result = run(RunOptions(target=target, api_key=KEY, max_examples=10))
+        result = run(RunOptions(target=target, api_key=KEY, max_examples=5))
     finally:
         target.close()
     report = to_json(result, decide(result), {})
@@ -159,3 +181,64 @@ def test_reports_name_the_public_address_of_the_embedded_mock() -> None:
     finding = ledger.add_transport_error(error, label=LABEL, phase="fuzzing", sent=None)
     assert "port=4010" in finding.message
     assert "53124" not in finding.message
+
+
+def test_every_operation_answering_only_404_is_inconclusive_whatever_the_findings() -> None:
+    """A --target with a /v1 suffix: a 404 where a 401 or 405 was due is no verdict on the API."""
+    from contract_tests.baseline import KnownDeviations  # noqa: PLC0415
+    from contract_tests.findings import Ledger  # noqa: PLC0415
+
+    labels = [LABEL, "POST /v1/videos"]
+    ledger = Ledger(KnownDeviations(None), KEY)
+    ledger.add(
+        check="missing_required_header",
+        failure_type="MissingHeaderNotRejected",
+        title="Missing header not rejected",
+        message="Got 404 when missing required 'Authorization' header, expected 401",
+        key="Authorization",
+        operation="POST /v1/videos",
+        phase="coverage",
+        sent=None,
+        received=None,
+    )
+    result = RunResult(target="t", base_url="http://t/v1", started_at=0.0, operations=labels, findings=ledger.findings)
+    for label in labels:
+        evidence = result.evidence.operation(label)
+        evidence.authenticated = evidence.not_found = 3
+        evidence.statuses["4xx"] = 3
+    decision = decide(result)
+    assert (decision.verdict.value, decision.failing) == ("inconclusive", 1)
+    assert "every operation answered only 404: the API is not at --target, so no finding is judged" in decision.reasons
+    result.evidence.operation(LABEL).statuses["2xx"] = 1  # one operation reached: the findings count
+    assert decide(result).verdict.value == "fail"
+
+
+def test_a_check_that_fails_because_an_earlier_step_got_a_page_is_part_of_the_page() -> None:
+    from contract_tests.baseline import KnownDeviations  # noqa: PLC0415
+    from contract_tests.checks import ContractFailure  # noqa: PLC0415
+    from contract_tests.evidence import Outcome  # noqa: PLC0415
+    from contract_tests.findings import CheckResult, Ledger  # noqa: PLC0415
+
+    class Response:
+        def __init__(self, status: int, kind: str, content: bytes) -> None:
+            self.status_code, self.headers, self.content = status, {"Content-Type": kind}, content
+
+    class Interaction:
+        def __init__(self, response: Response) -> None:
+            self.response = response
+
+    page = Interaction(Response(200, "text/html", b"<html><title>Maintenance</title></html>"))
+    answer = Interaction(Response(200, "application/json", json.dumps({"id": "video_1"}).encode()))
+    failure = ContractFailure(operation=LABEL, title="Use after free", message="still there", key="uaf")
+    result = RunResult(target="t", base_url="http://t", started_at=0.0)
+    engine = _Engine(FACTS, Ledger(KnownDeviations(None), KEY), result, lambda _message: None)
+    before = [CheckResult("use_after_free", Outcome.FAILED, failure)]  # judged before the page: stays
+    deleted = [CheckResult("content_type_conformance", Outcome.FAILED, failure)]
+    after = [CheckResult("use_after_free", Outcome.FAILED, failure), CheckResult("not_a_server_error", Outcome.HELD)]
+    engine._blame_the_page([(Case("v"), answer, before), (Case("v"), page, deleted), (Case("v"), answer, after)])
+    assert [r.check for r in before] == ["use_after_free"]
+    assert [r.check for r in deleted] == ["content_type_conformance", "use_after_free"]
+    assert [(r.check, r.outcome, r.failure) for r in after] == [
+        ("use_after_free", Outcome.NOT_APPLICABLE, None),
+        ("not_a_server_error", Outcome.HELD, None),
+    ]

@@ -16,8 +16,7 @@ from contract_tests.report import to_json
 from contract_tests.runner import RunOptions, run
 from contract_tests.targets import EMBEDDED_START, serve_app
 from contract_tests.verdict import decide
-from tests.conformance_fakes import Breaker
-from tests.test_conformance import run_cli
+from tests.conformance_fakes import LABEL, STATUS_PATH, Breaker, findings_of, matrix_of, run_cli
 
 pytestmark = pytest.mark.e2e
 LIFECYCLE = "/v1/videos/video_conformance_lifecycle_*"
@@ -28,11 +27,18 @@ def _transport(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [f for f in report["findings"] if f["check"] == "transport_error"]
 
 
+def _one_per_operation(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """The finding of the pinned operation; every operation the failure reached has exactly one."""
+    assert len({f["operation"] for f in found}) == len(found), [f["operation"] for f in found]
+    (mine,) = [f for f in found if f["operation"] == LABEL]
+    return mine
+
+
 def _others_kept(report: dict[str, Any]) -> None:
     assert {("spec_gap", "401", "known"), ("spec_gap", "404", "known")} <= {
-        (f["category"], f["signature"], f["status"]) for f in report["findings"]
+        (f["category"], f["signature"], f["status"]) for f in findings_of(report)
     }
-    checks = {row["check"]: row for row in report["matrix"]}
+    checks = matrix_of(report)
     assert checks["lifecycle_status_order"]["held"] > 0  # the lifecycle test still ran
     assert checks["response_schema_conformance"]["held"] > 0
 
@@ -42,8 +48,8 @@ def _others_kept(report: dict[str, Any]) -> None:
     [
         (["drop,every=9", "reality,every=5"], "ConnectionDropped", None),
         ([f"drop,path={LIFECYCLE},count=1"], "ConnectionDropped", "lifecycle"),
-        (["latency,latency_ms=1500,every=30"], "Timeout", None),
-        ([f"latency,path={LIFECYCLE},latency_ms=1500,count=1"], "Timeout", "lifecycle"),
+        (["latency,latency_ms=1000,every=30"], "Timeout", None),
+        ([f"latency,path={LIFECYCLE},latency_ms=1000,count=1"], "Timeout", "lifecycle"),
     ],
     ids=["drop-fuzzing", "drop-lifecycle", "stall-fuzzing", "stall-lifecycle"],
 )
@@ -51,10 +57,12 @@ def test_transport_failures_are_findings_and_the_run_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, faults: list[str], kind: str, phase: str | None
 ) -> None:
     args = [arg for fault in faults for arg in ("--mock-fault", fault)]
-    code, report = run_cli(tmp_path, *args, "--request-timeout", "0.5", monkeypatch=monkeypatch)
+    code, report = run_cli(tmp_path, *args, "--request-timeout", "0.3", monkeypatch=monkeypatch)
     assert code == 1
-    (finding,) = _transport(report)
-    assert (finding["failure"], finding["category"], finding["status"]) == (kind, "server_nonconformance", "new")
+    found = _transport(report)
+    for other in found:
+        assert (other["failure"], other["category"], other["status"]) == (kind, "server_nonconformance", "new")
+    finding = _one_per_operation(found)
     assert finding["request"]["curl"].startswith('curl -sS -i -X "GET"')
     if phase is not None:
         assert finding["phase"] == phase
@@ -70,15 +78,18 @@ def _gzip_run(when: Callable[[Any, int], bool]) -> dict[str, Any]:
     app = create_app(api_keys=[KEY], clock=MockClock(start=EMBEDDED_START), log_requests=False)
     target = serve_app(Breaker(app, "gzip-lie", when), control=True)
     try:
-        result = run(RunOptions(target=target, api_key=KEY, max_examples=10))
+        result = run(RunOptions(target=target, api_key=KEY, max_examples=5))
     finally:
         target.close()
     return to_json(result, decide(result), {})
 
 
 def test_a_gzip_lie_while_fuzzing_is_a_finding() -> None:
-    report = _gzip_run(lambda scope, n: scope["path"].startswith("/v1/videos/") and n % 11 == 0)
+    report = _gzip_run(
+        lambda scope, n: n % 11 == 0 and scope["method"] == "GET" and bool(STATUS_PATH.match(scope["path"]))
+    )
     (finding,) = _transport(report)
+    assert finding["operation"] == LABEL
     assert finding["failure"] == "UndecodableBody"
     assert report["verdict"]["verdict"] == "fail"
     _others_kept(report)

@@ -15,10 +15,9 @@ import pytest
 
 from contract_tests.targets import serve_app
 from tests.conformance_fakes import KEY, FakeVideoAPI
-from tests.conftest import ROOT, copy_repo_inputs
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
-PAGES = sorted((ROOT / "tests" / "fixtures" / "upstream" / "videos-api").glob("*.md"))
 GIVEN = ["video_a", "video_b", "video_c"]
 DISPOSABLE = [f"video_spare_{index}" for index in range(8)]
 OPERATIONS = {
@@ -29,48 +28,68 @@ OPERATIONS = {
     "GET /v1/videos/{video_id}/content",
     "POST /v1/videos/{video_id}/remix",
 }
+BROKEN = frozenset({"delete-id", "list-incomplete"})
+# Both runs in one process that imports the grown generated client, as it would after `make regenerate`.
+DRIVER = """
+import json, sys
+from pathlib import Path
+from contract_tests.report import to_json
+from contract_tests.runner import RunOptions, run
+from contract_tests.targets import remote
+from contract_tests.verdict import decide
+job = json.loads(sys.argv[1])
+for name, (url, examples) in job["targets"].items():
+    target = remote(url)
+    try:
+        options = RunOptions(target=target, api_key=job["key"], ids={"video_id": job["given"]},
+            disposable={"video_id": job["disposable"]}, spec=Path(job["spec"]), config=Path(job["config"]),
+            max_examples=examples, poll_interval=0.01)
+        result = run(options)
+    finally:
+        target.close()
+    report = to_json(result, decide(result), {})
+    Path(job["out"], name + ".json").write_text(json.dumps(report), encoding="utf-8")
+"""
+
+
+def _light(config: str) -> str:
+    """The repo's schemathesis config for this test: positive cases of the examples and fuzzing phases only."""
+    for setting, light in (
+        ("[phases.coverage]\nenabled = true", "[phases.coverage]\nenabled = false"),
+        ("[phases.stateful]\nenabled = true", "[phases.stateful]\nenabled = false"),
+        ('mode = "all"', 'mode = "positive"'),
+    ):
+        assert setting in config, setting
+        config = config.replace(setting, light)
+    return config
 
 
 @pytest.fixture(scope="module")
-def grown(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = copy_repo_inputs(tmp_path_factory.mktemp("grown") / "repo")
-    for script, args in (("spec_sync.py", ["upstream/get-video-status.md", *map(str, PAGES)]), ("regenerate.py", [])):
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / script), "--root", str(root), *args],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-    return root
-
-
-def _conformance(grown: Path, tmp_path: Path, broken: frozenset[str] = frozenset()) -> tuple[int, dict[str, Any]]:
-    target = serve_app(FakeVideoAPI(GIVEN + DISPOSABLE, broken=broken), control=False)
-    reports = tmp_path / "reports"
-    args = [f"--video-id={video_id}" for video_id in GIVEN] + [f"--disposable-id={video_id}" for video_id in DISPOSABLE]
-    # The grown generated client shadows the checkout's, as it would after `make regenerate`.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(grown / "generated"), str(ROOT)]), "TOKENOPS_API_KEY": KEY}
+def reports(grown_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """A clean and a broken fake API, tested with the grown spec: conformance.json of each by name."""
+    out = tmp_path_factory.mktemp("grown-runs")
+    # Evidence per operation is the subject here, not the kinds of cases the phases generate (the coverage and
+    # stateful phases and negative cases cost seconds per operation): the repo's config, lighter.
+    config = out / "schemathesis.toml"
+    config.write_text(_light((ROOT / "schemathesis.toml").read_text(encoding="utf-8")), encoding="utf-8")
+    targets = {
+        "clean": serve_app(FakeVideoAPI(GIVEN + DISPOSABLE), control=False),
+        "broken": serve_app(FakeVideoAPI(GIVEN + DISPOSABLE, broken=BROKEN), control=False),
+    }
+    job = {
+        # 5 checked bodies per operation for the clean run's verdict; a few requests per operation to catch a lie.
+        "targets": {"clean": (targets["clean"].base_url, 8), "broken": (targets["broken"].base_url, 2)},
+        "key": KEY,
+        "given": GIVEN,
+        "disposable": DISPOSABLE,
+        "spec": str(grown_repo / "openapi.yaml"),
+        "config": str(config),
+        "out": str(out),
+    }
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(grown_repo / "generated"), str(ROOT)])}
     try:
         done = subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "scripts" / "conformance.py"),
-                "--quiet",
-                "--target",
-                target.base_url,
-                "--spec",
-                str(grown / "openapi.yaml"),
-                "--report-dir",
-                str(reports),
-                "--max-examples",
-                "15",
-                "--poll-interval",
-                "0.01",
-                *args,
-            ],
+            [sys.executable, "-c", DRIVER, json.dumps(job)],
             env=env,
             capture_output=True,
             text=True,
@@ -78,18 +97,20 @@ def _conformance(grown: Path, tmp_path: Path, broken: frozenset[str] = frozenset
             check=False,
         )
     finally:
-        target.close()
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode, json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
+        for target in targets.values():
+            target.close()
+    assert done.returncode == 0, done.stderr
+    return {name: json.loads((out / f"{name}.json").read_text(encoding="utf-8")) for name in targets}
 
 
 def _matrix(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, int]]:
     return {(row["operation"], row["check"]): row for row in report["matrix"]}
 
 
-def test_every_operation_of_the_grown_spec_is_tested_with_evidence(grown: Path, tmp_path: Path) -> None:
-    code, report = _conformance(grown, tmp_path)
-    assert code == 0, (report["verdict"], [f["title"] for f in report["findings"] if f["status"] == "new"])
+def test_every_operation_of_the_grown_spec_is_tested_with_evidence(reports: dict[str, dict[str, Any]]) -> None:
+    report = reports["clean"]
+    new = [f["title"] for f in report["findings"] if f["status"] == "new"]
+    assert report["verdict"]["exit_code"] == 0, (report["verdict"], new)
     assert {op["operation"] for op in report["operations"]} == OPERATIONS
     for op in report["operations"]:
         assert op["checked_bodies"] >= 5, op
@@ -112,9 +133,9 @@ def test_every_operation_of_the_grown_spec_is_tested_with_evidence(grown: Path, 
     assert report["lifecycle"]["never_found"] == []
 
 
-def test_spec_driven_checks_catch_deviations_in_new_operations(grown: Path, tmp_path: Path) -> None:
-    code, report = _conformance(grown, tmp_path, frozenset({"delete-id", "list-incomplete"}))
-    assert code == 1
+def test_spec_driven_checks_catch_deviations_in_new_operations(reports: dict[str, dict[str, Any]]) -> None:
+    report = reports["broken"]
+    assert report["verdict"]["exit_code"] == 1
     fresh = {(f["operation"], f["check"]): f for f in report["findings"] if f["status"] == "new"}
     wrong_id = fresh[("DELETE /v1/videos/{video_id}", "response_id_matches_request")]
     assert wrong_id["evidence"]["got"] == f"{wrong_id['evidence']['asked']}_other"

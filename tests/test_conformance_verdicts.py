@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conformance_fakes import LABEL, PASSING, findings_of, run_cli
 from tests.conftest import ROOT, SERVER_KEY
-from tests.test_conformance import run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +25,9 @@ def test_a_wrong_key_is_inconclusive_not_a_pass(tmp_path: Path, monkeypatch: pyt
     assert code == 3
     assert report["verdict"]["verdict"] == "inconclusive"
     assert "every authenticated request got 401: is TOKENOPS_API_KEY right?" in report["verdict"]["reasons"]
-    assert report["operations"][0]["checked_bodies"] == 0
+    assert {op["operation"]: op["checked_bodies"] for op in report["operations"]} == dict.fromkeys(
+        (op["operation"] for op in report["operations"]), 0
+    )
 
 
 def test_a_v1_base_path_is_inconclusive_and_says_so(
@@ -33,9 +35,9 @@ def test_a_v1_base_path_is_inconclusive_and_says_so(
 ) -> None:
     code, report = run_cli(tmp_path, "--target", f"{server}/v1", key=SERVER_KEY, monkeypatch=monkeypatch)
     assert code == 3
-    assert report["verdict"]["reasons"][0] == (
-        "no 2xx body for GET /v1/videos/{video_id}: every id returned 404; "
-        "check the ids and that --target has no /v1 suffix"
+    assert (
+        f"no 2xx body for {LABEL}: every id returned 404; check the ids and that --target has no /v1 suffix"
+        in report["verdict"]["reasons"]
     )
 
 
@@ -61,28 +63,33 @@ def test_ids_the_server_does_not_know_are_inconclusive(
 def test_fail_on_decides_which_categories_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     empty = tmp_path / "empty-baseline.json"
     empty.write_text('{"format_version": 1, "entries": []}', encoding="utf-8")
-    code, report = run_cli(tmp_path, "--baseline", str(empty), monkeypatch=monkeypatch)
+    args = ("--baseline", str(empty), "--min-checked", "1")  # categories are the subject, not evidence thresholds
+    code, report = run_cli(tmp_path, *args, monkeypatch=monkeypatch)
     assert code == 0  # the 401/404 spec gaps are new, but reported, not failing
-    assert report["summary"]["categories"]["spec_gap"]["new"] == 2
-    code, report = run_cli(tmp_path, "--baseline", str(empty), "--fail-on", "spec_gap", monkeypatch=monkeypatch)
+    gaps = report["summary"]["categories"]["spec_gap"]["new"]
+    assert {(f["signature"], f["status"]) for f in findings_of(report)} == {("401", "new"), ("404", "new")}
+    assert gaps == len(report["findings"])
+    code, report = run_cli(tmp_path, *args, "--fail-on", "spec_gap", monkeypatch=monkeypatch)
     assert code == 1
-    assert report["verdict"]["failing"] == 2
+    assert report["verdict"]["failing"] == gaps
     assert report["verdict"]["fail_on"] == ["spec_gap"]
 
 
 def test_min_checked_raises_the_bar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, report = run_cli(tmp_path, "--min-checked", "100000", monkeypatch=monkeypatch)
     assert code == 3
-    (reason,) = report["verdict"]["reasons"]
-    assert reason.startswith("only ")
-    assert "checked for GET /v1/videos/{video_id} (need 100000)" in reason
+    reasons = report["verdict"]["reasons"]
+    assert len(reasons) == len(report["operations"])  # one per operation
+    assert all(reason.startswith("only ") for reason in reasons)
+    assert any(f"checked for {LABEL} (need 100000)" in reason for reason in reasons)
 
 
 def test_the_suite_honours_429_and_retry_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, report = run_cli(tmp_path, "--mock-fault", "rate_limit,retry_after=0.01,every=5", monkeypatch=monkeypatch)
+    args = ("--mock-fault", "rate_limit,retry_after=0.01,every=5")
+    code, report = run_cli(tmp_path, *args, monkeypatch=monkeypatch, examples=PASSING)
     assert code == 0, report["verdict"]
     assert report["rate_limit_waits"] > 0  # the suite's own requests waited and retried
-    assert report["operations"][0]["checked_bodies"] >= 5
+    assert all(op["checked_bodies"] >= 5 for op in report["operations"])
 
 
 def test_ctrl_c_exits_130_and_marks_the_reports_interrupted(tmp_path: Path) -> None:

@@ -19,14 +19,16 @@ import pytest
 from contract_tests.baseline import KnownDeviations
 from contract_tests.findings import Ledger
 from contract_tests.mock.process import free_port
+from contract_tests.records import Sent
 from contract_tests.report import terminal_lines, to_json
 from contract_tests.report.markdown import markdown
 from contract_tests.runner import RunResult
 from contract_tests.verdict import decide
+from tests.conformance_fakes import LABEL, PASSING, REALITY_AND_RIGGED, SERVER_ERRORS, run_cli
 from tests.conftest import ROOT, SERVER_KEY
-from tests.test_conformance import run_cli
 
-LABEL = "GET /v1/videos/{video_id}"
+STATE_DEPENDENT = 409  # "not ready yet": the answer depends on the job's state at the time
+GENERATED_ID = re.compile(r"\bvideo_\d{11}\b")  # the mock's ids for jobs created through the API
 
 
 def _synthetic(count: int, message: str) -> dict[str, Any]:
@@ -70,18 +72,38 @@ def test_the_markdown_lists_every_finding_with_its_evidence() -> None:
 
 
 @pytest.mark.e2e
-def test_the_markdown_names_the_field_of_a_real_deviation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, report = run_cli(tmp_path, "--mock-fault", "reality,every=2", monkeypatch=monkeypatch)
+def test_the_markdown_names_the_field_of_a_real_deviation(conformance_runs: Any) -> None:
+    code, report, reports = conformance_runs(*REALITY_AND_RIGGED)
     assert code == 1
-    text = (tmp_path / "reports" / "conformance.md").read_text(encoding="utf-8")
+    text = (reports / "conformance.md").read_text(encoding="utf-8")
     assert "field size = '1792x1024' (rule: \"1792x1024\" is not one of" in text
     assert "field status = 'queued'" in text
     for finding in report["findings"]:
         assert finding["title"] in text
-    server_error_run = run_cli(tmp_path / "5xx", "--mock-fault", "server_error,every=3", monkeypatch=monkeypatch)[1]
-    (server_error,) = [f for f in server_error_run["findings"] if f["check"] == "not_a_server_error"]
-    assert server_error["message"].startswith("503: {")  # never an empty message
-    assert "Upstream error 503" in server_error["message"]
+    server_error_run = conformance_runs(*SERVER_ERRORS)[1]
+    server_errors = [f for f in server_error_run["findings"] if f["check"] == "not_a_server_error"]
+    assert server_errors
+    for server_error in server_errors:
+        assert server_error["message"].startswith("503: {")  # never an empty message
+        assert "Upstream error 503" in server_error["message"]
+
+
+def test_a_multipart_request_is_recorded_the_same_way_every_time() -> None:
+    import requests  # noqa: PLC0415 - what schemathesis sends with
+
+    def prepared() -> Any:
+        files = {"input_reference": ("cat.png", b"\x89PNG\r\n")}
+        return requests.Request("POST", "http://t/v1/videos", files=files, data={"prompt": "a cat"}).prepare()
+
+    first, second = prepared(), prepared()
+    assert first.body != second.body  # requests draws a random boundary for each
+    recorded = Sent.of(first)
+    assert recorded == Sent.of(second)
+    boundary = dict(recorded.headers)["Content-Type"].split("boundary=", 1)[1]
+    assert recorded.body is not None
+    assert recorded.body.startswith(f"--{boundary}\r\n".encode())
+    original = dict(first.headers)["Content-Type"].split("boundary=", 1)[1].encode()
+    assert recorded.body == first.body.replace(original, boundary.encode())  # the same request, renamed
 
 
 def _status_of(curl: str, env: dict[str, str]) -> int:
@@ -96,18 +118,29 @@ def _status_of(curl: str, env: dict[str, str]) -> int:
     return int(output.strip()[-3:])
 
 
+def _replayable(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings whose curl replays as printed: all but a 409 about a job's state (e.g. the content of a video the
+    run created, unfinished then; the lifecycle test has moved the mock's clock on since) and a request whose
+    binary body the curl does not show (a multipart upload)."""
+    with_curl = [f for f in findings if f["request"].get("curl")]
+    assert {f["status_code"] for f in with_curl} >= {401, 404}
+    return [
+        f
+        for f in with_curl
+        if f["status_code"] != STATE_DEPENDENT and not f["request"]["curl"].endswith("binary body (not shown)")
+    ]
+
+
 @pytest.mark.e2e
 def test_each_printed_curl_replays_the_reported_status(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
 ) -> None:
     empty = tmp_path / "empty.json"
     empty.write_text('{"format_version": 1, "entries": []}', encoding="utf-8")
-    code, report = run_cli(
-        tmp_path, "--target", server, "--baseline", str(empty), key=SERVER_KEY, monkeypatch=monkeypatch
-    )
+    args = ("--target", server, "--baseline", str(empty))
+    code, report = run_cli(tmp_path, *args, key=SERVER_KEY, monkeypatch=monkeypatch, examples=PASSING)
     assert code == 0
-    findings = [f for f in report["findings"] if f["request"].get("curl")]
-    assert {f["status_code"] for f in findings} >= {401, 404}
+    findings = _replayable(report["findings"])
     env = {**os.environ, "TOKENOPS_API_KEY": SERVER_KEY}
     for finding in findings:
         curl = finding["request"]["curl"]
@@ -116,11 +149,8 @@ def test_each_printed_curl_replays_the_reported_status(
 
 
 @pytest.mark.e2e
-def test_an_embedded_run_prints_the_command_that_recreates_its_ids(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(ROOT)
-    code, report = run_cli(tmp_path, monkeypatch=monkeypatch)
+def test_an_embedded_run_prints_the_command_that_recreates_its_ids(conformance_runs: Any) -> None:
+    code, report, reports = conformance_runs(examples=PASSING)
     assert code == 0
     export, start = report["replay"]
     assert export == 'export TOKENOPS_API_KEY="${TOKENOPS_API_KEY:-sk-mock-local}"'
@@ -135,17 +165,19 @@ def test_an_embedded_run_prints_the_command_that_recreates_its_ids(
     process = subprocess.Popen(["bash", "-c", f"exec {command} --quiet"], env=env, cwd=ROOT)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/_mock/clock", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        seed = json.loads((tmp_path / "reports" / "mock-seed.json").read_text(encoding="utf-8"))
-        auth = {"Authorization": f"Bearer {env['TOKENOPS_API_KEY']}"}
-        for job in seed:
-            assert httpx.get(f"{base}/v1/videos/{job['id']}", headers=auth, timeout=5).status_code == 200, job["id"]
-        for finding in report["findings"]:
+        with httpx.Client(base_url=base, timeout=5) as client:
+            for _ in range(300):
+                try:
+                    client.get("/_mock/clock", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.03)
+            seed = json.loads((reports / "mock-seed.json").read_text(encoding="utf-8"))
+            assert str(reports / "mock-seed.json") in start
+            auth = {"Authorization": f"Bearer {env['TOKENOPS_API_KEY']}"}
+            for job in seed:
+                assert client.get(f"/v1/videos/{job['id']}", headers=auth).status_code == 200, job["id"]
+        for finding in _replayable(report["findings"]):
             curl = finding["request"]["curl"].replace("127.0.0.1:4010", f"127.0.0.1:{port}")
             assert _status_of(curl, env) == finding["status_code"], curl
     finally:
@@ -155,12 +187,24 @@ def test_an_embedded_run_prints_the_command_that_recreates_its_ids(
 
 
 @pytest.mark.e2e
-def test_two_runs_of_the_same_server_give_the_same_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_runs_of_the_same_server_give_the_same_json(
+    conformance_runs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, first, shared_reports = conformance_runs(*REALITY_AND_RIGGED)  # the shared run, and one more like it
+    again = run_cli(tmp_path, *REALITY_AND_RIGGED, monkeypatch=monkeypatch)[1]
+    # The report directory is the one thing that differs: the replay command names the seed file in it.
+    again["replay"] = [line.replace(str(tmp_path / "reports"), str(shared_reports)) for line in again["replay"]]
     documents = []
-    for _ in range(2):
-        code, report = run_cli(tmp_path, "--mock-fault", "reality,every=3", monkeypatch=monkeypatch)
-        assert code == 1
+    for report in (first, again):
+        assert report["verdict"]["verdict"] == "fail"
         for volatile in ("started_at", "duration_seconds"):
             report.pop(volatile)
-        documents.append(report)
+        documents.append(_generated_ids_in_order(json.dumps(report, sort_keys=True)))
     assert documents[0] == documents[1]
+
+
+def _generated_ids_in_order(text: str) -> str:
+    """Ids the mock gave jobs created through the API, renamed by first appearance: its id counter is per process
+    (contract_tests/mock/_jobs.py), so a second embedded mock in one process numbers on from the first."""
+    seen: dict[str, str] = {}
+    return GENERATED_ID.sub(lambda found: seen.setdefault(found.group(0), f"video_generated_{len(seen)}"), text)

@@ -4,13 +4,14 @@ measured in the DOM, plus a screenshot; text stays text (Chinese readable, JSON 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.chromium import CHROMIUM, Browser
-from tests.test_conformance import run_cli
+from tests.conformance_fakes import REALITY_AND_RIGGED
 
 pytestmark = pytest.mark.e2e
 HOW_TO_RUN = (
@@ -27,28 +28,30 @@ MEASURE = """(() => {
 
 
 @pytest.fixture(scope="module")
-def report_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+def report_page(conformance_runs: Any) -> tuple[Path, dict[str, Any]]:
+    code, report, reports = conformance_runs(*REALITY_AND_RIGGED)  # a run other report tests share
+    assert code == 1
+    return reports / "conformance.html", report
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """One headless Chromium for the module's pages (each test sets its own viewport)."""
     if CHROMIUM is None:
         pytest.skip(HOW_TO_RUN)
-    tmp_path = tmp_path_factory.mktemp("html")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        code, report = run_cli(
-            tmp_path, "--mock-fault", "reality,every=2", "--mock-rig-lifecycle", monkeypatch=monkeypatch
-        )
-    assert code == 1
-    return tmp_path / "reports" / "conformance.html", report
+    with Browser(tmp_path_factory.mktemp("chromium") / "profile") as browser:
+        yield browser
 
 
 @pytest.mark.parametrize("width", [1400, 420])
 def test_banner_and_every_finding_title_are_visible_without_horizontal_overflow(
-    report_page: tuple[Path, dict[str, Any]], width: int, tmp_path: Path
+    report_page: tuple[Path, dict[str, Any]], browser: Browser, width: int, tmp_path: Path
 ) -> None:
     page, report = report_page
-    with Browser(tmp_path / "profile") as browser:
-        browser.open(page.as_uri(), width)
-        measured = browser.evaluate(MEASURE)
-        screenshot = tmp_path / f"report-{width}.png"
-        browser.screenshot(screenshot)
+    browser.open(page.as_uri(), width)
+    measured = browser.evaluate(MEASURE)
+    screenshot = tmp_path / f"report-{width}.png"
+    browser.screenshot(screenshot)
     assert measured["viewport"] == width
     assert measured["scrollWidth"] <= width
     banner = measured["banner"]

@@ -12,10 +12,12 @@ import subprocess
 import sys
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from contract_tests import cli as conformance
 from contract_tests.mock.process import mock_process
 from tests.conftest import ROOT
 from tokenops import TokenOps, TokenOpsError
@@ -38,70 +40,80 @@ def _run(args: list[str], env: dict[str, str]) -> str:
     return result.stdout + result.stderr
 
 
-def test_the_canary_key_appears_nowhere(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENOPS_API_KEY": CANARY, "TOKENOPS_LOG": "debug"}
+def _conformance(base: str, reports: Path, capfd: pytest.CaptureFixture[str]) -> list[str]:
+    """Conformance runs with faults on, against the mock over TCP and embedded, in this process (output captured at
+    the file descriptors)."""
+    httpx.post(f"{base}/_mock/faults", json={"kind": "server_error", "every": 5})
+    for args in (["--target", base], ["--mock-fault", "reality,every=2"]):
+        where = reports / ("tcp" if "--target" in args else "embedded")
+        conformance.main([*args, "--report-dir", str(where), "--max-examples", "5"])
+    captured = capfd.readouterr()
+    assert "NEW Server nonconformance" in captured.out  # the runs' terminal summaries
+    return [captured.out, captured.err]
+
+
+def _command_line(base: str, env: dict[str, str]) -> list[str]:
+    """The CLI, each call its own process."""
+    cli = [sys.executable, "-m", "tokenops"]
+    outputs = [
+        _run([*cli, "videos", "get", "video_completed_demo", "--json"], env),
+        _run([*cli, "--debug", "videos", "wait", "video_failed_demo"], env),
+        _run([*cli, "--debug", "videos", "get", "video_missing"], env),
+    ]
+    # Retried until the retries run out (a Retry-After the client honours, so nothing sleeps long).
+    httpx.post(f"{base}/_mock/faults", json={"kind": "rate_limit", "retry_after": 0.01, "count": 3})
+    outputs.append(_run([*cli, "--debug", "videos", "get", "video_completed_demo"], env))
+    assert "RateLimitError" in outputs[-1]
+    return outputs
+
+
+def _client(base: str, clock: Any) -> list[str]:
+    """The client in-process, with debug logging; its retries wait on the fake clock."""
     outputs: list[str] = []
-    mock_log = tmp_path / "mock.log"
-    with mock_process(["--api-key", CANARY], log=mock_log, env=env) as mock:  # request log on
-        base = mock.base_url
-        env["TOKENOPS_BASE_URL"] = base
-        cli = [sys.executable, "-m", "tokenops"]
-        outputs.append(_run([*cli, "videos", "get", "video_completed_demo", "--json"], env))
-        outputs.append(_run([*cli, "--debug", "videos", "wait", "video_failed_demo"], env))
-        outputs.append(_run([*cli, "--debug", "videos", "get", "video_missing"], env))
-        httpx.post(f"{base}/_mock/faults", json={"kind": "server_error", "count": 3})
-        outputs.append(_run([*cli, "--debug", "videos", "get", "video_completed_demo"], env))
+    httpx.post(f"{base}/_mock/faults", json={"kind": "reality", "count": 2})
+    with TokenOps(api_key=CANARY, base_url=base, strict=True, max_retries=1, clock=clock) as client:
+        for video_id, fault in [(video_id, None) for video_id in ("video_in_progress_demo", "video_missing")] + [
+            ("video_completed_demo", None),
+            ("video_completed_demo", "server_error"),  # a 5xx, retried, then raised
+        ]:
+            if fault is not None:
+                httpx.post(f"{base}/_mock/faults", json={"kind": fault, "count": 2})
+            try:
+                outputs.append(repr(client.videos.retrieve(video_id)))
+            except TokenOpsError as exc:
+                outputs += [str(exc), repr(exc), repr(getattr(exc, "response", None))]
+        assert "InternalServerError" in outputs[-2]  # its repr
+        outputs.append(repr(client))
+        raw = client.videos.with_raw_response.retrieve("video_completed_demo")
+        outputs += [repr(raw), repr(raw.request), str(raw.request.url), repr(client.with_options(max_retries=0))]
+    try:  # a key pasted into base_url as a password is refused without being shown
+        TokenOps(api_key="sk-other", base_url=f"http://user:{CANARY}@127.0.0.1:9")
+    except TokenOpsError as exc:
+        outputs += [str(exc), repr(exc)]
+    return outputs
 
-        # The client in-process, every logger at debug (httpx and httpcore included).
-        caplog.set_level(logging.DEBUG)
-        httpx.post(f"{base}/_mock/faults", json={"kind": "reality", "count": 2})
-        with TokenOps(api_key=CANARY, base_url=base, strict=True, max_retries=1) as client:
-            for video_id in ("video_in_progress_demo", "video_missing", "video_completed_demo"):
-                try:
-                    outputs.append(repr(client.videos.retrieve(video_id)))
-                except TokenOpsError as exc:
-                    outputs += [str(exc), repr(exc), repr(getattr(exc, "response", None))]
-            outputs.append(repr(client))
-            raw = client.videos.with_raw_response.retrieve("video_completed_demo")
-            outputs += [repr(raw), repr(raw.request), str(raw.request.url), repr(client.with_options(max_retries=0))]
-        try:  # a key pasted into base_url as a password is refused without being shown
-            TokenOps(api_key="sk-other", base_url=f"http://user:{CANARY}@127.0.0.1:9")
-        except TokenOpsError as exc:
-            outputs += [str(exc), repr(exc)]
 
-        # Conformance runs with faults on: against the mock over TCP, and embedded.
-        httpx.post(f"{base}/_mock/faults", json={"kind": "server_error", "every": 5})
-        reports = tmp_path / "reports"
-        outputs.append(
-            _run(
-                [
-                    sys.executable,
-                    "scripts/conformance.py",
-                    "--target",
-                    base,
-                    "--report-dir",
-                    str(reports / "tcp"),
-                    "--max-examples",
-                    "20",
-                ],
-                env,
-            )
-        )
-        outputs.append(
-            _run(
-                [
-                    sys.executable,
-                    "scripts/conformance.py",
-                    "--mock-fault",
-                    "reality,every=2",
-                    "--report-dir",
-                    str(reports / "embedded"),
-                    "--max-examples",
-                    "20",
-                ],
-                env,
-            )
-        )
+@pytest.mark.e2e
+def test_the_canary_key_appears_nowhere(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    clock: Any,
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENOPS_API_KEY": CANARY, "TOKENOPS_LOG": "debug"}
+    for name in ("TOKENOPS_API_KEY", "TOKENOPS_LOG"):
+        monkeypatch.setenv(name, env[name])
+    caplog.set_level(logging.DEBUG)  # every logger at debug (httpx, httpcore, schemathesis included)
+    with mock_process(["--api-key", CANARY], log=tmp_path / "mock.log", env=env) as mock:  # request log on
+        # The conformance runs first: nothing in this process holds the key yet, so no earlier registration of it
+        # can scrub what they would leak.
+        outputs = _conformance(mock.base_url, tmp_path / "reports", capfd)
+        assert httpx.post(f"{mock.base_url}/_mock/reset").status_code == 200
+        outputs += _command_line(mock.base_url, {**env, "TOKENOPS_BASE_URL": mock.base_url})
+        outputs += _client(mock.base_url, clock)
+    captured = capfd.readouterr()
+    outputs += [captured.out, captured.err]
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
     # Two runs x four reports, plus the embedded run's mock-seed.json (the jobs it created, no key in it).
     assert len([f for f in files if f.suffix in (".json", ".html", ".md", ".xml")]) == 9
