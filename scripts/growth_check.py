@@ -73,6 +73,27 @@ def copy_checkout(dest: Path) -> None:
     shutil.copytree(ROOT, dest, ignore=ignore)
 
 
+def share_venv(copy: Path) -> None:
+    """Give the copy a ``.venv`` that is this interpreter's venv, so commands printed as ``.venv/bin/...`` or
+    ``make ...`` (the README's runnable blocks) run there without a second install.
+
+    Every entry of the venv is symlinked except the Makefile's install stamps, which are the copy's own files,
+    newer than its ``pyproject.toml``: ``make`` in the copy never reinstalls into this venv (the copy's packages
+    come first on ``PYTHONPATH``, see :func:`_env`). Nothing happens outside a venv.
+    """
+    venv = Path(sys.prefix)
+    if sys.prefix == sys.base_prefix or not (venv / "pyvenv.cfg").is_file():
+        return
+    target = copy / ".venv"
+    target.mkdir()
+    for entry in venv.iterdir():
+        if not entry.name.startswith(".installed"):
+            (target / entry.name).symlink_to(entry)
+    for stamp in (".installed", ".installed-dev"):
+        if (venv / stamp).exists():
+            (target / stamp).touch()
+
+
 def _env(copy: Path) -> dict[str, str]:
     paths = [str(copy), str(copy / "generated"), str(copy / "overlays")]
     env = {key: value for key, value in os.environ.items() if key not in ("TOKENOPS_API_KEY", "TOKENOPS_BASE_URL")}
@@ -156,6 +177,7 @@ def run(pages: Path, *, quick: bool, keep: Path | None, max_examples: int | None
         print(f"growth check in {copy} with the pages of {pages}:", flush=True)
         if not _step("spec_sync + regenerate", lambda: ", ".join(take_pages(copy, pages)), results):
             return 1
+        share_venv(copy)  # after the version bump in pyproject.toml: the stamps must be newer
 
         def unchanged() -> str:
             problems = hand_written_changes(before, checkout_files(copy))
@@ -174,7 +196,7 @@ def run(pages: Path, *, quick: bool, keep: Path | None, max_examples: int | None
                 (
                     "tests",
                     lambda: _run(
-                        copy, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"]
+                        copy, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "-n", "auto"]
                     ).splitlines()[-1],
                 ),
             ]

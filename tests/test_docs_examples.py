@@ -62,6 +62,8 @@ def test_the_block_runs_as_printed(docs_mock: str, where: str, language: str, co
         "LANG": "C.UTF-8",
         "TOKENOPS_BASE_URL": docs_mock,  # only used by blocks that say so; the rest name the URL themselves
     }
+    if "PYTHONPATH" in os.environ:  # scripts/growth_check.py puts a grown copy's packages first
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     if language == "sh":
         command = ["bash", "-e", "-o", "pipefail", "-c", code]
     elif language == "python":

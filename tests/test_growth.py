@@ -60,6 +60,28 @@ def test_a_hand_written_file_that_had_to_change_is_reported(tmp_path: Path) -> N
 
 
 @pytest.mark.e2e
+def test_the_copy_shares_this_venv_without_make_reinstalling_into_it(tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    (copy / "pyproject.toml").write_text("[project]\n", encoding="utf-8")  # written by spec_sync's version bump
+    growth_check.share_venv(copy)
+    venv = copy / ".venv"
+    assert (venv / "bin" / "python").resolve() == Path(sys.executable).resolve()
+    assert not (venv / ".installed").is_symlink()  # touching it must not touch this venv's stamp
+    assert (venv / ".installed").stat().st_mtime >= (copy / "pyproject.toml").stat().st_mtime
+    question = subprocess.run(
+        ["make", "-q", "-f", str(ROOT / "Makefile"), ".venv/.installed"], cwd=copy, capture_output=True, check=False
+    )
+    assert question.returncode == 0, "make would reinstall the shared venv from the copy"
+    prefix = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(prefix) == venv
+
+
 def test_the_growth_check_passes(tmp_path: Path) -> None:
     """``growth_check.py --quick``: take the pages in a copy, no hand-written change, every operation conforms
     and is callable through the client (lint, types and the tests themselves are this suite's other tests)."""
