@@ -30,7 +30,7 @@ $(DEV_STAMP): $(STAMP)
 $(VENV): $(STAMP)  ## create .venv and install the project with its test extra
 
 test: $(STAMP) lint typecheck drift layering docs chromium  ## everything CI runs: lint, types, drift (spec + generated/), layering, docs, pytest
-	$(PY) -m pytest -q -n auto tests contract_tests
+	$(PY) -m pytest -q -n auto --cov --cov-report=term:skip-covered tests contract_tests
 
 test-fast: $(STAMP)  ## the inner loop: the tests not marked e2e, on every core, stopping at the first failure
 	$(PY) -m pytest -q -n auto -m "not e2e" -x tests contract_tests

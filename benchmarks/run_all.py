@@ -1,6 +1,7 @@
 """``make bench``: every benchmark in one run, one table of figures and ratios against their goals.
 
-Usage: ``python benchmarks/run_all.py [--quick]`` (``--quick``: shorter loads, fewer rounds; for a smoke test).
+Usage: ``python benchmarks/run_all.py [--quick] [--markdown]`` (``--quick``: shorter loads, fewer rounds; for a
+smoke test. ``--markdown``: the table as Markdown, as pasted into the README and docs/performance.md).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ def _cpu() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
-    rows: list[tuple[str, str, str, bool]] = []
+    rows: list[tuple[str, str, str, bool | None]] = []
 
     client = bench_client.measure(calls=300 if args.quick else 2000, rounds=3 if args.quick else 7)
     raw = client[bench_client.RAW]
@@ -94,11 +96,17 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
 
-    print(f"machine: {os.cpu_count()} cores, {_cpu()}, Python {platform.python_version()}")
+    machine = f"{os.cpu_count()} cores, {_cpu()}, Python {platform.python_version()}"
+    if args.markdown:
+        print(f"Machine: {machine}.\n\n| measurement | figure | goal | verdict |\n| --- | --- | --- | --- |")
+        for name, shown, target, met in rows:
+            print(f"| {name} | {shown} | {target} | {'-' if met is None else 'met' if met else '**missed**'} |")
+        return 0
+    print(f"machine: {machine}")
     width = max(len(row[0]) for row in rows)
     print(f"{'measurement':{width}}  {'figure':34} {'goal':12} verdict")
     for name, shown, target, met in rows:
-        print(f"{name:{width}}  {shown:34} {target:12} {'met' if met else 'MISSED'}")
+        print(f"{name:{width}}  {shown:34} {target:12} {'-' if met is None else 'met' if met else 'MISSED'}")
     return 0
 
 
