@@ -89,6 +89,18 @@ def test_an_error_at_the_deadline_ends_the_wait_without_a_retry(make_client: Any
     assert caught.value.last_error is not None
 
 
+def test_the_announced_retry_delay_is_the_pause_actually_taken_before_the_deadline(
+    make_client: Any, clock: FakeClock
+) -> None:
+    # Connection refused at once, every time: the backoff grows past the time left, the last pause is cut short.
+    script = Script(httpx.ConnectError("refused"))
+    retries: list[float] = []
+    with pytest.raises(WaitTimeout):
+        make_client(script).videos.wait("video_123", timeout=3, on_retry=lambda exc, delay: retries.append(delay))
+    assert retries == clock.sleeps  # what `tokenops videos wait` prints is what happens
+    assert sum(retries) < 3
+
+
 def test_an_error_landing_on_the_deadline_keeps_the_last_video(make_client: Any, clock: FakeClock) -> None:
     # t=0 poll (2.5 s) -> 30 %; sleep 5; t=7.5 poll with 2.5 s left fails exactly at the deadline.
     script = Script(ok(video("in_progress", progress=30)), httpx.ConnectError("refused"), clock=clock, latency=2.5)

@@ -223,6 +223,18 @@ def _check_id(settings: Settings, video: Video, video_id: str, response: httpx.R
     return False
 
 
+def _pause_before(remaining: float, delay: float) -> float | None:
+    """The pause before the next poll with ``remaining`` seconds left, or None when it is time to give up.
+
+    When the next regular poll would be past the deadline, poll once more just before it, then give up.
+    """
+    if delay < remaining:
+        return delay
+    if remaining <= FINAL_POLL_MARGIN:
+        return None
+    return remaining - FINAL_POLL_MARGIN
+
+
 def wait_flow(
     settings: Settings,
     retrieve: Callable[[float], Generator[Action, Any, tuple[Video, httpx.Response]]],
@@ -245,6 +257,7 @@ def wait_flow(
     default_interval = DEFAULT_POLL_INTERVAL
     transient_failures = 0
     last_error: TokenOpsError | None = None
+    retrying: TokenOpsError | None = None  # the error this pause is a retry after
     id_checked = False
     while True:
         try:
@@ -252,14 +265,11 @@ def wait_flow(
         except TokenOpsError as exc:
             delay = _transient_delay(settings, exc, transient_failures, deadline)
             transient_failures += 1
-            last_error = exc
+            last_error = retrying = exc
             if clock.monotonic() >= deadline:
                 raise WaitTimeout(video_id, timeout, last, exc) from exc
-            logger.info("wait(%s): transient error, polling again in %.2f s: %s", video_id, delay, exc)
-            if on_retry is not None:
-                on_retry(exc, delay)
         else:
-            transient_failures, last_error = 0, None
+            transient_failures, last_error, retrying = 0, None, None
             if not id_checked:
                 id_checked = not _check_id(settings, video, video_id, response)
             last = video
@@ -272,10 +282,12 @@ def wait_flow(
             if video.status is VideoStatus.FAILED:
                 raise VideoGenerationFailed(video)
             delay, default_interval = _poll_delay(settings, response, poll_interval, default_interval)
-        remaining = deadline - clock.monotonic()
-        if delay >= remaining:
-            # The next regular poll would be past the deadline: poll once more just before it, then give up.
-            if remaining <= FINAL_POLL_MARGIN:
-                raise WaitTimeout(video_id, timeout, last, last_error) from last_error
-            delay = remaining - FINAL_POLL_MARGIN
+        pause = _pause_before(deadline - clock.monotonic(), delay)
+        if pause is None:
+            raise WaitTimeout(video_id, timeout, last, last_error) from last_error
+        delay = pause
+        if retrying is not None:  # announced once the pause is known: what a progress line shows is what happens
+            logger.info("wait(%s): transient error, polling again in %.2f s: %s", video_id, delay, retrying)
+            if on_retry is not None:
+                on_retry(retrying, delay)
         yield Sleep(delay)
