@@ -448,4 +448,4 @@ def test_the_shape_contracts_the_parser_relies_on() -> None:
 
 def test_video_status_does_not_make_pseudo_members_of_non_strings() -> None:
     with pytest.raises(ValueError, match="5 is not a valid VideoStatus"):
-        VideoStatus(5)
+        VideoStatus(5)  # type: ignore[arg-type]  # what a caller without a type checker can pass
