@@ -338,3 +338,14 @@ def test_run_ends_quietly_with_exit_1_when_the_reader_went_away(
         assert os.path.samestat(os.fstat(target.fileno()), Path(os.devnull).stat())
     assert caught.value.code == _cli.EXIT_FAILED
     assert capsys.readouterr().err == ""
+
+
+def test_retry_reason_is_a_few_scrubbed_words() -> None:
+    from tokenops import ResponseValidationError  # noqa: PLC0415
+    from tokenops._progress import retry_reason  # noqa: PLC0415
+    from tokenops.redaction import REDACTED, register_secret  # noqa: PLC0415
+
+    secret = register_secret("sk-reason-secret")
+    reason = retry_reason(ResponseValidationError(f"bad body from {secret.value}: " + "x" * 300))
+    assert reason.startswith(f"bad body from {REDACTED}: xxx")
+    assert len(reason) == 200
