@@ -388,8 +388,9 @@ def test_a_map_cleans_each_value_under_its_key() -> None:
         (dict[str, int] | date, "2020-02-29", date(2020, 2, 29)),
         (VideoError | date, "2020-02-29", date(2020, 2, 29)),
         (list[int] | bool, True, True),
+        (VideoStatus | date, "2020-02-29", date(2020, 2, 29)),
     ],
-    ids=["list-or-date-time", "map-or-date", "model-or-date", "list-or-bool"],
+    ids=["list-or-date-time", "map-or-date", "model-or-date", "list-or-bool", "enum-or-date"],
 )
 def test_a_union_skips_converted_members_that_would_not_take_the_value(target: Any, body: Any, expected: Any) -> None:
     for strict in (False, True):
