@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -274,3 +275,77 @@ def test_a_reader_that_goes_away_ends_quietly(server: str, mock_control: httpx.C
 
 def _http(script: Script) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(script))
+
+
+# --- the entry points: `tokenops` (run) and `python -m tokenops` ---------------------------------------------------
+
+
+def test_get_of_a_failed_job_summarises_its_error(capsys: pytest.CaptureFixture[str]) -> None:
+    failed = video("failed", error={"code": "moderation_blocked", "message": "nope"})
+    assert run(Script(ok(failed)), "videos", "get", "video_123") == 0  # get reports the job; only wait judges it
+    out = capsys.readouterr().out
+    assert out.startswith("video_123  failed")
+    assert out.rstrip().endswith("error=moderation_blocked: nope")
+
+
+def test_get_of_an_error_without_a_code_keeps_the_separator(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(Script(ok(video("failed", error="quota exhausted"))), "videos", "get", "video_123") == 0
+    assert capsys.readouterr().out.rstrip().endswith("error=: quota exhausted")
+
+
+def test_run_exits_with_the_code_of_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["tokenops", "--version"])
+    with pytest.raises(SystemExit) as caught:
+        _cli.run()
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tokenops {tokenops.__version__}"
+
+
+def test_python_dash_m_tokenops_is_the_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import runpy  # noqa: PLC0415
+
+    monkeypatch.setattr(sys, "argv", ["tokenops", "videos"])  # a usage error: argparse exits 2 before any request
+    with pytest.raises(SystemExit) as caught:
+        runpy.run_module("tokenops", run_name="__main__")
+    assert caught.value.code == 2
+    assert "usage: tokenops" in capsys.readouterr().err
+
+
+class _ClosedPipe(io.StringIO):
+    """stdout after `| head -1` has exited: writes vanish, the flush fails, the descriptor is a real one."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self) -> int:
+        return self._fd
+
+
+def test_run_ends_quietly_with_exit_1_when_the_reader_went_away(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (tmp_path / "stdout").open("w") as target:
+        pipe = _ClosedPipe(target.fileno())
+        monkeypatch.setattr(sys, "stdout", pipe)
+        monkeypatch.setattr(sys, "argv", ["tokenops", "--version"])
+        with pytest.raises(SystemExit) as caught:
+            _cli.run()
+        # The descriptor now points at /dev/null, so the interpreter's last flush cannot raise again.
+        assert os.path.samestat(os.fstat(target.fileno()), Path(os.devnull).stat())
+    assert caught.value.code == _cli.EXIT_FAILED
+    assert capsys.readouterr().err == ""
+
+
+def test_retry_reason_is_a_few_scrubbed_words() -> None:
+    from tokenops import ResponseValidationError  # noqa: PLC0415
+    from tokenops._progress import retry_reason  # noqa: PLC0415
+    from tokenops.redaction import REDACTED, register_secret  # noqa: PLC0415
+
+    secret = register_secret("sk-reason-secret")
+    reason = retry_reason(ResponseValidationError(f"bad body from {secret.value}: " + "x" * 300))
+    assert reason.startswith(f"bad body from {REDACTED}: xxx")
+    assert len(reason) == 200

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes import CANARY_KEY, FakeClock, Script, error, ok
+from tests.fakes import CANARY_KEY, FakeClock, Script, error, ok, video
 from tokenops import (
     APITimeoutError,
     AsyncTokenOps,
@@ -270,3 +270,49 @@ def test_pooled_connections_outlive_a_polling_pause() -> None:
     assert (limits.max_connections, limits.max_keepalive_connections) == (7, 7)
     assert limits.keepalive_expiry is not None
     assert limits.keepalive_expiry > MAX_POLL_INTERVAL
+
+
+def test_a_base_url_httpx_cannot_parse_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match=r"base_url 'http://\[::1' is not a valid URL"):
+        TokenOps(api_key=CANARY_KEY, base_url="http://[::1")
+
+
+def test_idempotency_key_false_sends_none(make_client: Any) -> None:
+    script = Script(ok(video()), ok(video()))
+    client = make_client(script)
+    client.operations.call("getVideoStatus", video_id="video_123", idempotency_key=False)
+    client.operations.call("getVideoStatus", video_id="video_123", idempotency_key="key-1")
+    assert [r.headers.get("idempotency-key") for r in script.requests] == [None, "key-1"]
+
+
+def test_a_raise_for_status_hook_on_an_injected_async_client_gives_the_typed_error(clock: FakeClock) -> None:
+    script = Script(error(404))
+
+    async def raise_for_status(response: httpx.Response) -> None:
+        response.raise_for_status()
+
+    async def run() -> None:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(script), event_hooks={"response": [raise_for_status]})
+        async with AsyncTokenOps(api_key=CANARY_KEY, base_url="http://api.test", http_client=http, clock=clock) as c:
+            await c.videos.retrieve("video_123")
+
+    with pytest.raises(NotFoundError) as caught:
+        asyncio.run(run())
+    assert (script.count, caught.value.status_code) == (1, 404)
+
+
+def test_a_runtime_error_from_the_transport_is_not_mistaken_for_a_closed_client(
+    make_client: Any, make_async_client: Any
+) -> None:
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("transport bug")
+
+    with pytest.raises(RuntimeError, match="transport bug"):
+        make_client(broken).videos.retrieve("video_123")
+
+    async def run() -> None:
+        async with make_async_client(broken) as client:
+            await client.videos.retrieve("video_123")
+
+    with pytest.raises(RuntimeError, match="transport bug"):
+        asyncio.run(run())

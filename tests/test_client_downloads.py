@@ -115,3 +115,39 @@ def test_async_download(tmp_path: Path) -> None:
     assert data == CONTENT
     assert written == len(CONTENT)
     assert (tmp_path / "a.mp4").read_bytes() == CONTENT
+
+
+def test_a_download_shows_its_status_type_and_request_id() -> None:
+    download = _client(Script(_binary(CONTENT, **{"x-request-id": "req_d"}))).operations.call(DOWNLOAD, video_id="v")
+    with download:
+        assert repr(download) == "<Download 200 'video/mp4'>"
+        assert download.request_id == "req_d"
+
+
+def test_a_read_timeout_mid_download_is_a_timeout_error() -> None:
+    class Stalled(httpx.SyncByteStream):
+        def __iter__(self) -> Any:
+            yield b"abc"
+            raise httpx.ReadTimeout("stalled")
+
+    from tokenops import APITimeoutError  # noqa: PLC0415
+
+    script = Script(httpx.Response(200, stream=Stalled(), headers={"content-type": "video/mp4"}))
+    with pytest.raises(APITimeoutError, match=r"Download timed out \(ReadTimeout\): http://api.test/v1/videos/v/"):
+        _client(script).operations.call(DOWNLOAD, video_id="v").read()
+
+
+def test_an_async_download_that_fails_leaves_no_partial_file(tmp_path: Path) -> None:
+    compressed = gzip.compress(CONTENT)
+
+    async def run() -> None:
+        reply = _binary(compressed, **{"content-encoding": "gzip"})
+        http = httpx.AsyncClient(transport=httpx.MockTransport(Script(reply)))
+        async with AsyncTokenOps(
+            api_key=CANARY_KEY, base_url="http://api.test", http_client=http, max_download_bytes=50_000
+        ) as client:
+            await (await client.operations.call(DOWNLOAD, video_id="v")).awrite_to(tmp_path / "big.mp4")
+
+    with pytest.raises(ResponseValidationError, match="exceeds 50000 bytes"):
+        asyncio.run(run())
+    assert list(tmp_path.iterdir()) == []

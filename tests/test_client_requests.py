@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -20,9 +21,11 @@ from tokenops import (
     RawResponse,
     TokenOps,
     Video,
+    VideoError,
     operations,
     response_info,
 )
+from tokenops_client.types import Endpoint, File, ResponseSpec
 
 
 def test_call_by_operation_id_name_or_route_returns_the_parsed_model(make_client: Any) -> None:
@@ -168,3 +171,65 @@ def test_a_post_is_retried_only_with_an_idempotency_key() -> None:
     assert client2.operations.call(endpoint) == {"ok": True}  # never reached the server: safe to resend
     assert isinstance(client2.operations.call(endpoint, idempotency_key=True), dict)
     assert len(connect_fails.requests[-1].headers["idempotency-key"]) == 36
+
+
+def test_call_names_a_path_argument_of_the_wrong_type_and_an_unknown_argument(make_client: Any) -> None:
+    script = Script(ok())
+    client = make_client(script)
+    with pytest.raises(InvalidArgumentError, match="video_id must be a string, not float"):
+        client.operations.call("getVideoStatus", video_id=1.5)
+    with pytest.raises(InvalidArgumentError, match=r"get_video_status: .*'colour'.* \(arguments: video_id\)"):
+        client.operations.call("getVideoStatus", video_id="v", colour="red")
+    assert script.count == 0
+
+
+def _endpoint(*responses: ResponseSpec) -> Endpoint:
+    def build(*, video_id: str) -> dict[str, Any]:
+        return {"method": "get", "url": f"/v1/videos/{video_id}/notes"}
+
+    return Endpoint(
+        name="get_notes",
+        method="GET",
+        path="/v1/videos/{video_id}/notes",
+        path_parameters={"video_id": "video_id"},
+        query_parameters={},
+        header_parameters={},
+        bodies=(),
+        responses=responses,
+        requires_auth=True,
+        build_request=build,
+    )
+
+
+def test_a_json_list_response_parses_each_item_as_its_model(make_client: Any) -> None:
+    notes = _endpoint(ResponseSpec(200, 200, "json", list[VideoError]))
+    result = make_client(Script(ok([{"code": "a"}, {"code": 5, "x": 1}]))).operations.call(notes, video_id="v")
+    assert [type(item) for item in result] == [VideoError, VideoError]
+    assert [item.code for item in result] == ["a", "5"]
+    assert result[1]["x"] == 1
+
+
+def test_text_and_raw_bytes_responses_are_returned_as_they_came(make_client: Any) -> None:
+    text = _endpoint(ResponseSpec(200, 200, "text", str))
+    reply = httpx.Response(200, text="héllo", headers={"content-type": "text/plain; charset=utf-8"})
+    assert make_client(Script(reply)).operations.call(text, video_id="v") == "héllo"
+    # Binary only for 201: a 200 would be handed back unread as a Download; this one is read whole.
+    binary = _endpoint(ResponseSpec(201, 201, "bytes", File))
+    reply = httpx.Response(201, content=b"\x00\x01")
+    assert make_client(Script(reply)).operations.call(binary, video_id="v") == b"\x00\x01"
+
+
+def test_an_error_body_nested_too_deep_for_json_is_kept_as_text(make_client: Any) -> None:
+    deep = "[" * 100_000
+    with pytest.raises(InternalServerError) as caught:
+        make_client(Script(*[httpx.Response(500, text=deep)] * 3), max_retries=0).videos.retrieve("video_123")
+    assert caught.value.body == deep[:1000]
+
+
+def test_async_call_with_raw_response(make_async_client: Any) -> None:
+    async def run() -> RawResponse[Any]:
+        async with make_async_client(Script(ok(video(), headers={"x-request-id": "req_2"}))) as client:
+            return await client.operations.with_raw_response.call("getVideoStatus", video_id="video_123")
+
+    raw = asyncio.run(run())
+    assert (raw.status_code, raw.request_id, type(raw.parse()).__name__) == (200, "req_2", "Video")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import subprocess
 import sys
 import types
@@ -328,3 +329,124 @@ def test_the_parsing_guide_examples_run_as_printed() -> None:
     result = doctest.testfile(str(ROOT / "docs" / "guides" / "parsing.md"), module_relative=False)
     assert result.attempted >= 10
     assert result.failed == 0
+
+
+# --- the pre-pass on the plain types a ResponseSpec can name (tokenops/_shapes.py) -------------------------------
+
+
+def test_plain_top_level_types_are_built_as_the_generated_code_builds_them() -> None:
+    from tokenops_client.models import VideoStatusResponseSize  # noqa: PLC0415
+
+    for strict in (False, True):
+        assert parse_model(bool, True, strict=strict) is True
+        assert parse_model(date, "2020-02-29", strict=strict) == date(2020, 2, 29)
+        assert parse_model(VideoStatusResponseSize, "720x1280", strict=strict) is VideoStatusResponseSize.VALUE_0
+        assert parse_model(dict[str, int], {"a": 1, "b": 2}, strict=strict) == {"a": 1, "b": 2}
+    unknown = parse_model(VideoStatusResponseSize, "4k")
+    assert isinstance(unknown, VideoStatusResponseSize)
+    assert not unknown.is_known
+
+
+def test_an_integer_enum_takes_an_integral_value_tolerantly_and_names_the_type_strictly() -> None:
+    class Level(enum.IntEnum):
+        LOW = 1
+        HIGH = 2
+
+    assert parse_model(Level, "2") is Level.HIGH
+    assert parse_model(Level, 1.0) is Level.LOW
+    for strict in (False, True):
+        with pytest.raises(ResponseValidationError, match="response body is a string, expected one of 1, 2"):
+            parse_model(Level, "x" if not strict else "2", strict=strict)
+    # No _missing_ (not a generated enum): an unknown value cannot be kept, in either mode.
+    for strict in (False, True):
+        with pytest.raises(ResponseValidationError, match=r"is not one of the values the spec allows \(1, 2\)"):
+            parse_model(Level, 3, strict=strict)
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["tolerant", "strict"])
+def test_a_null_only_type_takes_null_and_rejects_anything_else(strict: bool) -> None:
+    assert parse_model(None, None, strict=strict) is None
+    with pytest.raises(ResponseValidationError, match="response body is a number, expected null") as caught:
+        parse_model(type(None), 5, strict=strict)
+    assert caught.value.value == 5
+
+
+def test_a_map_cleans_each_value_under_its_key() -> None:
+    assert parse_model(dict[str, int], {"a": 1, "b": "2", "c": "x", "d": None}) == {"a": 1, "b": 2}
+    with pytest.raises(ResponseValidationError) as caught:
+        parse_model(dict[str, int], {"a": 1, "b": "2"}, strict=True)
+    assert (caught.value.field, caught.value.value) == ("b", "2")
+    for strict in (False, True):
+        with pytest.raises(ResponseValidationError, match="response body is an array, expected a JSON object"):
+            parse_model(dict[str, int], [1], strict=strict)
+
+
+@pytest.mark.parametrize(
+    ("target", "body", "expected"),
+    [
+        (list[int] | datetime, "2025-03-10T01:31:23+00:00", datetime(2025, 3, 10, 1, 31, 23, tzinfo=UTC)),
+        (dict[str, int] | date, "2020-02-29", date(2020, 2, 29)),
+        (VideoError | date, "2020-02-29", date(2020, 2, 29)),
+        (list[int] | bool, True, True),
+        (VideoStatus | date, "2020-02-29", date(2020, 2, 29)),
+    ],
+    ids=["list-or-date-time", "map-or-date", "model-or-date", "list-or-bool", "enum-or-date"],
+)
+def test_a_union_skips_converted_members_that_would_not_take_the_value(target: Any, body: Any, expected: Any) -> None:
+    for strict in (False, True):
+        parsed = parse_model(target, body, strict=strict)
+        assert parsed == expected
+        assert type(parsed) is type(expected)
+
+
+def test_a_union_of_lists_follows_the_generated_cast_of_the_first_list() -> None:
+    # The generated dispatcher casts list[int] without looking at the items: it would read ["a"] as list[int].
+    with pytest.raises(ResponseValidationError, match=r"is a valid list\[string\] but the generated model reads it"):
+        parse_model(list[int] | list[str], ["a"], strict=True)
+    assert parse_model(list[int] | list[str], ["a", "7"]) == [7]  # tolerant: cleaned for the member it gets
+    assert parse_model(list[int] | list[str], [1], strict=True) == [1]
+
+
+def test_a_union_whose_items_are_a_union_with_a_plain_member_is_read_as_the_generated_cast_reads_it() -> None:
+    # The generated list[int | str] casts each item (int and str are not converted): it takes [1.5].
+    target = list[int | str] | list[float]
+    with pytest.raises(ResponseValidationError, match="the generated model reads it as list"):
+        parse_model(target, [1.5], strict=True)
+    assert parse_model(target, [1.5]) == ["1.5"]
+    assert parse_model(target, [1, "a"], strict=True) == [1, "a"]
+
+
+def test_a_type_the_pre_pass_does_not_know_is_our_error_not_a_raw_one() -> None:
+    from tokenops_client.types import File  # noqa: PLC0415
+
+    with pytest.raises(ResponseValidationError, match=r"the generated File cannot read the body \(TypeError: "):
+        parse_model(File, "abc")
+
+
+def test_a_generated_model_whose_from_dict_fails_raises_our_error() -> None:
+    class Broken(VideoError):
+        @classmethod
+        def from_dict(cls, src_dict: Any) -> Any:
+            raise KeyError("boom")
+
+    message = r"the generated Broken cannot read the body \(KeyError"
+    with pytest.raises(ResponseValidationError, match=message) as caught:
+        parse_model(Broken, {"code": "c"})
+    assert isinstance(caught.value.__cause__, KeyError)
+
+
+def test_the_shape_contracts_the_parser_relies_on() -> None:
+    from tokenops import _shapes  # noqa: PLC0415
+    from tokenops_client.types import File  # noqa: PLC0415
+
+    assert repr(_shapes.DROP) == "DROP"
+    assert _shapes.NULL.clean(None, "x", strict=True) is None
+    assert _shapes.Opaque(File).accepts({"payload": 1}) is False  # the pre-pass cannot tell: never claims a value
+    union = _shapes.UnionShape([_shapes.FORMATS[date], _shapes.PLAIN[bool]])
+    with pytest.raises(TypeError, match=re.escape("no member of date | boolean reads 'x'")):
+        union.build("x")
+
+
+def test_video_status_does_not_make_pseudo_members_of_non_strings() -> None:
+    with pytest.raises(ValueError, match="5 is not a valid VideoStatus"):
+        VideoStatus(5)  # type: ignore[arg-type]  # what a caller without a type checker can pass

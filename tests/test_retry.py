@@ -53,6 +53,7 @@ def test_retry_after_ms_wins_over_retry_after() -> None:
         ({"retry-after": "inf"}, None),
         ({"retry-after": "nan"}, None),
         ({"retry-after-ms": "oops", "retry-after": "2"}, 2.0),
+        ({"retry-after": "Wed, 21 Oct 2015 07:28:00 -0000"}, None),  # an HTTP-date with no known zone: ignored
         ({}, None),
     ],
 )

@@ -84,6 +84,7 @@ FULL: dict[str, Any] = {
     "metadata": {"free": [1, {"form": None}]},
     "point": {"x": 1, "y": 2},
     "maybe_scores": [1, None, 3],
+    "readings": [True, "a"],
     "schema_version": 1,
     "extra": {"any": None},
     "unknown_field": {"kept": True},
@@ -126,6 +127,7 @@ def test_every_shape_gets_its_generated_type(shapes: Shapes, strict: bool) -> No
     assert shape.metadata["free"] == [1, {"form": None}]
     assert isinstance(shape.point, shapes.ShapePoint)
     assert shape.maybe_scores == [1, None, 3]
+    assert shape.readings == [True, "a"]
     assert shape.schema_version == 1
     assert shape.extra == {"any": None}
     assert shape["unknown_field"] == {"kept": True}
@@ -186,6 +188,7 @@ STRICT_REJECTS: list[tuple[str, Any, str, str]] = [
     ("children_by_name.k.name", 5, "children_by_name.k.name", "must be a string"),
     ("point.z", 3, "point.z", "is not a property the spec allows here"),
     ("maybe_scores.1", "x", "maybe_scores[1]", "must be an integer"),
+    ("readings", [1.5], "readings", "is a valid list[number] but the generated model reads it as list[boolean |"),
     ("schema_version", 2, "schema_version", "must be 1"),
     ("thumbnail", "abc", "thumbnail", "cannot be read by the generated model"),
 ]
@@ -233,6 +236,7 @@ TOLERATED: list[tuple[str, Any, Callable[[Any], bool]]] = [
     ("children.1", {"born": "2021-01-01"}, lambda s: [c.name for c in s.children] == ["c1"]),
     ("point.z", 3, lambda s: s.point.x == 1),
     ("thumbnail", "abc", lambda s: unset(s.thumbnail)),
+    ("readings", [1.5], lambda s: s.readings == ["1.5"]),  # the generated cast would keep 1.5 in list[bool | str]
     ("unknown_field", None, lambda s: s["unknown_field"] is None),
 ]
 
@@ -323,6 +327,17 @@ def test_a_value_the_generated_union_dispatcher_would_misread_is_never_built_wro
     for strict in (False, True):
         with pytest.raises(ResponseValidationError, match="the generated model reads it as Cat"):
             parse_model(shapes.Cat | shapes.Dog, body, strict=strict)
+
+
+@pytest.mark.xfail(
+    reason="the pre-pass takes union members in the hint's order, which the generator sorts by name "
+    "(list[float] | list[int | str]); the generated dispatcher tries them in the spec's order",
+    raises=(ResponseValidationError, AssertionError),
+)
+@pytest.mark.parametrize("strict", [False, True], ids=["tolerant", "strict"])
+def test_a_union_declared_out_of_name_order_is_read_in_the_spec_order(shapes: Shapes, strict: bool) -> None:
+    shape = parse_model(shapes.Shape, with_value("samples", [1, "a"]), strict=strict)
+    assert shape.samples == [1, "a"]
 
 
 @pytest.mark.parametrize(

@@ -265,7 +265,30 @@ def test_wait_many_validates_every_id_before_any_request(make_async_client: Any,
         asyncio.run(run(["video_a", " "]))
     with pytest.raises(ValueError, match="concurrency"):
         asyncio.run(run(["video_a"], concurrency=0))
+    with pytest.raises(InvalidArgumentError, match="video_id must be a string, not int"):
+        asyncio.run(run(["video_a", 7]))  # type: ignore[list-item]
     assert server.requests == 0
+
+
+def test_wait_many_reports_progress_of_every_job(make_async_client: Any, clock: FakeClock) -> None:
+    server = JobServer(clock, {"video_a": 2.0, "video_b": 3.0})
+    seen: list[tuple[str, str]] = []
+
+    async def run() -> list[Any]:
+        async with make_async_client(server) as client:
+            return await client.videos.wait_many(
+                ["video_a", "video_b"], on_progress=lambda v: seen.append((str(v.id), v.status_text))
+            )
+
+    assert [r.status_text for r in asyncio.run(run())] == ["completed", "completed"]
+    assert {("video_a", "completed"), ("video_b", "completed"), ("video_a", "in_progress")} <= set(seen)
+
+
+def test_retrieve_refuses_an_id_that_is_not_a_string(make_client: Any) -> None:
+    script = Script(ok(video()))
+    with pytest.raises(InvalidArgumentError, match="video_id must be a string, not int"):
+        make_client(script).videos.retrieve(123)
+    assert script.count == 0
 
 
 def test_cancelling_an_async_wait_stops_it(make_async_client: Any, clock: FakeClock) -> None:

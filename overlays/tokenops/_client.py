@@ -147,7 +147,7 @@ class _Base:
 
     copy = with_options
 
-    def _resources(self) -> None:
+    def _resources(self) -> None:  # pragma: no cover - abstract: TokenOps and AsyncTokenOps define it
         raise NotImplementedError
 
 

@@ -388,7 +388,8 @@ class UnionShape(Shape):
         return self.resolve(value, path, strict)[1]
 
     def accepts(self, value: Any) -> bool:
-        return any(member.constructed and member.accepts(value) for member in self.members)
+        # A plain member means the generated dispatcher ends in a cast, which takes any value.
+        return any(not member.constructed or member.accepts(value) for member in self.members)
 
     def build(self, value: Any) -> Any:
         member, cleaned = self.resolve(value, "", False)
