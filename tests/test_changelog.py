@@ -235,3 +235,22 @@ def test_surface_changes_are_said_by_class_qualified_symbol() -> None:
     assert "### Changed\n\n- **Breaking:** `sync`: parameter `x` removed\n" in entry
     assert "### Removed\n\n- **Breaking:** removed: `Video.seconds` (attribute)\n" in entry
     assert "### Added\n\n- new: `Video.size`\n" in entry
+
+
+@pytest.mark.e2e
+def test_a_template_change_that_changes_the_surface_gets_an_entry_of_its_own(
+    repo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    patch = _bumped(repo_copy, "info")
+    template = repo_copy / "templates" / "types.py.jinja"
+    text = template.read_text(encoding="utf-8")
+    marker = '\n\ndef template_marker() -> None:\n    """A new public function."""\n\n\n__all__ = ['
+    template.write_text(text.replace("\n\n__all__ = [", marker, 1), encoding="utf-8")
+    template.write_text(template.read_text(encoding="utf-8").replace('"Unset"]', '"Unset", "template_marker"]'))
+    assert regenerate.main(["--root", str(repo_copy)]) == 0
+    assert f"CHANGELOG.md: new entry {patch} (the generated import surface changed)" in capsys.readouterr().out
+    entry = _newest_entry(repo_copy)
+    assert entry.startswith(f"## [{patch}]")
+    assert "The generated client changed without a spec change (templates or generator)." in entry
+    assert "### Added\n\n- new: `template_marker`\n" in entry
+    assert changelog.check_root(repo_copy) == []
