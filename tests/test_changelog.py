@@ -139,3 +139,118 @@ def test_an_entry_says_each_change_once_in_user_words() -> None:
     assert '- GET /v, `size`: may now be "1792x1024"\n' in entry
     assert '- **Breaking:** POST /v, `model`: no longer accepts "sora-1"\n' in entry
     assert "- **Breaking:** GET /v, `n`: default 1 → 2\n" in entry
+
+
+# -- the changelog and version files on their own (a minimal root: no generator run) ----------------------------
+
+S1, S2, F1, F2 = "1" * 64, "2" * 64, "a" * 64, "b" * 64
+HEADER = "# Changelog\n\nIntro.\n\n## [Unreleased]\n"
+
+
+def _minimal_root(tmp_path: Path, changelog_text: str | None = HEADER, version: str | None = "1.2.3") -> Path:
+    if changelog_text is not None:
+        (tmp_path / changelog.CHANGELOG_FILE).write_text(changelog_text, encoding="utf-8")
+    if version is not None:
+        version_file = tmp_path / changelog.VERSION_FILE
+        version_file.parent.mkdir(parents=True)
+        version_file.write_text(f'"""Version."""\n\n__version__ = "{version}"\n', encoding="utf-8")
+    return tmp_path
+
+
+def test_record_writes_the_first_entry_below_the_intro_and_bumps_the_version(tmp_path: Path) -> None:
+    root = _minimal_root(tmp_path)
+    change = _change("operation-deprecated", "warning", "GET /v", "marked deprecated (no x-sunset date)")
+    day = datetime.date(2026, 2, 3)
+    assert changelog.record(root, [change], spec_sha256=S1, surface_sha256=F1, why="Why.", today=day) == "1.3.0"
+    text = (root / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert text.startswith(
+        HEADER + "\n## [1.3.0] - 2026-02-03\n\nWhy.\n\n### Deprecated\n\n- GET /v: marked deprecated"
+    )
+    assert changelog.read_version(root) == (1, 3, 0)
+    assert changelog.latest(root) == changelog.Entry("1.3.0", "2026-02-03", S1, F1)
+    assert changelog.check(root, spec_sha256=S1, surface_sha256=F1) == []
+    # The same spec and surface again: nothing to release, nothing written.
+    assert changelog.record(root, [change], spec_sha256=S1, surface_sha256=F1, why="Again.", today=day) is None
+    assert (root / "CHANGELOG.md").read_text(encoding="utf-8") == text
+    # A new surface: a newer entry on top, an info change is a patch release.
+    assert changelog.record(root, [], spec_sha256=S1, surface_sha256=F2, why="Templates.", today=day) == "1.3.1"
+    assert [entry.version for entry in [changelog.latest(root)] if entry] == ["1.3.1"]
+    newer = (root / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert newer.index("## [Unreleased]") < newer.index("## [1.3.1]") < newer.index("## [1.3.0]")
+    assert newer.endswith(text[text.index("## [1.3.0]") :])
+
+
+def test_without_a_changelog_nothing_is_recorded_and_check_says_why(tmp_path: Path) -> None:
+    root = _minimal_root(tmp_path, changelog_text=None)
+    assert changelog.latest(root) is None
+    assert changelog.record(root, [], spec_sha256=S1, surface_sha256=F1, why="Why.") is None
+    assert changelog.read_version(root) == (1, 2, 3)  # not bumped
+    assert changelog.check(root, spec_sha256=S1, surface_sha256=F1) == ["CHANGELOG.md has no release entry"]
+
+
+def test_check_names_each_thing_the_newest_entry_does_not_describe(tmp_path: Path) -> None:
+    root = _minimal_root(tmp_path, changelog_text=HEADER, version="1.2.3")
+    assert changelog.latest(root) is None  # only Unreleased: no release entry yet
+    changelog.record(root, [], spec_sha256=S1, surface_sha256=F1, why="Why.", today=datetime.date(2026, 1, 1))
+    assert changelog.check(root, spec_sha256=S2, surface_sha256=F2) == [
+        "the newest CHANGELOG.md entry (1.2.4) describes another openapi.yaml",
+        "the newest CHANGELOG.md entry (1.2.4) describes another generated import surface",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version_text", "message"),
+    [
+        (None, "overlays/tokenops/_version.py cannot be read: No such file or directory"),
+        ('VERSION = "1.2.3"\n', 'overlays/tokenops/_version.py holds no line __version__ = "X.Y.Z"'),
+    ],
+)
+def test_an_unreadable_version_file_is_a_changelog_error(
+    tmp_path: Path, version_text: str | None, message: str
+) -> None:
+    root = _minimal_root(tmp_path, version=None)
+    if version_text is not None:
+        (root / changelog.VERSION_FILE).parent.mkdir(parents=True)
+        (root / changelog.VERSION_FILE).write_text(version_text, encoding="utf-8")
+    with pytest.raises(changelog.ChangelogError) as caught:
+        changelog.read_version(root)
+    assert str(caught.value) == message
+    assert changelog.check(root, spec_sha256=S1, surface_sha256=F1) == [message]
+
+
+def test_check_root_needs_the_spec_and_the_generated_package(tmp_path: Path) -> None:
+    assert changelog.check_root(tmp_path) == [f"openapi.yaml or generated/tokenops_client is missing under {tmp_path}"]
+
+
+def test_surface_changes_are_said_by_class_qualified_symbol() -> None:
+    def surface(rule: str, location: str, message: str) -> dict[str, str]:
+        return {"rule": rule, "severity": "breaking", "location": location, "message": message}
+
+    changes = [
+        surface("import-signature-changed", "tokenops_client.api.videos.get.sync", "parameter `x` removed"),
+        surface("import-symbol-removed", "tokenops_client.models.video.Video.seconds", "attribute"),
+        {**surface("import-symbol-added", "tokenops_client.models.video.Video.size", ""), "severity": "info"},
+    ]
+    entry = changelog.render_entry("2.0.0", "2026-01-01", changes, spec_sha256=S1, surface_sha256=F1, why="Why.")
+    assert "### Changed\n\n- **Breaking:** `sync`: parameter `x` removed\n" in entry
+    assert "### Removed\n\n- **Breaking:** removed: `Video.seconds` (attribute)\n" in entry
+    assert "### Added\n\n- new: `Video.size`\n" in entry
+
+
+@pytest.mark.e2e
+def test_a_template_change_that_changes_the_surface_gets_an_entry_of_its_own(
+    repo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    patch = _bumped(repo_copy, "info")
+    template = repo_copy / "templates" / "types.py.jinja"
+    text = template.read_text(encoding="utf-8")
+    marker = '\n\ndef template_marker() -> None:\n    """A new public function."""\n\n\n__all__ = ['
+    template.write_text(text.replace("\n\n__all__ = [", marker, 1), encoding="utf-8")
+    template.write_text(template.read_text(encoding="utf-8").replace('"Unset"]', '"Unset", "template_marker"]'))
+    assert regenerate.main(["--root", str(repo_copy)]) == 0
+    assert f"CHANGELOG.md: new entry {patch} (the generated import surface changed)" in capsys.readouterr().out
+    entry = _newest_entry(repo_copy)
+    assert entry.startswith(f"## [{patch}]")
+    assert "The generated client changed without a spec change (templates or generator)." in entry
+    assert "### Added\n\n- new: `template_marker`\n" in entry
+    assert changelog.check_root(repo_copy) == []

@@ -14,6 +14,7 @@ import pytest
 from contract_tests.drift import generate
 from scripts import regenerate
 from tests.conftest import ROOT, copy_repo_inputs
+from tests.regen import generate_package
 from tests.spec_edits import NEW_PROPERTY, edit_schema
 
 GENERATED = "generated/tokenops_client"
@@ -188,3 +189,54 @@ def test_wrong_generator_version_is_a_setup_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(generate.PINNED_TOOLS, "ruff", "0.0.1")
     with pytest.raises(generate.SetupError, match=r"ruff 0\.17\.6 is installed but 0\.0\.1 is pinned"):
         generate.check_tool_versions()
+
+
+def test_a_tool_that_is_not_installed_is_a_setup_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(generate.PINNED_TOOLS, "tokenops-no-such-distribution", "1.0")
+    with pytest.raises(generate.SetupError) as caught:
+        generate.check_tool_versions()
+    assert str(caught.value) == "tokenops-no-such-distribution is not installed (pinned 1.0); run: make .venv"
+
+
+def test_a_missing_generator_config_is_a_setup_error(tmp_path: Path) -> None:
+    with pytest.raises(generate.SetupError, match=f"generator-config.yaml is missing under {tmp_path}"):
+        generate.generate_into(tmp_path, tmp_path)
+
+
+@pytest.mark.e2e
+def test_a_generator_warning_is_a_setup_error_naming_the_endpoint(tmp_path: Path) -> None:
+    spec = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a/{id}:\n    get:\n"
+    spec += "      operationId: getA\n      responses: {'200': {description: ok}}\n"
+    with pytest.raises(generate.SetupError) as caught:
+        generate_package(spec, tmp_path)
+    message = str(caught.value)
+    assert message.startswith("openapi-python-client failed: Warning(s) encountered while generating.")
+    assert "Incorrect path templating for /a/{id}" in message
+    assert len(message) <= len("openapi-python-client failed: ") + 600
+
+
+def test_compare_trees_says_binary_files_differ_and_bounds_the_file_list() -> None:
+    committed = {f"m{index:02}.py": b"x" for index in range(25)} | {"logo.png": b"\x89PNG\xff"}
+    fresh = {f"m{index:02}.py": b"y" for index in range(25)} | {"logo.png": b"\x89PNG\xfe\xfe"}
+    report = generate.compare_trees(committed, fresh, "pkg/")
+    assert report[:2] == ["  changed: pkg/logo.png", "    (binary content differs: 5 -> 6 bytes)"]
+    assert sum(line.startswith("  changed: ") for line in report) == generate.MAX_FILES_SHOWN
+    assert report[-1] == f"  ... and {26 - generate.MAX_FILES_SHOWN} more files"
+    assert generate.compare_trees({}, {}, "pkg/") == []
+
+
+@pytest.mark.e2e
+def test_without_a_changelog_regeneration_writes_no_entry(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo_copy / "CHANGELOG.md").unlink()
+    version = (repo_copy / "overlays" / "tokenops" / "_version.py").read_bytes()
+    spec = repo_copy / "openapi.yaml"
+    spec.write_text(edit_schema(spec.read_text(encoding="utf-8"), *NEW_PROPERTY), encoding="utf-8")
+    shutil.rmtree(repo_copy / "generated")  # nothing committed yet: everything is added
+    assert regenerate.main(["--check", "--root", str(repo_copy)]) == 1
+    assert (
+        "  added (missing from the committed tree): generated/tokenops_client/__init__.py\n" in capsys.readouterr().out
+    )
+    assert regenerate.main(["--root", str(repo_copy)]) == 0
+    assert capsys.readouterr().out == "regenerated generated/tokenops_client and spec.lock.json from openapi.yaml\n"
+    assert "quality" in (repo_copy / GENERATED / "models" / "video_status_response.py").read_text(encoding="utf-8")
+    assert (repo_copy / "overlays" / "tokenops" / "_version.py").read_bytes() == version

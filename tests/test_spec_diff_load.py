@@ -145,3 +145,55 @@ def test_the_fast_parser_is_used_when_installed() -> None:
     assert load._yaml_rs is not None  # the `contract` extra brings it (pyproject.toml)
     assert load._fast_yaml("a: 1\n", load._Notes()) == {"a": 1}
     assert load._fast_yaml("a: &b {k: 1}\nc:\n  <<: *b\n", load._Notes()) is None  # merge keys: PyYAML's job
+
+
+HEAD = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (HEAD + "x-a: *nowhere\n", r"is not valid YAML \(line 4, column 6\): found undefined alias"),
+    ],
+)
+def test_yaml_the_tolerant_loader_cannot_read_either_is_refused_with_its_line(text: str, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        parse_tolerant(text, "bad.yaml")
+
+
+def test_a_sequence_as_mapping_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from contract_tests.drift import load  # noqa: PLC0415
+
+    text = HEAD + "x-a:\n  ? [a, b]\n  : c\n"
+    fast = load.parse_tolerant(text, "odd.yaml")  # yaml-rs reads it as a tuple: one more key made a string
+    assert fast.document["x-a"] == {"('a', 'b')": "c"}
+    assert fast.warnings[0] == "odd.yaml: 1 non-string mapping key(s) read as strings, first ('a', 'b')"
+    monkeypatch.setattr(load, "_yaml_rs", None)
+    with pytest.raises(SpecError, match=r"is not valid YAML \(line 5, column 5\): found unhashable key"):
+        load.parse_tolerant(text, "odd.yaml")  # PyYAML cannot build it at all
+
+
+def test_yaml_flow_mapping_that_is_not_json_is_read_as_yaml() -> None:
+    loaded = parse_tolerant("{openapi: 3.1.0, info: {title: t, version: '1'}, paths: {}}", "flow.yaml")
+    assert loaded.document == {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}
+    assert loaded.warnings == ()
+
+
+def test_a_document_the_validator_cannot_handle_is_a_warning_not_an_error() -> None:
+    loaded = parse_tolerant(HEAD.replace("3.1.0", "3.9.0"), "future.yaml")
+    assert loaded.document["openapi"] == "3.9.0"
+    (warning,) = loaded.warnings
+    assert warning.startswith("future.yaml: not validated: the validator failed (")
+
+
+def test_two_large_documents_load_in_parallel_with_the_same_result(tmp_path: Path) -> None:
+    from contract_tests.drift.load import PARALLEL_MIN_BYTES, load_spec  # noqa: PLC0415
+
+    pad = "x-pad: '" + "p" * PARALLEL_MIN_BYTES + "'\n"
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(HEAD + pad, encoding="utf-8")
+    new.write_text(HEAD.replace("version: '1'", "version: '2'") + pad, encoding="utf-8")
+    first, second = load_pair(old, new)
+    assert (first, second) == (load_spec(old), load_spec(new))
+    assert second.document["info"]["version"] == "2"
+    assert second.warnings[0].startswith(f"{new}: not validated: 1.0 MB is over")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,8 @@ import yaml
 from contract_tests.drift.spec import parse_openapi
 from scripts import spec_sync
 from tests.conftest import ROOT
-from tests.spec_edits import FROZEN_PAGE, edit_vendor_schema
+from tests.rawserver import raw_server
+from tests.spec_edits import FROZEN_PAGE, edit_vendor_schema, frozen_spec_text
 
 # The merge tests are about the tool: today's page, frozen, whatever upstream/ holds now.
 FROZEN = str(FROZEN_PAGE)
@@ -107,3 +110,84 @@ def test_unreachable_url_and_missing_file_exit_2(root: Path, capsys: pytest.Capt
     assert "unreachable" in capsys.readouterr().err
     assert spec_sync.main(["--root", str(root), "missing.md"]) == 2
     assert "cannot be read" in capsys.readouterr().err
+
+
+def _plain(tmp_path: Path, name: str, path: str, operation_id: str, **top: object) -> str:
+    """A plain OpenAPI file with one operation; returns its absolute path."""
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "TokenOps", "version": "1"},
+        "paths": {path: {"get": {"operationId": operation_id, "responses": {"200": {"description": "ok"}}}}},
+        **top,
+    }
+    target = tmp_path / name
+    target.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return str(target)
+
+
+def test_a_page_that_is_not_utf8_exits_2(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (root / "latin1.md").write_bytes("# café\n".encode("latin-1"))
+    assert spec_sync.main(["--root", str(root), "latin1.md"]) == 2
+    assert capsys.readouterr().err.strip() == "spec_sync: error: latin1.md: not UTF-8 text"
+
+
+def test_sources_of_other_openapi_versions_are_not_merged(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = _plain(tmp_path, "a.yaml", "/a", "getA")
+    b = tmp_path / "b.yaml"
+    b.write_text(Path(_plain(tmp_path, "b.yaml", "/b", "getB")).read_text().replace("3.1.0", "3.0.3"))
+    assert spec_sync.main(["--root", str(root), a, str(b)]) == 2
+    assert f"openapi version differs: {a} has 3.1.0, {b} has 3.0.3" in capsys.readouterr().err
+
+
+def test_differing_info_is_a_warning_and_the_first_source_wins(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = _plain(tmp_path, "a.yaml", "/a", "getA")
+    b = _plain(tmp_path, "b.yaml", "/b", "getB", info={"title": "Other", "version": "2"})
+    assert spec_sync.main(["--root", str(root), a, b]) == 0
+    assert f"spec_sync: warning: info differs between {a} and {b}; kept {a}'s" in capsys.readouterr().err
+    merged = yaml.safe_load((root / "openapi.yaml").read_text(encoding="utf-8"))
+    assert merged["info"] == {"title": "TokenOps", "version": "1"}
+    assert list(merged["paths"]) == ["/a", "/b"]
+
+
+def test_sources_that_merge_into_an_invalid_document_exit_2(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = _plain(tmp_path, "a.yaml", "/a", "getThing"), _plain(tmp_path, "b.yaml", "/b", "getThing")
+    assert spec_sync.main(["--root", str(root), a, b]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("spec_sync: error: the merged document is not a valid OpenAPI")
+    assert "getThing" in err
+    assert (root / "openapi.yaml").read_bytes() == (ROOT / "openapi.yaml").read_bytes()  # nothing written
+
+
+def test_no_sources_and_none_recorded_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert spec_sync.main(["--root", str(tmp_path)]) == 2
+    assert "no sources given and none recorded in spec.lock.json" in capsys.readouterr().err
+
+
+def test_check_diffs_against_an_empty_spec_when_the_vendored_one_is_unreadable(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (root / "openapi.yaml").write_text("openapi: [broken\n", encoding="utf-8")
+    assert spec_sync.main(["--root", str(root), "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "openapi.yaml differs from what the upstream pages give" in out
+    assert "INFO     operation-added  GET /v1/videos/{video_id}" in out  # every operation is new against nothing
+
+
+def test_a_page_fetched_over_http_is_synced_and_recorded_by_url(root: Path) -> None:
+    page = FROZEN_PAGE.read_bytes()
+
+    def serve(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(page) + page)
+
+    with raw_server(serve) as base:
+        url = f"{base}/get-video-status.md"
+        assert spec_sync.main(["--root", str(root), url]) == 0
+    lock = yaml.safe_load((root / "spec.lock.json").read_text(encoding="utf-8"))
+    assert lock["sources"] == [{"path": url, "sha256": hashlib.sha256(page).hexdigest()}]
+    assert (root / "openapi.yaml").read_text(encoding="utf-8") == frozen_spec_text()

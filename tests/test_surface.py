@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import griffe
 import pytest
 
 from contract_tests.drift import diff
 from contract_tests.drift.surface import compare_packages, overlay_imports, package_surface
 from scripts import spec_diff
 from tests.conftest import ROOT
-from tests.spec_edits import edit_schema, schema_span
+from tests.spec_edits import PAGE, edit_schema, schema_span
 
 GENERATED = ROOT / "generated" / "tokenops_client"
 MODEL = "tokenops_client.models.video_status_response.VideoStatusResponse"
@@ -96,3 +97,24 @@ def test_renamed_operation_breaks_imports_and_the_overlay(tmp_path: Path, capsys
 
 def test_unchanged_spec_has_no_surface_changes() -> None:
     assert diff.surface_changes(ROOT / "openapi.yaml") == []
+
+
+@pytest.mark.e2e
+def test_a_docs_page_as_the_candidate_is_regenerated_from_its_fenced_block(tmp_path: Path) -> None:
+    text = (ROOT / PAGE).read_text(encoding="utf-8")
+    start, end = schema_span(text, "VideoStatusResponse") or (0, 0)
+    seconds = text[text.index("        seconds:\n", start, end) : text.index("        size:\n", start, end)]
+    page = tmp_path / "get-video-status.md"
+    page.write_text(edit_schema(text, "VideoStatusResponse", seconds, ""), encoding="utf-8")
+    report = diff.compare(ROOT / "openapi.yaml", page, surface=True)
+    rules = {(change["rule"], change["location"]) for change in report.changes}
+    assert ("import-symbol-removed", f"{MODEL}.seconds") in rules  # the page's spec was generated, not the .md
+    assert any(rule.startswith("response-body-property-removed") and at.endswith("/seconds") for rule, at in rules)
+
+
+def test_every_kind_of_breakage_griffe_reports_has_a_rule() -> None:
+    # A griffe upgrade that adds a kind fails here, not with a KeyError in the middle of a diff.
+    from contract_tests.drift.surface import _BREAKAGE_RULES, SURFACE_RULES  # noqa: PLC0415
+
+    assert set(_BREAKAGE_RULES) == set(griffe.BreakageKind)
+    assert set(_BREAKAGE_RULES.values()) <= set(SURFACE_RULES)

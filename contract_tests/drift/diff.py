@@ -13,26 +13,16 @@ import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 import attrs
 
 from contract_tests._paths import REPO_ROOT
-from contract_tests.drift.load import load_pair, load_spec
+from contract_tests.drift.load import load_pair
 from contract_tests.drift.rules import SEVERITIES, describe, diff_documents
 from contract_tests.drift.surface import SurfaceChange, compare_packages, overlay_imports, package_surface
 
 ROOT = REPO_ROOT
 FORMATS = ("text", "markdown", "json", "junit", "github")
-
-
-def load(path: Path, *, strict: bool = True) -> dict[str, Any]:
-    """Read an OpenAPI document (YAML or JSON; a vendor docs page works too); ``strict``: refuse an invalid one.
-
-    Raises:
-        SpecError: unreadable or (``strict``) invalid.
-    """
-    return load_spec(path, strict=strict).document
 
 
 def surface_report(candidate: Path, root: Path = ROOT) -> tuple[list[dict[str, str]], dict[str, str]]:

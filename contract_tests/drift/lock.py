@@ -22,6 +22,11 @@ class LockError(Exception):
 
 
 def read(root: Path) -> dict[str, Any] | None:
+    """The lock under ``root``, or None when there is none.
+
+    Raises:
+        LockError: the file is not JSON, or not a JSON object.
+    """
     path = root / LOCK_FILE
     if not path.is_file():
         return None
@@ -57,10 +62,12 @@ def build(root: Path, document: dict[str, Any], tools: dict[str, str]) -> dict[s
 
 
 def dumps(lock: dict[str, Any]) -> str:
+    """The lock's committed text: sorted keys, two-space indent, one final newline."""
     return json.dumps(lock, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def write(root: Path, lock: dict[str, Any]) -> None:
+    """Write ``lock`` to ``root/spec.lock.json`` (see :func:`dumps`)."""
     (root / LOCK_FILE).write_text(dumps(lock), encoding="utf-8")
 
 

@@ -8,7 +8,9 @@ rule id and a severity (:mod:`~contract_tests.drift.rules.catalog`). Results are
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import Any
 
 from contract_tests.drift.rules.catalog import SENDING_SITES, schema_rule
@@ -485,10 +487,14 @@ def _multiple_of(a: Any, b: Any) -> Iterator[Fact]:
         yield ("/multipleOf", "constraint-added", shown)
     elif b is None:
         yield ("/multipleOf", "constraint-removed", shown)
-    elif isinstance(a, int | float) and isinstance(b, int | float) and b:
-        if a % b == 0:
+    elif isinstance(a, int | float) and isinstance(b, int | float) and 0 < a < math.inf and 0 < b < math.inf:
+        # As decimals, the way the spec writes them: 0.3 % 0.1 is not 0 in binary floating point.
+        step_a, step_b = Fraction(str(a)), Fraction(str(b))
+        if step_a % step_b == 0:
             yield ("/multipleOf", "constraint-removed", shown)  # every multiple of a is a multiple of b
-        elif a and b % a == 0:
+        elif step_b % step_a == 0:
             yield ("/multipleOf", "constraint-added", shown)
         else:
             yield ("/multipleOf", "constraint-changed", shown)
+    else:
+        yield ("/multipleOf", "constraint-changed", shown)  # not a valid step (0, negative, text): no direction
