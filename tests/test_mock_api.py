@@ -314,3 +314,28 @@ def _record(error: BaseException | None) -> logging.LogRecord:
 )
 def test_only_the_mocks_own_dropped_connections_are_silenced(error: BaseException | None, kept: bool) -> None:
     assert _DroppedOnPurpose().filter(_record(error)) is kept
+
+
+def test_control_api_unknown_paths_and_methods_answer_in_openai_format(mock: MockHarness) -> None:
+    missing = mock.get("/_mock/nothing-here")
+    assert missing.status_code == 404
+    assert _error(missing.json()) == {
+        "message": "Unknown path '/_mock/nothing-here'.",
+        "type": "invalid_request_error",
+        "code": "not_found",
+    }
+    wrong = mock.get("/_mock/reset")
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "POST"
+    assert _error(wrong.json())["code"] == "method_not_allowed"
+
+
+def test_an_empty_control_body_means_an_empty_object(mock: MockHarness) -> None:
+    created = mock.post("/_mock/jobs", content=b"")
+    assert created.status_code == 201
+    job = created.json()
+    assert job["status"] == "pending"
+    assert mock.get(f"/_mock/jobs/{job['id']}").json()["id"] == job["id"]
+    advance = mock.post("/_mock/clock/advance", content=b"")
+    assert advance.status_code == 400
+    assert _error(advance.json())["message"] == 'body must be {"seconds": <number >= 0>}'
