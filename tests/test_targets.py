@@ -14,7 +14,8 @@ from tests.rawserver import Behaviour, raw_server, reset_before_headers
 
 def _answer(status: str, body: bytes, content_type: str = "application/json") -> Behaviour:
     def behaviour(conn: socket.socket) -> None:
-        head = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        head = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+        head += "Connection: close\r\n\r\n"
         conn.sendall(head.encode() + body)
 
     return behaviour
