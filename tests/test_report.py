@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import xml.etree.ElementTree as ET
 import shlex
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
