@@ -67,7 +67,6 @@ def test_timestamps_must_not_change_once_set() -> None:
 
 
 def test_the_rules_come_from_the_table_entry() -> None:
-
     upload = Lifecycle(
         name="upload", ranks={"uploading": 0, "processing": 1, "ready": 2}, terminal=frozenset({"ready"})
     )
