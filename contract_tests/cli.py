@@ -50,10 +50,13 @@ class UsageError(Exception):
     pass
 
 
-def _tools() -> dict[str, str]:
+_TOOLS = ("schemathesis", "openapi-python-client", "tokenops")
+
+
+def _tools(packages: tuple[str, ...] = _TOOLS) -> dict[str, str]:
     """Versions for the report; the generator is only present in a development checkout (the `test` extra)."""
     versions = {}
-    for name in ("schemathesis", "openapi-python-client", "tokenops"):
+    for name in packages:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

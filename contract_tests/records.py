@@ -60,9 +60,9 @@ class Sent:
         """From a schemathesis recorder ``Request``, a ``requests.PreparedRequest`` or an ``httpx.Request``."""
         url = str(getattr(request, "uri", None) or getattr(request, "url", ""))
         body = getattr(request, "body", None)
-        if body is None and hasattr(request, "content"):
-            try:
-                body = request.content
+        if body is None:
+            try:  # hasattr() would raise too: a streamed httpx body nobody read raises RequestNotRead
+                body = getattr(request, "content", None)
             except Exception:
                 body = None
         if isinstance(body, str):

@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -285,7 +285,16 @@ class _Engine:
             self.result.aborted.append(f"{where} stopped early: {type(error).__name__}")
 
     def run(self, schema: Any) -> None:
-        for event in from_schema(schema).execute():
+        """Run schemathesis on ``schema`` (see :meth:`consume`)."""
+        self.consume(from_schema(schema).execute())
+
+    def consume(self, stream: Iterable[events.EngineEvent]) -> None:
+        """Account every event of a schemathesis run, then the transport failures no scenario claimed.
+
+        Raises:
+            KeyboardInterrupt: Ctrl-C (seen by :func:`_sigint_watch`) or an ``Interrupted`` event.
+        """
+        for event in stream:
             if self.sigint.is_set():
                 raise KeyboardInterrupt
             if isinstance(event, events.PhaseStarted):

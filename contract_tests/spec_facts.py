@@ -156,7 +156,9 @@ def _lifecycle_schemas(raw: Mapping[str, Any], facts: SpecFacts) -> dict[str, tu
     found: dict[str, tuple[str, ...]] = {}
     schemas = raw.get("components", {}).get("schemas", {}) if isinstance(raw.get("components"), dict) else {}
     for name, schema in (schemas or {}).items():
-        status = facts.resolve((facts.resolve(schema).get("properties") or {}).get("status"))
+        resolved = facts.resolve(schema)  # OpenAPI 3.1 allows boolean schemas (``true``): no properties
+        properties = resolved.get("properties") if isinstance(resolved, dict) else None
+        status = facts.resolve(properties.get("status")) if isinstance(properties, dict) else None
         if isinstance(status, dict) and isinstance(status.get("enum"), list):
             found[str(name)] = tuple(str(value) for value in status["enum"])
     return found

@@ -105,3 +105,25 @@ def test_update_records_the_category_that_made_it_acceptable(tmp_path: Path) -> 
     (entry,) = json.loads(path.read_text(encoding="utf-8"))["entries"]
     assert (entry["operation"], entry["category"], entry["signature"]) == (LABEL, "spec_gap", "401")
     assert known.update(ledger.findings) == 0  # already covered: last_seen refreshed, nothing added
+
+
+def test_an_entry_for_another_operation_does_not_cover_a_finding(tmp_path: Path) -> None:
+    ledger = Ledger(KnownDeviations.load(_baseline(tmp_path, operation="POST /v1/videos")), "sk-baseline")
+    _add(ledger, OPENAI_401)
+    [finding] = ledger.findings
+    assert (finding.known, finding.baseline_id) == (False, None)
+    assert ledger.known.unused() != []
+
+
+def test_updating_needs_a_writable_file(tmp_path: Path) -> None:
+    ledger = Ledger(KnownDeviations(None), "sk-baseline")
+    _add(ledger, OPENAI_401)
+    with pytest.raises(BaselineError, match=r"^no baseline file given$"):
+        KnownDeviations(None).update(ledger.findings)
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("", encoding="utf-8")
+    known = KnownDeviations(blocker / "baseline.json")
+    with pytest.raises(
+        BaselineError, match=r"not-a-directory/baseline\.json: cannot write: (File exists|Not a directory)$"
+    ):
+        known.update(ledger.findings)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from contract_tests.lifecycle import check_sequence
+from contract_tests.baseline import KnownDeviations
+from contract_tests.direct import Exchange
+from contract_tests.findings import Ledger
+from contract_tests.lifecycle import check_sequence, run_lifecycle
+from contract_tests.records import Received, Sent
+from contract_tests.resources import Lifecycle, rules_for
+from contract_tests.spec_facts import facts_for, load_facts
+from tests.conftest import ROOT
 
 
 def body(status: str, progress: int, **extra: Any) -> dict[str, Any]:
@@ -59,8 +67,6 @@ def test_timestamps_must_not_change_once_set() -> None:
 
 
 def test_the_rules_come_from_the_table_entry() -> None:
-    from contract_tests.resources import Lifecycle, rules_for  # noqa: PLC0415
-
     upload = Lifecycle(
         name="upload", ranks={"uploading": 0, "processing": 1, "ready": 2}, terminal=frozenset({"ready"})
     )
@@ -68,3 +74,84 @@ def test_the_rules_come_from_the_table_entry() -> None:
     assert [(check, violation.key) for check, violation, _ in found] == [("lifecycle_status_order", "status-backwards")]
     assert rules_for(("pending", "in_progress", "completed", "failed")) is not None
     assert rules_for(("draft", "published")) is None  # no entry shares a state: no lifecycle rules guessed
+
+
+# --- run_lifecycle with a scripted server (a stand-in for Direct) --------------------------------------------
+
+LABEL = "GET /v1/videos/{video_id}"
+NOT_FOUND = {"error": {"message": "gone", "type": "invalid_request_error", "code": "not_found"}}
+
+
+class _Target:
+    control = False
+
+    def advance(self, seconds: float) -> None:  # pragma: no cover - a live target has no mock clock
+        raise AssertionError("a live target's clock cannot be advanced")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+class ScriptedDirect:
+    """Answers each poll with the next (status, body) of ``script`` (the last one repeats)."""
+
+    def __init__(self, script: list[tuple[int, dict[str, Any]]]) -> None:
+
+        self.script, self.polls = script, 0
+        self.target, self.clock = _Target(), _Clock()
+        self.ledger = Ledger(KnownDeviations(None), "sk-lifecycle")
+
+    def send(self, facts: Any, *, phase: str, path_params: dict[str, str]) -> Any:
+
+        status, answer = self.script[min(self.polls, len(self.script) - 1)]
+        self.polls += 1
+        sent = Sent("GET", f"http://t/v1/videos/{path_params['video_id']}")
+        received = Received(status, (("content-type", "application/json"),), json.dumps(answer).encode())
+        return Exchange(sent, received, [], answer if 200 <= status < 300 else None)
+
+
+def _follow(script: list[tuple[int, dict[str, Any]]], **options: Any) -> tuple[Any, ScriptedDirect]:
+
+    direct = ScriptedDirect(script)
+    spec = load_facts(ROOT / "openapi.yaml")
+    result = run_lifecycle(direct, spec, given={"video_id": ["video_live"]}, **options)  # type: ignore[arg-type]
+    return result, direct
+
+
+def test_a_resource_that_vanishes_while_followed_is_a_finding() -> None:
+    result, direct = _follow([(200, body("in_progress", 10)), (404, NOT_FOUND)], deadline=10, poll_interval=2)
+    assert (result.followed, result.unfinished, result.never_found, result.polls) == (["video_live"], [], [], 2)
+    [finding] = direct.ledger.findings
+    assert (finding.check, finding.title, finding.key) == (
+        "lifecycle_resource_kept",
+        "Resource vanished while being followed",
+        "vanished",
+    )
+    assert finding.message == "video_id='video_live' answered 2xx, then 404"
+    assert direct.ledger.evidence.operation(LABEL).checks["lifecycle_resource_kept"].failed == 1
+    assert direct.clock.slept == [2]
+
+
+def test_a_live_job_still_running_at_the_deadline_is_unfinished() -> None:
+    notes: list[str] = []
+    result, direct = _follow([(200, body("in_progress", 10))], deadline=3, poll_interval=1, on_progress=notes.append)
+    assert (result.unfinished, result.polls, result.deadline) == (["video_live"], 3, 3)
+    assert direct.clock.slept == [1, 1, 1]
+    assert direct.ledger.findings == []
+    assert notes[0] == "lifecycle: following 1 resource(s)"
+
+
+def test_a_status_enum_nothing_reads_by_id_is_noted() -> None:
+
+    document = {
+        "paths": {},
+        "components": {"schemas": {"Job": {"properties": {"status": {"enum": ["queued", "completed"]}}}}},
+    }
+    result = run_lifecycle(ScriptedDirect([]), facts_for(document), given={})  # type: ignore[arg-type]
+    assert result.notes == ["lifecycle: Job has a status enum but no rules or no operation reads it by id"]
+    assert result.followed == []

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from contract_tests._paths import spec_path
 from contract_tests.mock import DEFAULT_API_KEY, JobSpecError, create_app
-from contract_tests.mock.__main__ import load_seed, main
+from contract_tests.mock.__main__ import _DroppedOnPurpose, load_seed, main, run
 from tests.mock_helpers import KEY, MockHarness, spec_methods
 
 # The video route's methods come from the spec in front of the test (a grown spec documents DELETE there too).
@@ -209,3 +213,129 @@ def test_missing_seed_file_and_bad_fault_flag_exit_2(tmp_path: Path, capsys: pyt
     assert "cannot read seed file" in capsys.readouterr().err
     assert main(["--fault", "meteor"]) == 2
     assert "unknown fault kind 'meteor'" in capsys.readouterr().err
+
+
+def test_bad_yaml_seed_and_bad_max_jobs_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "seed.yml"
+    path.write_text("- id: [unclosed\n", encoding="utf-8")
+    assert main(["--seed", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mock: error: seed file {path} is not valid YAML: ")
+    assert len(err.strip().splitlines()) == 1
+    assert main(["--max-jobs", "0"]) == 2
+    assert capsys.readouterr().err == "mock: error: --max-jobs must be >= 1\n"
+
+
+class _Served:
+    """Stands in for ``uvicorn.run``: records what the mock would serve, and how."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, dict[str, Any]]] = []
+
+    def __call__(self, app: Any, **options: Any) -> None:
+        self.calls.append((app, options))
+
+
+@pytest.fixture
+def served() -> Iterator[_Served]:
+    recorder = _Served()
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    root = logging.getLogger()
+    filters, handlers, level = list(uvicorn_error.filters), list(root.handlers), root.level
+    yield recorder
+    uvicorn_error.filters[:] = filters
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_main_serves_the_app_with_the_options_given(
+    served: _Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps([{"id": "video_seeded"}]), encoding="utf-8")
+    argv = ["--quiet", "--port", "0", "--seed", str(seed), "--fault", "server_error,every=2", "--keep-alive", "9"]
+    assert main(argv, serve=served) == 0
+    [(app, options)] = served.calls
+    assert options == {
+        "host": "127.0.0.1",
+        "port": 0,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": 2,
+        "timeout_keep_alive": 9.0,
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    banner = capsys.readouterr().err
+    assert banner.startswith("TokenOps mock on http://127.0.0.1:0  well-known ids: video_")
+    assert f"({len(app.spec.operations)} operations from {app.spec.source}," in banner
+    assert "1 seeded jobs, 1 fault rules)" in banner
+    assert any(type(f).__name__ == "_DroppedOnPurpose" for f in logging.getLogger("uvicorn.error").filters)
+
+
+def test_main_logs_requests_at_info_unless_quiet(served: _Served) -> None:
+    assert main(["--host", "127.0.0.2", "--api-key", KEY], serve=served) == 0
+    [(_, options)] = served.calls
+    assert (options["host"], options["log_level"], options["timeout_keep_alive"]) == ("127.0.0.2", "info", 75.0)
+
+
+def test_run_is_the_console_script_and_exits_with_mains_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["tokenops-mock", "--port", "not-a-port"])
+    with pytest.raises(SystemExit) as exited:
+        run()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: tokenops-mock ")
+    assert "argument --port: invalid int value: 'not-a-port'" in err
+    monkeypatch.setattr(sys, "argv", ["tokenops-mock", "--max-jobs", "0"])
+    with pytest.raises(SystemExit) as exited:
+        run()
+    assert exited.value.code == 2
+
+
+def _record(error: BaseException | None) -> logging.LogRecord:
+    exc_info = (type(error), error, None) if error is not None else None
+    return logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "boom", None, exc_info)
+
+
+@pytest.mark.parametrize(
+    ("error", "kept"),
+    [
+        (ConnectionResetError("mock fault: drop"), False),
+        (ConnectionResetError("Connection reset by peer"), True),
+        (RuntimeError("mock fault: drop"), True),
+        (None, True),
+    ],
+    ids=["fault-drop", "real-reset", "other-error", "no-exception"],
+)
+def test_only_the_mocks_own_dropped_connections_are_silenced(error: BaseException | None, kept: bool) -> None:
+    assert _DroppedOnPurpose().filter(_record(error)) is kept
+
+
+def test_control_api_unknown_paths_and_methods_answer_in_openai_format(mock: MockHarness) -> None:
+    missing = mock.get("/_mock/nothing-here")
+    assert missing.status_code == 404
+    assert _error(missing.json()) == {
+        "message": "Unknown path '/_mock/nothing-here'.",
+        "type": "invalid_request_error",
+        "code": "not_found",
+    }
+    wrong = mock.get("/_mock/reset")
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "POST"
+    assert _error(wrong.json())["code"] == "method_not_allowed"
+
+
+def test_an_empty_control_body_means_an_empty_object(mock: MockHarness) -> None:
+    created = mock.post("/_mock/jobs", content=b"")
+    assert created.status_code == 201
+    job = created.json()
+    assert job["status"] == "pending"
+    assert mock.get(f"/_mock/jobs/{job['id']}").json()["id"] == job["id"]
+    advance = mock.post("/_mock/clock/advance", content=b"")
+    assert advance.status_code == 400
+    assert _error(advance.json())["message"] == 'body must be {"seconds": <number >= 0>}'

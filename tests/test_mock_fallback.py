@@ -314,6 +314,16 @@ SHAPES: list[dict[str, Any]] = [
     {"type": "object", "required": ["undescribed"]},
     {"$ref": "#/components/schemas/Tree"},
     {},
+    {"items": {"type": "boolean"}, "minItems": 2},  # no "type": the array keywords say what it is
+    {"type": "string", "maxLength": 2},  # shorter than the default example
+    {"type": "string", "examples": ["from-examples", "second"]},
+    {"type": "integer", "default": 7, "minimum": 5},
+    {"type": "null"},
+    {
+        "allOf": [{"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}],
+        "properties": {"b": {"type": "integer", "minimum": 3}},
+        "required": ["b"],
+    },
 ]
 TREE = {
     "type": "object",
@@ -348,3 +358,20 @@ def test_a_schema_that_requires_itself_forever_does_not_hang_the_mock() -> None:
     assert value is None
     assert depth > 4
     assert schemas.example({"$ref": "#/components/schemas/Loop"}) == {}
+
+
+def test_examples_follow_the_spec_examples_defaults_and_boolean_schemas() -> None:
+    schemas = Schemas(load_spec({"openapi": "3.1.0", "paths": {}}))
+    assert schemas.example({"type": "string", "examples": ["first", "second"]}) == "first"
+    assert schemas.example({"type": "integer", "default": 7}) == 7
+    assert schemas.example({"type": "integer", "default": 7}, use_examples=False) == 0
+    assert schemas.example({"type": "string", "maxLength": 2}) == "mo"
+    assert schemas.example({"items": {"type": "boolean"}, "minItems": 2}) == [True, True]
+    merged = {
+        "allOf": [{"properties": {"a": {"const": "x"}}, "required": ["a"]}],
+        "properties": {"b": {"const": 1}},
+        "required": ["b"],
+    }
+    assert schemas.example(merged) == {"a": "x", "b": 1}
+    assert schemas.example(True) == "mock"  # true accepts anything
+    assert schemas.example(False) is None  # false accepts nothing: no value is right, None at least is JSON

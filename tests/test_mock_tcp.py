@@ -145,3 +145,12 @@ def test_a_bad_keep_alive_exits_2(value: str, capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) if value == "soon" else contextlib.nullcontext():
         assert main(["--keep-alive", value]) == 2
     assert "keep-alive" in capsys.readouterr().err
+
+
+def test_a_mock_that_cannot_start_raises_with_its_log_tail(tmp_path: Path) -> None:
+    log = tmp_path / "mock.log"
+    with pytest.raises(RuntimeError) as caught, mock_process(["--max-jobs", "0"], log=log):
+        pytest.fail("the mock should not have started")
+    message = str(caught.value)
+    assert message.startswith("the mock did not start: ")
+    assert message.rstrip().endswith("mock: error: --max-jobs must be >= 1")

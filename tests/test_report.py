@@ -10,6 +10,7 @@ import shlex
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from contract_tests.findings import Ledger
 from contract_tests.mock.process import free_port
 from contract_tests.records import Sent
 from contract_tests.report import terminal_lines, to_json
+from contract_tests.report.junit import junit
 from contract_tests.report.markdown import markdown
 from contract_tests.runner import RunResult
 from contract_tests.verdict import decide
@@ -208,3 +210,14 @@ def _generated_ids_in_order(text: str) -> str:
     (contract_tests/mock/_jobs.py), so a second embedded mock in one process numbers on from the first."""
     seen: dict[str, str] = {}
     return GENERATED_ID.sub(lambda found: seen.setdefault(found.group(0), f"video_generated_{len(seen)}"), text)
+
+
+def test_junit_marks_an_interrupted_run_as_an_error_with_its_reasons() -> None:
+    result = RunResult(target="t", base_url="http://t", started_at=0.0, operations=[LABEL], interrupted=True)
+    suite = ET.fromstring(junit(to_json(result, decide(result), {})))
+    assert (suite.get("errors"), suite.get("failures")) == ("1", "0")
+    [verdict] = [case for case in suite.iter("testcase") if case.get("name") == "verdict [interrupted]"]
+    error = verdict.find("error")
+    assert error is not None
+    assert (error.get("message"), error.get("type")) == ("the run was interrupted", "interrupted")
+    assert f"no 2xx body checked for {LABEL}" in (error.text or "")

@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,25 @@ class _DroppedOnPurpose(logging.Filter):
 DEFAULT_KEEP_ALIVE = 75.0
 
 
-def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests.mock") -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    prog: str = "python -m contract_tests.mock",
+    serve: Callable[..., object] | None = None,
+) -> int:
+    """Parse the arguments, build the app and serve it until interrupted.
+
+    Args:
+        argv: the arguments (default ``sys.argv[1:]``).
+        prog: the program name usage messages show.
+        serve: runs the ASGI app with uvicorn's keyword options (default ``uvicorn.run``; tests pass a recorder).
+
+    Returns:
+        0 after a clean shutdown, 2 for a bad seed file, fault rule, option or spec (one line on stderr).
+
+    Raises:
+        SystemExit: argparse's own exit (code 2) for malformed arguments, 0 for ``--help``.
+    """
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n", 1)[0])
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=4010, help="port (default 4010; 0 picks a free one)")
@@ -115,8 +134,10 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests
     except (JobSpecError, FaultSpecError, SpecError) as exc:
         print(f"mock: error: {exc}", file=sys.stderr)
         return 2
-    import uvicorn  # noqa: PLC0415 - not needed in-process
+    if serve is None:
+        import uvicorn  # noqa: PLC0415 - not needed in-process
 
+        serve = uvicorn.run
     logging.getLogger("uvicorn.error").addFilter(_DroppedOnPurpose())
 
     if not args.quiet:
@@ -129,7 +150,7 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m contract_tests
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(
+    serve(
         app,
         host=args.host,
         port=args.port,
@@ -150,5 +171,5 @@ def run() -> None:
     sys.exit(main(prog="tokenops-mock"))
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no cover - only as `python -m contract_tests.mock`, a subprocess
     run()

@@ -67,6 +67,6 @@ def mock_process(
         process.terminate()
         try:
             process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # pragma: no cover - only a mock that ignores SIGTERM for 10 s gets here
             process.kill()
             process.wait(timeout=10)

@@ -1,0 +1,98 @@
+"""The verdict (``contract_tests.verdict.decide``) on hand-made evidence: each reason the evidence falls short,
+worded so the user knows what to do."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+
+from contract_tests.categories import Category
+from contract_tests.evidence import IdEvidence, OperationEvidence
+from contract_tests.lifecycle import LifecycleResult
+from contract_tests.runner import RunResult
+from contract_tests.verdict import Verdict, decide, parse_fail_on
+
+GET = "GET /v1/things/{thing_id}"
+LIST = "GET /v1/things"
+
+
+def _result(*operations: OperationEvidence) -> RunResult:
+    result = RunResult(target="t", base_url="http://t", started_at=0.0, operations=[e.operation for e in operations])
+    result.evidence.operations = {e.operation: e for e in operations}
+    return result
+
+
+def _checked(label: str, bodies: int = 5) -> OperationEvidence:
+    return OperationEvidence(
+        label, requests=bodies, statuses=collections.Counter({"2xx": bodies}), checked_bodies=bodies
+    )
+
+
+def test_enough_checked_bodies_everywhere_is_a_pass() -> None:
+    decision = decide(_result(_checked(GET), _checked(LIST)))
+    assert (decision.verdict, decision.reasons, decision.exit_code) == (Verdict.PASS, (), 0)
+
+
+def test_all_means_every_category() -> None:
+    assert parse_fail_on(" all ") == tuple(Category)
+    with pytest.raises(ValueError, match=r"unknown category \(none\); known: all, "):
+        parse_fail_on(" , ")
+
+
+def test_one_operation_refusing_the_key_is_named() -> None:
+    refused = OperationEvidence(
+        GET, requests=6, statuses=collections.Counter({"4xx": 6}), authenticated=6, auth_refused=5
+    )
+    decision = decide(_result(refused, _checked(LIST)))
+    assert decision.verdict is Verdict.INCONCLUSIVE
+    assert decision.reasons == (
+        f"every authenticated request to {GET} got 401/403: is TOKENOPS_API_KEY allowed to use it?",
+    )
+
+
+def test_known_deviations_are_not_evidence() -> None:
+    known = OperationEvidence(GET, requests=5, statuses=collections.Counter({"2xx": 5}), known_only_bodies=5)
+    decision = decide(_result(known, _checked(LIST)))
+    assert decision.reasons == (
+        f"no 2xx body for {GET} without a known deviation (5 had one): "
+        "known deviations are not evidence; fix them or test another server",
+    )
+
+
+def test_given_ids_never_requested_are_named() -> None:
+    result = _result(_checked(GET))
+    result.evidence.ids = {
+        ("thing_id", "t1"): IdEvidence("thing_id", "t1", given=True),
+        ("video_id", "v1"): IdEvidence("video_id", "v1", given=True),
+        ("thing_id", "made"): IdEvidence("thing_id", "made", given=False),  # the suite's own: never a reason
+    }
+    assert decide(result).reasons == (
+        "--path-id thing_id=t1 was never requested: no operation the run reached takes it",
+        "--video-id v1 was never requested: no operation the run reached takes it",
+    )
+
+
+def test_a_spec_without_operations_is_inconclusive() -> None:
+    decision = decide(_result())
+    assert (decision.verdict, decision.reasons) == (Verdict.INCONCLUSIVE, ("the spec has no operation to test",))
+
+
+@pytest.mark.parametrize(("jobs", "word"), [(["v1"], "job"), (["v1", "v2"], "jobs")])
+def test_unfinished_lifecycle_jobs_are_inconclusive(jobs: list[str], word: str) -> None:
+    result = _result(_checked(GET))
+    result.lifecycle = LifecycleResult(unfinished=jobs, deadline=2.5)
+    assert decide(result).reasons == (
+        f"lifecycle: {len(jobs)} {word} did not finish within 2.5 s: "
+        "raise --lifecycle-timeout or pass ids of jobs close to done",
+    )
+
+
+def test_an_interrupted_run_is_interrupted_whatever_it_found() -> None:
+    result = _result(_checked(GET, bodies=1))
+    result.interrupted = True
+    decision = decide(result)
+    assert (decision.verdict, decision.exit_code) == (Verdict.INTERRUPTED, 130)
+    assert decision.reasons == (
+        f"only 1 2xx body checked for {GET} (need 5): raise --max-examples, give more ids, or lower --min-checked",
+    )
