@@ -82,6 +82,7 @@ def test_the_copy_shares_this_venv_without_make_reinstalling_into_it(tmp_path: P
     assert Path(prefix) == venv
 
 
+@pytest.mark.e2e
 def test_the_growth_check_passes(tmp_path: Path) -> None:
     """``growth_check.py --quick``: take the pages in a copy, no hand-written change, every operation conforms
     and is callable through the client (lint, types and the tests themselves are this suite's other tests)."""
