@@ -11,6 +11,9 @@ against the goals of issue 12:
 - peak RSS of the client process <= 200 MB;
 - the call returns within its timeout + 1 s, with results in input order.
 
+Also shown, without a goal: how long after a job finished the call noticed it (median and p95). Fewer requests than
+the ideal is only good when this stays small: a client that cannot keep up polls less and notices late.
+
 Usage: ``python benchmarks/bench_wait_many.py [--jobs N] [--concurrency C] [--timeout S]``.
 """
 
@@ -85,12 +88,17 @@ def measure(jobs: int = 10_000, concurrency: int = 200, timeout: float = 40.0) -
                 raise RuntimeError("the proxy process has no pipes")
             try:
                 base_url = proxy.stdout.readline().strip()
+                finishes: dict[str, float] = {}  # id -> when the job finishes (perf_counter), as the mock schedules it
                 for start in range(0, jobs, 1000):  # the jobs start now: the client starts polling at once
+                    created = time.perf_counter()
                     httpx.post(
                         f"{mock.base_url}/_mock/jobs", json=specs[start : start + 1000], timeout=30
                     ).raise_for_status()
+                    for spec in specs[start : start + 1000]:
+                        finishes[spec["id"]] = created + spec["pending_seconds"] + spec["running_seconds"]
+                noticed: dict[str, float] = {}
                 began, cpu = time.perf_counter(), time.process_time()
-                results = asyncio.run(_wait(base_url, [s["id"] for s in specs], concurrency, timeout))
+                results = asyncio.run(_wait(base_url, [s["id"] for s in specs], concurrency, timeout, noticed))
                 elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
                 stats = httpx.get(f"{mock.base_url}/_mock/stats", timeout=10).json()["requests"]
             finally:
@@ -98,6 +106,7 @@ def measure(jobs: int = 10_000, concurrency: int = 200, timeout: float = 40.0) -
                 connections = int(proxy.stdout.readline().strip() or -1)
                 proxy.wait(timeout=30)
     ordered = all(_id(r) == s["id"] for r, s in zip(results, specs, strict=True))
+    lags = sorted(max(0.0, noticed[i] - finishes[i]) for i in noticed)
     requests = int(stats.get("api_total", 0))
     return {
         "jobs": jobs,
@@ -114,12 +123,20 @@ def measure(jobs: int = 10_000, concurrency: int = 200, timeout: float = 40.0) -
         "ideal": ideal,
         "ratio": requests / ideal,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "lag_median_s": lags[len(lags) // 2] if lags else float("nan"),
+        "lag_p95_s": lags[int(len(lags) * 0.95)] if lags else float("nan"),
     }
 
 
-async def _wait(base_url: str, ids: list[str], concurrency: int, timeout: float) -> list[Any]:
+async def _wait(
+    base_url: str, ids: list[str], concurrency: int, timeout: float, noticed: dict[str, float]
+) -> list[Any]:
+    def progress(video: Video) -> None:
+        if video.status_text in ("completed", "failed") and isinstance(video.id, str):
+            noticed.setdefault(video.id, time.perf_counter())
+
     async with AsyncTokenOps(api_key=KEY, base_url=base_url) as client:
-        return list(await client.videos.wait_many(ids, timeout=timeout, concurrency=concurrency))
+        return list(await client.videos.wait_many(ids, timeout=timeout, concurrency=concurrency, on_progress=progress))
 
 
 def _id(result: Any) -> Any:
@@ -137,6 +154,12 @@ def report(r: dict[str, float]) -> list[tuple[str, str, str, bool | None]]:
         (
             "wait_many: outcomes at the deadline",
             f"{r['completed']:.0f} completed, {r['failed']:.0f} failed, {r['timed_out']:.0f} timed out",
+            "-",
+            None,
+        ),
+        (
+            "wait_many: finished job noticed after (median / p95)",
+            f"{r['lag_median_s']:.1f} s / {r['lag_p95_s']:.1f} s",
             "-",
             None,
         ),

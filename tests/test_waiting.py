@@ -491,8 +491,8 @@ def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards(monkeypatch: py
     try:
         assert client._pools_for(8) == [(None, 8)]
         shares = client._pools_for(200)
-        assert len(contexts) == 1  # the CA bundle is loaded once for all 25 pools, not once per pool
-        assert [slots for _, slots in shares] == [8] * 25
+        assert len(contexts) == 1  # the CA bundle is loaded once for all 100 pools, not once per pool
+        assert [slots for _, slots in shares] == [2] * 100
         assert sum(slots for _, slots in client._pools_for(33)) == 33
         assert all(pool is not None and pool.headers["authorization"] == "Bearer sk-test" for pool, _ in shares)
 

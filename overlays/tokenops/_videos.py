@@ -364,7 +364,7 @@ class AsyncVideos(_VideosBase):
         only if time is left, with the time left as its timeout. When ``concurrency`` exceeds the client's
         own pool (``max_connections``), pools of that total size are opened for this call and closed after it (an
         ``http_client`` you passed in is used as it is: size its limits yourself). Above 8 in flight the
-        slots are split over pools of at most 8 connections (httpcore's bookkeeping grows with the square of a
+        slots are split over pools of 2 connections (httpcore's bookkeeping grows with the square of a
         pool's connections); the slot released last is reused first, so warm connections carry a light load.
 
         Args:
