@@ -24,6 +24,7 @@ from tokenops import (
     VideoGenerationFailed,
     VideoStatus,
     WaitTimeout,
+    response_info,
 )
 
 
@@ -282,6 +283,28 @@ def test_wait_many_reports_progress_of_every_job(make_async_client: Any, clock: 
 
     assert [r.status_text for r in asyncio.run(run())] == ["completed", "completed"]
     assert {("video_a", "completed"), ("video_b", "completed"), ("video_a", "in_progress")} <= set(seen)
+
+
+def test_wait_many_keeps_responses_only_for_finished_jobs(make_async_client: Any, clock: FakeClock) -> None:
+    # Memory: 10,000 running jobs must not hold 10,000 responses; a finished job's result keeps its own.
+    server = JobServer(clock, {"video_a": 2.0, "video_b": 1e9})
+    in_callback: list[Any] = []
+
+    async def run() -> list[Any]:
+        async with make_async_client(server) as client:
+            return await client.videos.wait_many(
+                ["video_a", "video_b"], timeout=30, on_progress=lambda v: in_callback.append(response_info(v))
+            )
+
+    done, running = asyncio.run(run())
+    info = response_info(done)
+    assert info is not None
+    assert info.status_code == 200
+    assert isinstance(running, WaitTimeout)
+    assert running.last_video is not None
+    assert response_info(running.last_video) is None
+    assert in_callback
+    assert all(info is not None for info in in_callback)
 
 
 def test_retrieve_refuses_an_id_that_is_not_a_string(make_client: Any) -> None:

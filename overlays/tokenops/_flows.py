@@ -31,7 +31,7 @@ from tokenops._errors import (
 )
 from tokenops._logging import logger
 from tokenops._models import Video, VideoStatus
-from tokenops._response import connection_error, status_error
+from tokenops._response import connection_error, forget, status_error
 from tokenops._retry import backoff_delay, is_retryable_status, poll_hint, retry_delay, server_delay
 
 __all__ = [
@@ -281,6 +281,9 @@ def wait_flow(
                 return video
             if video.status is VideoStatus.FAILED:
                 raise VideoGenerationFailed(video)
+            # A running state keeps no response once on_progress has seen it: wait_many over 10,000 jobs would
+            # otherwise hold 10,000 responses (25 MB); the final result keeps its own (response_info).
+            forget(video)
             delay, default_interval = _poll_delay(settings, response, poll_interval, default_interval)
         pause = _pause_before(deadline - clock.monotonic(), delay)
         if pause is None:

@@ -24,7 +24,15 @@ from tokenops._models import parse_model
 from tokenops.redaction import redact, redact_json
 from tokenops_client.types import Endpoint
 
-__all__ = ["RawResponse", "ResponseInfo", "connection_error", "parse_result", "response_info", "status_error"]
+__all__ = [
+    "RawResponse",
+    "ResponseInfo",
+    "connection_error",
+    "forget",
+    "parse_result",
+    "response_info",
+    "status_error",
+]
 
 T = TypeVar("T")
 
@@ -85,6 +93,11 @@ def remember(result: Any, info: ResponseInfo) -> None:
     except TypeError:  # None, str, list, dict, ...: nothing to hang it on
         return
     _INFO[id(result)] = info
+
+
+def forget(result: object) -> None:
+    """Let go of the response ``result`` came from before ``result`` itself goes (``wait_many``: running jobs)."""
+    _INFO.pop(id(result), None)
 
 
 def response_info(result: object) -> ResponseInfo | None:
