@@ -2,7 +2,9 @@
 
 The mock runs as its own process on 127.0.0.1 (``contract_tests.mock.process.mock_process``), so the CPU time
 measured here (``time.process_time`` of this process) is the client's alone. Calls are sequential; rounds are
-interleaved so drift hits every candidate alike; the figure is the median over rounds. Goals: overlay <= 1.10x
+interleaved so drift hits every candidate alike. The figure is the *minimum* over rounds, as ``timeit`` advises:
+most of a call's CPU is the kernel's loopback send/recv, and on a shared 2-core machine one round of the same
+candidate varies by up to 40 % (noise only ever adds); the median is printed too. Goals: overlay <= 1.10x
 raw ``httpx.Client.get(...).json()`` and <= 0.60x the openai SDK. No candidate touches httpx private attributes.
 
 Usage: ``python benchmarks/bench_client.py [--calls N] [--rounds R]``.
@@ -60,8 +62,13 @@ def cpu_per_call(call: Callable[[], object], calls: int) -> float:
     return (time.process_time() - start) / calls * 1e6
 
 
-def measure(calls: int = 2000, rounds: int = 7) -> dict[str, float]:
-    """Median CPU µs/call per candidate against a fresh mock process."""
+def measure(calls: int = 2000, rounds: int = 9) -> dict[str, float]:
+    """Minimum over rounds of the CPU µs/call per candidate, against a fresh mock process."""
+    return {name: min(values) for name, values in measure_rounds(calls, rounds).items()}
+
+
+def measure_rounds(calls: int = 2000, rounds: int = 9) -> dict[str, list[float]]:
+    """CPU µs/call per candidate and round, against a fresh mock process."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         mock_process(["--api-key", KEY, "--quiet"], log=Path(tmp) / "mock.log") as mock,
@@ -77,24 +84,26 @@ def measure(calls: int = 2000, rounds: int = 7) -> dict[str, float]:
         for _ in range(rounds):
             for name, call in funcs.items():
                 samples[name].append(cpu_per_call(call, calls))
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args(argv)
-    medians = measure(args.calls, args.rounds)
-    raw = medians[RAW]
+    samples = measure_rounds(args.calls, args.rounds)
+    best = {name: min(values) for name, values in samples.items()}
+    raw, raw_median = best[RAW], statistics.median(samples[RAW])
     print(f"client CPU per call over TCP to the mock ({args.calls} calls x {args.rounds} interleaved rounds)")
-    print(f"{'candidate':28} {'median CPU us/call':>19} {'vs raw':>8}")
-    for name, value in medians.items():
-        print(f"{name:28} {value:19.1f} {value / raw:7.2f}x")
-    ratio = medians[OVERLAY] / raw
+    print(f"{'candidate':28} {'min CPU us/call':>16} {'vs raw':>8} {'median':>8} {'vs raw':>8}")
+    for name, value in best.items():
+        middle = statistics.median(samples[name])
+        print(f"{name:28} {value:16.1f} {value / raw:7.2f}x {middle:8.1f} {middle / raw_median:7.2f}x")
+    ratio = best[OVERLAY] / raw
     print(f"goal overlay <= {GOAL_RAW:.2f}x raw httpx: {'met' if ratio <= GOAL_RAW else 'MISSED'} ({ratio:.2f}x)")
-    if OPENAI in medians:
-        versus = medians[OVERLAY] / medians[OPENAI]
+    if OPENAI in best:
+        versus = best[OVERLAY] / best[OPENAI]
         verdict = "met" if versus <= GOAL_OPENAI else "MISSED"
         print(f"goal overlay <= {GOAL_OPENAI:.2f}x openai SDK: {verdict} ({versus:.2f}x)")
     return 0

@@ -14,13 +14,15 @@ against the goals of issue 12:
 Also shown, without a goal: how long after a job finished the call noticed it (median and p95). Fewer requests than
 the ideal is only good when this stays small: a client that cannot keep up polls less and notices late.
 
-Usage: ``python benchmarks/bench_wait_many.py [--jobs N] [--concurrency C] [--timeout S]``.
+Usage: ``python benchmarks/bench_wait_many.py [--jobs N] [--concurrency C] [--timeout S] [--json]``. Run it in a
+process of its own (``run_all.py`` does): the peak RSS is the process's lifetime peak.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import resource
 import subprocess
@@ -196,8 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=40.0)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object (run_all.py)")
     args = parser.parse_args(argv)
     r = measure(args.jobs, args.concurrency, args.timeout)
+    if args.json:
+        print(json.dumps(r))
+        return 0
     print(
         f"wait_many over TCP: {r['completed']:.0f} completed, {r['failed']:.0f} failed, "
         f"{r['timed_out']:.0f} timed out (never-finishing jobs)"
