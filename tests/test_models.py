@@ -450,3 +450,12 @@ def test_the_shape_contracts_the_parser_relies_on() -> None:
 def test_video_status_does_not_make_pseudo_members_of_non_strings() -> None:
     with pytest.raises(ValueError, match="5 is not a valid VideoStatus"):
         VideoStatus(5)  # type: ignore[arg-type]  # what a caller without a type checker can pass
+
+
+def test_a_union_order_the_namespace_cannot_resolve_keeps_the_hints_order() -> None:
+    from tokenops._tolerance import _in_spec_order  # noqa: PLC0415 - the one private helper under test
+
+    assert typing.get_args(_in_spec_order(int | str, ("NoSuchModel", "int"), {})) == (int, str)
+    assert typing.get_args(_in_spec_order(int | str, ("str", "int"), {})) == (str, int)
+    assert _in_spec_order(int, ("str",), {}) is int  # not a union
+    assert typing.get_args(_in_spec_order(int | None, ("None", "int"), {})) == (type(None), int)

@@ -89,7 +89,8 @@ def is_generated_model(candidate: Any) -> bool:
 
 def _split(hint: Any) -> tuple[Shape, bool, bool]:
     """(shape, nullable, optional) of a type hint: ``None`` and ``Unset`` are flags, not members."""
-    cached = _SHAPES.get(hint)
+    key = (hint, typing.get_args(hint))  # unions compare equal in any order; their shapes do not
+    cached = _SHAPES.get(key)
     if cached is not None:
         return cached
     union = typing.get_origin(hint) in (typing.Union, types.UnionType)
@@ -103,7 +104,7 @@ def _split(hint: Any) -> tuple[Shape, bool, bool]:
         shape = _compile(members[0])
     else:
         shape = _shapes.UnionShape([_compile(member) for member in members])
-    _SHAPES[hint] = result = (shape, nullable, optional)
+    _SHAPES[key] = result = (shape, nullable, optional)
     return result
 
 
@@ -135,8 +136,33 @@ def plan_for(model: type[Any]) -> Plan:
         generated = next(klass for klass in model.__mro__ if "_JSON_NAMES" in vars(klass))
         models = sys.modules.get(generated.__module__.rpartition(".")[0])
         hints = typing.get_type_hints(model, localns=vars(models) if models is not None else None)
+        order: dict[str, tuple[str, ...]] = getattr(model, "_UNION_ORDER", {})
+        if order:
+            namespace = {**vars(sys.modules[generated.__module__]), **(vars(models) if models is not None else {})}
+            hints = {name: _in_spec_order(hint, order.get(name), namespace) for name, hint in hints.items()}
         _PLANS[model] = plan = Plan(model, hints)
     return plan
+
+
+def _in_spec_order(hint: Any, order: tuple[str, ...] | None, namespace: dict[str, Any]) -> Any:
+    """``hint`` with its union members in the order ``from_dict`` tries them.
+
+    The generator writes a union's type hint sorted by name (``list[float] | list[int | str]``) but its
+    dispatcher tries the members in the spec's order; ``_UNION_ORDER`` (templates/model.py.jinja) keeps that
+    order as type expressions. A member the order does not name keeps its place after the named ones.
+    """
+    if order is None or typing.get_origin(hint) not in (typing.Union, types.UnionType):
+        return hint
+    try:
+        ranked = [eval(text, namespace) for text in order]  # noqa: S307 - type expressions the generator wrote
+    except Exception:  # an expression this namespace cannot resolve: keep the hint's order
+        return hint
+    ranked = [type(None) if member is None else member for member in ranked]
+
+    def rank(arg: Any) -> int:
+        return next((index for index, member in enumerate(ranked) if member == arg), len(ranked))
+
+    return typing.Union[tuple(sorted(typing.get_args(hint), key=rank))]  # noqa: UP007 - built from a tuple
 
 
 class _Model(Shape):
