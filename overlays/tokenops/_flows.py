@@ -265,9 +265,7 @@ def wait_flow(
         except TokenOpsError as exc:
             delay = _transient_delay(settings, exc, transient_failures, deadline)
             transient_failures += 1
-            last_error = retrying = exc
-            if clock.monotonic() >= deadline:
-                raise WaitTimeout(video_id, timeout, last, exc) from exc
+            last_error = retrying = exc  # at or past the deadline, _pause_before below ends the wait
         else:
             transient_failures, last_error, retrying = 0, None, None
             if not id_checked:
