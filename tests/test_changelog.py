@@ -96,6 +96,7 @@ def test_a_spec_edited_by_hand_gets_a_surface_only_entry_at_regeneration(repo_co
     assert changelog.check_root(repo_copy) == []
 
 
+@pytest.mark.e2e
 def test_a_version_edited_by_hand_is_drift(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     released = _version(repo_copy)
     edited = _bumped(repo_copy, "info") + "7"

@@ -10,6 +10,7 @@ from scripts import drift
 from tests.spec_edits import edit_vendor_schema
 
 
+@pytest.mark.e2e
 def test_green_on_the_committed_tree(capsys: pytest.CaptureFixture[str]) -> None:
     assert drift.main([]) == 0
     out = capsys.readouterr().out

@@ -116,6 +116,7 @@ def lint(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], subprocess
     return run
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("importer", "imported"), LAYERS_REJECTED)
 def test_contract_rejects_imports_against_the_flow(lint: Linter, importer: str, imported: str) -> None:
     result = lint("layers-rejected")
@@ -123,6 +124,7 @@ def test_contract_rejects_imports_against_the_flow(lint: Linter, importer: str, 
     assert (importer, imported) in _direct_violations(result.stdout), result.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("importer", "imported"), [(None, None), *LAYERS_ALLOWED])
 def test_contract_allows_imports_along_the_flow(lint: Linter, importer: str | None, imported: str | None) -> None:
     result = lint("layers-allowed")  # the group passes as a whole, so each import (and none) does alone
@@ -130,6 +132,7 @@ def test_contract_allows_imports_along_the_flow(lint: Linter, importer: str | No
     assert "0 broken" in result.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("importer", "imported"), SUITE_REJECTED)
 def test_mock_and_drift_stand_alone_inside_the_suite(lint: Linter, importer: str, imported: str) -> None:
     result = lint("suite-rejected")
@@ -137,6 +140,7 @@ def test_mock_and_drift_stand_alone_inside_the_suite(lint: Linter, importer: str
     assert (importer, imported) in _direct_violations(result.stdout), result.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("importer", "imported"), [(None, None), *SUITE_ALLOWED])
 def test_the_suite_may_use_the_mock_and_the_reports(lint: Linter, importer: str | None, imported: str | None) -> None:
     result = lint("suite-allowed")  # the group passes as a whole, so each import (and none) does alone

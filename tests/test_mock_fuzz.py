@@ -48,6 +48,7 @@ def _fuzz(
     return failures, cases, errors, app
 
 
+@pytest.mark.e2e
 def test_schemathesis_negative_mode_finds_no_server_error() -> None:
     # getVideoStatus on the vendored spec, however many operations it has grown (the grown test fuzzes them all).
     spec = ROOT / "openapi.yaml"
@@ -114,6 +115,7 @@ def _status(base: str, payload: bytes) -> int | None:
     return int(reply[9:12]) if reply.startswith(b"HTTP/1.1 ") else None
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("payload", GARBAGE, ids=[f"garbage-{i}" for i in range(len(GARBAGE))])
 def test_raw_garbage_never_gets_a_5xx(server: str, mock_control: httpx.Client, payload: bytes) -> None:
     status = _status(server, payload)

@@ -35,6 +35,7 @@ def _run_script(
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=120)
 
 
+@pytest.mark.e2e
 def test_generation_is_byte_reproducible_across_cwd_hash_seed_and_locale(tmp_path: Path) -> None:
     # The committed tree was generated from the checkout's root with the maintainer's environment; a fresh process
     # elsewhere, from another cwd, with another hash seed, locale and time zone must write the same bytes.
@@ -62,6 +63,7 @@ def _check(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
+@pytest.mark.e2e
 def test_check_fails_when_the_spec_gains_a_property(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = repo_copy / "openapi.yaml"
     spec.write_text(edit_schema(spec.read_text(encoding="utf-8"), *NEW_PROPERTY), encoding="utf-8")
@@ -150,6 +152,7 @@ def test_check_exits_2_with_one_line_on_bad_spec(
     assert "Traceback" not in captured.err
 
 
+@pytest.mark.e2e
 def test_bad_spec_exits_2_without_traceback_as_a_process(repo_copy: Path) -> None:
     (repo_copy / "openapi.yaml").write_text(": : :\n\t- nope", encoding="utf-8")
 

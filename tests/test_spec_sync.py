@@ -41,6 +41,7 @@ def test_the_recorded_pages_give_todays_openapi_yaml_byte_for_byte(root: Path) -
     assert (root / "spec.lock.json").read_bytes() == (ROOT / "spec.lock.json").read_bytes()
 
 
+@pytest.mark.e2e
 def test_two_pages_merge_deterministically_into_a_valid_document(root: Path) -> None:
     assert spec_sync.main(["--root", str(root), FROZEN, CREATE]) == 0
     first = (root / "openapi.yaml").read_bytes()

@@ -30,6 +30,7 @@ def test_committed_surface_has_modules_classes_functions_attributes_members() ->
     assert surface["tokenops_client.types.UNSET"] == "attribute: Unset"
 
 
+@pytest.mark.e2e
 def test_every_overlay_import_exists_in_the_committed_surface() -> None:
     surface = package_surface(GENERATED, "tokenops_client")
     imports = overlay_imports(ROOT / "overlays" / "tokenops", "tokenops_client")
@@ -67,6 +68,7 @@ def _candidate(tmp_path: Path, text: str) -> Path:
     return candidate
 
 
+@pytest.mark.e2e
 def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
     text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
     start, end = schema_span(text, "VideoStatusResponse") or (0, 0)
@@ -82,6 +84,7 @@ def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
     } in changes
 
 
+@pytest.mark.e2e
 def test_renamed_operation_breaks_imports_and_the_overlay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
     assert text.count("operationId: getVideoStatus") == 1
@@ -95,6 +98,7 @@ def test_renamed_operation_breaks_imports_and_the_overlay(tmp_path: Path, capsys
     assert "INFO     import-symbol-added  tokenops_client.api.default.retrieve_video" in out
 
 
+@pytest.mark.e2e
 def test_unchanged_spec_has_no_surface_changes() -> None:
     assert diff.surface_changes(ROOT / "openapi.yaml") == []
 
