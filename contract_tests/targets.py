@@ -44,8 +44,11 @@ _STOPPING: set[threading.Thread] = set()
 
 @atexit.register
 def _join_stopping() -> None:
-    for thread in list(_STOPPING):
-        thread.join(timeout=10)
+    try:
+        for thread in list(_STOPPING):
+            thread.join(timeout=10)
+    except KeyboardInterrupt:  # Ctrl-C after the run ended and reported: the daemon threads end with the process
+        return
 
 
 @functools.cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 
@@ -98,3 +99,16 @@ def test_servers_closed_without_waiting_are_joined_at_exit() -> None:
     target.close(wait=False)
     targets._join_stopping()
     assert not thread.is_alive()
+
+
+def test_ctrl_c_while_joining_at_exit_is_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The run has ended and reported; a Ctrl-C during the join must not print an atexit traceback.
+    class Stuck(threading.Thread):
+        def join(self, timeout: float | None = None) -> None:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(targets, "_STOPPING", {Stuck()})
+    try:
+        targets._join_stopping()
+    except KeyboardInterrupt:  # pytest would stop the whole session: say what failed instead
+        pytest.fail("Ctrl-C while joining at exit escaped _join_stopping (an atexit traceback for the user)")
