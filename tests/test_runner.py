@@ -270,6 +270,20 @@ def test_consume_counts_phases_and_stops_on_interrupts() -> None:
     assert [f.failure_type for f in engine.ledger.findings] == ["ConnectionRefused"]  # flushed before stopping
 
 
+def test_finished_phases_are_announced_without_contradicting_the_verdict() -> None:
+    from schemathesis.engine import Status  # noqa: PLC0415
+    from schemathesis.engine.run import Phase, PhaseName  # noqa: PLC0415
+
+    engine, result, notes = _engine()
+    phase = Phase(PhaseName.FUZZING)
+    engine.consume(
+        [events.PhaseFinished(phase=phase, status=status, payload=None) for status in (Status.FAILURE, Status.SUCCESS)]
+    )
+    # schemathesis says "failure" for any failed check, known deviations included: a PASS may follow
+    assert notes == ["phase fuzzing: done, deviations found (classified below)", "phase fuzzing: done"]
+    assert result.phases["fuzzing"] == "success"  # the raw status stays in the result
+
+
 def test_ctrl_c_during_the_stages_keeps_what_was_seen_and_closes_the_client() -> None:
     engine, result, notes = _engine()
     closed: list[bool] = []
