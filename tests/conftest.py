@@ -227,3 +227,10 @@ def conformance_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from tests.conformance_fakes import SharedRuns  # noqa: PLC0415
 
     return SharedRuns(tmp_path_factory.mktemp("conformance-runs"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the grown repo are end-to-end: their session fixture runs spec_sync and the generator (~2.5 s)."""
+    for item in items:
+        if {"grown_repo", "grown_spec"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
