@@ -221,3 +221,15 @@ def test_junit_marks_an_interrupted_run_as_an_error_with_its_reasons() -> None:
     assert error is not None
     assert (error.get("message"), error.get("type")) == ("the run was interrupted", "interrupted")
     assert f"no 2xx body checked for {LABEL}" in (error.text or "")
+
+
+def test_headlines_count_the_probes_the_checks_saw() -> None:
+    from contract_tests.report.document import requests_text  # noqa: PLC0415
+
+    def report(requests: int, *checked: int) -> dict[str, Any]:
+        return {"summary": {"responses": requests}, "operations": [{"responses_checked": n} for n in checked]}
+
+    assert requests_text(report(106, 100, 6)) == "106 requests"
+    # wrong-method probes are checked responses but not requests of the operation: say both, so the check
+    # matrix (held + failed + n/a per check) adds up to a number the headline shows
+    assert requests_text(report(106, 110, 7)) == "106 requests, 117 responses checked (probes included)"

@@ -167,6 +167,15 @@ def to_json(
     }
 
 
+def requests_text(report: dict[str, Any]) -> str:
+    """``106 requests`` for the headlines, with the responses the checks saw when probes add to them."""
+    requests = report["summary"]["responses"]
+    checked = sum(op["responses_checked"] for op in report["operations"])
+    if checked <= requests:
+        return f"{requests} requests"
+    return f"{requests} requests, {checked} responses checked (probes included)"
+
+
 def evidence_lines(report: dict[str, Any]) -> list[str]:
     """The run's evidence in short lines: per operation, then per known id (given ones first)."""
     lines = []

@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 from contract_tests.categories import Category
-from contract_tests.report.document import describe_evidence
+from contract_tests.report.document import describe_evidence, requests_text
 
 __all__ = ["html_report"]
 
@@ -146,7 +146,7 @@ def html_report(report: dict[str, Any]) -> str:
         f"<small>{summary['new']} new, {summary['known']} known finding(s) · exit {verdict['exit_code']}</small></div>",
         "<h1>TokenOps API conformance</h1>",
         f"<p>Target: {e(report['target']['name'])} ({e(report['target']['base_url'])}) · spec {e(report['spec'])} · "
-        f"started {e(report['started_at'])} · {report['duration_seconds']:.1f} s · {summary['responses']} requests</p>",
+        f"started {e(report['started_at'])} · {report['duration_seconds']:.1f} s · {e(requests_text(report))}</p>",
     ]
     if verdict["reasons"]:
         heading = "Why this is not a pass" if name != "pass" else "Notes"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from contract_tests.categories import Category
-from contract_tests.report.document import describe_evidence
+from contract_tests.report.document import describe_evidence, requests_text
 
 __all__ = ["VERDICT_ICONS", "markdown"]
 
@@ -48,7 +48,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"({summary['new']} new, {summary['known']} known finding(s))",
         "",
         f"Target: {report['target']['name']} ({report['target']['base_url']}) · spec {report['spec']} · "
-        f"{summary['responses']} requests · {report['duration_seconds']:.1f} s · exit {verdict['exit_code']}",
+        f"{requests_text(report)} · {report['duration_seconds']:.1f} s · exit {verdict['exit_code']}",
         "",
     ]
     if verdict["reasons"]:

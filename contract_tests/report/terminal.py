@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from contract_tests.categories import Category
-from contract_tests.report.document import describe_evidence, evidence_lines
+from contract_tests.report.document import describe_evidence, evidence_lines, requests_text
 
 __all__ = ["MAX_FINDINGS_SHOWN", "terminal_lines"]
 
@@ -17,7 +17,7 @@ def terminal_lines(report: dict[str, Any], paths: dict[str, Any]) -> list[str]:
     verdict, summary = report["verdict"], report["summary"]
     lines = [
         f"{verdict['verdict'].upper()}: {report['target']['name']} ({report['target']['base_url']}), "
-        f"{summary['responses']} requests in {report['duration_seconds']:.1f} s (exit {verdict['exit_code']})"
+        f"{requests_text(report)} in {report['duration_seconds']:.1f} s (exit {verdict['exit_code']})"
     ]
     lines += [f"  why: {reason}" for reason in verdict["reasons"]]
     lines += [f"  {line}" for line in evidence_lines(report)]
