@@ -17,6 +17,7 @@ def test_green_on_the_committed_tree(capsys: pytest.CaptureFixture[str]) -> None
     assert out.count("in sync") == 3
 
 
+@pytest.mark.e2e
 def test_a_changed_upstream_page_is_upstream_drift(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit_vendor_schema(repo_copy, "VideoStatusResponse", "maximum: 100", "maximum: 1000")
     assert drift.main(["--root", str(repo_copy)]) == 1

@@ -8,6 +8,7 @@ mock's stateful video handlers) name what they model. Docstrings and comments ma
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,8 @@ HAND_WRITTEN = sorted(
 )
 
 
-def _names() -> set[str]:
+@functools.cache
+def _names() -> frozenset[str]:
     """Every operation's path, generated function name and operationId, and the API's version prefix."""
     found = {"/v1/"}
     for endpoint in operations.all_endpoints().values():
@@ -33,7 +35,7 @@ def _names() -> set[str]:
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     for item in spec["paths"].values():
         found |= {op["operationId"] for op in item.values() if isinstance(op, dict) and "operationId" in op}
-    return found
+    return frozenset(found)
 
 
 def _string_constants(tree: ast.AST) -> list[tuple[int, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,3 +198,28 @@ def test_two_large_documents_load_in_parallel_with_the_same_result(tmp_path: Pat
     assert (first, second) == (load_spec(old), load_spec(new))
     assert second.document["info"]["version"] == "2"
     assert second.warnings[0].startswith(f"{new}: not validated: 1.0 MB is over")
+
+
+def test_a_text_is_validated_once_per_process_and_the_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from contract_tests.drift import load  # noqa: PLC0415
+
+    calls: list[int] = []
+    real = load._validation_warnings
+
+    def counting(document: dict[str, Any], size: int) -> list[str]:
+        calls.append(size)
+        return real(document, size)
+
+    monkeypatch.setattr(load, "_validation_warnings", counting)
+    monkeypatch.setattr(load, "_VALIDATED", {})
+    text = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
+    first = load.parse_tolerant(text, "a.yaml")
+    again = load.parse_tolerant(text, "b.yaml")
+    assert len(calls) == 1
+    assert again.warnings == first.warnings == ()
+    broken = text.replace("paths: {}", "paths: []")
+    assert load.parse_tolerant(broken, "c.yaml").warnings  # another text: validated, and its warning kept
+    assert len(calls) == 2
+    for n in range(load._VALIDATED_MAX + 5):
+        load.parse_tolerant(text + f"x-n: {n}\n", "d.yaml")
+    assert len(load._VALIDATED) <= load._VALIDATED_MAX

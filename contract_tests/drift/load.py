@@ -9,6 +9,7 @@ which refuses an invalid document (``regenerate`` and ``spec_sync`` rely on that
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import multiprocessing
 import os
@@ -170,6 +171,22 @@ def _validation_warnings(document: dict[str, Any], size: int) -> list[str]:
     return [f"not a valid OpenAPI document: {shown}{more}"]
 
 
+# sha256 of a text -> its validation warnings: `make drift` and the spec diff see the same documents several times in
+# one process, and validation is the slow part (~1.5 s per MB). Bounded: cleared when full.
+_VALIDATED: dict[str, tuple[str, ...]] = {}
+_VALIDATED_MAX = 64
+
+
+def _validated(text: str, document: dict[str, Any]) -> list[str]:
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    found = _VALIDATED.get(key)
+    if found is None:
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.clear()
+        found = _VALIDATED[key] = tuple(_validation_warnings(document, len(text)))
+    return list(found)
+
+
 def parse_tolerant(text: str, name: str) -> LoadedSpec:
     """Parse OpenAPI 3.x text (YAML or JSON) without refusing what validation would refuse.
 
@@ -206,7 +223,7 @@ def parse_tolerant(text: str, name: str) -> LoadedSpec:
         warnings.append(
             f"YAML anchor(s) defined twice, the later definition used: {', '.join(sorted(set(notes.anchors)))}"
         )
-    warnings += _validation_warnings(document, len(text))
+    warnings += _validated(text, document)
     return LoadedSpec(document, tuple(f"{name}: {warning}" for warning in warnings))
 
 
