@@ -1,7 +1,8 @@
 """Every code block marked ``<!-- runnable -->`` in the README and the docs runs as printed against the mock.
 
-A block (in the README or any page under docs/) is run in a fresh shell (no venv on ``PATH``), from the repository root, with the mock that the docs tell
-users to start (``make mock``: ``http://127.0.0.1:4010``, key ``sk-mock-local``) replaced by one on a free port.
+A block (in the README or any page under docs/) is run in a fresh shell (no venv on ``PATH``), from the repository
+root, with the mock that the docs tell users to start (``make mock``: ``http://127.0.0.1:4010``, key
+``sk-mock-local``) replaced by one on a free port.
 ``<!-- runnable: exit=N -->`` expects exit code N instead of 0.
 """
 
