@@ -22,7 +22,14 @@ from typing import Any
 import attrs
 import yaml
 
-from contract_tests.drift.spec import SpecError, extract_fenced_block, parse_openapi
+from contract_tests.drift.spec import (
+    SpecError,
+    extract_fenced_block,
+    one_line,
+    openapi_document,
+    parse_openapi,
+    yaml_error,
+)
 
 __all__ = ["PARALLEL_MIN_BYTES", "VALIDATION_LIMIT", "LoadedSpec", "load_pair", "load_spec", "parse_tolerant"]
 
@@ -31,6 +38,7 @@ VALIDATION_LIMIT = 256 * 1024
 # Two documents at least this large are loaded in two processes (YAML loading is most of a big diff's time).
 PARALLEL_MIN_BYTES = 1_000_000
 _SHOWN_PROBLEMS = 3
+_LINE_LIMIT = 200  # characters of one problem in a warning
 _FastLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE_KEY = re.compile(r"^[ \t-]*<<[ \t]*:", re.MULTILINE)
 _ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&([^\s,\[\]{}]+)", re.MULTILINE)
@@ -88,11 +96,6 @@ def _loader(notes: _Notes, *, redefine_anchors: bool = False) -> type:
             return super().compose_node(parent, index)
 
     return Loader
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def _string_keys(node: Any, notes: _Notes) -> Any:
@@ -161,9 +164,10 @@ def _validation_warnings(document: dict[str, Any], size: int) -> list[str]:
         validator = shortcuts.get_validator_cls(document)
         for error in validator(SchemaPath.from_dict(document)).iter_errors():
             location = "/".join(str(part) for part in getattr(error, "absolute_path", ()))
-            problems.append(_one_line(getattr(error, "message", str(error))) + (f" at /{location}" if location else ""))
+            message = one_line(getattr(error, "message", str(error)), _LINE_LIMIT)
+            problems.append(message + (f" at /{location}" if location else ""))
     except Exception as exc:  # a validator crash on a broken document is one more warning
-        return [f"not validated: the validator failed ({_one_line(str(exc), 120)})"]
+        return [f"not validated: the validator failed ({one_line(str(exc), 120)})"]
     if not problems:
         return []
     shown = "; ".join(problems[:_SHOWN_PROBLEMS])
@@ -204,18 +208,8 @@ def parse_tolerant(text: str, name: str) -> LoadedSpec:
         try:
             document = _parse_yaml(text, notes)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or exc
-            raise SpecError(f"{name} is not valid YAML{where}: {_one_line(str(problem))}") from None
-    if not isinstance(document, dict):
-        raise SpecError(f"{name} is valid YAML but not an OpenAPI document (top level is {type(document).__name__})")
-    version = document.get("openapi")
-    if not isinstance(version, str) or not version.startswith("3."):
-        found = f"openapi: {version!r}" if version is not None else "no 'openapi' field"
-        if "swagger" in document:
-            found = f"swagger: {document['swagger']!r}"
-        raise SpecError(f"{name} is not an OpenAPI 3.x document ({found})")
+            raise yaml_error(name, exc, _LINE_LIMIT) from None
+    document, _ = openapi_document(document, name)
     warnings = []
     if notes.keys:
         warnings.append(f"{notes.keys} non-string mapping key(s) read as strings, first {notes.first_key}")

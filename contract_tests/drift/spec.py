@@ -22,9 +22,35 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _one_line(text: str, limit: int = 300) -> str:
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line, cut to ``limit`` characters (for one-line errors and warnings)."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def yaml_error(name: str, exc: yaml.YAMLError, limit: int = 300) -> SpecError:
+    """The one-line error for text that is not YAML, with the line and column when the parser knows them."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or exc
+    return SpecError(f"{name} is not valid YAML{where}: {one_line(str(problem), limit)}")
+
+
+def openapi_document(document: object, name: str) -> tuple[dict[str, Any], str]:
+    """A parsed document as an OpenAPI 3.x mapping, and its ``openapi`` version.
+
+    Raises:
+        SpecError: the document is not a mapping or not OpenAPI 3.x (a Swagger 2 document says so).
+    """
+    if not isinstance(document, dict):
+        raise SpecError(f"{name} is valid YAML but not an OpenAPI document (top level is {type(document).__name__})")
+    version = document.get("openapi")
+    if not isinstance(version, str) or not version.startswith("3."):
+        found = "no 'openapi' field" if version is None else f"openapi: {version!r}"
+        if "swagger" in document:
+            found = f"swagger: {document['swagger']!r}"
+        raise SpecError(f"{name} is not an OpenAPI 3.x document ({found})")
+    return document, version
 
 
 def parse_openapi(text: str, name: str) -> dict[str, Any]:
@@ -34,20 +60,10 @@ def parse_openapi(text: str, name: str) -> dict[str, Any]:
         SpecError: not YAML, not a mapping, not OpenAPI 3.x, or invalid against the OpenAPI schema.
     """
     try:
-        document = yaml.safe_load(text)
+        loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or exc
-        raise SpecError(f"{name} is not valid YAML{where}: {_one_line(str(problem))}") from None
-    if not isinstance(document, dict):
-        raise SpecError(f"{name} is valid YAML but not an OpenAPI document (top level is {type(document).__name__})")
-    version = document.get("openapi")
-    if not isinstance(version, str) or not version.startswith("3."):
-        found = "no 'openapi' field" if version is None else f"openapi: {version!r}"
-        if "swagger" in document:
-            found = f"swagger: {document['swagger']!r}"
-        raise SpecError(f"{name} is not an OpenAPI 3.x document ({found})")
+        raise yaml_error(name, exc) from None
+    document, version = openapi_document(loaded, name)
     # Imported here: the validator pulls in a large dependency tree that only this path needs.
     from openapi_spec_validator import validate  # noqa: PLC0415
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError  # noqa: PLC0415
@@ -57,7 +73,7 @@ def parse_openapi(text: str, name: str) -> dict[str, Any]:
     except OpenAPIValidationError as exc:
         location = "/".join(str(part) for part in getattr(exc, "absolute_path", ()))
         at = f" at /{location}" if location else ""
-        raise SpecError(f"{name} is not a valid OpenAPI {version} document{at}: {_one_line(exc.message)}") from None
+        raise SpecError(f"{name} is not a valid OpenAPI {version} document{at}: {one_line(exc.message)}") from None
     return document
 
 
@@ -68,7 +84,7 @@ def load_openapi(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise SpecError(f"{path.name} is missing (expected at {path})") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path.name} cannot be read: {_one_line(str(exc))}") from None
+        raise SpecError(f"{path.name} cannot be read: {one_line(str(exc))}") from None
     return parse_openapi(text, path.name)
 
 
