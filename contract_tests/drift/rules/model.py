@@ -8,9 +8,21 @@ import attrs
 
 from contract_tests.drift.rules.catalog import RULES
 
-__all__ = ["HTTP_METHODS", "Change", "deref", "escape", "pointer", "unescape"]
+__all__ = ["HTTP_METHODS", "IN_PLACE_SUBSCHEMAS", "Change", "deref", "escape", "pointer", "unescape"]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# Sub-schemas compared in place, in the same direction as their parent (as oasdiff does, `not` included).
+IN_PLACE_SUBSCHEMAS = (
+    "if",
+    "then",
+    "else",
+    "not",
+    "contains",
+    "propertyNames",
+    "contentSchema",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+)
 
 
 @attrs.frozen(order=True)

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from contract_tests.drift.rules.catalog import SENDING_SITES, schema_rule
-from contract_tests.drift.rules.model import Change, deref, escape
+from contract_tests.drift.rules.model import IN_PLACE_SUBSCHEMAS, Change, deref, escape
 from contract_tests.drift.rules.shapes import (
     ANNOTATIONS,
     COUNT_BOUNDS,
@@ -32,18 +32,6 @@ __all__ = ["SchemaDiff"]
 Fact = tuple[str, str, str]  # (pointer relative to the schema, fact, message)
 _MISSING = object()
 _ANY_PATTERN = frozenset({"", ".*", "^.*$", "^.*", ".*$", "(.*)", "^(.*)$", "[\\s\\S]*", "^[\\s\\S]*$"})
-# Sub-schemas compared in place, in the same direction (as oasdiff does, `not` included).
-_SUBSCHEMAS = (
-    "if",
-    "then",
-    "else",
-    "not",
-    "contains",
-    "propertyNames",
-    "contentSchema",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-)
 _MAX_DEPTH = 64
 
 
@@ -420,7 +408,7 @@ class SchemaDiff:
     def _constraints(
         self, old: dict[str, Any], new: dict[str, Any], out: list[Fact], recurse: Callable[[Any, Any, str], None]
     ) -> None:
-        for keyword in _SUBSCHEMAS:
+        for keyword in IN_PLACE_SUBSCHEMAS:
             a, b = old.get(keyword, _MISSING), new.get(keyword, _MISSING)
             if a is _MISSING and b is _MISSING:
                 continue

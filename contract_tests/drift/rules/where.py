@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from contract_tests.drift.rules.model import HTTP_METHODS, unescape
+from contract_tests.drift.rules.model import HTTP_METHODS, IN_PLACE_SUBSCHEMAS, unescape
 
 __all__ = ["describe"]
 
 _SCHEMA_STEPS = {"items": "[]", "additionalProperties": "{*}"}
-_SUBSCHEMAS = frozenset(
-    {
-        "if",
-        "then",
-        "else",
-        "not",
-        "contains",
-        "propertyNames",
-        "contentSchema",
-        "unevaluatedItems",
-        "unevaluatedProperties",
-    }
-)
+_SUBSCHEMAS = frozenset(IN_PLACE_SUBSCHEMAS)
 _INDEXED = frozenset({"oneOf", "anyOf", "allOf", "prefixItems", "patternProperties", "dependentSchemas"})
 
 
