@@ -33,6 +33,7 @@ __all__ = [
     "UnionShape",
     "enum_shape",
     "violation",
+    "with_cleaned",
 ]
 
 _INT_RE = re.compile(r"-?\d{1,18}")
@@ -45,6 +46,18 @@ class _Drop:
 
 DROP: Final[Any] = _Drop()
 """What tolerant cleaning returns for a value it cannot use: the caller leaves it out."""
+
+
+def with_cleaned(out: dict[str, Any] | None, original: Mapping[str, Any], key: str, cleaned: Any) -> dict[str, Any]:
+    """Copy on write: ``out`` (a copy of ``original``, made at the first change) with ``key`` set to ``cleaned``,
+    or removed when it is :data:`DROP`."""
+    if out is None:
+        out = dict(original)
+    if cleaned is DROP:
+        del out[key]
+    else:
+        out[key] = cleaned
+    return out
 
 
 def violation(path: str, value: Any, why: str) -> ResponseValidationError:
@@ -328,14 +341,8 @@ class DictShape(Shape):
         out: dict[str, Any] | None = None
         for key, item in value.items():
             cleaned = self.item.clean(item, prefix + key, strict)
-            if cleaned is item:
-                continue
-            if out is None:
-                out = dict(value)
-            if cleaned is DROP:
-                del out[key]
-            else:
-                out[key] = cleaned
+            if cleaned is not item:
+                out = with_cleaned(out, value, key, cleaned)
         return value if out is None else out
 
     def accepts(self, value: Any) -> bool:

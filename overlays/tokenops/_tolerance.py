@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from tokenops import _shapes
 from tokenops._errors import ResponseValidationError
-from tokenops._shapes import DROP, Shape, violation
+from tokenops._shapes import DROP, Shape, violation, with_cleaned
 
 __all__ = ["DROP", "Plan", "Unusable", "clean_object", "is_generated_model", "plan_for", "shape_of", "unusable_error"]
 
@@ -217,14 +217,8 @@ def clean_object(plan: Plan, data: Mapping[str, Any], prefix: str, strict: bool)
             continue
         else:
             cleaned = slot.clean(value, prefix + key, strict)
-        if cleaned is value:
-            continue
-        if out is None:
-            out = dict(data)
-        if cleaned is DROP:
-            del out[key]
-        else:
-            out[key] = cleaned
+        if cleaned is not value:
+            out = with_cleaned(out, data, key, cleaned)
     result = data if out is None else out
     _check_required(plan, data, result, prefix, strict)
     if plan.opaque:
