@@ -82,6 +82,15 @@ class SharedRuns:
         return code, copy.deepcopy(report), reports
 
 
+def status_resource_spec(path: str, schema: str, states: list[str]) -> dict[str, Any]:
+    """A one-operation document: ``GET path`` returns ``schema``, an object whose ``status`` is one of ``states``."""
+    body = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    return {
+        "paths": {path: {"get": {"responses": {"200": body}}}},
+        "components": {"schemas": {schema: {"properties": {"status": {"enum": states}}}}},
+    }
+
+
 def findings_of(report: dict[str, Any], label: str = LABEL) -> list[dict[str, Any]]:
     """The findings of one operation."""
     return [finding for finding in report["findings"] if finding["operation"] == label]

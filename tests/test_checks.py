@@ -22,7 +22,7 @@ from contract_tests.checks import (
     timestamps_ordered,
 )
 from contract_tests.spec_facts import facts_for, load_facts
-from tests.conformance_fakes import LABEL
+from tests.conformance_fakes import LABEL, status_resource_spec
 from tests.conftest import ROOT
 
 FACTS = load_facts(ROOT / "openapi.yaml")
@@ -111,19 +111,7 @@ def test_the_id_check_needs_the_asked_id() -> None:
 
 
 def test_resources_without_known_lifecycle_rules_are_not_judged() -> None:
-    document = {
-        "paths": {
-            "/t/{t_id}": {
-                "get": {
-                    "responses": {
-                        "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/T"}}}}
-                    }
-                }
-            }
-        },
-        "components": {"schemas": {"T": {"properties": {"status": {"enum": ["open", "shut"]}}}}},
-    }
-    spec = facts_for(document)
+    spec = facts_for(status_resource_spec("/t/{t_id}", "T", ["open", "shut"]))
     facts = spec.operation("GET /t/{t_id}")
     assert facts is not None
     reply = Reply(facts, spec, "GET", {"t_id": "1"}, 200, "application/json", b'{"status": "shut", "created_at": 9}')

@@ -30,7 +30,7 @@ from contract_tests.runner import (
 )
 from contract_tests.spec_facts import facts_for, load_facts
 from contract_tests.steering import IdPools
-from tests.conformance_fakes import LABEL
+from tests.conformance_fakes import LABEL, status_resource_spec
 from tests.conftest import ROOT
 from tokenops.redaction import register_secret
 
@@ -106,32 +106,8 @@ def test_fixtures_on_a_server_without_control_only_use_the_given_ids() -> None:
 @pytest.mark.parametrize(
     "document",
     [
-        # a status enum the suite has no lifecycle rules for
-        {
-            "paths": {
-                "/t/{t_id}": {
-                    "get": {
-                        "responses": {
-                            "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/T"}}}}
-                        }
-                    }
-                }
-            },
-            "components": {"schemas": {"T": {"properties": {"status": {"enum": ["open", "shut"]}}}}},
-        },
-        # known states, but no operation reads one resource by id
-        {
-            "paths": {
-                "/videos": {
-                    "get": {
-                        "responses": {
-                            "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/V"}}}}
-                        }
-                    }
-                }
-            },
-            "components": {"schemas": {"V": {"properties": {"status": {"enum": ["queued", "completed"]}}}}},
-        },
+        status_resource_spec("/t/{t_id}", "T", ["open", "shut"]),  # a status enum without lifecycle rules
+        status_resource_spec("/videos", "V", ["queued", "completed"]),  # known states, nothing read by id
     ],
     ids=["unknown-states", "no-polling-operation"],
 )
