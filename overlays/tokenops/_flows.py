@@ -256,8 +256,7 @@ def wait_flow(
     seen: tuple[str, object] | None = None
     default_interval = DEFAULT_POLL_INTERVAL
     transient_failures = 0
-    last_error: TokenOpsError | None = None
-    retrying: TokenOpsError | None = None  # the error this pause is a retry after
+    last_error: TokenOpsError | None = None  # the error of the latest poll, which this pause is a retry after
     id_checked = False
     while True:
         try:
@@ -265,9 +264,9 @@ def wait_flow(
         except TokenOpsError as exc:
             delay = _transient_delay(settings, exc, transient_failures, deadline)
             transient_failures += 1
-            last_error = retrying = exc  # at or past the deadline, _pause_before below ends the wait
+            last_error = exc  # at or past the deadline, _pause_before below ends the wait
         else:
-            transient_failures, last_error, retrying = 0, None, None
+            transient_failures, last_error = 0, None
             if not id_checked:
                 id_checked = not _check_id(settings, video, video_id, response)
             last = video
@@ -287,8 +286,8 @@ def wait_flow(
         if pause is None:
             raise WaitTimeout(video_id, timeout, last, last_error) from last_error
         delay = pause
-        if retrying is not None:  # announced once the pause is known: what a progress line shows is what happens
-            logger.info("wait(%s): transient error, polling again in %.2f s: %s", video_id, delay, retrying)
+        if last_error is not None:  # announced once the pause is known: what a progress line shows is what happens
+            logger.info("wait(%s): transient error, polling again in %.2f s: %s", video_id, delay, last_error)
             if on_retry is not None:
-                on_retry(retrying, delay)
+                on_retry(last_error, delay)
         yield Sleep(delay)
