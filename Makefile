@@ -17,7 +17,12 @@ help:  ## list the targets
 
 # (Re)install when the venv is missing or pyproject.toml is newer than the last install.
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "python3 -m venv failed (Debian/Ubuntu ship it separately): installing python3-venv" >&2; \
+		[ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
+		&& $(PYTHON) -m venv $(VENV); } \
+		|| { echo "cannot create .venv: install python3-venv (sudo apt-get install python3-venv) and rerun" >&2; exit 2; }
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,docs]'
 	@touch $(STAMP)
 
