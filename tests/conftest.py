@@ -179,19 +179,50 @@ def grown_spec(grown_repo: Path) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _one_generator_run_per_input() -> Iterator[None]:
-    """Run the pinned generator once per distinct input (spec, config, templates) in each test process.
+def _one_generator_run_per_input(pytestconfig: pytest.Config) -> Iterator[None]:
+    """Run the pinned generator once per distinct input (spec, config, templates), shared by the test processes.
 
     Many tests regenerate the same spec (the committed one, a candidate that ``spec_sync`` then ``regenerate``
     and ``drift`` see again); the output is a function of those bytes (``tests/test_regenerate.py`` proves it
     across processes, cwd, hash seed and locale, without this cache), so later runs reuse the first one's files.
+    The outputs live in pytest's cache directory (``.pytest_cache``, removed by ``make clean``), keyed by the
+    inputs, the pinned tool versions, the interpreter and ``generate.py`` itself: every xdist worker and the next
+    session reuse them; a run with ``-p no:cacheprovider`` keeps them in memory for its own process only.
     """
     import hashlib  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+    from importlib import metadata  # noqa: PLC0415
 
     from contract_tests.drift import generate  # noqa: PLC0415
 
     original = generate.generate_into
+    cache = getattr(pytestconfig, "cache", None)
+    store = cache.mkdir("generator-outputs") if cache is not None else None
     outputs: dict[str, dict[str, bytes]] = {}
+    tooling = hashlib.sha256(sys.version.encode() + Path(generate.__file__).read_bytes())
+    for name in sorted(generate.PINNED_TOOLS):
+        tooling.update(f"{name}=={metadata.version(name)}".encode())
+
+    def _read(key: str) -> dict[str, bytes] | None:
+        if key in outputs:
+            return outputs[key]
+        if store is None or not (store / key).is_dir():
+            return None
+        return {p.relative_to(store / key).as_posix(): p.read_bytes() for p in (store / key).rglob("*") if p.is_file()}
+
+    def _keep(key: str, files: dict[str, bytes]) -> None:
+        outputs[key] = files
+        if store is None or (store / key).is_dir():
+            return
+        staging = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=store))
+        for name, content in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_bytes(content)
+        try:
+            staging.rename(store / key)  # atomic: another worker either sees all of it or none
+        except OSError:  # another worker stored the same output first
+            shutil.rmtree(staging, ignore_errors=True)
 
     def generate_once(root: Path, workdir: Path) -> Path:
         templates = root / generate.TEMPLATES_DIR
@@ -199,16 +230,17 @@ def _one_generator_run_per_input() -> Iterator[None]:
         inputs += sorted(p for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
         if not all(path.is_file() for path in inputs):
             return original(root, workdir)  # the generator reports what is missing
-        digest = hashlib.sha256()
+        digest = tooling.copy()
         for path in inputs:
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
         key = digest.hexdigest()
-        package_dir = workdir / generate.PACKAGE
-        if key not in outputs:
+        files = _read(key)
+        if files is None:
             built = original(root, workdir)
-            outputs[key] = {p.relative_to(built).as_posix(): p.read_bytes() for p in built.rglob("*") if p.is_file()}
+            _keep(key, {p.relative_to(built).as_posix(): p.read_bytes() for p in built.rglob("*") if p.is_file()})
             return built
-        for name, content in outputs[key].items():
+        package_dir = workdir / generate.PACKAGE
+        for name, content in files.items():
             (package_dir / name).parent.mkdir(parents=True, exist_ok=True)
             (package_dir / name).write_bytes(content)
         return package_dir

@@ -12,6 +12,8 @@ import yaml
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # The vendor's docs pages embed the document in a four-backtick fence: ````yaml METHOD PATH
 FENCE_RE = re.compile(r"^````yaml[^\n]*\n(.*?)^````[ \t]*$", re.DOTALL | re.MULTILINE)
+# libyaml's parser when PyYAML was built with it (5-10x faster; the same documents and the same error marks).
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class SpecError(Exception):
@@ -53,6 +55,21 @@ def openapi_document(document: object, name: str) -> tuple[dict[str, Any], str]:
     return document, version
 
 
+def safe_yaml(text: str) -> Any:
+    """``yaml.safe_load``, with libyaml's parser when available.
+
+    Raises:
+        yaml.YAMLError: the text is not YAML.
+    """
+    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+
+
+# sha256 of the texts that validated: a drift check, spec_sync and regenerate parse the same document several times
+# in one process, and validation is the slow part. Bounded: cleared when full.
+_VALID: set[str] = set()
+_VALID_MAX = 64
+
+
 def parse_openapi(text: str, name: str) -> dict[str, Any]:
     """Parse and validate OpenAPI 3.x text.
 
@@ -60,10 +77,13 @@ def parse_openapi(text: str, name: str) -> dict[str, Any]:
         SpecError: not YAML, not a mapping, not OpenAPI 3.x, or invalid against the OpenAPI schema.
     """
     try:
-        loaded = yaml.safe_load(text)
+        loaded = safe_yaml(text)
     except yaml.YAMLError as exc:
         raise yaml_error(name, exc) from None
     document, version = openapi_document(loaded, name)
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if key in _VALID:
+        return document
     # Imported here: the validator pulls in a large dependency tree that only this path needs.
     from openapi_spec_validator import validate  # noqa: PLC0415
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError  # noqa: PLC0415
@@ -74,6 +94,9 @@ def parse_openapi(text: str, name: str) -> dict[str, Any]:
         location = "/".join(str(part) for part in getattr(exc, "absolute_path", ()))
         at = f" at /{location}" if location else ""
         raise SpecError(f"{name} is not a valid OpenAPI {version} document{at}: {one_line(exc.message)}") from None
+    if len(_VALID) >= _VALID_MAX:
+        _VALID.clear()
+    _VALID.add(key)
     return document
 
 

@@ -23,7 +23,7 @@ from contract_tests._paths import REPO_ROOT
 from contract_tests.drift import changelog
 from contract_tests.drift import lock as _lock
 from contract_tests.drift.rules import describe, diff_documents
-from contract_tests.drift.spec import SpecError, extract_fenced_block, operation_ids, parse_openapi
+from contract_tests.drift.spec import SpecError, extract_fenced_block, operation_ids, parse_openapi, safe_yaml
 
 ROOT = REPO_ROOT
 FIX_COMMAND = "python scripts/spec_sync.py && make regenerate"
@@ -182,13 +182,13 @@ def run(root: Path, names: list[str], *, check: bool) -> int:
                 old = parse_openapi(current.decode("utf-8"), "openapi.yaml")
             except (SpecError, UnicodeDecodeError):
                 old = {}
-            for change in diff_documents(old, sources[0].document if len(sources) == 1 else yaml.safe_load(text)):
+            for change in diff_documents(old, sources[0].document if len(sources) == 1 else safe_yaml(text)):
                 print(f"  {change.severity.upper():8} {change.rule}  {describe(change.location)}: {change.message}")
         print(f"To fix, run: {FIX_COMMAND}  (and review the diff: python scripts/spec_diff.py OLD NEW)")
         return 1
     released = _record_spec_change(root, current, text) if current and current != text.encode("utf-8") else None
     spec_path.write_text(text, encoding="utf-8", newline="")
-    document = yaml.safe_load(text)
+    document = safe_yaml(text)
     lock["sources"] = _lock_sources(sources)
     lock.setdefault("lock_version", _lock.LOCK_VERSION)
     lock["spec"] = {
