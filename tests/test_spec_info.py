@@ -39,9 +39,9 @@ def test_a_text_is_validated_once_and_an_invalid_one_every_time(monkeypatch: pyt
     calls: list[str] = []
     real = openapi_spec_validator.validate
 
-    def counting(document: dict[str, object], *args: object, **kwargs: object) -> None:
+    def counting(document: dict[str, object]) -> None:
         calls.append(str(document.get("info")))
-        real(document, *args, **kwargs)
+        real(document)
 
     monkeypatch.setattr(openapi_spec_validator, "validate", counting)
     text = (ROOT / "openapi.yaml").read_text(encoding="utf-8") + "\n# validated once\n"
