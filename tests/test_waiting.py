@@ -24,6 +24,7 @@ from tokenops import (
     VideoGenerationFailed,
     VideoStatus,
     WaitTimeout,
+    _config,
     response_info,
 )
 
@@ -502,7 +503,6 @@ def test_wait_many_never_sends_past_its_deadline_while_queueing(make_async_clien
 
 
 def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards(monkeypatch: pytest.MonkeyPatch) -> None:
-    client = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", max_connections=50)
     contexts: list[ssl.SSLContext] = []
     real_context = ssl.create_default_context
 
@@ -511,10 +511,12 @@ def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards(monkeypatch: py
         return contexts[-1]
 
     monkeypatch.setattr(ssl, "create_default_context", counting)
+    _config.tls_for.cache_clear()
+    client = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", max_connections=50)
     try:
         assert client._pools_for(8) == [(None, 8)]
         shares = client._pools_for(200)
-        assert len(contexts) == 1  # the CA bundle is loaded once for all 100 pools, not once per pool
+        assert len(contexts) == 1  # the CA bundle is loaded once for the client and all 100 pools, not once per pool
         assert [slots for _, slots in shares] == [2] * 100
         assert sum(slots for _, slots in client._pools_for(33)) == 33
         assert all(pool is not None and pool.headers["authorization"] == "Bearer sk-test" for pool, _ in shares)

@@ -24,6 +24,7 @@ from tokenops._config import (
     DEFAULT_TIMEOUT,
     Settings,
     build_settings,
+    default_tls,
     pool_limits,
 )
 from tokenops._errors import ResponseValidationError
@@ -66,6 +67,7 @@ class _Base:
                 self._pool_headers = self._settings.headers
             self._pool_timeout = self._settings.timeout
             http_client = make_http(
+                verify=default_tls(),
                 follow_redirects=False,
                 limits=pool_limits(self._settings.max_connections),
                 headers=self._pool_headers,
@@ -330,9 +332,8 @@ class AsyncTokenOps(_Base):
             return [(None, concurrency)]
         shards = math.ceil(concurrency / POOL_SHARD)
         sizes = [concurrency // shards + (1 if i < concurrency % shards else 0) for i in range(shards)]
-        # One TLS context for every shard, built as httpx builds its default one: loading the CA bundle costs
-        # tens of milliseconds of CPU, once per pool otherwise (2 s before the first request at concurrency 200).
-        tls = httpx.create_ssl_context()
+        # The one TLS context (default_tls): loading the CA bundle once per pool would cost 2 s at concurrency 200.
+        tls = default_tls()
         return [
             (
                 httpx.AsyncClient(

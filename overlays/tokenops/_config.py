@@ -7,6 +7,7 @@ import math
 import os
 import random
 import re
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "Settings",
     "build_settings",
     "call_options",
+    "default_tls",
     "pool_limits",
 ]
 
@@ -99,6 +101,24 @@ def pool_limits(connections: int) -> httpx.Limits:
     return httpx.Limits(
         max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=KEEPALIVE_EXPIRY
     )
+
+
+def default_tls() -> ssl.SSLContext:
+    """The TLS context httpx builds for a pool by default, shared by every pool the clients build.
+
+    ``httpx.create_ssl_context()`` reads ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` (else certifi's bundle) and Python's
+    ``ssl`` reads ``SSLKEYLOGFILE``; loading a CA bundle costs about 25 ms of CPU, more than everything else a client
+    does at construction. So it is built once per process for each value of those variables.
+    """
+    env = os.environ
+    return tls_for(env.get("SSL_CERT_FILE"), env.get("SSL_CERT_DIR"), env.get("SSLKEYLOGFILE"))
+
+
+@functools.lru_cache(maxsize=8)
+def tls_for(cert_file: str | None, cert_dir: str | None, key_log: str | None) -> ssl.SSLContext:
+    """The context for one setting of the variables (the cache key; httpx and ``ssl`` read them themselves)."""
+    del cert_file, cert_dir, key_log
+    return httpx.create_ssl_context()
 
 
 def shown_url(url: str) -> str:

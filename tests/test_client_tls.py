@@ -1,0 +1,110 @@
+"""TLS: the clients' pools share one TLS context per trust setting, and certificates are still verified."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import trustme
+
+import tokenops
+from tokenops import _config
+
+BODY = {"id": "video_tls", "object": "video", "status": "completed", "progress": 100, "created_at": 1741570283}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_contexts() -> Iterator[None]:
+    _config.tls_for.cache_clear()
+    yield
+    _config.tls_for.cache_clear()
+
+
+def test_clients_share_one_tls_context_per_trust_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    built: list[ssl.SSLContext] = []
+    real = httpx.create_ssl_context
+
+    def counting() -> ssl.SSLContext:
+        built.append(real())
+        return built[-1]
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    clients = [tokenops.TokenOps(api_key="sk-tls") for _ in range(3)]
+    clients += [tokenops.AsyncTokenOps(api_key="sk-tls") for _ in range(2)]  # type: ignore[misc]
+    assert len(built) == 1  # loading a CA bundle costs ~25 ms: once per process, not once per client
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    clients.append(tokenops.TokenOps(api_key="sk-tls"))
+    assert len(built) == 2  # the environment httpx reads decides the context: a new value, a new context
+    for client in clients:
+        if isinstance(client, tokenops.TokenOps):
+            client.close()
+
+
+@contextlib.contextmanager
+def _tls_server(ca: trustme.CA) -> Iterator[str]:
+    """An HTTPS server on 127.0.0.1 with a certificate from ``ca``, answering every request with ``BODY``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        payload = json.dumps(BODY).encode()
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with contextlib.suppress(OSError, ssl.SSLError), conn, context.wrap_socket(conn, server_side=True) as tls:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = tls.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+                tls.sendall(head.encode() + b"Connection: close\r\n\r\n" + payload)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            pass  # wakes the accepting thread, which then sees the stop
+        thread.join(timeout=10)
+        listener.close()
+
+
+def test_a_ca_from_ssl_cert_file_is_trusted_and_another_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    server_ca, other_ca = trustme.CA(), trustme.CA()
+    server_ca.cert_pem.write_to_path(str(tmp_path / "server-ca.pem"))
+    other_ca.cert_pem.write_to_path(str(tmp_path / "other-ca.pem"))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with _tls_server(server_ca) as url:
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "other-ca.pem"))
+        client = tokenops.TokenOps(api_key="sk-tls", base_url=url, max_retries=0)
+        with client, pytest.raises(tokenops.APIConnectionError) as refused:
+            client.videos.retrieve("video_tls")
+        assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value)
+
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "server-ca.pem"))
+        with tokenops.TokenOps(api_key="sk-tls", base_url=url, max_retries=0) as trusting:
+            assert trusting.videos.retrieve("video_tls").status == "completed"
