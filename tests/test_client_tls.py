@@ -9,13 +9,16 @@ import ssl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-import trustme
 
 import tokenops
 from tokenops import _config
+
+if TYPE_CHECKING:
+    import trustme
 
 BODY = {"id": "video_tls", "object": "video", "status": "completed", "progress": 100, "created_at": 1741570283}
 
@@ -41,6 +44,8 @@ def test_clients_share_one_tls_context_per_trust_setting(monkeypatch: pytest.Mon
     clients = [tokenops.TokenOps(api_key="sk-tls") for _ in range(3)]
     clients += [tokenops.AsyncTokenOps(api_key="sk-tls") for _ in range(2)]  # type: ignore[misc]
     assert len(built) == 1  # loading a CA bundle costs ~25 ms: once per process, not once per client
+
+    import trustme  # noqa: PLC0415 - cryptography costs 70 ms at collection
 
     ca = trustme.CA()
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
@@ -94,6 +99,8 @@ def _tls_server(ca: trustme.CA) -> Iterator[str]:
 def test_a_ca_from_ssl_cert_file_is_trusted_and_another_is_refused(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    import trustme  # noqa: PLC0415 - cryptography costs 70 ms at collection
+
     server_ca, other_ca = trustme.CA(), trustme.CA()
     server_ca.cert_pem.write_to_path(str(tmp_path / "server-ca.pem"))
     other_ca.cert_pem.write_to_path(str(tmp_path / "other-ca.pem"))
