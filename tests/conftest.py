@@ -261,8 +261,13 @@ def conformance_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return SharedRuns(tmp_path_factory.mktemp("conformance-runs"))
 
 
+# Session fixtures that make a test end-to-end: a repo copy that took the growth pages (spec_sync and the generator,
+# ~2.5 s) and the mock as its own process over TCP.
+E2E_FIXTURES = frozenset({"grown_repo", "grown_spec", "mock_server", "mock_control", "server"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests on the grown repo are end-to-end: their session fixture runs spec_sync and the generator (~2.5 s)."""
+    """Tests using an :data:`E2E_FIXTURES` fixture are marked ``e2e`` (``make test-fast`` leaves them out)."""
     for item in items:
-        if {"grown_repo", "grown_spec"} & set(getattr(item, "fixturenames", ())):
+        if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
