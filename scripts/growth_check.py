@@ -35,8 +35,26 @@ BIN = Path(sys.executable).parent
 # Files the tools write when a page is taken; any other change means a hand-written file had to change.
 TOOL_WRITTEN = ("openapi.yaml", "spec.lock.json", "CHANGELOG.md", "overlays/tokenops/_version.py")
 TOOL_WRITTEN_DIRS = ("generated/", "upstream/")
-_SKIP_PARTS = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "site"}
+# What .gitignore lists: tool caches and outputs (make mutation's .mutation/ alone is 13 MB of copies).
+_SKIP_PARTS = {
+    ".git",
+    ".venv",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+    ".import_linter_cache",
+    ".schemathesis",
+    ".mutation",
+    "site",
+}
 _SKIP_TOP = {"reports", "build", "dist"}
+
+
+def _skipped_top(name: str) -> bool:
+    """A top-level entry that is no part of the checkout (``.coverage`` and pytest-cov's ``.coverage.*`` too)."""
+    return name in _SKIP_TOP or name.startswith(".coverage")
 
 
 class StepFailed(Exception):
@@ -55,7 +73,7 @@ def checkout_files(root: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if _SKIP_PARTS.intersection(rel.parts) or rel.parts[0] in _SKIP_TOP or not path.is_file():
+        if _SKIP_PARTS.intersection(rel.parts) or _skipped_top(rel.parts[0]) or not path.is_file():
             continue
         if path.suffix == ".pyc" or rel.parts[0].endswith(".egg-info"):
             continue
@@ -68,7 +86,7 @@ def copy_checkout(dest: Path) -> None:
 
     def ignore(directory: str, names: list[str]) -> set[str]:
         top = Path(directory) == ROOT
-        return {n for n in names if n in _SKIP_PARTS or (top and n in _SKIP_TOP) or n.endswith(".egg-info")}
+        return {n for n in names if n in _SKIP_PARTS or (top and _skipped_top(n)) or n.endswith(".egg-info")}
 
     shutil.copytree(ROOT, dest, ignore=ignore)
 

@@ -102,3 +102,30 @@ def test_the_growth_check_passes(tmp_path: Path) -> None:
     assert f"{operations} operations:" in out
     assert f"{operations} of {operations} operations called" in out
     assert out.rstrip().splitlines()[-1] == "growth check: 4 of 4 steps passed"
+
+
+def test_tool_caches_and_outputs_are_no_part_of_the_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    checkout = tmp_path / "checkout"
+    kept = ["openapi.yaml", "overlays/tokenops/_videos.py", "docs/guides/client.md", "tests/test_x.py"]
+    left_out = [
+        ".mutation/mutants/src/tokenops/_videos.py",  # make mutation: 13 MB of copies
+        ".import_linter_cache/x.json",
+        ".schemathesis/cache.json",
+        ".pytest_cache/d/generator-outputs/k/client.py",
+        "overlays/tokenops/__pycache__/_videos.cpython-311.pyc",
+        ".coverage",
+        ".coverage.host.4242.XyZ",  # pytest-cov's per-worker data: may vanish while the copy is made
+        "reports/conformance.json",
+        "site/index.html",
+        "tokenops.egg-info/PKG-INFO",
+    ]
+    for name in kept + left_out:
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / name).write_text(name, encoding="utf-8")
+    monkeypatch.setattr(growth_check, "ROOT", checkout)
+
+    growth_check.copy_checkout(tmp_path / "copy")
+
+    copied = sorted(p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*") if p.is_file())
+    assert copied == sorted(kept)
+    assert sorted(growth_check.checkout_files(checkout)) == sorted(kept)
