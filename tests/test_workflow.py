@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from importlib import resources
@@ -30,11 +31,16 @@ def test_workflow_jobs_and_commands() -> None:
     assert any("make test" in step.get("run", "") for step in jobs["test"]["steps"])
 
 
+@functools.cache
+def _workflow_validator() -> jsonschema.Draft7Validator:
+    """The schema check-jsonschema vendors (loading it costs more than validating a workflow: once a process)."""
+    schema_file = resources.files("check_jsonschema.builtin_schemas.vendor") / "github-workflows.json"
+    return jsonschema.Draft7Validator(json.loads(schema_file.read_text(encoding="utf-8")))
+
+
 def _workflow_schema_errors(text: str) -> list[str]:
     """What `make lint`'s `check-jsonschema --builtin-schema vendor.github-workflows` checks, in-process."""
-    schema_file = resources.files("check_jsonschema.builtin_schemas.vendor") / "github-workflows.json"
-    schema = json.loads(schema_file.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft7Validator(schema)
+    validator = _workflow_validator()
     document = yaml.safe_load(text)
     if isinstance(document, dict) and True in document:  # YAML 1.1 reads `on:` as True; GitHub (YAML 1.2) does not
         document["on"] = document.pop(True)
