@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -25,11 +26,12 @@ def _read_request(conn: socket.socket) -> None:
 
 
 @contextmanager
-def raw_server(behaviour: Behaviour, *, max_seconds: float = 30.0) -> Iterator[str]:
+def raw_server(behaviour: Behaviour, *, max_seconds: float = 30.0, tls: ssl.SSLContext | None = None) -> Iterator[str]:
     """Serve ``behaviour`` (given each accepted socket after the request is read) until the block ends.
 
     Leaving the block wakes the accepting thread with one last connection, so stopping costs no polling delay;
-    the thread also ends by itself after ``max_seconds`` without a connection.
+    the thread also ends by itself after ``max_seconds`` without a connection. With ``tls`` (a server-side
+    context) each connection is wrapped in it first and the URL is ``https://``; a refused handshake is dropped.
     """
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(max_seconds)
@@ -47,9 +49,11 @@ def raw_server(behaviour: Behaviour, *, max_seconds: float = 30.0) -> Iterator[s
                 return
             conn.settimeout(max_seconds)
             try:
+                if tls is not None:
+                    conn = tls.wrap_socket(conn, server_side=True)
                 _read_request(conn)
                 behaviour(conn)
-            except OSError:
+            except OSError:  # ssl.SSLError included: the client refused the certificate
                 pass
             finally:
                 conn.close()
@@ -57,7 +61,7 @@ def raw_server(behaviour: Behaviour, *, max_seconds: float = 30.0) -> Iterator[s
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'http' if tls is None else 'https'}://127.0.0.1:{port}"
     finally:
         stop.set()
         with contextlib.suppress(OSError):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +13,7 @@ import httpx
 import pytest
 
 import tokenops
+from tests.rawserver import raw_server
 from tokenops import _config
 
 if TYPE_CHECKING:
@@ -57,43 +56,14 @@ def test_clients_share_one_tls_context_per_trust_setting(monkeypatch: pytest.Mon
             client.close()
 
 
-@contextlib.contextmanager
-def _tls_server(ca: trustme.CA) -> Iterator[str]:
+def _tls_server(ca: trustme.CA) -> contextlib.AbstractContextManager[str]:
     """An HTTPS server on 127.0.0.1 with a certificate from ``ca``, answering every request with ``BODY``."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(10)
-    port = listener.getsockname()[1]
-    stop = threading.Event()
-
-    def serve() -> None:
-        payload = json.dumps(BODY).encode()
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with contextlib.suppress(OSError, ssl.SSLError), conn, context.wrap_socket(conn, server_side=True) as tls:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = tls.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
-                tls.sendall(head.encode() + b"Connection: close\r\n\r\n" + payload)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{port}"
-    finally:
-        stop.set()
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-            pass  # wakes the accepting thread, which then sees the stop
-        thread.join(timeout=10)
-        listener.close()
+    payload = json.dumps(BODY).encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+    answer = head.encode() + b"Connection: close\r\n\r\n" + payload
+    return raw_server(lambda conn: conn.sendall(answer), max_seconds=10, tls=context)
 
 
 def test_a_ca_from_ssl_cert_file_is_trusted_and_another_is_refused(
