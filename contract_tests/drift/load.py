@@ -9,7 +9,6 @@ which refuses an invalid document (``regenerate`` and ``spec_sync`` rely on that
 from __future__ import annotations
 
 import collections
-import hashlib
 import json
 import multiprocessing
 import os
@@ -28,6 +27,7 @@ from contract_tests.drift.spec import (
     one_line,
     openapi_document,
     parse_openapi,
+    text_key,
     yaml_error,
 )
 
@@ -182,7 +182,7 @@ _VALIDATED_MAX = 64
 
 
 def _validated(text: str, document: dict[str, Any]) -> list[str]:
-    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    key = text_key(text)
     found = _VALIDATED.get(key)
     if found is None:
         if len(_VALIDATED) >= _VALIDATED_MAX:

@@ -24,6 +24,11 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def text_key(text: str) -> str:
+    """sha256 of a document's text: the key of the per-process validation memos (lone surrogates allowed)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def one_line(text: str, limit: int = 300) -> str:
     """``text`` on one line, cut to ``limit`` characters (for one-line errors and warnings)."""
     flat = " ".join(str(text).split())
@@ -81,7 +86,7 @@ def parse_openapi(text: str, name: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise yaml_error(name, exc) from None
     document, version = openapi_document(loaded, name)
-    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    key = text_key(text)
     if key in _VALID:
         return document
     # Imported here: the validator pulls in a large dependency tree that only this path needs.
