@@ -209,7 +209,9 @@ def _one_generator_run_per_input(pytestconfig: pytest.Config) -> Iterator[None]:
             return outputs[key]
         if store is None or not (store / key).is_dir():
             return None
-        return {p.relative_to(store / key).as_posix(): p.read_bytes() for p in (store / key).rglob("*") if p.is_file()}
+        files = {p.relative_to(store / key).as_posix(): p.read_bytes() for p in (store / key).rglob("*") if p.is_file()}
+        outputs[key] = files  # read from disk once per process
+        return files
 
     def _keep(key: str, files: dict[str, bytes]) -> None:
         outputs[key] = files
