@@ -27,8 +27,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from contract_tests.drift.load import load_pair  # noqa: E402 - after the path set-up for `python benchmarks/...`
-from contract_tests.drift.rules import diff_documents  # noqa: E402
+from contract_tests.toolchain.load import load_pair  # noqa: E402 - after the path set-up for `python benchmarks/...`
+from contract_tests.toolchain.rules import diff_documents  # noqa: E402
 
 GOAL_SECONDS = 2.0
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

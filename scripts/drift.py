@@ -16,7 +16,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python scripts/drift.py`: make `scripts` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contract_tests.drift import changelog
+from contract_tests.toolchain import changelog
 from scripts import regenerate, spec_sync
 
 

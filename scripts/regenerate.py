@@ -5,7 +5,7 @@ Usage::
     python scripts/regenerate.py            # wipe generated/, regenerate, rewrite spec.lock.json
     python scripts/regenerate.py --check    # regenerate into a temp dir and compare byte-for-byte
 
-The work is done by :mod:`contract_tests.drift.generate`. Exit codes: 0 up to date / written, 1 drift
+The work is done by :mod:`contract_tests.toolchain.generate`. Exit codes: 0 up to date / written, 1 drift
 found by ``--check``, 2 usage or setup error.
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python scripts/regenerate.py`: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contract_tests.drift import lock
-from contract_tests.drift.generate import ROOT, SetupError, run
-from contract_tests.drift.spec import SpecError
+from contract_tests.toolchain import lock
+from contract_tests.toolchain.generate import ROOT, SetupError, run
+from contract_tests.toolchain.spec import SpecError
 
 
 def main(argv: list[str] | None = None) -> int:

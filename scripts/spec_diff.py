@@ -5,7 +5,7 @@ Usage::
     python scripts/spec_diff.py OLD NEW [--format text|markdown|json|junit|github]
                                         [--fail-on breaking|warning|info] [--no-surface] [--strict] [--list-rules]
 
-Each change has a stable rule id (``contract_tests/drift/rules/``), a severity, a JSON location and that location
+Each change has a stable rule id (``contract_tests/toolchain/rules/``), a severity, a JSON location and that location
 in API terms. Documents that YAML or JSON can load are diffed even when they are not valid OpenAPI; what was
 tolerated is printed as notes (``--strict`` refuses them instead, exit 2). Unless
 ``--no-surface``, NEW is also regenerated into a temporary directory and the public import surface of
@@ -24,9 +24,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python scripts/spec_diff.py`: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contract_tests.drift.diff import FORMATS, compare, fails, render
-from contract_tests.drift.rules import RULES, SEVERITIES
-from contract_tests.drift.surface import SURFACE_RULES
+from contract_tests.toolchain.diff import FORMATS, compare, fails, render
+from contract_tests.toolchain.rules import RULES, SEVERITIES
+from contract_tests.toolchain.surface import SURFACE_RULES
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python scripts/spec_info.py`: make `scripts` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contract_tests.drift.spec import HTTP_METHODS, SpecError, load_openapi, sha256_file
+from contract_tests.toolchain.spec import HTTP_METHODS, SpecError, load_openapi, sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 

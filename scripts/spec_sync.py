@@ -6,7 +6,7 @@ Usage::
 
 A SOURCE is a docs page (``.md``), a plain OpenAPI file (``.yaml``/``.yml``/``.json``) or an http(s) URL of
 either. Without SOURCEs, the pages recorded in ``spec.lock.json`` (``upstream/``) are used. One source is
-copied byte-for-byte; several are merged (:mod:`contract_tests.drift.sync`). ``openapi.yaml`` and the
+copied byte-for-byte; several are merged (:mod:`contract_tests.toolchain.sync`). ``openapi.yaml`` and the
 ``sources``/``spec`` sections of ``spec.lock.json`` are written; ``--check`` compares instead and prints
 the classified diff.
 
@@ -22,8 +22,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python scripts/spec_sync.py`: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contract_tests.drift import lock
-from contract_tests.drift.sync import ROOT, SyncError, run
+from contract_tests.toolchain import lock
+from contract_tests.toolchain.sync import ROOT, SyncError, run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,7 +45,7 @@ def run_cli(
 ) -> tuple[int, dict[str, Any]]:
     """Run the conformance command in-process, reports in ``report_dir/reports``; returns (exit code,
     conformance.json or {})."""
-    from contract_tests import cli  # noqa: PLC0415 - schemathesis loads only for the tests that run the suite
+    from contract_tests.suite import cli  # noqa: PLC0415 - schemathesis loads only for the tests that run the suite
 
     if key is None:
         monkeypatch.delenv("TOKENOPS_API_KEY", raising=False)

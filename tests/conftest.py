@@ -194,7 +194,7 @@ def _one_generator_run_per_input(pytestconfig: pytest.Config) -> Iterator[None]:
     import tempfile  # noqa: PLC0415
     from importlib import metadata  # noqa: PLC0415
 
-    from contract_tests.drift import generate  # noqa: PLC0415
+    from contract_tests.toolchain import generate  # noqa: PLC0415
 
     original = generate.generate_into
     cache = getattr(pytestconfig, "cache", None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from contract_tests.drift.generate import CONFIG_FILE, SPEC_FILE, TEMPLATES_DIR, generate_into
+from contract_tests.toolchain.generate import CONFIG_FILE, SPEC_FILE, TEMPLATES_DIR, generate_into
 from tests.conftest import ROOT
 
 

@@ -24,7 +24,7 @@ NEW_PROPERTY = ("VideoStatusResponse", _ANCHOR, "        quality:\n          typ
 
 def frozen_spec_text() -> str:
     """The spec of :data:`FROZEN_PAGE` (what ``openapi.yaml`` was before the vendor published more pages)."""
-    from contract_tests.drift.spec import extract_fenced_block  # noqa: PLC0415
+    from contract_tests.toolchain.spec import extract_fenced_block  # noqa: PLC0415
 
     return extract_fenced_block(FROZEN_PAGE.read_text(encoding="utf-8"))
 

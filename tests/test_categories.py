@@ -1,4 +1,4 @@
-"""The categorisation rules (contract_tests/categories.py), one case per rule and its boundaries."""
+"""The categorisation rules (contract_tests/suite/categories.py), one case per rule and its boundaries."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from contract_tests.categories import REASONABLE_UNDOCUMENTED, Category, categorize
+from contract_tests.suite.categories import REASONABLE_UNDOCUMENTED, Category, categorize
 
 ERROR = json.dumps({"error": {"message": "nope", "type": "invalid_request_error", "code": "x"}}).encode()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.drift import changelog
+from contract_tests.toolchain import changelog
 from scripts import drift, regenerate, spec_sync
 from tests.spec_edits import NEW_PROPERTY, edit_schema, edit_vendor_schema, schema_span
 

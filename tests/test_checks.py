@@ -1,4 +1,4 @@
-"""The suite's own checks (``contract_tests.checks``) on hand-made replies: each fails on the violation it
+"""The suite's own checks (``contract_tests.suite.checks``) on hand-made replies: each fails on the violation it
 names, says where, and stays out of responses it does not apply to."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.checks import (
+from contract_tests.suite.checks import (
     NOT_APPLICABLE,
     Reply,
     SemanticViolation,
@@ -21,7 +21,7 @@ from contract_tests.checks import (
     status_implies_fields,
     timestamps_ordered,
 )
-from contract_tests.spec_facts import facts_for, load_facts
+from contract_tests.suite.spec_facts import facts_for, load_facts
 from tests.conformance_fakes import LABEL, status_resource_spec
 from tests.conftest import ROOT
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from contract_tests.report import SCHEMA_PATH
-from contract_tests.spec_facts import load_facts
-from contract_tests.targets import embedded
+from contract_tests.suite.report import SCHEMA_PATH
+from contract_tests.suite.spec_facts import load_facts
+from contract_tests.suite.targets import embedded
 from tests.conformance_fakes import (
     CANARY,
     HTML_PAGES,

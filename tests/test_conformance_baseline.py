@@ -1,4 +1,4 @@
-"""Known deviations (contract_tests/baseline.py): identity includes the category, '*' covers every operation,
+"""Known deviations (contract_tests/suite/baseline.py): identity includes the category, '*' covers every operation,
 expired entries are reported as expired, errors name the file."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.baseline import BaselineError, KnownDeviations
-from contract_tests.categories import Category
-from contract_tests.findings import Ledger
-from contract_tests.records import Received
-from contract_tests.report import terminal_lines, to_json
-from contract_tests.runner import RunResult
-from contract_tests.verdict import decide
+from contract_tests.suite.baseline import BaselineError, KnownDeviations
+from contract_tests.suite.categories import Category
+from contract_tests.suite.findings import Ledger
+from contract_tests.suite.records import Received
+from contract_tests.suite.report import terminal_lines, to_json
+from contract_tests.suite.runner import RunResult
+from contract_tests.suite.verdict import decide
 
 LABEL = "GET /v1/videos/{video_id}"
 OPENAI_401 = json.dumps({"error": {"message": "Incorrect API key provided.", "type": "x", "code": "y"}}).encode()

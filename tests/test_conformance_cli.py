@@ -1,4 +1,4 @@
-"""The conformance command's own logic (``contract_tests.cli``), without a run: keys, ids, options, the last line,
+"""The conformance command's own logic (``contract_tests.suite.cli``), without a run: keys, ids, options, the last line,
 the console script, and Ctrl-C or an unexpected error before the run starts. Runs are in test_conformance*.py."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests import cli
-from contract_tests.categories import Category
 from contract_tests.mock import DEFAULT_API_KEY
-from contract_tests.verdict import Decision, Verdict
+from contract_tests.suite import cli
+from contract_tests.suite.categories import Category
+from contract_tests.suite.verdict import Decision, Verdict
 from tests.rawserver import raw_server
 
 

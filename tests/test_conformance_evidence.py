@@ -11,14 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.checks import NOT_APPLICABLE, Reply, progress_in_range, response_id_matches_request
 from contract_tests.mock import MockClock, create_app
-from contract_tests.report import to_json
-from contract_tests.runner import RunOptions, RunResult, _Engine, run
-from contract_tests.spec_facts import load_facts
-from contract_tests.steering import ABSENT_ID, KEEP_GENERATED_EVERY, IdPools, Steering
-from contract_tests.targets import EMBEDDED_START, remote, serve_app
-from contract_tests.verdict import decide
+from contract_tests.suite.checks import NOT_APPLICABLE, Reply, progress_in_range, response_id_matches_request
+from contract_tests.suite.report import to_json
+from contract_tests.suite.runner import RunOptions, RunResult, _Engine, run
+from contract_tests.suite.spec_facts import load_facts
+from contract_tests.suite.steering import ABSENT_ID, KEEP_GENERATED_EVERY, IdPools, Steering
+from contract_tests.suite.targets import EMBEDDED_START, remote, serve_app
+from contract_tests.suite.verdict import decide
 from tests.conformance_fakes import LABEL, STATUS_PATH, Breaker, Recorder, matrix_of
 from tests.conftest import ROOT, SERVER_KEY
 
@@ -171,8 +171,8 @@ def test_a_proxy_page_instead_of_an_api_error_is_a_new_server_nonconformance(how
 
 
 def test_reports_name_the_public_address_of_the_embedded_mock() -> None:
-    from contract_tests.baseline import KnownDeviations  # noqa: PLC0415
-    from contract_tests.findings import Ledger  # noqa: PLC0415
+    from contract_tests.suite.baseline import KnownDeviations  # noqa: PLC0415
+    from contract_tests.suite.findings import Ledger  # noqa: PLC0415
 
     ledger = Ledger(
         KnownDeviations(None), KEY, base_url="http://127.0.0.1:53124", public_base_url="http://127.0.0.1:4010"
@@ -185,8 +185,8 @@ def test_reports_name_the_public_address_of_the_embedded_mock() -> None:
 
 def test_every_operation_answering_only_404_is_inconclusive_whatever_the_findings() -> None:
     """A --target with a /v1 suffix: a 404 where a 401 or 405 was due is no verdict on the API."""
-    from contract_tests.baseline import KnownDeviations  # noqa: PLC0415
-    from contract_tests.findings import Ledger  # noqa: PLC0415
+    from contract_tests.suite.baseline import KnownDeviations  # noqa: PLC0415
+    from contract_tests.suite.findings import Ledger  # noqa: PLC0415
 
     labels = [LABEL, "POST /v1/videos"]
     ledger = Ledger(KnownDeviations(None), KEY)
@@ -214,10 +214,10 @@ def test_every_operation_answering_only_404_is_inconclusive_whatever_the_finding
 
 
 def test_a_check_that_fails_because_an_earlier_step_got_a_page_is_part_of_the_page() -> None:
-    from contract_tests.baseline import KnownDeviations  # noqa: PLC0415
-    from contract_tests.checks import ContractFailure  # noqa: PLC0415
-    from contract_tests.evidence import Outcome  # noqa: PLC0415
-    from contract_tests.findings import CheckResult, Ledger  # noqa: PLC0415
+    from contract_tests.suite.baseline import KnownDeviations  # noqa: PLC0415
+    from contract_tests.suite.checks import ContractFailure  # noqa: PLC0415
+    from contract_tests.suite.evidence import Outcome  # noqa: PLC0415
+    from contract_tests.suite.findings import CheckResult, Ledger  # noqa: PLC0415
 
     class Response:
         def __init__(self, status: int, kind: str, content: bytes) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from contract_tests.mock import MockClock, create_app
-from contract_tests.report import to_json
-from contract_tests.runner import RunOptions, run
-from contract_tests.targets import EMBEDDED_START, serve_app
-from contract_tests.verdict import decide
+from contract_tests.suite.report import to_json
+from contract_tests.suite.runner import RunOptions, run
+from contract_tests.suite.targets import EMBEDDED_START, serve_app
+from contract_tests.suite.verdict import decide
 from tests.conformance_fakes import LABEL, STATUS_PATH, Breaker, findings_of, matrix_of, run_cli
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.targets import serve_app
+from contract_tests.suite.targets import serve_app
 from tests.conformance_fakes import KEY, FakeVideoAPI
 from tests.conftest import ROOT
 
@@ -33,10 +33,10 @@ BROKEN = frozenset({"delete-id", "list-incomplete"})
 DRIVER = """
 import json, sys
 from pathlib import Path
-from contract_tests.report import to_json
-from contract_tests.runner import RunOptions, run
-from contract_tests.targets import remote
-from contract_tests.verdict import decide
+from contract_tests.suite.report import to_json
+from contract_tests.suite.runner import RunOptions, run
+from contract_tests.suite.targets import remote
+from contract_tests.suite.verdict import decide
 job = json.loads(sys.argv[1])
 for name, (url, examples) in job["targets"].items():
     target = remote(url)

@@ -128,7 +128,7 @@ def test_ctrl_c_exits_130_and_marks_the_reports_interrupted(tmp_path: Path) -> N
 
 
 def test_the_server_stops_with_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from contract_tests.targets import embedded  # noqa: PLC0415
+    from contract_tests.suite.targets import embedded  # noqa: PLC0415
 
     target = embedded("sk-stop")
     assert httpx.get(f"{target.base_url}/_mock/clock", timeout=5).status_code == 200

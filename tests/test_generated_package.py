@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from contract_tests.drift.generate import HEADER
+from contract_tests.toolchain.generate import HEADER
 from tests.conftest import ROOT
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from contract_tests.drift.spec import extract_fenced_block, operation_ids
+from contract_tests.toolchain.spec import extract_fenced_block, operation_ids
 from scripts import growth_check
 from tests.conftest import ROOT
 

@@ -1,17 +1,17 @@
-"""The lifecycle invariants (contract_tests/lifecycle.py) on hand-made response sequences."""
+"""The lifecycle invariants (contract_tests/suite/lifecycle.py) on hand-made response sequences."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from contract_tests.baseline import KnownDeviations
-from contract_tests.direct import Exchange
-from contract_tests.findings import Ledger
-from contract_tests.lifecycle import check_sequence, run_lifecycle
-from contract_tests.records import Received, Sent
-from contract_tests.resources import Lifecycle, rules_for
-from contract_tests.spec_facts import facts_for, load_facts
+from contract_tests.suite.baseline import KnownDeviations
+from contract_tests.suite.direct import Exchange
+from contract_tests.suite.findings import Ledger
+from contract_tests.suite.lifecycle import check_sequence, run_lifecycle
+from contract_tests.suite.records import Received, Sent
+from contract_tests.suite.resources import Lifecycle, rules_for
+from contract_tests.suite.spec_facts import facts_for, load_facts
 from tests.conftest import ROOT
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.drift import lock
+from contract_tests.toolchain import lock
 
 DOCUMENT = {
     "openapi": "3.1.0",

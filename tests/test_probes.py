@@ -1,4 +1,4 @@
-"""The suite's own probes (``contract_tests.probes``) with a recording stand-in for ``Direct``: which probes go
+"""The suite's own probes (``contract_tests.suite.probes``) with a recording stand-in for ``Direct``: which probes go
 where, which are skipped (and said so), and how each judges the answer."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contract_tests.probes import WRONG_KEY, _refusal_expected, _same_or_refused, run_probes, sweep
-from contract_tests.records import Received
-from contract_tests.spec_facts import facts_for
-from contract_tests.steering import IdPools
+from contract_tests.suite.probes import WRONG_KEY, _refusal_expected, _same_or_refused, run_probes, sweep
+from contract_tests.suite.records import Received
+from contract_tests.suite.spec_facts import facts_for
+from contract_tests.suite.steering import IdPools
 
 JSON = (("content-type", "application/json"),)
 

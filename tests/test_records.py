@@ -1,11 +1,11 @@
-"""How requests and responses are recorded for reports (``contract_tests.records``): bodies of every kind, curl."""
+"""How requests and responses are recorded for reports (``contract_tests.suite.records``): bodies, curl."""
 
 from __future__ import annotations
 
 import httpx
 import requests
 
-from contract_tests.records import MAX_BODY_IN_REPORT, Sent, body_text, curl
+from contract_tests.suite.records import MAX_BODY_IN_REPORT, Sent, body_text, curl
 
 KEY = "sk-records-unit"
 

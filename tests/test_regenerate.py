@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.drift import generate
+from contract_tests.toolchain import generate
 from scripts import regenerate
 from tests.conftest import ROOT, copy_repo_inputs
 from tests.regen import generate_package

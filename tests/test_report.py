@@ -17,15 +17,15 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.baseline import KnownDeviations
-from contract_tests.findings import Ledger
 from contract_tests.mock.process import free_port
-from contract_tests.records import Sent
-from contract_tests.report import terminal_lines, to_json
-from contract_tests.report.junit import junit
-from contract_tests.report.markdown import markdown
-from contract_tests.runner import RunResult
-from contract_tests.verdict import decide
+from contract_tests.suite.baseline import KnownDeviations
+from contract_tests.suite.findings import Ledger
+from contract_tests.suite.records import Sent
+from contract_tests.suite.report import terminal_lines, to_json
+from contract_tests.suite.report.junit import junit
+from contract_tests.suite.report.markdown import markdown
+from contract_tests.suite.runner import RunResult
+from contract_tests.suite.verdict import decide
 from tests.conformance_fakes import LABEL, PASSING, REALITY_AND_RIGGED, SERVER_ERRORS, run_cli
 from tests.conftest import ROOT, SERVER_KEY
 
@@ -224,7 +224,7 @@ def test_junit_marks_an_interrupted_run_as_an_error_with_its_reasons() -> None:
 
 
 def test_headlines_count_the_probes_the_checks_saw() -> None:
-    from contract_tests.report.document import requests_text  # noqa: PLC0415
+    from contract_tests.suite.report.document import requests_text  # noqa: PLC0415
 
     def report(requests: int, *checked: int) -> dict[str, Any]:
         return {"summary": {"responses": requests}, "operations": [{"responses_checked": n} for n in checked]}

@@ -1,5 +1,5 @@
-"""The run's plumbing (``contract_tests.runner``) without a run: fixtures, curl notes, the engine's event and error
-accounting, Ctrl-C. Full runs are in tests/test_conformance*.py."""
+"""The run's plumbing (``contract_tests.suite.runner``) without a run: fixtures, curl notes, the engine's event and
+error accounting, Ctrl-C. Full runs are in tests/test_conformance*.py."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import pytest
 import requests
 from schemathesis.engine import events
 
-from contract_tests.baseline import KnownDeviations
-from contract_tests.evidence import Outcome
-from contract_tests.findings import Ledger
-from contract_tests.records import Sent
-from contract_tests.runner import (
+from contract_tests.suite.baseline import KnownDeviations
+from contract_tests.suite.evidence import Outcome
+from contract_tests.suite.findings import Ledger
+from contract_tests.suite.records import Sent
+from contract_tests.suite.runner import (
     DISPOSABLE_FIXTURES,
     RunOptions,
     RunResult,
@@ -28,8 +28,8 @@ from contract_tests.runner import (
     _stages,
     sent_from_curl_note,
 )
-from contract_tests.spec_facts import facts_for, load_facts
-from contract_tests.steering import IdPools
+from contract_tests.suite.spec_facts import facts_for, load_facts
+from contract_tests.suite.steering import IdPools
 from tests.conformance_fakes import LABEL, status_resource_spec
 from tests.conftest import ROOT
 from tokenops.redaction import register_secret

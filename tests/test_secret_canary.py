@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests import cli as conformance
 from contract_tests.mock.process import mock_process
+from contract_tests.suite import cli as conformance
 from tests.conftest import ROOT
 from tokenops import TokenOps, TokenOpsError
 

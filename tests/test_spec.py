@@ -1,4 +1,4 @@
-"""contract_tests.drift.spec: reading the vendored spec fails with one clear line, whatever is wrong with the file."""
+"""contract_tests.toolchain.spec: reading the vendored spec fails with one clear line, whatever is wrong."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.drift.spec import SpecError, load_openapi
+from contract_tests.toolchain.spec import SpecError, load_openapi
 
 
 @pytest.mark.parametrize(

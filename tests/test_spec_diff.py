@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from contract_tests.drift.rules import RULES, diff_documents
-from contract_tests.drift.surface import SURFACE_RULES
+from contract_tests.toolchain.rules import RULES, diff_documents
+from contract_tests.toolchain.surface import SURFACE_RULES
 from scripts import spec_diff
 from tests.conftest import ROOT
 from tests.spec_edits import FROZEN_PAGE, frozen_spec_text

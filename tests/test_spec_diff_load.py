@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from contract_tests.drift.load import VALIDATION_LIMIT, load_pair, parse_tolerant
-from contract_tests.drift.rules import describe, diff_documents
-from contract_tests.drift.spec import SpecError
+from contract_tests.toolchain.load import VALIDATION_LIMIT, load_pair, parse_tolerant
+from contract_tests.toolchain.rules import describe, diff_documents
+from contract_tests.toolchain.spec import SpecError
 from scripts import spec_diff
 from tests.conftest import ROOT
 from tests.spec_edits import edit_schema, frozen_spec_text
@@ -130,7 +130,7 @@ def test_what_cannot_be_read_at_all_is_still_refused(text: str, message: str) ->
     ],
 )
 def test_the_fast_parser_and_pyyaml_read_the_same_document(body: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from contract_tests.drift import load  # noqa: PLC0415
+    from contract_tests.toolchain import load  # noqa: PLC0415
 
     text = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\n" + body
     fast = load.parse_tolerant(text, "spec.yaml")
@@ -141,7 +141,7 @@ def test_the_fast_parser_and_pyyaml_read_the_same_document(body: str, monkeypatc
 
 
 def test_the_fast_parser_is_used_when_installed() -> None:
-    from contract_tests.drift import load  # noqa: PLC0415
+    from contract_tests.toolchain import load  # noqa: PLC0415
 
     assert load._yaml_rs is not None  # the `contract` extra brings it (pyproject.toml)
     assert load._fast_yaml("a: 1\n", load._Notes()) == {"a": 1}
@@ -163,7 +163,7 @@ def test_yaml_the_tolerant_loader_cannot_read_either_is_refused_with_its_line(te
 
 
 def test_a_sequence_as_mapping_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    from contract_tests.drift import load  # noqa: PLC0415
+    from contract_tests.toolchain import load  # noqa: PLC0415
 
     text = HEAD + "x-a:\n  ? [a, b]\n  : c\n"
     fast = load.parse_tolerant(text, "odd.yaml")  # yaml-rs reads it as a tuple: one more key made a string
@@ -188,7 +188,7 @@ def test_a_document_the_validator_cannot_handle_is_a_warning_not_an_error() -> N
 
 
 def test_two_large_documents_load_in_parallel_with_the_same_result(tmp_path: Path) -> None:
-    from contract_tests.drift.load import PARALLEL_MIN_BYTES, load_spec  # noqa: PLC0415
+    from contract_tests.toolchain.load import PARALLEL_MIN_BYTES, load_spec  # noqa: PLC0415
 
     pad = "x-pad: '" + "p" * PARALLEL_MIN_BYTES + "'\n"
     old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
@@ -201,7 +201,7 @@ def test_two_large_documents_load_in_parallel_with_the_same_result(tmp_path: Pat
 
 
 def test_a_text_is_validated_once_per_process_and_the_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from contract_tests.drift import load  # noqa: PLC0415
+    from contract_tests.toolchain import load  # noqa: PLC0415
 
     calls: list[int] = []
     real = load._validation_warnings

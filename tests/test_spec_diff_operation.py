@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from contract_tests.drift.rules import RULES, diff_documents
-from contract_tests.drift.rules.operation import is_deprecated_and_sunset, parse_sunset
+from contract_tests.toolchain.rules import RULES, diff_documents
+from contract_tests.toolchain.rules.operation import is_deprecated_and_sunset, parse_sunset
 
 TODAY = dt.date(2025, 6, 1)
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from contract_tests.drift.rules import RULES, diff_documents
-from contract_tests.drift.rules.model import deref
-from contract_tests.drift.rules.schema import SchemaDiff
-from contract_tests.drift.rules.shapes import effective, format_relation, numeric_bound
+from contract_tests.toolchain.rules import RULES, diff_documents
+from contract_tests.toolchain.rules.model import deref
+from contract_tests.toolchain.rules.schema import SchemaDiff
+from contract_tests.toolchain.rules.shapes import effective, format_relation, numeric_bound
 
 Facts = list[tuple[str, str]]
 

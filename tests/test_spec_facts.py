@@ -1,4 +1,4 @@
-"""What the suite reads from a spec (``contract_tests.spec_facts``): sites of lifecycle resources, media types,
+"""What the suite reads from a spec (``contract_tests.suite.spec_facts``): sites of lifecycle resources, media types,
 references, and the odd shapes a real spec has."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.spec_facts import ResourceSite, facts_for, is_json_media_type, load_facts
+from contract_tests.suite.spec_facts import ResourceSite, facts_for, is_json_media_type, load_facts
 
 JOB = {"type": "object", "properties": {"id": {"type": "string"}, "status": {"$ref": "#/components/schemas/Status"}}}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.drift import spec
+from contract_tests.toolchain import spec
 from scripts import spec_info
 from tests.conftest import ROOT
 from tests.spec_edits import frozen_spec_text

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from contract_tests.drift.spec import parse_openapi
+from contract_tests.toolchain.spec import parse_openapi
 from scripts import spec_sync
 from tests.conftest import ROOT
 from tests.rawserver import raw_server

@@ -7,8 +7,8 @@ from pathlib import Path
 import griffe
 import pytest
 
-from contract_tests.drift import diff
-from contract_tests.drift.surface import compare_packages, overlay_imports, package_surface
+from contract_tests.toolchain import diff
+from contract_tests.toolchain.surface import compare_packages, overlay_imports, package_surface
 from scripts import spec_diff
 from tests.conftest import ROOT
 from tests.spec_edits import PAGE, edit_schema, schema_span
@@ -118,7 +118,7 @@ def test_a_docs_page_as_the_candidate_is_regenerated_from_its_fenced_block(tmp_p
 
 def test_every_kind_of_breakage_griffe_reports_has_a_rule() -> None:
     # A griffe upgrade that adds a kind fails here, not with a KeyError in the middle of a diff.
-    from contract_tests.drift.surface import _BREAKAGE_RULES, SURFACE_RULES  # noqa: PLC0415
+    from contract_tests.toolchain.surface import _BREAKAGE_RULES, SURFACE_RULES  # noqa: PLC0415
 
     assert set(_BREAKAGE_RULES) == set(griffe.BreakageKind)
     assert set(_BREAKAGE_RULES.values()) <= set(SURFACE_RULES)

@@ -1,4 +1,4 @@
-"""Targets (``contract_tests.targets``): detecting our mock, the control API's errors, served apps and stopping."""
+"""Targets (``contract_tests.suite.targets``): our mock, the control API's errors, served apps, stopping."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from contract_tests import targets
 from contract_tests.mock import MockClock, create_app
-from contract_tests.targets import EMBEDDED_START, Target, TargetError, remote, serve_app
+from contract_tests.suite import targets
+from contract_tests.suite.targets import EMBEDDED_START, Target, TargetError, remote, serve_app
 from tests.rawserver import Behaviour, raw_server, reset_before_headers
 
 

@@ -23,7 +23,7 @@ FENCE = re.compile(r"^````yaml (?P<method>[A-Z]+) (?P<path>\S+)$")
 
 
 def _extract_block(page: str) -> tuple[str, str]:
-    # Deliberately independent of contract_tests/drift/spec.py: find the fence lines by hand.
+    # Deliberately independent of contract_tests/toolchain/spec.py: find the fence lines by hand.
     lines = page.splitlines(keepends=True)
     starts = [i for i, line in enumerate(lines) if line.startswith("````yaml")]
     assert len(starts) == 1

@@ -1,4 +1,4 @@
-"""The verdict (``contract_tests.verdict.decide``) on hand-made evidence: each reason the evidence falls short,
+"""The verdict (``contract_tests.suite.verdict.decide``) on hand-made evidence: each reason the evidence falls short,
 worded so the user knows what to do."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ import collections
 
 import pytest
 
-from contract_tests.categories import Category
-from contract_tests.evidence import IdEvidence, OperationEvidence
-from contract_tests.lifecycle import LifecycleResult
-from contract_tests.runner import RunResult
-from contract_tests.verdict import Verdict, decide, parse_fail_on
+from contract_tests.suite.categories import Category
+from contract_tests.suite.evidence import IdEvidence, OperationEvidence
+from contract_tests.suite.lifecycle import LifecycleResult
+from contract_tests.suite.runner import RunResult
+from contract_tests.suite.verdict import Verdict, decide, parse_fail_on
 
 GET = "GET /v1/things/{thing_id}"
 LIST = "GET /v1/things"

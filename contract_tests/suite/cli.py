@@ -1,0 +1,230 @@
+"""The conformance command line: test every operation of the spec against a server and write the reports.
+
+``python scripts/conformance.py`` and the ``tokenops-conformance`` console script both run :func:`main`.
+
+Usage::
+
+    python scripts/conformance.py [--target URL] [--video-id ID]... [--path-id NAME=ID]... [--disposable-id ID]...
+        [--fail-on CATEGORIES] [--min-checked N] [--report-dir DIR] [--baseline FILE] [--update-baseline]
+        [--max-examples N] [--request-timeout S] [--lifecycle-timeout S] [--poll-interval S] [--spec FILE] [--quiet]
+        [--mock-fault SPEC]... [--mock-rig-lifecycle]
+
+Default target: our mock, started by the suite on 127.0.0.1. The key comes from ``TOKENOPS_API_KEY`` (the
+embedded mock accepts whatever key is set, and a local default when none is). Ids that exist on a live
+target come from ``--video-id`` / ``--path-id`` or ``TOKENOPS_VIDEO_IDS`` (comma-separated). Reports:
+conformance.json, conformance.md, conformance.html, junit.xml in ``--report-dir`` (default ``reports/``).
+
+Exit codes: 0 pass, 1 fail (a new finding in a --fail-on category), 3 inconclusive (not enough evidence to
+pass; the reasons say what to do), 130 interrupted, 2 usage or setup error (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+from contract_tests.mock import DEFAULT_API_KEY, FaultSpecError
+from contract_tests.suite.baseline import BaselineError, KnownDeviations
+from contract_tests.suite.categories import Category
+from contract_tests.suite.report import terminal_lines, to_json, write_all
+from contract_tests.suite.runner import DEFAULT_BASELINE, RunOptions, RunResult, run
+from contract_tests.suite.targets import Target, TargetError, embedded, remote
+from contract_tests.suite.verdict import DEFAULT_FAIL_ON, DEFAULT_MIN_CHECKED, Decision, decide, parse_fail_on
+from tokenops.redaction import redact, register_secret
+
+__all__ = ["main", "run_cli"]
+
+_KEY_RE = re.compile(r"[\x21-\x7e]{1,512}")
+USAGE_EXIT = 2
+INTERRUPTED_EXIT = 130
+
+
+class UsageError(Exception):
+    pass
+
+
+_TOOLS = ("schemathesis", "openapi-python-client", "tokenops")
+
+
+def _tools(packages: tuple[str, ...] = _TOOLS) -> dict[str, str]:
+    """Versions for the report; the generator is only present in a development checkout (the `test` extra)."""
+    versions = {}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _api_key(target_given: bool) -> str:
+    key = os.environ.get("TOKENOPS_API_KEY")
+    if not key:
+        if target_given:
+            raise UsageError("set TOKENOPS_API_KEY to the key for --target")
+        return DEFAULT_API_KEY
+    if not _KEY_RE.fullmatch(key):
+        raise UsageError("TOKENOPS_API_KEY has a bad format (whitespace, non-ASCII or over 512 characters)")
+    return key
+
+
+def _printer(quiet: bool) -> Callable[[str], None]:
+    if quiet:
+        return lambda _message: None
+    return lambda message: print(f"· {message}", flush=True)
+
+
+def _ids(pairs: list[str], plain: list[str], flag: str) -> dict[str, list[str]]:
+    ids: dict[str, list[str]] = {}
+    for value in plain:
+        ids.setdefault("video_id", []).append(value)
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name or not value:
+            raise UsageError(f"{flag} takes NAME=ID (a path parameter and an id), not {pair!r}")
+        ids.setdefault(name, []).append(value)
+    return ids
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=(__doc__ or "").split("\n", 1)[0])
+    add = parser.add_argument
+    add("--target", help="base URL of the server under test, without /v1 (default: our mock, started here)")
+    add("--video-id", action="append", default=[], dest="video_ids", help="an id that exists (repeat)")
+    add("--path-id", action="append", default=[], metavar="NAME=ID", help="an id for any path parameter (repeat)")
+    add("--disposable-id", action="append", default=[], metavar="[NAME=]ID", help="an id the suite may DELETE (repeat)")
+    add("--fail-on", default=",".join(c.value for c in DEFAULT_FAIL_ON), help="categories that fail the run (or 'all')")
+    add("--min-checked", type=int, default=DEFAULT_MIN_CHECKED, help="2xx bodies each operation needs checked to pass")
+    add("--report-dir", type=Path, default=Path("reports"), help="where to write the reports")
+    add("--baseline", type=Path, default=DEFAULT_BASELINE, help="known deviations (JSON)")
+    add("--update-baseline", action="store_true", help="accept every current finding into --baseline")
+    add("--max-examples", type=int, help="override schemathesis max-examples per phase")
+    add("--request-timeout", type=float, help="seconds to wait for each response (default 10)")
+    add("--lifecycle-timeout", type=float, default=120.0, help="live lifecycle deadline (s)")
+    add("--poll-interval", type=float, default=2.0, help="live lifecycle: seconds between polls of one id")
+    add("--spec", type=Path, help="test another OpenAPI file (default: the repo's openapi.yaml)")
+    add("--quiet", action="store_true", help="no progress, only the final summary")
+    add("--mock-fault", action="append", default=[], metavar="SPEC", help="embedded mock only: a fault rule (repeat)")
+    add("--mock-rig-lifecycle", action="store_true", help="embedded mock only: a job whose progress goes backwards")
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> list[Category]:
+    if args.max_examples is not None and args.max_examples < 1:
+        raise UsageError("--max-examples must be >= 1")
+    if args.min_checked < 0:
+        raise UsageError("--min-checked must be >= 0")
+    if args.poll_interval <= 0 or args.lifecycle_timeout <= 0:
+        raise UsageError("--poll-interval and --lifecycle-timeout must be > 0")
+    if args.request_timeout is not None and args.request_timeout <= 0:
+        raise UsageError("--request-timeout must be > 0")
+    if not args.update_baseline and not args.baseline.exists() and args.baseline != DEFAULT_BASELINE:
+        raise UsageError(f"baseline file {args.baseline} does not exist (use --update-baseline to create it)")
+    if args.target and (args.mock_fault or args.mock_rig_lifecycle):
+        raise UsageError("--mock-fault and --mock-rig-lifecycle apply to the embedded mock, not --target")
+    if args.spec is not None and not args.spec.is_file():
+        raise UsageError(f"--spec {args.spec} is not a file")
+    try:
+        return list(parse_fail_on(args.fail_on))
+    except ValueError as exc:
+        raise UsageError(f"--fail-on: {exc}") from None
+
+
+def _options(args: argparse.Namespace, target: Target, api_key: str, notify: Callable[[str], None]) -> RunOptions:
+    env_ids = [value for value in os.environ.get("TOKENOPS_VIDEO_IDS", "").split(",") if value.strip()]
+    ids = _ids(args.path_id, [*args.video_ids, *env_ids], "--path-id")
+    disposable = _ids(
+        [value for value in args.disposable_id if "=" in value],
+        [value for value in args.disposable_id if "=" not in value],
+        "--disposable-id",
+    )
+    options = RunOptions(
+        target=target,
+        api_key=api_key,
+        ids=ids,
+        disposable=disposable,
+        baseline=args.baseline if args.baseline.exists() else None,
+        max_examples=args.max_examples,
+        request_timeout=args.request_timeout,
+        lifecycle_deadline=args.lifecycle_timeout,
+        poll_interval=args.poll_interval,
+        misbehave=args.mock_rig_lifecycle,
+        on_progress=notify,
+    )
+    if args.spec is not None:
+        options.spec = args.spec
+    return options
+
+
+def _finish(args: argparse.Namespace, result: RunResult, decision: Decision) -> int:
+    paths = write_all(result, decision, args.report_dir, _tools())
+    if args.update_baseline:
+        known = KnownDeviations.load(args.baseline if args.baseline.exists() else None)
+        known.path = args.baseline
+        added = known.update(result.findings)
+        print(f"baseline {args.baseline}: {added} entr{'y' if added == 1 else 'ies'} added (review and commit it)")
+        return 0
+    print("\n".join(terminal_lines(to_json(result, decision, _tools(), report_dir=str(args.report_dir)), paths)))
+    print(_last_line(decision))
+    return decision.exit_code
+
+
+def _last_line(decision: Decision) -> str:
+    if decision.verdict.value == "fail":
+        return (
+            f"{decision.failing} new finding(s) in failing categories. Fix the server, or accept them: "
+            "python scripts/conformance.py --update-baseline (then review and commit the baseline)"
+        )
+    if decision.verdict.value == "inconclusive":
+        return "inconclusive: not enough evidence to pass; act on the 'why' lines above and run again"
+    if decision.verdict.value == "interrupted":
+        return "interrupted: the reports cover what ran; run again to conclude"
+    return "pass: every operation conforms, with the evidence above"
+
+
+def _interruptible() -> None:
+    """Ctrl-C means "stop and write the reports", even when the parent started us with SIGINT ignored (a
+    background job of a non-interactive shell, some CI runners)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def main(argv: list[str] | None = None, *, prog: str = "conformance") -> int:
+    args = _parser(prog).parse_args(argv)
+    _interruptible()
+    notify = _printer(args.quiet)
+    target: Target | None = None
+    try:
+        fail_on = _validate(args)
+        api_key = _api_key(args.target is not None)
+        secret = register_secret(api_key)
+        target = remote(args.target) if args.target else embedded(api_key, faults=args.mock_fault)
+        result = run(_options(args, target, api_key, notify))
+        decision = decide(result, fail_on=fail_on, min_checked=args.min_checked)
+        code = _finish(args, result, decision)
+        del secret
+        return code
+    except (UsageError, TargetError, FaultSpecError, BaselineError) as exc:
+        print(redact(f"conformance: error: {exc}"), file=sys.stderr)
+        return USAGE_EXIT
+    except KeyboardInterrupt:
+        print("conformance: interrupted before the run started", file=sys.stderr)
+        return INTERRUPTED_EXIT
+    except Exception as exc:  # schemathesis config/spec errors and the like: one line, never a traceback
+        print(redact(f"conformance: error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"), file=sys.stderr)
+        return USAGE_EXIT
+    finally:
+        if target is not None:
+            target.close(wait=False)  # the reports are written: the server stops in the background
+
+
+def run_cli() -> None:
+    """Console-script entry point (``tokenops-conformance``)."""
+    sys.exit(main(prog="tokenops-conformance"))

@@ -1,0 +1,208 @@
+"""Requests the suite makes itself, where the data is: id sweeps, wrong-method, auth and path-edge probes.
+
+- **Sweep**: every known id of each path parameter is requested once through every safe operation it
+  addresses, so each given id is requested and, when it exists, its body checked.
+- **Wrong method**: every method a path does not declare (GET, POST, PUT, PATCH, DELETE) is sent to an id
+  that exists; a 2xx means the server answers it like a declared one.
+- **Auth**: every operation is asked without a key and with a wrong key, on an id that exists; it must refuse.
+- **Path edges**: ``..``, ``/``, ``%2F``, empty, very long and non-ASCII values (built on an existing id) for
+  every safe operation: refused with an API error, or answered for exactly that id; never a 5xx or a hang.
+
+``DELETE`` is only ever sent to ids the suite may destroy (its own fixtures on our mock, ``--disposable-id``);
+without one, those probes are skipped and the run says so.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+
+from contract_tests.suite.categories import is_openai_error_body
+from contract_tests.suite.checks import ContractFailure
+from contract_tests.suite.direct import RESPONSE_CHECKS, Direct, Extra
+from contract_tests.suite.records import Received
+from contract_tests.suite.spec_facts import OperationFacts, SpecFacts, is_json_media_type
+from contract_tests.suite.steering import IdPools
+
+__all__ = ["PROBE_METHODS", "WRONG_KEY", "ProbeViolation", "edge_values", "run_probes", "sweep"]
+
+PROBE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+WRONG_KEY = "sk-tokenops-conformance-wrong-key"
+LONG_ID_LENGTH = 3000
+
+
+class ProbeViolation(ContractFailure):
+    code: ClassVar[str] = "TK904"
+    kind_title: ClassVar[str] = "The server mishandles a probe"
+
+
+def edge_values(existing: str) -> list[tuple[str, str, str]]:
+    """(name, raw path segment, the value a server decodes) for each path edge case around ``existing``."""
+    quoted = urllib.parse.quote(existing, safe="")
+    non_ascii = f"{existing}-视频-é"
+    return [
+        ("dot-dot", "%2E%2E", ".."),
+        ("slash", "%2F", "/"),
+        ("encoded-slash", f"{quoted}%2F", f"{existing}/"),
+        ("trailing-slash", f"{quoted}/", f"{existing}/"),
+        ("empty", "", ""),
+        ("very-long", quoted + "a" * LONG_ID_LENGTH, existing + "a" * LONG_ID_LENGTH),
+        ("non-ascii", urllib.parse.quote(non_ascii, safe=""), non_ascii),
+    ]
+
+
+def _refusal_expected(label: str, what: str, key: str) -> Callable[[Received], ProbeViolation | None]:
+    """A probe that must be refused: a 2xx fails; a non-API refusal fails (it becomes a root-cause finding)."""
+
+    def expect(received: Received) -> ProbeViolation | None:
+        if 200 <= received.status < 300:  # noqa: PLR2004
+            return ProbeViolation(
+                operation=label,
+                title=f"Server accepts {what}",
+                message=f"{what}: answered {received.status} instead of refusing",
+                key=key,
+                evidence={"status": received.status},
+            )
+        if received.status >= 400 and received.content.strip() and not is_openai_error_body(received.content):  # noqa: PLR2004
+            media = received.header("content-type") or ""
+            if not is_json_media_type(media.split(";", 1)[0].strip()):
+                return ProbeViolation(
+                    operation=label,
+                    title="Refusal is not an API error response",
+                    message=f"{what}: {received.status} {media or 'without a content type'}",
+                    key=f"refusal-format:{key}",
+                    evidence={"status": received.status, "content_type": media},
+                )
+        return None
+
+    return expect
+
+
+def _same_or_refused(facts: OperationFacts, name: str, asked: str) -> Callable[[Received], ProbeViolation | None]:
+    """A path-edge probe: refused with an API error, or answered for exactly the id asked."""
+    refused = _refusal_expected(facts.label, f"the path edge case {name!r}", f"edge:{name}")
+
+    def expect(received: Received) -> ProbeViolation | None:
+        if not 200 <= received.status < 300:  # noqa: PLR2004
+            failure = refused(received)
+            return failure if failure is not None and failure.key.startswith("refusal-format") else None
+        import json  # noqa: PLC0415
+
+        try:
+            body: Any = json.loads(received.content)
+        except ValueError:
+            return None
+        got = body.get("id") if isinstance(body, dict) else None
+        if facts.addressed_by and isinstance(got, str) and got not in (asked, asked.rstrip("/")):
+            return ProbeViolation(
+                operation=facts.label,
+                title="Path edge case answered for a different id",
+                message=f"edge case {name!r}: asked for {asked[:80]!r}, got id={got!r}",
+                key=f"edge-id:{name}",
+                evidence={"asked": asked[:200], "got": got},
+            )
+        return None
+
+    return expect
+
+
+def _known_ids(names: tuple[str, ...], pools: IdPools, *, destructive: bool) -> dict[str, str] | None:
+    """A known id for each path parameter in ``names`` (disposable ones for a DELETE); None if one is missing."""
+    values: dict[str, str] = {}
+    for name in names:
+        value = pools.first(name, destructive=destructive)
+        if value is None:
+            return None
+        values[name] = value
+    return values
+
+
+def _existing(facts: OperationFacts, pools: IdPools) -> dict[str, str] | None:
+    return _known_ids(facts.path_params, pools, destructive=facts.destructive)
+
+
+def sweep(direct: Direct, spec: SpecFacts, pools: IdPools, readable: dict[str, list[str]]) -> None:
+    """Request every id in ``readable`` once through each safe operation with that path parameter."""
+    for facts in spec.operations.values():
+        if not facts.safe or not facts.path_params:
+            continue
+        base = _existing(facts, pools) or {}
+        for name in facts.path_params:
+            for value in readable.get(name, []):
+                direct.send(facts, phase="sweep", path_params={**base, name: value})
+
+
+def _wrong_methods(spec: SpecFacts) -> Iterator[tuple[OperationFacts, str]]:
+    by_path: dict[str, list[OperationFacts]] = {}
+    for facts in spec.operations.values():
+        by_path.setdefault(facts.path, []).append(facts)
+    for declared in by_path.values():
+        anchor = declared[0]
+        if not anchor.path_params:
+            continue
+        methods = {facts.method for facts in declared}
+        for method in PROBE_METHODS:
+            if method not in methods:
+                yield anchor, method
+
+
+def run_probes(direct: Direct, spec: SpecFacts, pools: IdPools) -> list[str]:
+    """Send the wrong-method, auth and path-edge probes; returns notes on probes that had to be skipped."""
+    notes: list[str] = []
+    for anchor, method in _wrong_methods(spec):
+        values = _known_ids(anchor.path_params, pools, destructive=method == "DELETE")
+        if values is None:
+            kind = "disposable" if method == "DELETE" else "known"
+            notes.append(f"wrong-method probe {method} {anchor.path} skipped: no {kind} id")
+            continue
+        what = f"{method} on {anchor.path}, a method the spec does not declare there"
+        extra: Extra = ("undeclared_method_refused", _refusal_expected(anchor.label, what, f"method:{method}"))
+        direct.send(
+            anchor,
+            phase="probes",
+            method=method,
+            path_params=values,
+            body={} if method in ("POST", "PUT", "PATCH") else None,
+            checks=["not_a_server_error"],
+            extras=[extra],
+        )
+    for facts in spec.operations.values():
+        known = _existing(facts, pools) if facts.path_params else {}
+        if known is None:
+            notes.append(
+                f"auth probes for {facts.label} skipped: no {'disposable' if facts.destructive else 'known'} id"
+            )
+            continue
+        if not facts.requires_auth:
+            continue
+        for headers, what, key in (
+            ({}, "a request without a key", "no-key"),
+            (direct.auth(WRONG_KEY), "a wrong key", "wrong-key"),
+        ):
+            direct.send(
+                facts,
+                phase="probes",
+                path_params=known,
+                headers=headers,
+                checks=RESPONSE_CHECKS,
+                extras=[("auth_enforced", _refusal_expected(facts.label, what, f"auth:{key}"))],
+            )
+    for facts in spec.operations.values():
+        if not facts.safe or not facts.path_params:
+            continue
+        existing = _existing(facts, pools)
+        if existing is None:
+            notes.append(f"path-edge probes for {facts.label} skipped: no known id")
+            continue
+        name = facts.addressed_by or facts.path_params[-1]
+        for edge, raw, decoded in edge_values(existing[name]):
+            direct.send(
+                facts,
+                phase="probes",
+                path_params={**existing, name: decoded},
+                raw_path_params={name: raw},
+                checks=["not_a_server_error"],
+                extras=[("path_edge_handled", _same_or_refused(facts, edge, decoded))],
+            )
+    return notes

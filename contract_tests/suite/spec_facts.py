@@ -1,0 +1,253 @@
+"""What the suite needs to know about each operation, read from the spec (never hand-listed).
+
+:func:`facts_for` turns a loaded OpenAPI document into :class:`OperationFacts`: method, path, path
+parameters, the parameter that addresses the resource (the last path segment), documented 2xx media types
+and schemas, and where resources with a lifecycle (a ``status`` enum, see :mod:`contract_tests.suite.resources`)
+appear in 2xx bodies. Checks, steering, probes and the lifecycle test decide where they apply from these
+facts, so a new operation in ``openapi.yaml`` is covered without code changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+# libyaml's safe loader when PyYAML was built with it (same result, ~10x faster), else the pure-Python one.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+__all__ = [
+    "HTTP_METHODS",
+    "OperationFacts",
+    "ResourceSite",
+    "SpecFacts",
+    "facts_for",
+    "load_facts",
+]
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_PARAM = re.compile(r"\{([^}/]+)\}")
+_JSON = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
+
+
+def is_json_media_type(media_type: str | None) -> bool:
+    """``application/json`` and ``application/*+json``."""
+    return bool(media_type) and _JSON.match(str(media_type).split(";", 1)[0].strip().lower()) is not None
+
+
+@attrs.frozen
+class ResourceSite:
+    """Where a lifecycle resource sits in a 2xx body: ``()`` the body itself, ``("data", "*")`` each list item."""
+
+    schema_name: str
+    steps: tuple[str, ...]
+
+    def locate(self, body: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every (JSON path, object) in ``body`` at this site."""
+        yield from _walk(body, self.steps, "")
+
+
+def _walk(value: Any, steps: tuple[str, ...], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    if not steps:
+        if isinstance(value, dict):
+            yield path or "(body)", value
+        return
+    head, rest = steps[0], steps[1:]
+    if head == "*":
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from _walk(item, rest, f"{path}[{index}]")
+    elif isinstance(value, dict) and head in value:
+        yield from _walk(value[head], rest, f"{path}.{head}" if path else head)
+
+
+@attrs.frozen
+class OperationFacts:
+    """One operation of the spec, as the suite's checks see it."""
+
+    label: str
+    method: str
+    path: str
+    operation_id: str | None
+    path_params: tuple[str, ...]
+    # The path parameter naming the resource the operation acts on: the one in the last path segment.
+    addressed_by: str | None
+    requires_auth: bool
+    # Documented 2xx responses: status ("200", "2XX") -> {media type: schema or None}.
+    success: Mapping[str, Mapping[str, Any]]
+    # True when a 2xx JSON schema declares an ``id`` property.
+    id_property: bool
+    resource_sites: tuple[ResourceSite, ...]
+
+    @property
+    def safe(self) -> bool:
+        """GET/HEAD: requests change nothing on the server."""
+        return self.method in ("GET", "HEAD")
+
+    @property
+    def destructive(self) -> bool:
+        """DELETE: a request removes the resource it names."""
+        return self.method == "DELETE"
+
+    @property
+    def json_success(self) -> bool:
+        """Some 2xx response is documented as JSON with a schema."""
+        return any(is_json_media_type(media) for media_types in self.success.values() for media in media_types)
+
+    def media_types_for(self, status: int) -> tuple[str, ...]:
+        """The documented media types of the response for ``status`` (exact code, then ``2XX``)."""
+        for key in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx"):
+            if key in self.success:
+                return tuple(self.success[key])
+        return ()
+
+
+@attrs.define
+class SpecFacts:
+    """Facts about every operation of one spec document."""
+
+    raw: Mapping[str, Any]
+    operations: dict[str, OperationFacts] = attrs.field(factory=dict)
+    # Component schemas with a ``status`` enum: name -> its enum values.
+    lifecycle_schemas: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+
+    def operation(self, label: str) -> OperationFacts | None:
+        """The facts for ``"METHOD /path"``, or None."""
+        return self.operations.get(label)
+
+    def resolve(self, schema: Any) -> Any:
+        """Follow local ``$ref`` chains (``#/components/schemas/X``)."""
+        seen = 0
+        while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 32:  # noqa: PLR2004
+            schema = _pointer(self.raw, schema["$ref"])
+            seen += 1
+        return schema
+
+    def schema_name(self, schema: Any) -> str | None:
+        """``X`` for a ``$ref`` to ``#/components/schemas/X``."""
+        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            return str(schema["$ref"]).rsplit("/", 1)[-1]
+        return None
+
+    def polling_operation(self, schema_name: str) -> OperationFacts | None:
+        """A safe operation addressed by a path parameter whose 2xx body is ``schema_name`` itself."""
+        for facts in self.operations.values():
+            if facts.safe and facts.addressed_by and ResourceSite(schema_name, ()) in facts.resource_sites:
+                return facts
+        return None
+
+
+def _pointer(document: Mapping[str, Any], ref: str) -> Any:
+    if not ref.startswith("#/"):
+        return {}
+    node: Any = document
+    for raw in ref[2:].split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if node is not None else {}
+
+
+def _lifecycle_schemas(raw: Mapping[str, Any], facts: SpecFacts) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    schemas = raw.get("components", {}).get("schemas", {}) if isinstance(raw.get("components"), dict) else {}
+    for name, schema in (schemas or {}).items():
+        resolved = facts.resolve(schema)  # OpenAPI 3.1 allows boolean schemas (``true``): no properties
+        properties = resolved.get("properties") if isinstance(resolved, dict) else None
+        status = facts.resolve(properties.get("status")) if isinstance(properties, dict) else None
+        if isinstance(status, dict) and isinstance(status.get("enum"), list):
+            found[str(name)] = tuple(str(value) for value in status["enum"])
+    return found
+
+
+def _sites(facts: SpecFacts, schema: Any, depth: int = 0) -> Iterator[ResourceSite]:
+    name = facts.schema_name(schema)
+    if name in facts.lifecycle_schemas:
+        yield ResourceSite(name, ())
+        return
+    resolved = facts.resolve(schema)
+    if depth > 1 or not isinstance(resolved, dict):
+        return
+    for prop, sub in (resolved.get("properties") or {}).items():
+        sub_resolved = facts.resolve(sub)
+        if isinstance(sub_resolved, dict) and sub_resolved.get("type") == "array":
+            for site in _sites(facts, sub_resolved.get("items"), depth + 1):
+                yield ResourceSite(site.schema_name, (str(prop), "*", *site.steps))
+        else:
+            for site in _sites(facts, sub, depth + 1):
+                yield ResourceSite(site.schema_name, (str(prop), *site.steps))
+
+
+def _operation(facts: SpecFacts, path: str, method: str, op: Mapping[str, Any]) -> OperationFacts:
+    params = _PARAM.findall(path)
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    addressed = _PARAM.fullmatch(last)
+    security = op.get("security", facts.raw.get("security"))
+    success: dict[str, dict[str, Any]] = {}
+    id_property = False
+    sites: list[ResourceSite] = []
+    for status, response in (op.get("responses") or {}).items():
+        if not str(status).startswith("2"):
+            continue
+        content = (facts.resolve(response) or {}).get("content") or {}
+        success[str(status)] = {str(media): (spec or {}).get("schema") for media, spec in content.items()}
+        for media, spec in content.items():
+            schema = (spec or {}).get("schema")
+            if not is_json_media_type(str(media)) or schema is None:
+                continue
+            resolved = facts.resolve(schema)
+            if isinstance(resolved, dict) and "id" in (resolved.get("properties") or {}):
+                id_property = True
+            sites += [site for site in _sites(facts, schema) if site not in sites]
+    return OperationFacts(
+        label=f"{method.upper()} {path}",
+        method=method.upper(),
+        path=path,
+        operation_id=op.get("operationId"),
+        path_params=tuple(params),
+        addressed_by=addressed.group(1) if addressed else None,
+        requires_auth=bool(security),
+        success=success,
+        id_property=id_property,
+        resource_sites=tuple(sites),
+    )
+
+
+def facts_for(raw: Mapping[str, Any]) -> SpecFacts:
+    """Facts for every operation of a loaded OpenAPI document (computed once per document object)."""
+    return _cached(_Key(raw))
+
+
+@attrs.frozen(eq=False)
+class _Key:
+    raw: Mapping[str, Any]
+
+    def __hash__(self) -> int:
+        return id(self.raw)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and other.raw is self.raw
+
+
+@functools.lru_cache(maxsize=16)
+def _cached(key: _Key) -> SpecFacts:
+    raw = key.raw
+    facts = SpecFacts(raw=raw)
+    facts.lifecycle_schemas = _lifecycle_schemas(raw, facts)
+    for path, declared in (raw.get("paths") or {}).items():
+        item = facts.resolve(declared) or {}
+        for method in HTTP_METHODS:
+            if isinstance(item.get(method), dict):
+                op = _operation(facts, str(path), method, item[method])
+                facts.operations[op.label] = op
+    return facts
+
+
+def load_facts(spec: Path) -> SpecFacts:
+    """Read ``spec`` (YAML or JSON) and return its facts."""
+    raw = yaml.load(spec.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+    return facts_for(raw if isinstance(raw, dict) else {})

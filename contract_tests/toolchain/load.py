@@ -1,0 +1,257 @@
+"""Tolerant loading for the spec diff: anything YAML or JSON can load is diffed; problems become warnings.
+
+Real specs are often not strictly valid (oasdiff's fixtures: unquoted ``200:`` keys; OpenAI's published spec:
+duplicate ``required`` entries, redefined YAML anchors, ``default: inf``). :func:`load_spec` reads them
+anyway and reports what it tolerated; ``strict=True`` uses :func:`~contract_tests.toolchain.spec.parse_openapi`,
+which refuses an invalid document (``regenerate`` and ``spec_sync`` rely on that).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import multiprocessing
+import os
+import re
+from collections.abc import Hashable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from contract_tests.toolchain.spec import (
+    SpecError,
+    extract_fenced_block,
+    one_line,
+    openapi_document,
+    parse_openapi,
+    text_key,
+    yaml_error,
+)
+
+__all__ = ["PARALLEL_MIN_BYTES", "VALIDATION_LIMIT", "LoadedSpec", "load_pair", "load_spec", "parse_tolerant"]
+
+# Documents up to this size are validated (openapi-spec-validator takes ~1.5 s per MB); larger ones say so.
+VALIDATION_LIMIT = 256 * 1024
+# Two documents at least this large are loaded in two processes (YAML loading is most of a big diff's time).
+PARALLEL_MIN_BYTES = 1_000_000
+_SHOWN_PROBLEMS = 3
+_LINE_LIMIT = 200  # characters of one problem in a warning
+_FastLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE_KEY = re.compile(r"^[ \t-]*<<[ \t]*:", re.MULTILINE)
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&([^\s,\[\]{}]+)", re.MULTILINE)
+_yaml_rs: Any
+try:  # the `contract` extra; without it, libyaml through PyYAML does the same, slower
+    import yaml_rs as _yaml_rs
+except ImportError:  # pragma: no cover - exercised only where the extra is missing
+    _yaml_rs = None
+
+
+@attrs.frozen
+class LoadedSpec:
+    """A loaded document and what was tolerated while loading it (one line each)."""
+
+    document: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+
+class _Notes:
+    def __init__(self) -> None:
+        self.keys = 0
+        self.first_key: str | None = None
+        self.anchors: list[str] = []
+
+
+def _loader(notes: _Notes, *, redefine_anchors: bool = False) -> type:
+    """A SafeLoader (libyaml's C parser when available) that reads every mapping key as a string; with
+    ``redefine_anchors`` (pure Python) a later YAML anchor redefines an earlier one of the same name."""
+
+    class Loader(yaml.SafeLoader if redefine_anchors else _FastLoader):  # type: ignore[misc]
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+            # SafeConstructor.construct_mapping, with non-string keys (`200:`, `2024-01-01:`) made strings.
+            self.flatten_mapping(node)
+            mapping: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if type(key) is not str:
+                    if not isinstance(key, Hashable):
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                        )
+                    notes.keys += 1
+                    notes.first_key = notes.first_key or f"{key!r} (line {key_node.start_mark.line + 1})"
+                    key = str(key).lower() if isinstance(key, bool) else str(key)
+                mapping[key] = self.construct_object(value_node, deep=deep)
+            return mapping
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if redefine_anchors:
+                event = self.peek_event()
+                anchor = getattr(event, "anchor", None)
+                if anchor is not None and not isinstance(event, yaml.AliasEvent) and anchor in self.anchors:
+                    notes.anchors.append(anchor)
+                    del self.anchors[anchor]  # YAML 1.2: a later anchor redefines the name
+            return super().compose_node(parent, index)
+
+    return Loader
+
+
+def _string_keys(node: Any, notes: _Notes) -> Any:
+    """``node`` with every non-string mapping key (``200:``, ``2024-01-01:``) made a string, as the loader does."""
+    if isinstance(node, list):
+        return [_string_keys(item, notes) for item in node]
+    if not isinstance(node, dict):
+        return node
+    fixed: dict[str, Any] = {}
+    for key, value in node.items():
+        name = key
+        if type(key) is not str:
+            notes.keys += 1
+            notes.first_key = notes.first_key or str(key)
+            name = str(key).lower() if isinstance(key, bool) else str(key)
+        fixed[name] = _string_keys(value, notes)
+    return fixed
+
+
+def _fast_yaml(text: str, notes: _Notes) -> Any | None:
+    """The document through yaml-rs (a Rust YAML 1.2 parser, ~8x libyaml+PyYAML on a 3 MB spec), or None.
+
+    None when yaml-rs is not installed, when the text uses merge keys (``<<:``, YAML 1.1 only: PyYAML resolves
+    them, yaml-rs would keep the key), or when yaml-rs refuses the text (duplicate keys, ...): then the tolerant
+    PyYAML loader below reads it and says what it tolerated.
+    """
+    if _yaml_rs is None or _MERGE_KEY.search(text):
+        return None
+    try:
+        document = _yaml_rs.loads(text)
+    except Exception:  # yaml_rs.YAMLDecodeError and whatever else it raises: PyYAML's verdict is the one we report
+        return None
+    redefined = [anchor for anchor, count in collections.Counter(_ANCHOR.findall(text)).items() if count > 1]
+    notes.anchors.extend(redefined)  # yaml-rs, as YAML 1.2, lets a later anchor redefine an earlier one
+    fixed = _string_keys(document, notes)
+    if notes.first_key is not None:  # say where, as the PyYAML path does
+        found = re.search(rf"^[ \t-]*{re.escape(notes.first_key)}[ \t]*:", text, re.MULTILINE)
+        if found is not None:
+            notes.first_key = f"{notes.first_key} (line {text.count(chr(10), 0, found.start()) + 1})"
+    return fixed
+
+
+def _parse_yaml(text: str, notes: _Notes) -> Any:
+    document = _fast_yaml(text, notes)
+    if document is not None:
+        return document
+    try:
+        return yaml.load(text, Loader=_loader(notes))  # noqa: S506 - a SafeLoader subclass
+    except yaml.composer.ComposerError as exc:
+        if "duplicate anchor" not in str(exc):
+            raise
+    return yaml.load(text, Loader=_loader(notes, redefine_anchors=True))  # noqa: S506 - a SafeLoader subclass
+
+
+def _validation_warnings(document: dict[str, Any], size: int) -> list[str]:
+    if size > VALIDATION_LIMIT:
+        return [
+            f"not validated: {size / 1e6:.1f} MB is over the {VALIDATION_LIMIT // 1024} KB limit (--strict validates)"
+        ]
+    # Imported here: the validator pulls in a large dependency tree that only this path needs.
+    from jsonschema_path import SchemaPath  # noqa: PLC0415
+    from openapi_spec_validator import shortcuts  # noqa: PLC0415
+
+    problems: list[str] = []
+    try:
+        validator = shortcuts.get_validator_cls(document)
+        for error in validator(SchemaPath.from_dict(document)).iter_errors():
+            location = "/".join(str(part) for part in getattr(error, "absolute_path", ()))
+            message = one_line(getattr(error, "message", str(error)), _LINE_LIMIT)
+            problems.append(message + (f" at /{location}" if location else ""))
+    except Exception as exc:  # a validator crash on a broken document is one more warning
+        return [f"not validated: the validator failed ({one_line(str(exc), 120)})"]
+    if not problems:
+        return []
+    shown = "; ".join(problems[:_SHOWN_PROBLEMS])
+    more = f" (+{len(problems) - _SHOWN_PROBLEMS} more)" if len(problems) > _SHOWN_PROBLEMS else ""
+    return [f"not a valid OpenAPI document: {shown}{more}"]
+
+
+# sha256 of a text -> its validation warnings: `make drift` and the spec diff see the same documents several times in
+# one process, and validation is the slow part (~1.5 s per MB). Bounded: cleared when full.
+_VALIDATED: dict[str, tuple[str, ...]] = {}
+_VALIDATED_MAX = 64
+
+
+def _validated(text: str, document: dict[str, Any]) -> list[str]:
+    key = text_key(text)
+    found = _VALIDATED.get(key)
+    if found is None:
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.clear()
+        found = _VALIDATED[key] = tuple(_validation_warnings(document, len(text)))
+    return list(found)
+
+
+def parse_tolerant(text: str, name: str) -> LoadedSpec:
+    """Parse OpenAPI 3.x text (YAML or JSON) without refusing what validation would refuse.
+
+    Raises:
+        SpecError: not YAML/JSON, not a mapping, or not OpenAPI 3.x at all.
+    """
+    notes = _Notes()
+    document: Any = None
+    if text.lstrip().startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError:
+            document = None
+    if document is None:
+        try:
+            document = _parse_yaml(text, notes)
+        except yaml.YAMLError as exc:
+            raise yaml_error(name, exc, _LINE_LIMIT) from None
+    document, _ = openapi_document(document, name)
+    warnings = []
+    if notes.keys:
+        warnings.append(f"{notes.keys} non-string mapping key(s) read as strings, first {notes.first_key}")
+    if notes.anchors:
+        warnings.append(
+            f"YAML anchor(s) defined twice, the later definition used: {', '.join(sorted(set(notes.anchors)))}"
+        )
+    warnings += _validated(text, document)
+    return LoadedSpec(document, tuple(f"{name}: {warning}" for warning in warnings))
+
+
+def load_spec(path: Path, *, strict: bool = False) -> LoadedSpec:
+    """Read an OpenAPI document (YAML or JSON; a vendor docs page with one fenced ````yaml block works too).
+
+    Args:
+        path: the file.
+        strict: refuse a document that is not valid OpenAPI (as ``regenerate`` does) instead of warning.
+
+    Raises:
+        SpecError: unreadable, not YAML/JSON, not OpenAPI 3.x, or (``strict``) invalid.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+    if path.suffix == ".md":
+        text = extract_fenced_block(text)
+    if strict:
+        return LoadedSpec(parse_openapi(text, str(path)))
+    return parse_tolerant(text, str(path))
+
+
+def load_pair(old: Path, new: Path, *, strict: bool = False) -> tuple[LoadedSpec, LoadedSpec]:
+    """Both documents of a diff (see :func:`load_spec`); two large ones load in parallel on a forked worker.
+
+    Raises:
+        SpecError: either document cannot be loaded.
+    """
+    large = all(path.is_file() and path.stat().st_size >= PARALLEL_MIN_BYTES for path in (old, new))
+    if large and (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending = pool.submit(load_spec, new, strict=strict)
+            first = load_spec(old, strict=strict)
+            return first, pending.result()
+    return load_spec(old, strict=strict), load_spec(new, strict=strict)

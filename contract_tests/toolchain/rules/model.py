@@ -1,0 +1,95 @@
+"""A classified change, and the JSON-pointer helpers every comparison uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from contract_tests.toolchain.rules.catalog import RULES
+
+__all__ = ["HTTP_METHODS", "IN_PLACE_SUBSCHEMAS", "Change", "deref", "escape", "pointer", "unescape"]
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# Sub-schemas compared in place, in the same direction as their parent (as oasdiff does, `not` included).
+IN_PLACE_SUBSCHEMAS = (
+    "if",
+    "then",
+    "else",
+    "not",
+    "contains",
+    "propertyNames",
+    "contentSchema",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+)
+
+
+@attrs.frozen(order=True)
+class Change:
+    """One change: a JSON pointer into the documents (as walked, through ``$ref``s), a rule id, a message."""
+
+    location: str
+    rule: str
+    message: str
+
+    @property
+    def severity(self) -> str:
+        """The rule's severity: ``breaking``, ``warning`` or ``info``."""
+        return RULES[self.rule][0]
+
+    @property
+    def where(self) -> str:
+        """The location in API terms: ``GET /v1/videos/{video_id}, 200 response, property `progress```."""
+        from contract_tests.toolchain.rules.where import describe  # noqa: PLC0415 - where imports this module
+
+        return describe(self.location)
+
+
+def escape(token: str) -> str:
+    """One JSON-pointer token (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def unescape(token: str) -> str:
+    """The inverse of :func:`escape`."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def pointer(*tokens: object) -> str:
+    """``/a/b~1c`` from tokens ``a``, ``b/c``."""
+    return "/" + "/".join(escape(str(token)) for token in tokens)
+
+
+def _lookup(root: Any, ref: str) -> Any:
+    node = root
+    for raw in ref.removeprefix("#/").split("/"):
+        token = unescape(raw)
+        node = node[token] if isinstance(node, dict) else node[int(token)]
+    return node
+
+
+def deref(node: Any, root: Any, *, limit: int = 32) -> tuple[Any, str | None]:
+    """``(target, ref)``: ``node`` with local ``$ref`` chains followed (siblings of ``$ref`` win over the target).
+
+    A ``$ref`` that cannot be followed (external, missing) is returned as is, with its ref string, so two
+    unresolvable references compare by their text.
+    """
+    first: str | None = None
+    siblings: dict[str, Any] = {}
+    for _ in range(limit):
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not isinstance(ref, str):
+            break
+        first = first or ref
+        extra = {key: value for key, value in node.items() if key != "$ref"}
+        siblings = {**extra, **siblings}
+        if not ref.startswith("#/"):
+            return node, first
+        try:
+            node = _lookup(root, ref)
+        except (KeyError, IndexError, ValueError, TypeError):
+            return {"$ref": ref}, first
+    if siblings and isinstance(node, dict):
+        node = {**node, **siblings}
+    return node, first

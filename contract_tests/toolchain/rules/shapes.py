@@ -1,0 +1,166 @@
+"""What a schema admits, read the same way on both sides: flattened allOf, null variants, types, bounds.
+
+Real specs spell one shape several ways (3.0 ``nullable`` vs 3.1 ``type: [x, "null"]``, ``$ref`` + ``nullable``
+rewritten as ``allOf: [$ref]``, ``anyOf: [X, {type: null}]``); :func:`effective` reduces them to one form so
+a rewrite is not reported as a change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contract_tests.toolchain.rules.model import deref
+
+__all__ = [
+    "ANNOTATIONS",
+    "COUNT_BOUNDS",
+    "NUMERIC_BOUNDS",
+    "effective",
+    "format_relation",
+    "is_annotation_only",
+    "numeric_bound",
+    "type_relation",
+    "types_of",
+]
+
+ANNOTATIONS = frozenset(
+    {"title", "description", "deprecated", "readOnly", "writeOnly", "example", "examples", "default", "$comment"}
+)
+SCALARS = frozenset({"string", "integer", "number", "boolean"})
+NUMERIC_BOUNDS = (("minimum", "exclusiveMinimum", True), ("maximum", "exclusiveMaximum", False))
+COUNT_BOUNDS = (
+    ("minLength", True),
+    ("maxLength", False),
+    ("minItems", True),
+    ("maxItems", False),
+    ("minProperties", True),
+    ("maxProperties", False),
+    ("minContains", True),
+    ("maxContains", False),
+)
+# (narrower, wider) formats: data valid for the first is valid for the second.
+_WIDER_FORMAT = {("int32", "int64"), ("float", "double"), ("int32", "double"), ("int64", "double")}
+_MAX_DEPTH = 16
+
+
+def is_annotation_only(schema: Any) -> bool:
+    """True for a subschema that constrains nothing (title, description, examples, extensions)."""
+    return isinstance(schema, dict) and all(key in ANNOTATIONS or key.startswith("x-") for key in schema)
+
+
+def _is_null(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    return kind in ("null", ["null"]) or schema.get("enum") == [None] or ("const" in schema and schema["const"] is None)
+
+
+def _union(first: list[Any], second: list[Any]) -> list[Any]:
+    return first + [item for item in second if item not in first]
+
+
+def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """allOf semantics for the keywords the diff reads: properties and required unite, the first of the rest wins."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key == "properties" and isinstance(value, dict):
+                properties = dict(merged.get("properties") or {})
+                for name, schema in value.items():
+                    properties[name] = {"allOf": [properties[name], schema]} if name in properties else schema
+                merged["properties"] = properties
+            elif key == "required" and isinstance(value, list):
+                merged["required"] = _union(list(merged.get("required") or []), value)
+            elif key == "nullable":
+                merged["nullable"] = bool(merged.get("nullable", True)) and value is True
+            elif key not in merged and key != "allOf":
+                merged[key] = value
+    return merged
+
+
+def effective(node: Any, root: Any, depth: int = 0) -> tuple[dict[str, Any], str | None]:
+    """``(schema, ref)``: ``node`` dereferenced, allOf flattened (the list kept under ``allOf`` for structure),
+    null variants of oneOf/anyOf folded into ``nullable``, boolean schemas as dicts."""
+    target, ref = deref(node, root)
+    if target is True or target is None:
+        return {}, ref
+    if target is False:
+        return {"not": {}}, ref
+    if not isinstance(target, dict):
+        return {}, ref
+    schema = target
+    parts = schema.get("allOf")
+    if isinstance(parts, list) and parts and depth < _MAX_DEPTH:
+        flat = [effective(part, root, depth + 1)[0] for part in parts]
+        own = {key: value for key, value in schema.items() if key != "allOf"}
+        schema = _merge([*flat, own])
+        if own.get("nullable") is True:
+            schema["nullable"] = True
+        schema["allOf"] = parts
+    for keyword in ("anyOf", "oneOf"):
+        variants = schema.get(keyword)
+        if not isinstance(variants, list) or not any(_is_null(deref(v, root)[0]) for v in variants):
+            continue
+        rest = [v for v in variants if not _is_null(deref(v, root)[0])]
+        own = {key: value for key, value in schema.items() if key != keyword}
+        if len(rest) == 1 and depth < _MAX_DEPTH:
+            inner, _ = effective(rest[0], root, depth + 1)
+            schema = {**inner, **own, "nullable": True}
+        else:
+            schema = {**own, keyword: rest, "nullable": True}
+    return schema, ref
+
+
+def types_of(schema: dict[str, Any]) -> tuple[frozenset[str], bool]:
+    """(non-null types, nullable) under both 3.0 (``nullable``) and 3.1 (``type: [.., "null"]``) spellings."""
+    raw = schema.get("type")
+    kinds = set(raw) if isinstance(raw, list) else ({raw} if isinstance(raw, str) else set())
+    nullable = "null" in kinds or schema.get("nullable") is True
+    return frozenset(str(kind) for kind in kinds - {"null"}), nullable
+
+
+def _covers(wide: frozenset[str], narrow: frozenset[str], *, textual: bool) -> bool:
+    return all(
+        kind in wide or (kind == "integer" and "number" in wide) or (textual and kind in SCALARS and "string" in wide)
+        for kind in narrow
+    )
+
+
+def type_relation(old: frozenset[str], new: frozenset[str], *, textual: bool) -> str:
+    """``same``, ``widened``, ``narrowed`` or ``changed``. ``textual``: parameters, where every scalar is text."""
+    if not old or not new or old == new:
+        return "same"
+    if _covers(new, old, textual=textual):
+        return "widened"
+    if _covers(old, new, textual=textual):
+        return "narrowed"
+    return "changed"
+
+
+def format_relation(old: Any, new: Any) -> str:
+    """``same``, ``widened`` (dropped, or int32 -> int64), ``narrowed`` or ``changed``."""
+    if old == new:
+        return "same"
+    if new is None or (old, new) in _WIDER_FORMAT:
+        return "widened"
+    if old is None or (new, old) in _WIDER_FORMAT:
+        return "narrowed"
+    return "changed"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def numeric_bound(schema: dict[str, Any], inclusive: str, exclusive: str, lower: bool) -> tuple[float, bool] | None:
+    """The effective bound ``(value, exclusive?)`` from 3.0 (boolean ``exclusive*``) or 3.1 (numeric) spellings."""
+    candidates: list[tuple[float, bool]] = []
+    if _number(schema.get(inclusive)):
+        candidates.append((schema[inclusive], schema.get(exclusive) is True))
+    if _number(schema.get(exclusive)):
+        candidates.append((schema[exclusive], True))
+    if not candidates:
+        return None
+    if lower:
+        return max(candidates)
+    return min(candidates, key=lambda bound: (bound[0], not bound[1]))
