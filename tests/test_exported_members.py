@@ -8,7 +8,7 @@ import tokenops
 import tokenops.redaction
 
 # Public submodules: imported as `tokenops.<name>`, documented, not re-exported name by name.
-PUBLIC_MODULES = {"operations", "redaction"}
+PUBLIC_MODULES = {"operations", "redaction", "spec"}
 
 
 def test_all_is_exactly_the_public_names() -> None:
@@ -29,6 +29,13 @@ def test_redaction_all_is_exactly_its_public_names() -> None:
         and name not in {"annotations", "Any"}
     }
     assert set(module.__all__) == public
+
+
+def test_spec_all_is_exactly_its_public_names() -> None:
+    module = tokenops.spec
+    public = {name for name in vars(module) if not name.startswith("_") and name not in {"annotations"}}
+    modules = {name for name in public if isinstance(getattr(module, name), types.ModuleType)}
+    assert set(module.__all__) == public - modules - {"functools", "json", "resources", "Path"}
 
 
 def test_every_exported_member_belongs_to_tokenops_or_is_a_deliberate_re_export() -> None:

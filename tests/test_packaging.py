@@ -78,6 +78,7 @@ def test_the_wheel_carries_the_three_packages_the_bundled_spec_and_the_metadata(
     for package in ("tokenops/__init__.py", "tokenops_client/__init__.py", "contract_tests/__init__.py"):
         assert package in names
     assert "contract_tests/_bundled/openapi.yaml" in names
+    assert "tokenops_client/openapi.json" in names  # the client's spec model (tokenops.spec.bundled)
     assert "contract_tests/_bundled/schemathesis.toml" in names
     assert not any(name.startswith("tests/") or "/test_" in name for name in names)
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)

@@ -7,6 +7,7 @@
 
 from tokenops import operations as operations  # public submodules, imported for `tokenops.operations.find` etc.
 from tokenops import redaction as redaction
+from tokenops import spec as spec
 from tokenops._calls import AsyncOperations, Operations
 from tokenops._client import (
     DEFAULT_BASE_URL,

@@ -1,0 +1,160 @@
+"""Reading an OpenAPI document: text (JSON, or YAML when PyYAML is installed) to a mapping, and JSON pointers.
+
+Every reader of a spec in this project goes through :func:`parse_text`: the client (the JSON copy bundled in
+``tokenops_client``), the mock, the suite and the spec toolchain. Mapping keys are always strings (a YAML
+``200:`` key is ``"200"``), so a document reads the same whichever format it came in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SpecError", "escape_token", "load_document", "parse_text", "pointer_get", "unescape_token"]
+
+
+class SpecError(ValueError):
+    """A spec that cannot be read or modelled: unreadable, not YAML/JSON, not OpenAPI 3.x, or a broken ``$ref``.
+
+    The message is one line and names the document (and the JSON pointer, where there is one).
+    """
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """``text`` on one line, cut to ``limit`` characters (for one-line errors and warnings)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def escape_token(token: str) -> str:
+    """One RFC 6901 reference token: ``~`` → ``~0``, ``/`` → ``~1``."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def unescape_token(token: str) -> str:
+    """The inverse of :func:`escape_token`."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def pointer_get(document: Any, pointer: str) -> Any:
+    """The node at an RFC 6901 JSON pointer (``/components/schemas/Video``; ``""`` is the whole document).
+
+    Raises:
+        KeyError: nothing there (the message is the pointer).
+    """
+    node = document
+    if not pointer:
+        return node
+    if not pointer.startswith("/"):
+        raise KeyError(pointer)
+    for raw in pointer[1:].split("/"):
+        token = unescape_token(raw)
+        try:
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise KeyError(pointer) from None
+    return node
+
+
+def _string_keys_loader() -> type:
+    """A safe YAML loader (libyaml's parser when available) that reads every mapping key as a string."""
+    import yaml  # noqa: PLC0415 - YAML is optional: the client reads its bundled JSON copy
+
+    base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc]
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[str, Any]:
+            self.flatten_mapping(node)
+            mapping: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if type(key) is not str:
+                    if not isinstance(key, Hashable):
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                        )
+                    key = str(key).lower() if isinstance(key, bool) else str(key)
+                mapping[key] = self.construct_object(value_node, deep=deep)
+            return mapping
+
+    return Loader
+
+
+_LOADER: type | None = None
+
+
+def _yaml(text: str, name: str) -> Any:
+    global _LOADER  # noqa: PLW0603 - built once, on the first YAML document
+    try:
+        import yaml  # noqa: PLC0415
+    except ImportError:
+        raise SpecError(f"{name} is YAML: reading it needs PyYAML (pip install pyyaml)") from None
+    if _LOADER is None:
+        _LOADER = _string_keys_loader()
+    try:
+        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise SpecError(f"{name} is not valid YAML{where}: {one_line(problem)}") from None
+
+
+def parse_text(text: str, name: str = "<spec>") -> dict[str, Any]:
+    """Parse an OpenAPI 3.x document from text: JSON when it starts with ``{``, else YAML.
+
+    Args:
+        text: the document.
+        name: what messages call it (a file name).
+
+    Returns:
+        The document, with string keys throughout.
+
+    Raises:
+        SpecError: not JSON/YAML, not a mapping, or not OpenAPI 3.x.
+    """
+    document: Any
+    if text.lstrip().startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError:
+            document = _yaml(text, name)  # YAML flow style is a superset of JSON: let its parser say where
+        except RecursionError:
+            raise SpecError(f"{name} is nested too deeply to read") from None
+    else:
+        document = _yaml(text, name)
+    return openapi_document(document, name)
+
+
+def openapi_document(document: object, name: str) -> dict[str, Any]:
+    """``document`` as an OpenAPI 3.x mapping.
+
+    Raises:
+        SpecError: not a mapping, or not OpenAPI 3.x (a Swagger 2 document says so).
+    """
+    if not isinstance(document, dict):
+        raise SpecError(f"{name} is not an OpenAPI document (top level is {type(document).__name__})")
+    version = document.get("openapi")
+    if not isinstance(version, str) or not version.startswith("3."):
+        found = "no 'openapi' field" if version is None else f"openapi: {version!r}"
+        if "swagger" in document:
+            found = f"swagger: {document['swagger']!r}"
+        raise SpecError(f"{name} is not an OpenAPI 3.x document ({found})")
+    return document
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    """Read and parse the OpenAPI document at ``path`` (see :func:`parse_text`).
+
+    Raises:
+        SpecError: missing, unreadable, or not an OpenAPI 3.x document.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path.name} is missing (expected at {path})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path} cannot be read: {one_line(getattr(exc, 'strerror', None) or exc)}") from None
+    return parse_text(text, str(path))
