@@ -102,7 +102,7 @@ def test_an_unexpected_error_before_the_run_is_one_line(
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("conformance: error: ")
-    assert "while parsing a flow sequence" in err
+    assert "broken.yaml is not valid YAML (line 2, column 1)" in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "reports").exists()
 

@@ -339,3 +339,20 @@ def test_an_empty_control_body_means_an_empty_object(mock: MockHarness) -> None:
     advance = mock.post("/_mock/clock/advance", content=b"")
     assert advance.status_code == 400
     assert _error(advance.json())["message"] == 'body must be {"seconds": <number >= 0>}'
+
+
+def test_main_names_what_the_spec_has_that_the_mock_does_not_serve(
+    served: _Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "spec.yaml"
+    document = {
+        "openapi": "3.1.0",
+        "paths": {"/ok": {"get": {"responses": {"200": {"description": "ok"}}}}, "/gone": {"$ref": "#/missing"}},
+        "components": {"securitySchemes": {"Login": {"type": "oauth2", "flows": {}}}},
+    }
+    spec.write_text(json.dumps(document), encoding="utf-8")
+    assert main(["--quiet", "--spec", str(spec)], serve=served) == 0
+    err = capsys.readouterr().err
+    assert "mock: warning: unresolvable $ref in a path item at #/paths/~1gone" in err
+    assert "mock: warning: security scheme 'Login' (oauth2) at #/components/securitySchemes/Login" in err
+    assert "(1 operations from " in err

@@ -1,4 +1,4 @@
-"""The mock's spec reader (``contract_tests.mock._spec``): rare spec shapes, references and clear errors."""
+"""The spec the mock serves (``contract_tests.mock._spec``): its sources, the success answer, what it skips."""
 
 from __future__ import annotations
 
@@ -8,27 +8,14 @@ from typing import Any
 
 import pytest
 
-from contract_tests.mock import SpecError, load_spec
-from contract_tests.mock._spec import is_json
+from contract_tests.mock import SpecError, create_app, load_spec
+from contract_tests.mock._spec import success_of
+from tests.conftest import ROOT
 
 
 def _doc(responses: dict[str, Any] | None = None, **operation: Any) -> dict[str, Any]:
     op = {"operationId": "getThing", "responses": responses if responses is not None else {}, **operation}
     return {"openapi": "3.1.0", "paths": {"/things/{id}": {"get": op}}}
-
-
-@pytest.mark.parametrize(
-    ("content_type", "expected"),
-    [
-        (None, False),
-        ("application/json", True),
-        ("Application/Problem+JSON; charset=utf-8", True),
-        ("text/json-ish", False),
-        ("application/octet-stream", False),
-    ],
-)
-def test_is_json_recognises_json_media_types_only(content_type: str | None, expected: bool) -> None:
-    assert is_json(content_type) is expected
 
 
 def test_operation_key_and_name_fall_back_to_method_and_template() -> None:
@@ -42,7 +29,7 @@ def test_operation_key_and_name_fall_back_to_method_and_template() -> None:
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ({"paths": {"/x": {"$ref": "other.yaml#/x"}}}, "cannot follow $ref 'other.yaml#/x' at /paths/~1x"),
+        ({"paths": {"/x": {"$ref": "other.yaml#/x"}}}, "cannot follow $ref 'other.yaml#/x' at #/paths/~1x"),
         (
             {
                 "paths": {"/x": {"$ref": "#/components/pathItems/X"}},
@@ -52,15 +39,22 @@ def test_operation_key_and_name_fall_back_to_method_and_template() -> None:
         ),
         ({"paths": {"/x": {"$ref": "#/components/pathItems/Missing"}}}, "no node at #/components/pathItems/Missing"),
         ({"paths": {"/x": {"$ref": "#/paths/~1x/get/0"}}}, "no node at #/paths/~1x/get/0"),
-        ({"paths": {"/x": ["get"]}}, "path item '/x' is not a mapping"),
-        ({"openapi": "3.1.0"}, "is not an OpenAPI document (no 'paths' mapping)"),
+        ({"paths": {"/x": ["get"]}}, "path item at #/paths/~1x: is not a mapping"),
     ],
-    ids=["remote-ref", "ref-cycle", "dangling-ref", "index-into-mapping", "item-not-mapping", "no-paths"],
+    ids=["remote-ref", "ref-cycle", "dangling-ref", "index-into-mapping", "item-not-mapping"],
 )
-def test_unservable_specs_raise_spec_error_naming_the_place(document: dict[str, Any], message: str) -> None:
-    with pytest.raises(SpecError) as caught:
-        load_spec(document)
-    assert message in str(caught.value)
+def test_a_path_the_mock_cannot_serve_is_skipped_with_a_warning_naming_the_place(
+    document: dict[str, Any], message: str
+) -> None:
+    document["paths"]["/ok"] = {"get": {"responses": {"200": {"description": "ok"}}}}
+    spec = load_spec(document)
+    assert [op.key for op in spec.operations] == ["GET /ok"]
+    assert any(message in str(warning) for warning in spec.warnings), [str(w) for w in spec.warnings]
+
+
+def test_no_paths_mapping_is_a_spec_error() -> None:
+    with pytest.raises(SpecError, match=r"is not an OpenAPI document \(no 'paths' mapping\)"):
+        load_spec({"openapi": "3.1.0", "paths": ["/x"]})
 
 
 def test_pointers_unescape_and_index_lists() -> None:
@@ -83,8 +77,8 @@ def test_a_body_media_type_without_a_schema_is_kept_unchecked() -> None:
     (op,) = load_spec(document).operations
     assert op.body_required is True
     raw, typed = op.bodies
-    assert (raw.content_type, raw.schema, raw.pointer) == ("application/octet-stream", None, None)
-    assert (typed.content_type, typed.schema, typed.pointer) == (
+    assert (raw.media_type, raw.schema, raw.pointer) == ("Application/Octet-Stream", None, None)
+    assert (typed.media_type, typed.schema, typed.pointer) == (
         "application/json",
         {"type": "object"},
         "/components/schemas/In",
@@ -130,7 +124,7 @@ def test_the_success_response_is_the_lowest_2xx_else_default_else_an_empty_200(
     responses: dict[str, Any], expected: tuple[Any, ...]
 ) -> None:
     (op,) = load_spec(_doc(responses)).operations
-    success = op.success
+    success = success_of(op)
     assert (success.status, success.content_type, success.schema, success.pointer) == expected
 
 
@@ -142,7 +136,14 @@ def test_json_spec_files_are_read_and_bad_files_are_spec_errors(tmp_path: Path) 
     assert [op.name for op in spec.operations] == ["getThing"]
 
     path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(SpecError, match=r"is not valid YAML/JSON: Expecting property name"):
+    with pytest.raises(SpecError, match=r"api\.JSON is not valid JSON: Expecting property name"):
         load_spec(path)
-    with pytest.raises(SpecError, match=r"cannot read spec .*absent\.yaml: No such file"):
+    with pytest.raises(SpecError, match=r"absent\.yaml is missing \(expected at .*absent\.yaml\)"):
         load_spec(tmp_path / "absent.yaml")
+
+
+def test_the_default_is_the_vendored_spec_and_a_model_is_served_as_it_is() -> None:
+    vendored = load_spec()
+    assert vendored.source == str(ROOT / "openapi.yaml")
+    assert load_spec(vendored) is vendored
+    assert create_app(spec=vendored, log_requests=False).spec is vendored

@@ -98,9 +98,10 @@ def test_drop_mid_body_on_a_post(client: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "cannot read spec"),
-        ("paths: [1, 2", "is not valid YAML/JSON"),
-        ("openapi: 3.1.0\n", "is not an OpenAPI document"),
+        (None, "spec.yaml is missing"),
+        ("paths: [1, 2", "is not valid YAML"),
+        ("swagger: '2.0'\n", "is not an OpenAPI 3.x document (swagger: '2.0')"),
+        ("openapi: 3.1.0\n", "has no operations to serve"),
     ],
 )
 def test_bad_spec_exits_2_with_one_line(

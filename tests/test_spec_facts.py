@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from contract_tests.suite.spec_facts import ResourceSite, facts_for, is_json_media_type, load_facts
+from tokenops.spec import SpecError
 
 JOB = {"type": "object", "properties": {"id": {"type": "string"}, "status": {"$ref": "#/components/schemas/Status"}}}
 
@@ -144,7 +145,7 @@ def test_references_resolve_locally_only() -> None:
 def test_a_self_referencing_alias_does_not_hang() -> None:
     document = {"paths": {}, "components": {"schemas": {"Loop": {"$ref": "#/components/schemas/Loop"}}}}
     facts = facts_for(document)
-    assert facts.resolve({"$ref": "#/components/schemas/Loop"}) == {"$ref": "#/components/schemas/Loop"}
+    assert facts.resolve({"$ref": "#/components/schemas/Loop"}) == {}  # a loop resolves to nothing to check
     assert facts.lifecycle_schemas == {}
 
 
@@ -163,9 +164,10 @@ def test_json_media_types(media: str | None, expected: bool) -> None:
     assert is_json_media_type(media) is expected
 
 
-def test_load_facts_reads_a_file_and_treats_a_non_mapping_as_empty(tmp_path: Path) -> None:
+def test_load_facts_reads_a_file_and_refuses_what_is_not_openapi_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "spec.yaml"
-    path.write_text("paths:\n  /x:\n    get:\n      responses: {}\n", encoding="utf-8")
+    path.write_text("openapi: 3.1.0\npaths:\n  /x:\n    get:\n      responses: {}\n", encoding="utf-8")
     assert list(load_facts(path).operations) == ["GET /x"]
     path.write_text("- just\n- a list\n", encoding="utf-8")
-    assert load_facts(path).operations == {}
+    with pytest.raises(SpecError, match=r"spec\.yaml is not an OpenAPI document \(top level is list\)$"):
+        load_facts(path)

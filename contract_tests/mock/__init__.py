@@ -18,14 +18,14 @@ from contract_tests.mock._faults import (
 )
 from contract_tests.mock._jobs import DEFAULT_MAX_JOBS, WELL_KNOWN_IDS, Job, JobSpecError, JobStore, job_from_spec
 from contract_tests.mock._responses import api_error
-from contract_tests.mock._spec import ApiSpec, SpecError, load_spec
+from contract_tests.mock._spec import load_spec
 from contract_tests.mock._state import MockState
+from tokenops.spec import Spec, SpecError
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_MAX_JOBS",
     "WELL_KNOWN_IDS",
-    "ApiSpec",
     "FaultKind",
     "FaultRule",
     "FaultSpecError",
@@ -35,6 +35,7 @@ __all__ = [
     "MockApp",
     "MockClock",
     "MockState",
+    "Spec",
     "SpecError",
     "api_error",
     "create_app",

@@ -18,7 +18,7 @@ from typing import Any
 from contract_tests.mock._app import DEFAULT_API_KEY, create_app
 from contract_tests.mock._faults import FaultRule, FaultSpecError, parse_fault_spec
 from contract_tests.mock._jobs import DEFAULT_MAX_JOBS, WELL_KNOWN_IDS, JobSpecError, job_from_spec
-from contract_tests.mock._spec import SpecError
+from tokenops.spec import SpecError
 
 
 def load_seed(path: Path) -> list[dict[str, Any]]:
@@ -131,6 +131,8 @@ def main(
             log_requests=not args.quiet,
             spec=args.spec,
         )
+        if not app.spec.operations:
+            raise SpecError(f"{app.spec.source} has no operations to serve")
     except (JobSpecError, FaultSpecError, SpecError) as exc:
         print(f"mock: error: {exc}", file=sys.stderr)
         return 2
@@ -143,6 +145,8 @@ def main(
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     stateful = len(app.stateful_operations())
+    for warning in app.spec.warnings:  # taken in, not served as the spec says: say so before the first request
+        print(f"mock: warning: {warning}", file=sys.stderr)
     print(
         f"TokenOps mock on http://{args.host}:{args.port}  well-known ids: {', '.join(WELL_KNOWN_IDS)}"
         f"  control API: /_mock/  ({len(app.spec.operations)} operations from {app.spec.source}, {stateful} stateful;"

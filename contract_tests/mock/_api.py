@@ -26,9 +26,10 @@ from contract_tests.mock._requests import (
 from contract_tests.mock._responses import Reply, api_error, distort, infrastructure_fault
 from contract_tests.mock._router import Match, Router
 from contract_tests.mock._schemas import Schemas
-from contract_tests.mock._spec import ApiSpec, Operation
+from contract_tests.mock._spec import Spec
 from contract_tests.mock._state import MockState
 from contract_tests.mock._videos import VideoResource
+from tokenops.spec import Operation
 
 __all__ = ["Api", "Route"]
 
@@ -49,7 +50,7 @@ class Route:
             or operation.params("header")
             or not all(p.trivial for p in operation.params("path"))
         )
-        forms = any(body.content_type.startswith("multipart/") for body in operation.bodies)
+        forms = any(body.media_type.lower().startswith("multipart/") for body in operation.bodies)
         self.body_limit = MAX_UPLOAD_BYTES if forms else MAX_BODY_BYTES
 
 
@@ -67,7 +68,7 @@ def _authorized(header: str | None, keys: frozenset[str]) -> Reply | None:
 class Api:
     """Every operation of ``spec``, served over ``state``."""
 
-    def __init__(self, spec: ApiSpec, state: MockState) -> None:
+    def __init__(self, spec: Spec, state: MockState) -> None:
         self.spec = spec
         self.state = state
         self.schemas = Schemas(spec)
@@ -79,7 +80,7 @@ class Api:
             handler = stateful or fallback_handler(operation, self.schemas)
             route = Route(operation, handler, stateful is not None)
             self.routes.append(route)
-            self.router.add(operation.method, operation.template, route)
+            self.router.add(operation.method, operation.path, route)
 
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send, authorization: str | None, fault_header: str | None

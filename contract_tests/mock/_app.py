@@ -22,7 +22,7 @@ from contract_tests.mock._faults import FaultRule, Faults
 from contract_tests.mock._jobs import DEFAULT_MAX_JOBS, JobStore
 from contract_tests.mock._requests import MAX_BODY_BYTES, MAX_UPLOAD_BYTES
 from contract_tests.mock._responses import Reply, api_error
-from contract_tests.mock._spec import ApiSpec, load_spec
+from contract_tests.mock._spec import Spec, load_spec
 from contract_tests.mock._state import MockState
 
 __all__ = ["DEFAULT_API_KEY", "MockApp", "create_app"]
@@ -80,7 +80,7 @@ def _limited(receive: Receive) -> Receive:
 class MockApp:
     """The mock: an ASGI app serving every operation of its spec, plus the control API under ``/_mock/``."""
 
-    def __init__(self, state: MockState, spec: ApiSpec, *, log_requests: bool = True) -> None:
+    def __init__(self, state: MockState, spec: Spec, *, log_requests: bool = True) -> None:
         self._state = state
         self._api = Api(spec, state)
         self._control = control_app(state, spec)
@@ -92,7 +92,7 @@ class MockApp:
         return self._state
 
     @property
-    def spec(self) -> ApiSpec:
+    def spec(self) -> Spec:
         """The spec this mock serves."""
         return self._api.spec
 
@@ -152,7 +152,7 @@ def create_app(
     faults: list[FaultRule] | None = None,
     fault_seed: int = 0,
     log_requests: bool = True,
-    spec: ApiSpec | Path | str | Mapping[str, Any] | None = None,
+    spec: Spec | Path | str | Mapping[str, Any] | None = None,
 ) -> MockApp:
     """Build the mock.
 
@@ -177,5 +177,5 @@ def create_app(
     state = MockState(MockClock() if clock is None else clock, JobStore(max_jobs), Faults(faults, fault_seed), keys)
     state.seeds = list(seeds or [])
     state.reset()
-    served = spec if isinstance(spec, ApiSpec) else load_spec(spec)
+    served = spec if isinstance(spec, Spec) else load_spec(spec)
     return MockApp(state, served, log_requests=log_requests)

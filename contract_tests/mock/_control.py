@@ -15,8 +15,8 @@ from starlette.routing import Route
 from contract_tests.mock._faults import FaultSpecError, rule_from_mapping
 from contract_tests.mock._jobs import JobSpecError, job_from_spec
 from contract_tests.mock._responses import Reply, api_error, json_reply
-from contract_tests.mock._spec import ApiSpec
 from contract_tests.mock._state import MockState
+from tokenops.spec import Spec
 
 __all__ = ["CONTROL_PREFIX", "ControlError", "control_app"]
 
@@ -101,9 +101,9 @@ async def _stats(request: Request, state: MockState) -> Reply:
     )
 
 
-def _operations(spec: ApiSpec) -> Endpoint:
+def _operations(spec: Spec) -> Endpoint:
     listing = [
-        {"operation_id": op.operation_id, "method": op.method, "path": op.template, "auth": op.requires_auth}
+        {"operation_id": op.operation_id, "method": op.method, "path": op.path, "auth": op.requires_auth}
         for op in spec.operations
     ]
 
@@ -125,7 +125,7 @@ async def _error_handler(request: Request, exc: Exception) -> Response:
     return _response(api_error(404, f"Unknown path {request.url.path[:200]!r}.", "not_found"))
 
 
-def control_app(state: MockState, spec: ApiSpec) -> Starlette:
+def control_app(state: MockState, spec: Spec) -> Starlette:
     """The control API for ``state``; ``GET /_mock/operations`` lists what the spec made the mock serve."""
 
     def bound(handler: Endpoint) -> Callable[[Request], Awaitable[Response]]:

@@ -15,7 +15,8 @@ from typing import Any
 from contract_tests.mock._requests import Call, Handler
 from contract_tests.mock._responses import Reply
 from contract_tests.mock._schemas import Schemas
-from contract_tests.mock._spec import Operation, is_json
+from contract_tests.mock._spec import success_of
+from tokenops.spec import Operation, is_json
 
 __all__ = ["fallback_handler"]
 
@@ -36,7 +37,7 @@ def fallback_handler(operation: Operation, schemas: Schemas) -> Handler:
     Returns:
         The handler.
     """
-    success = operation.success
+    success = success_of(operation)
     status, media = success.status, success.content_type
     if media is None:
         empty = Reply(status, b"", None)

@@ -19,7 +19,7 @@ from starlette.types import Message, Receive, Scope
 
 from contract_tests.mock._responses import Reply, api_error
 from contract_tests.mock._schemas import Schemas, describe_error
-from contract_tests.mock._spec import NO_DEFAULT, BodySpec, Operation, Parameter, is_json
+from tokenops.spec import NO_DEFAULT, MediaType, Operation, Parameter, is_json, media_essence
 
 __all__ = ["MAX_BODY_BYTES", "MAX_UPLOAD_BYTES", "Call", "Handler", "UploadedFile", "read_body", "read_call"]
 
@@ -133,18 +133,20 @@ def _check_params(
     return found
 
 
-def _body_spec(operation: Operation, media: str) -> BodySpec | None:
+def _body_spec(operation: Operation, media: str) -> MediaType | None:
     """The body the request's media type selects: exact, else JSON and forms stand in for each other."""
     for body in operation.bodies:
-        if body.content_type == media:
+        if media_essence(body.media_type) == media:
             return body
     if is_json(media) or media in FORM_TYPES:
-        return next((b for b in operation.bodies if is_json(b.content_type) or b.content_type in FORM_TYPES), None)
+        return next(
+            (b for b in operation.bodies if is_json(b.media_type) or media_essence(b.media_type) in FORM_TYPES), None
+        )
     return None
 
 
 async def _form(
-    scope: Scope, raw: bytes, schemas: Schemas, spec: BodySpec
+    scope: Scope, raw: bytes, schemas: Schemas, spec: MediaType
 ) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
     """Form fields coerced to their schema types, and the file parts (described by name, type and size)."""
 
@@ -188,7 +190,7 @@ async def _read_request_body(  # noqa: PLR0911 - one return per outcome
     media = content_type.split(";", 1)[0].strip().lower()
     spec = _body_spec(operation, media)
     if spec is None:
-        accepted = ", ".join(body.content_type for body in operation.bodies)
+        accepted = ", ".join(body.media_type for body in operation.bodies)
         return api_error(
             415, f"Unsupported Content-Type {media or '(none)'!r}; expected {accepted}.", "unsupported_media_type"
         )

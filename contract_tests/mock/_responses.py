@@ -14,7 +14,7 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from contract_tests.mock._faults import FaultKind, FaultRule, reality
-from contract_tests.mock._spec import is_json
+from tokenops.spec import is_json
 
 __all__ = ["DroppedReply", "Reply", "StalledReply", "api_error", "distort", "infrastructure_fault", "json_reply"]
 

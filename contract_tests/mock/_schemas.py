@@ -19,7 +19,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from contract_tests.mock._spec import ApiSpec
+from tokenops.spec import Spec
 
 __all__ = ["Schemas", "describe_error"]
 
@@ -97,7 +97,7 @@ def _literal_of(pattern: str) -> str | None:
 class Schemas:
     """Examples and validators for one spec's schemas."""
 
-    def __init__(self, spec: ApiSpec) -> None:
+    def __init__(self, spec: Spec) -> None:
         self.spec = spec
         resource: Resource[Any] = Resource.from_contents(dict(spec.document), default_specification=DRAFT202012)
         self._registry: Registry[Any] = Registry().with_resource(_URN, resource)

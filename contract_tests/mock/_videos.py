@@ -19,7 +19,8 @@ from contract_tests.mock._jobs import Job, JobSpecError, JobStore, job_from_spec
 from contract_tests.mock._requests import Call, Handler
 from contract_tests.mock._responses import Reply, api_error, json_reply
 from contract_tests.mock._schemas import Schemas
-from contract_tests.mock._spec import Operation, is_json
+from contract_tests.mock._spec import success_of
+from tokenops.spec import Operation, is_json
 
 __all__ = ["Handler", "VideoResource"]
 
@@ -89,23 +90,19 @@ class VideoResource:
         """The stateful handler for ``operation``, or None when it is not a video operation we model."""
         name = OPERATIONS.get(operation.operation_id or "", (None, None, None))[2]
         if name is None:
-            name = _BY_ROUTE.get((operation.method, _PARAM.sub("{}", operation.template)))
+            name = _BY_ROUTE.get((operation.method, _PARAM.sub("{}", operation.path)))
         if name is None:
             return None
         factory: Callable[[Operation], Handler] = getattr(self, f"_{name}")
         return factory(operation)
 
     def _reply(self, operation: Operation, shape: Shape, job: Job, now: float) -> Reply:
-        return Reply(
-            operation.success.status, _encode(shape(job.state(now))), operation.success.content_type, _hint(job, now)
-        )
+        success = success_of(operation)
+        return Reply(success.status, _encode(shape(job.state(now))), success.content_type, _hint(job, now))
 
     def _retrieve(self, operation: Operation) -> Handler:
-        shape, status, media = (
-            Shape(self.schemas, operation.success.schema),
-            operation.success.status,
-            operation.success.content_type,
-        )
+        success = success_of(operation)
+        shape, status, media = Shape(self.schemas, success.schema), success.status, success.content_type
         store, clock = self.store, self.clock
         param = operation.params("path")[-1].name if operation.params("path") else ""
         finished = ("completed", "failed")
@@ -125,7 +122,7 @@ class VideoResource:
         return retrieve
 
     def _create(self, operation: Operation) -> Handler:
-        shape = Shape(self.schemas, operation.success.schema)
+        shape = Shape(self.schemas, success_of(operation).schema)
 
         def create(call: Call) -> Reply:
             now = self.clock.now()
@@ -140,7 +137,7 @@ class VideoResource:
         return create
 
     def _remix(self, operation: Operation) -> Handler:
-        shape = Shape(self.schemas, operation.success.schema)
+        shape = Shape(self.schemas, success_of(operation).schema)
 
         def remix(call: Call) -> Reply:
             source_id = next(iter(call.path.values()))
@@ -156,7 +153,7 @@ class VideoResource:
         return remix
 
     def _list(self, operation: Operation) -> Handler:
-        shape = Shape(self.schemas, operation.success.schema)
+        shape = Shape(self.schemas, success_of(operation).schema)
         item = shape.item or Shape(self.schemas, None)
 
         def list_videos(call: Call) -> Reply:
@@ -174,25 +171,25 @@ class VideoResource:
             if page:
                 body.update(first_id=page[0].id, last_id=page[-1].id)
             body["has_more"] = len(jobs) > limit
-            return json_reply(shape(body), operation.success.status)
+            return json_reply(shape(body), success_of(operation).status)
 
         return list_videos
 
     def _delete(self, operation: Operation) -> Handler:
-        shape = Shape(self.schemas, operation.success.schema)
+        shape = Shape(self.schemas, success_of(operation).schema)
 
         def delete(call: Call) -> Reply:
             video_id = next(iter(call.path.values()))
             if self.store.get(video_id, self.clock.now()) is None or not self.store.delete(video_id):
                 return not_found(video_id)
-            if operation.success.content_type is None:
-                return Reply(operation.success.status, b"", None)
-            return json_reply(shape({"id": video_id, "deleted": True}), operation.success.status)
+            if success_of(operation).content_type is None:
+                return Reply(success_of(operation).status, b"", None)
+            return json_reply(shape({"id": video_id, "deleted": True}), success_of(operation).status)
 
         return delete
 
     def _download(self, operation: Operation) -> Handler:
-        media = operation.success.content_type or "application/octet-stream"
+        media = success_of(operation).content_type or "application/octet-stream"
 
         def download(call: Call) -> Reply:
             video_id = next(iter(call.path.values()))
@@ -206,8 +203,8 @@ class VideoResource:
                 return api_error(409, f"Video '{video_id[:100]}' {reason}.", "video_not_ready")
             variant = str(call.query.get("variant", "video"))
             if is_json(media):  # a spec that describes the content as JSON gets its example
-                return json_reply(self.schemas.example(operation.success.schema), operation.success.status)
-            return Reply(operation.success.status, content(video_id, variant), media)
+                return json_reply(self.schemas.example(success_of(operation).schema), success_of(operation).status)
+            return Reply(success_of(operation).status, content(video_id, variant), media)
 
         return download
 

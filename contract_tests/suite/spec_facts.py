@@ -10,16 +10,13 @@ facts, so a new operation in ``openapi.yaml`` is covered without code changes.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
-# libyaml's safe loader when PyYAML was built with it (same result, ~10x faster), else the pure-Python one.
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from tokenops.spec import Operation, Spec, is_json, load
 
 __all__ = [
     "HTTP_METHODS",
@@ -31,13 +28,11 @@ __all__ = [
 ]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_PARAM = re.compile(r"\{([^}/]+)\}")
-_JSON = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
 
 
 def is_json_media_type(media_type: str | None) -> bool:
     """``application/json`` and ``application/*+json``."""
-    return bool(media_type) and _JSON.match(str(media_type).split(";", 1)[0].strip().lower()) is not None
+    return is_json(media_type)
 
 
 @attrs.frozen
@@ -68,7 +63,7 @@ def _walk(value: Any, steps: tuple[str, ...], path: str) -> Iterator[tuple[str, 
 
 @attrs.frozen
 class OperationFacts:
-    """One operation of the spec, as the suite's checks see it."""
+    """One operation of the spec, as the suite's checks see it (``model`` is the shared spec model's entry)."""
 
     label: str
     method: str
@@ -83,6 +78,7 @@ class OperationFacts:
     # True when a 2xx JSON schema declares an ``id`` property.
     id_property: bool
     resource_sites: tuple[ResourceSite, ...]
+    model: Operation | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def safe(self) -> bool:
@@ -97,7 +93,7 @@ class OperationFacts:
     @property
     def json_success(self) -> bool:
         """Some 2xx response is documented as JSON with a schema."""
-        return any(is_json_media_type(media) for media_types in self.success.values() for media in media_types)
+        return any(is_json(media) for media_types in self.success.values() for media in media_types)
 
     def media_types_for(self, status: int) -> tuple[str, ...]:
         """The documented media types of the response for ``status`` (exact code, then ``2XX``)."""
@@ -109,9 +105,10 @@ class OperationFacts:
 
 @attrs.define
 class SpecFacts:
-    """Facts about every operation of one spec document."""
+    """Facts about every operation of one spec document (read through the shared model, :attr:`model`)."""
 
     raw: Mapping[str, Any]
+    model: Spec
     operations: dict[str, OperationFacts] = attrs.field(factory=dict)
     # Component schemas with a ``status`` enum: name -> its enum values.
     lifecycle_schemas: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
@@ -121,18 +118,15 @@ class SpecFacts:
         return self.operations.get(label)
 
     def resolve(self, schema: Any) -> Any:
-        """Follow local ``$ref`` chains (``#/components/schemas/X``)."""
-        seen = 0
-        while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 32:  # noqa: PLR2004
-            schema = _pointer(self.raw, schema["$ref"])
-            seen += 1
-        return schema
+        """Follow local ``$ref`` chains (``#/components/schemas/X``); ``{}`` where a reference leads nowhere."""
+        try:
+            return self.model.resolve(schema)[0]
+        except ValueError:  # SpecError: a dangling, remote or looping reference checks nothing
+            return {}
 
     def schema_name(self, schema: Any) -> str | None:
         """``X`` for a ``$ref`` to ``#/components/schemas/X``."""
-        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-            return str(schema["$ref"]).rsplit("/", 1)[-1]
-        return None
+        return self.model.schema_name(schema)
 
     def polling_operation(self, schema_name: str) -> OperationFacts | None:
         """A safe operation addressed by a path parameter whose 2xx body is ``schema_name`` itself."""
@@ -142,20 +136,9 @@ class SpecFacts:
         return None
 
 
-def _pointer(document: Mapping[str, Any], ref: str) -> Any:
-    if not ref.startswith("#/"):
-        return {}
-    node: Any = document
-    for raw in ref[2:].split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
-        node = node.get(part) if isinstance(node, dict) else None
-    return node if node is not None else {}
-
-
-def _lifecycle_schemas(raw: Mapping[str, Any], facts: SpecFacts) -> dict[str, tuple[str, ...]]:
+def _lifecycle_schemas(facts: SpecFacts) -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
-    schemas = raw.get("components", {}).get("schemas", {}) if isinstance(raw.get("components"), dict) else {}
-    for name, schema in (schemas or {}).items():
+    for name, schema in facts.model.component_schemas.items():
         resolved = facts.resolve(schema)  # OpenAPI 3.1 allows boolean schemas (``true``): no properties
         properties = resolved.get("properties") if isinstance(resolved, dict) else None
         status = facts.resolve(properties.get("status")) if isinstance(properties, dict) else None
@@ -182,38 +165,38 @@ def _sites(facts: SpecFacts, schema: Any, depth: int = 0) -> Iterator[ResourceSi
                 yield ResourceSite(site.schema_name, (str(prop), *site.steps))
 
 
-def _operation(facts: SpecFacts, path: str, method: str, op: Mapping[str, Any]) -> OperationFacts:
-    params = _PARAM.findall(path)
-    last = path.rstrip("/").rsplit("/", 1)[-1]
-    addressed = _PARAM.fullmatch(last)
-    security = op.get("security", facts.raw.get("security"))
+def _operation(facts: SpecFacts, operation: Operation) -> OperationFacts:
     success: dict[str, dict[str, Any]] = {}
     id_property = False
     sites: list[ResourceSite] = []
-    for status, response in (op.get("responses") or {}).items():
-        if not str(status).startswith("2"):
+    raw_responses = facts.model.at(operation.pointer).get("responses") or {}
+    for response in operation.responses:
+        if not response.status.startswith("2"):
             continue
-        content = (facts.resolve(response) or {}).get("content") or {}
-        success[str(status)] = {str(media): (spec or {}).get("schema") for media, spec in content.items()}
+        raw = facts.resolve(raw_responses.get(response.status)) or {}
+        content = raw.get("content") or {} if isinstance(raw, Mapping) else {}
+        # The schema as written ($ref kept): checks name the component a body should be.
+        success[response.status] = {str(media): (spec or {}).get("schema") for media, spec in content.items()}
         for media, spec in content.items():
             schema = (spec or {}).get("schema")
-            if not is_json_media_type(str(media)) or schema is None:
+            if not is_json(str(media)) or schema is None:
                 continue
             resolved = facts.resolve(schema)
             if isinstance(resolved, dict) and "id" in (resolved.get("properties") or {}):
                 id_property = True
             sites += [site for site in _sites(facts, schema) if site not in sites]
     return OperationFacts(
-        label=f"{method.upper()} {path}",
-        method=method.upper(),
-        path=path,
-        operation_id=op.get("operationId"),
-        path_params=tuple(params),
-        addressed_by=addressed.group(1) if addressed else None,
-        requires_auth=bool(security),
+        label=operation.key,
+        method=operation.method,
+        path=operation.path,
+        operation_id=operation.operation_id,
+        path_params=operation.template.parameters,
+        addressed_by=operation.template.last_parameter,
+        requires_auth=operation.requires_auth,
         success=success,
         id_property=id_property,
         resource_sites=tuple(sites),
+        model=operation,
     )
 
 
@@ -235,19 +218,17 @@ class _Key:
 
 @functools.lru_cache(maxsize=16)
 def _cached(key: _Key) -> SpecFacts:
-    raw = key.raw
-    facts = SpecFacts(raw=raw)
-    facts.lifecycle_schemas = _lifecycle_schemas(raw, facts)
-    for path, declared in (raw.get("paths") or {}).items():
-        item = facts.resolve(declared) or {}
-        for method in HTTP_METHODS:
-            if isinstance(item.get(method), dict):
-                op = _operation(facts, str(path), method, item[method])
-                facts.operations[op.label] = op
+    return _facts(Spec(key.raw if isinstance(key.raw.get("paths", {}), Mapping) else {**key.raw, "paths": {}}))
+
+
+def _facts(model: Spec) -> SpecFacts:
+    facts = SpecFacts(raw=model.document, model=model)
+    facts.lifecycle_schemas = _lifecycle_schemas(facts)
+    for operation in model.operations:
+        facts.operations[operation.key] = _operation(facts, operation)
     return facts
 
 
 def load_facts(spec: Path) -> SpecFacts:
     """Read ``spec`` (YAML or JSON) and return its facts."""
-    raw = yaml.load(spec.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
-    return facts_for(raw if isinstance(raw, dict) else {})
+    return _facts(load(spec))

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from tokenops import spec as spec_model
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # The vendor's docs pages embed the document in a four-backtick fence: ````yaml METHOD PATH
 FENCE_RE = re.compile(r"^````yaml[^\n]*\n(.*?)^````[ \t]*$", re.DOTALL | re.MULTILINE)
@@ -16,8 +18,8 @@ FENCE_RE = re.compile(r"^````yaml[^\n]*\n(.*?)^````[ \t]*$", re.DOTALL | re.MULT
 _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class SpecError(Exception):
-    """The spec is missing, unreadable or not a valid OpenAPI 3.x document. The message is one line."""
+# One error for every reader of a spec: the shared model's (a ValueError whose message is one line).
+SpecError = spec_model.SpecError
 
 
 def sha256_file(path: Path) -> str:
@@ -81,11 +83,9 @@ def parse_openapi(text: str, name: str) -> dict[str, Any]:
     Raises:
         SpecError: not YAML, not a mapping, not OpenAPI 3.x, or invalid against the OpenAPI schema.
     """
-    try:
-        loaded = safe_yaml(text)
-    except yaml.YAMLError as exc:
-        raise yaml_error(name, exc) from None
-    document, version = openapi_document(loaded, name)
+    # The one reader (JSON or YAML, one-line errors), keys as YAML typed them: validation refuses a bare `200:`.
+    document = spec_model.parse_text(text, name, string_keys=False)
+    version = str(document["openapi"])
     key = text_key(text)
     if key in _VALID:
         return document
@@ -118,13 +118,8 @@ def load_openapi(path: Path) -> dict[str, Any]:
 
 def operation_ids(document: dict[str, Any]) -> list[str]:
     """Every operationId in the document, sorted."""
-    found: list[str] = []
-    for item in (document.get("paths") or {}).values():
-        for method in HTTP_METHODS:
-            operation = item.get(method) if isinstance(item, dict) else None
-            if isinstance(operation, dict) and "operationId" in operation:
-                found.append(str(operation["operationId"]))
-    return sorted(found)
+    model = spec_model.Spec(document)
+    return sorted(operation.operation_id for operation in model.operations if operation.operation_id is not None)
 
 
 def extract_fenced_block(page: str) -> str:

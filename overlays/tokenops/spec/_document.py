@@ -85,7 +85,7 @@ def _string_keys_loader() -> type:
 _LOADER: type | None = None
 
 
-def _yaml(text: str, name: str) -> Any:
+def _yaml(text: str, name: str, string_keys: bool) -> Any:
     global _LOADER  # noqa: PLW0603 - built once, on the first YAML document
     try:
         import yaml  # noqa: PLC0415
@@ -93,8 +93,9 @@ def _yaml(text: str, name: str) -> Any:
         raise SpecError(f"{name} is YAML: reading it needs PyYAML (pip install pyyaml)") from None
     if _LOADER is None:
         _LOADER = _string_keys_loader()
+    loader = _LOADER if string_keys else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -102,12 +103,15 @@ def _yaml(text: str, name: str) -> Any:
         raise SpecError(f"{name} is not valid YAML{where}: {one_line(problem)}") from None
 
 
-def parse_text(text: str, name: str = "<spec>") -> dict[str, Any]:
-    """Parse an OpenAPI 3.x document from text: JSON when it starts with ``{``, else YAML.
+def parse_text(text: str, name: str = "<spec>", *, string_keys: bool = True) -> dict[str, Any]:
+    """Parse an OpenAPI 3.x document from text: JSON when it starts with ``{`` (or the name ends in ``.json``),
+    else YAML.
 
     Args:
         text: the document.
         name: what messages call it (a file name).
+        string_keys: read YAML keys such as ``200:`` as strings (the default); False keeps them as YAML typed
+            them, for a validator that should refuse them.
 
     Returns:
         The document, with string keys throughout.
@@ -116,15 +120,17 @@ def parse_text(text: str, name: str = "<spec>") -> dict[str, Any]:
         SpecError: not JSON/YAML, not a mapping, or not OpenAPI 3.x.
     """
     document: Any
-    if text.lstrip().startswith("{"):
+    if name.lower().endswith(".json") or text.lstrip().startswith("{"):
         try:
             document = json.loads(text)
-        except ValueError:
-            document = _yaml(text, name)  # YAML flow style is a superset of JSON: let its parser say where
         except RecursionError:
             raise SpecError(f"{name} is nested too deeply to read") from None
+        except ValueError as exc:
+            if name.lower().endswith(".json"):
+                raise SpecError(f"{name} is not valid JSON: {one_line(exc)}") from None
+            document = _yaml(text, name, string_keys)  # YAML flow style is a superset of JSON: let its parser say where
     else:
-        document = _yaml(text, name)
+        document = _yaml(text, name, string_keys)
     return openapi_document(document, name)
 
 
