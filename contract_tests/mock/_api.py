@@ -1,9 +1,10 @@
 """The vendor API as the spec describes it: routing, faults, auth, request checks, then a handler.
 
 Order of events for one request, as in front of a real service: route (404 unknown path, 405 wrong method
-with ``Allow``), latency and gateway faults (429, 5xx, an HTML page), auth (401), the request checked
-against the spec (400/413/415), the handler (stateful for videos, schema-driven for anything else), and
-last the faults that spoil a successful answer (drop, stall, gzip lie, malformed JSON, wrong type, reality).
+with ``Allow``), latency and gateway faults (429, 5xx, an HTML page), auth as the spec declares it for the
+operation (401, see :mod:`contract_tests.mock._auth`), the request checked against the spec (400/413/415), the
+handler (stateful for videos, schema-driven for anything else), and last the faults that spoil a successful
+answer (drop, stall, gzip lie, malformed JSON, wrong type, reality).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 
 from starlette.types import Receive, Scope, Send
 
+from contract_tests.mock._auth import Guard
 from contract_tests.mock._fallback import fallback_handler
 from contract_tests.mock._faults import FaultKind, FaultRule, FaultSpecError, parse_fault_spec
 from contract_tests.mock._requests import (
@@ -37,10 +39,11 @@ __all__ = ["Api", "Route"]
 class Route:
     """One operation with its handler, and whether the request needs checking beyond its path."""
 
-    __slots__ = ("body_limit", "checked", "handler", "name", "operation", "stateful")
+    __slots__ = ("body_limit", "checked", "guard", "handler", "name", "operation", "stateful")
 
-    def __init__(self, operation: Operation, handler: Handler, stateful: bool) -> None:
+    def __init__(self, operation: Operation, handler: Handler, stateful: bool, guard: Guard) -> None:
         self.operation = operation
+        self.guard = guard
         self.handler = handler
         self.stateful = stateful
         self.name = operation.name
@@ -52,17 +55,6 @@ class Route:
         )
         forms = any(body.media_type.lower().startswith("multipart/") for body in operation.bodies)
         self.body_limit = MAX_UPLOAD_BYTES if forms else MAX_BODY_BYTES
-
-
-def _authorized(header: str | None, keys: frozenset[str]) -> Reply | None:
-    if header is None:
-        return api_error(401, "Missing bearer authentication in header.", "missing_api_key")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return api_error(401, "Malformed Authorization header: expected 'Bearer <API key>'.", "invalid_api_key")
-    if token.strip() not in keys:
-        return api_error(401, "Incorrect API key provided.", "invalid_api_key")
-    return None
 
 
 class Api:
@@ -78,7 +70,7 @@ class Api:
         for operation in spec.operations:
             stateful = videos.bind(operation)
             handler = stateful or fallback_handler(operation, self.schemas)
-            route = Route(operation, handler, stateful is not None)
+            route = Route(operation, handler, stateful is not None, Guard(operation, spec.security_schemes))
             self.routes.append(route)
             self.router.add(operation.method, operation.path, route)
 
@@ -131,7 +123,7 @@ class Api:
                 rule = one_off
         if rule is not None and (gateway := infrastructure_fault(rule)) is not None:
             return gateway, route, match, None, latency
-        if route.operation.requires_auth and (denied := _authorized(authorization, state.api_keys)) is not None:
+        if route.guard.required and (denied := route.guard.check(scope, authorization, state.api_keys)) is not None:
             return denied, route, match, None, latency
         return None, route, match, rule, latency
 

@@ -1,31 +1,36 @@
-"""Routing a request path to the spec's path templates: a segment trie, static segments before parameters.
+"""Routing a request path to the spec's path templates: a segment trie over the shared model's compiled templates.
 
-Paths are matched on the raw (still percent-encoded) path, one segment at a time, so an id such as
-``a%2Fb`` stays one path parameter (``a/b``) instead of becoming two segments. A path that matches no
-template is a 404; a path that matches one whose methods do not include the request's is a 405 with
-``Allow``.
+Paths are matched on the raw (still percent-encoded) path, one segment at a time, so an id such as ``a%2Fb`` stays
+one path parameter (``a/b``) instead of becoming two segments. At each segment a literal wins over a segment with
+literal text around parameters (``{model}:generateContent``; more literal text first), which wins over a bare
+parameter; a dead end backtracks. A path that matches no template is a 404; a path that matches one whose methods
+do not include the request's is a 405 with ``Allow``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 from urllib.parse import unquote
 
+from tokenops.spec import PathSegment, PathTemplate
+
 __all__ = ["Match", "Router"]
 
 T = TypeVar("T")
+_NAME = re.compile(r"\{[^{}/]+\}")
 
 
 class _Node(Generic[T]):
-    __slots__ = ("methods", "names", "param", "static", "template")
+    __slots__ = ("methods", "param", "patterned", "static")
 
     def __init__(self) -> None:
         self.static: dict[str, _Node[T]] = {}
-        self.param: _Node[T] | None = None
-        self.methods: dict[str, T] = {}
-        self.names: tuple[str, ...] = ()  # the template's parameter names, in order (on the last node)
-        self.template = ""
+        self.param: _Node[T] | None = None  # a segment that is exactly one parameter
+        self.patterned: list[tuple[str, PathSegment, _Node[T]]] = []  # literal text around parameters
+        # method -> (handler, the template's parameter names in order, the template)
+        self.methods: dict[str, tuple[T, tuple[str, ...], str]] = {}
 
 
 class Match(Generic[T]):
@@ -40,12 +45,12 @@ class Match(Generic[T]):
         self.allow = allow
 
 
-def _segments(template: str) -> list[str]:
-    return template.strip("/").split("/") if template.strip("/") else []
+def _is_one_parameter(segment: PathSegment) -> bool:
+    return len(segment.names) == 1 and segment.text == "{" + segment.names[0] + "}"
 
 
 class Router(Generic[T]):
-    """Path templates (``/v1/videos/{video_id}``) with one handler per method."""
+    """Path templates (``/v1/videos/{video_id}``, ``/v1beta/models/{model}:generateContent``), a handler per method."""
 
     def __init__(self, routes: Iterable[tuple[str, str, T]] = ()) -> None:
         self._root: _Node[T] = _Node()
@@ -54,18 +59,24 @@ class Router(Generic[T]):
 
     def add(self, method: str, template: str, handler: T) -> None:
         """Route ``method`` on ``template`` to ``handler`` (a later duplicate replaces an earlier one)."""
+        compiled = PathTemplate.compile(template)
         node = self._root
-        names = []
-        for segment in _segments(template):
-            if segment.startswith("{") and segment.endswith("}"):
+        for segment in compiled.segments:
+            if segment.literal:
+                node = node.static.setdefault(segment.text, _Node())
+            elif _is_one_parameter(segment):
                 if node.param is None:
                     node.param = _Node()
-                names.append(segment[1:-1])
                 node = node.param
             else:
-                node = node.static.setdefault(segment, _Node())
-        node.methods[method.upper()] = handler
-        node.names, node.template = tuple(names), template
+                shape = _NAME.sub("{}", segment.text)  # {model}:x and {name}:x are one route shape
+                found = next((child for key, _, child in node.patterned if key == shape), None)
+                if found is None:
+                    found = _Node()
+                    node.patterned.append((shape, segment, found))
+                    node.patterned.sort(key=lambda entry: -entry[1].literal_chars)
+                node = found
+        node.methods[method.upper()] = (handler, compiled.parameters, template)
 
     def match(self, method: str, raw_path: str) -> Match[T] | None:
         """Route one request.
@@ -86,21 +97,23 @@ class Router(Generic[T]):
         if found is None:
             return None
         node, values = found
-        params = dict(zip(node.names, values, strict=True))
-        handler = node.methods.get("GET" if method == "HEAD" else method)
-        allow = () if handler is not None else _allow(node.methods)
-        return Match(handler, params, node.template, allow)
+        entry = node.methods.get("GET" if method == "HEAD" else method)
+        if entry is None:
+            _, names, template = next(iter(node.methods.values()))
+            return Match(None, dict(zip(names, values, strict=True)), template, _allow(node.methods))
+        handler, names, template = entry
+        return Match(handler, dict(zip(names, values, strict=True)), template, ())
 
     def _greedy(self, segments: list[str]) -> tuple[_Node[T], list[str]] | None:
-        """Static segments first, no backtracking: the usual case, and the same answer as :meth:`_walk` when it
-        finds one (both try static children before the parameter)."""
+        """Literal segments and bare parameters, no backtracking: the usual case, and the same answer as
+        :meth:`_walk` when it finds one (both try literals first). Patterned segments go to :meth:`_walk`."""
         node = self._root
         values: list[str] = []
         for segment in segments:
             child = node.static.get(segment)
             if child is not None:
                 node = child
-            elif node.param is not None and segment:
+            elif node.param is not None and segment and not node.patterned:
                 values.append(unquote(segment) if "%" in segment else segment)
                 node = node.param
             else:
@@ -116,6 +129,10 @@ class Router(Generic[T]):
         child = node.static.get(segment)
         if child is not None and (found := self._walk(child, segments, index + 1, values)) is not None:
             return found
+        for _, pattern, patterned in node.patterned:
+            matched = pattern.match(segment)
+            if matched is not None and (found := self._walk(patterned, segments, index + 1, [*values, *matched])):
+                return found
         if node.param is not None and segment:  # a parameter is never empty
             return self._walk(node.param, segments, index + 1, [*values, unquote(segment)])
         return None
