@@ -356,3 +356,17 @@ def test_main_names_what_the_spec_has_that_the_mock_does_not_serve(
     assert "mock: warning: unresolvable $ref in a path item at #/paths/~1gone" in err
     assert "mock: warning: security scheme 'Login' (oauth2) at #/components/securitySchemes/Login" in err
     assert "(1 operations from " in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--stream-events", "0"], "--stream-events must be a whole number in [1, 100000]"),
+        (["--stream-interval-ms", "-1"], "--stream-interval-ms must be a number of milliseconds in [0, 60000]"),
+    ],
+)
+def test_bad_stream_flags_exit_2_with_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"mock: error: {message}\n"

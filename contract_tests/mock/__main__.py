@@ -1,7 +1,8 @@
 """``python -m contract_tests.mock``: serve the mock with uvicorn.
 
 Usage: ``python -m contract_tests.mock [--host 127.0.0.1] [--port 4010] [--api-key KEY]... [--seed FILE]
-[--quiet] [--fault SPEC]... [--fault-seed N] [--max-jobs N] [--spec FILE]``.
+[--quiet] [--fault SPEC]... [--fault-seed N] [--max-jobs N] [--spec FILE] [--stream-events N]
+[--stream-interval-ms MS]``.
 Exit 2 on bad arguments, seed file or spec.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from contract_tests.mock._app import DEFAULT_API_KEY, create_app
 from contract_tests.mock._faults import FaultRule, FaultSpecError, parse_fault_spec
 from contract_tests.mock._jobs import DEFAULT_MAX_JOBS, WELL_KNOWN_IDS, JobSpecError, job_from_spec
+from contract_tests.mock._stream import DEFAULT_EVENTS
 from tokenops.spec import SpecError
 
 
@@ -114,12 +116,30 @@ def main(
     parser.add_argument(
         "--spec", type=Path, metavar="FILE", help="OpenAPI file to serve (default: the vendored openapi.yaml)"
     )
+    parser.add_argument(
+        "--stream-events",
+        type=int,
+        default=DEFAULT_EVENTS,
+        metavar="N",
+        help=f"events per server-sent event stream (default {DEFAULT_EVENTS})",
+    )
+    parser.add_argument(
+        "--stream-interval-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="pause between streamed events (default 0: the whole stream at once)",
+    )
     args = parser.parse_args(argv)
     try:
         seeds = load_seed(args.seed) if args.seed else []
         faults: list[FaultRule] = [parse_fault_spec(spec) for spec in args.fault]
         if args.max_jobs < 1:
             raise JobSpecError("--max-jobs must be >= 1")
+        if not 1 <= args.stream_events <= 100_000:  # noqa: PLR2004 - a stream, not a memory test
+            raise JobSpecError("--stream-events must be a whole number in [1, 100000]")
+        if not 0 <= args.stream_interval_ms <= 60_000:  # noqa: PLR2004 - a minute between events is a stall
+            raise JobSpecError("--stream-interval-ms must be a number of milliseconds in [0, 60000]")
         if not 0 < args.keep_alive <= 3600:  # noqa: PLR2004 - an hour: beyond that a stuck client holds a slot forever
             raise JobSpecError("--keep-alive must be a number of seconds in (0, 3600]")
         app = create_app(
@@ -130,6 +150,8 @@ def main(
             max_jobs=args.max_jobs,
             log_requests=not args.quiet,
             spec=args.spec,
+            stream_events=args.stream_events,
+            stream_interval=args.stream_interval_ms / 1000,
         )
         if not app.spec.operations:
             raise SpecError(f"{app.spec.source} has no operations to serve")

@@ -30,6 +30,7 @@ from contract_tests.mock._router import Match, Router
 from contract_tests.mock._schemas import Schemas
 from contract_tests.mock._spec import Spec
 from contract_tests.mock._state import MockState
+from contract_tests.mock._stream import EventStreamReply, distort_stream
 from contract_tests.mock._videos import VideoResource
 from tokenops.spec import Operation
 
@@ -69,7 +70,7 @@ class Api:
         self.routes: list[Route] = []
         for operation in spec.operations:
             stateful = videos.bind(operation)
-            handler = stateful or fallback_handler(operation, self.schemas)
+            handler = stateful or fallback_handler(operation, self.schemas, state)
             route = Route(operation, handler, stateful is not None, Guard(operation, spec.security_schemes))
             self.routes.append(route)
             self.router.add(operation.method, operation.path, route)
@@ -91,7 +92,10 @@ class Api:
             else:  # the hot path: nothing in the request needs checking against the spec
                 reply = route.handler(Call(route.operation, match.params))
             if rule is not None and 200 <= reply.status_code < 300:  # noqa: PLR2004
-                reply = distort(rule, reply, receive)
+                if isinstance(reply, EventStreamReply):
+                    reply = distort_stream(rule.kind, reply, receive, rule.stall_ms / 1000)
+                else:
+                    reply = distort(rule, reply, receive)
         assert reply is not None  # noqa: S101 - _prelude answers whenever there is no route
         await reply.send(send)
         return reply.status_code, route.name if route is not None else ""

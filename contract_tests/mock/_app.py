@@ -24,6 +24,7 @@ from contract_tests.mock._requests import MAX_BODY_BYTES, MAX_UPLOAD_BYTES
 from contract_tests.mock._responses import Reply, api_error
 from contract_tests.mock._spec import Spec, load_spec
 from contract_tests.mock._state import MockState
+from contract_tests.mock._stream import DEFAULT_EVENTS
 
 __all__ = ["DEFAULT_API_KEY", "MockApp", "create_app"]
 
@@ -153,6 +154,8 @@ def create_app(
     fault_seed: int = 0,
     log_requests: bool = True,
     spec: Spec | Path | str | Mapping[str, Any] | None = None,
+    stream_events: int = DEFAULT_EVENTS,
+    stream_interval: float = 0.0,
 ) -> MockApp:
     """Build the mock.
 
@@ -165,6 +168,8 @@ def create_app(
         fault_seed: seed for probabilistic fault rules.
         log_requests: one log line per request (``contract_tests.mock`` logger), never with the key.
         spec: the OpenAPI document to serve (parsed spec, path or mapping); default the vendored ``openapi.yaml``.
+        stream_events: events per server-sent event stream (before ``[DONE]``).
+        stream_interval: seconds between streamed events (0: the whole stream at once).
 
     Returns:
         The ASGI app.
@@ -176,6 +181,7 @@ def create_app(
     keys = frozenset(api_keys or [os.environ.get("TOKENOPS_API_KEY") or DEFAULT_API_KEY])
     state = MockState(MockClock() if clock is None else clock, JobStore(max_jobs), Faults(faults, fault_seed), keys)
     state.seeds = list(seeds or [])
+    state.stream_events, state.stream_interval = stream_events, stream_interval
     state.reset()
     served = spec if isinstance(spec, Spec) else load_spec(spec)
     return MockApp(state, served, log_requests=log_requests)

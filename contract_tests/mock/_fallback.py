@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from contract_tests.mock._requests import Call, Handler
 from contract_tests.mock._responses import Reply
 from contract_tests.mock._schemas import Schemas
 from contract_tests.mock._spec import success_of
+from contract_tests.mock._state import MockState
+from contract_tests.mock._stream import DEFAULT_EVENTS, EventStreamReply, encode_event
 from tokenops.spec import Operation, is_json
 
 __all__ = ["fallback_handler"]
@@ -27,16 +30,39 @@ def _encode(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def fallback_handler(operation: Operation, schemas: Schemas) -> Handler:
-    """A handler answering ``operation`` from its spec.
+def fallback_handler(operation: Operation, schemas: Schemas, state: MockState | None = None) -> Handler:
+    """A handler answering ``operation`` from its spec (an event stream when it documents one and it is asked for:
+    see :mod:`contract_tests.mock._stream`).
 
     Args:
         operation: the operation.
         schemas: the spec's examples and validators.
+        state: the mock's state (how many events a stream has, and how far apart); default 5 events at once.
 
     Returns:
         The handler.
     """
+    plain = _plain_handler(operation, schemas)
+    success = success_of(operation)
+    if success.stream is None:
+        return plain
+    stream = success.stream
+    data = schemas.valid_example(stream.item_schema, stream.item_pointer) if stream.item_schema is not None else None
+    stream_only = success.schema is None and success.content_type == stream.media_type
+
+    def answer(call: Call) -> Reply:
+        asked = isinstance(call.body, Mapping) and call.body.get("stream") is True
+        if not (asked or stream_only):
+            return plain(call)
+        count = state.stream_events if state is not None else DEFAULT_EVENTS
+        interval = state.stream_interval if state is not None else 0.0
+        events = [encode_event(data if data is not None else f"mock event {index}") for index in range(count)]
+        return EventStreamReply(success.status, events, terminated=asked, interval=interval)
+
+    return answer
+
+
+def _plain_handler(operation: Operation, schemas: Schemas) -> Handler:
     success = success_of(operation)
     status, media = success.status, success.content_type
     if media is None:

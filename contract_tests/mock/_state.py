@@ -25,6 +25,8 @@ class MockState:
     seeds: list[dict[str, Any]] = attrs.field(factory=list)
     stats: collections.Counter[str] = attrs.field(factory=collections.Counter)
     operations: collections.Counter[str] = attrs.field(factory=collections.Counter)
+    stream_events: int = 5  # events per server-sent event stream (before the terminator)
+    stream_interval: float = 0.0  # seconds between events (0: the whole stream in one write)
 
     def reset(self) -> None:
         """Back to the start-up state: clock, well-known and seeded jobs, start-up fault rules, no counts."""
