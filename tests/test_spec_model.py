@@ -380,3 +380,61 @@ def test_pointers_follow_rfc_6901() -> None:
     assert spec.pointer_get(doc, "") is doc
     with pytest.raises(KeyError):
         spec.pointer_get(doc, "/paths/nope")
+
+
+# -- placing credentials ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("security", "credentials", "headers", "query", "cookies"),
+    [
+        ([{"Bearer": []}], {"Bearer": "k"}, {"Authorization": "Bearer k"}, {}, {}),
+        ([{"Basic": []}], {"Basic": "me:pw"}, {"Authorization": "Basic bWU6cHc="}, {}, {}),
+        ([{"Basic": []}], {"Basic": "pw"}, {"Authorization": "Basic OnB3"}, {}, {}),  # ":pw"
+        ([{"QueryKey": []}, {"HeaderKey": []}], {"QueryKey": "q", "HeaderKey": "h"}, {}, {"key": "q"}, {}),
+        ([{"QueryKey": []}, {"HeaderKey": []}], {"HeaderKey": "h"}, {"x-goog-api-key": "h"}, {}, {}),
+        (
+            [{"Bearer": [], "CookieKey": []}],
+            {"Bearer": "b", "CookieKey": "c"},
+            {"Authorization": "Bearer b"},
+            {},
+            {"session": "c"},
+        ),
+        ([{"OAuth": []}], {"OAuth": "token"}, {"Authorization": "Bearer token"}, {}, {}),
+        ([{"Bearer": []}, {}], {}, {}, {}, {}),  # anonymous allowed, nothing to send
+        ([], {"Bearer": "k"}, {}, {}, {}),
+    ],
+)
+def test_credentials_go_where_the_first_complete_alternative_wants_them(
+    security: Any, credentials: dict[str, str], headers: Any, query: Any, cookies: Any
+) -> None:
+    built = secured(security)
+    placement = spec.place_credentials(built.operation("GET /x"), built.security_schemes, credentials)
+    assert placement is not None
+    assert (dict(placement.headers), dict(placement.query), dict(placement.cookies)) == (headers, query, cookies)
+
+
+@pytest.mark.parametrize(
+    ("security", "credentials"),
+    [
+        ([{"Bearer": []}], {}),
+        ([{"Bearer": [], "QueryKey": []}], {"Bearer": "k"}),  # AND: one of two is not enough
+        ([{"Nope": []}], {"Nope": "k"}),  # an undeclared scheme cannot be placed
+    ],
+)
+def test_a_required_credential_nobody_gave_is_none(security: Any, credentials: dict[str, str]) -> None:
+    built = secured(security)
+    assert spec.place_credentials(built.operation("GET /x"), built.security_schemes, credentials) is None
+
+
+@pytest.mark.parametrize(
+    ("scheme", "variable"),
+    [
+        ("GeminiKeyQuery", "TOKENOPS_CREDENTIAL_GEMINI_KEY_QUERY"),
+        ("OpenAIAuth", "TOKENOPS_CREDENTIAL_OPEN_AI_AUTH"),
+        ("api_key", "TOKENOPS_CREDENTIAL_API_KEY"),
+        ("x-goog-key", "TOKENOPS_CREDENTIAL_X_GOOG_KEY"),
+    ],
+)
+def test_each_scheme_has_a_documented_environment_variable(scheme: str, variable: str) -> None:
+    assert spec.credential_variable(scheme) == variable

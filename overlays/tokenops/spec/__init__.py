@@ -3,8 +3,9 @@
 The client reads the copy of ``openapi.yaml`` that ``scripts/regenerate.py`` bundles with the generated package
 (:func:`bundled`); the mock, the suite and the spec toolchain read the document they are given
 (:func:`load`, :func:`from_text`). All of them see the same :class:`Spec`: operations with compiled path
-templates, parameters with their style, security requirements (alternatives of combinations of
-:class:`SecurityScheme`), request and response media types (server-sent events included), and schemas by JSON
+templates (and one rule to join them with a base URL, :func:`join_url`), parameters with their style, security
+requirements (alternatives of combinations of :class:`SecurityScheme`; where each credential goes:
+:func:`place_credentials`), request and response media types (server-sent events included), and schemas by JSON
 pointer. What the model does not support is listed in :attr:`Spec.warnings`, never a crash.
 
 >>> from tokenops import spec
@@ -20,6 +21,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
+from tokenops.spec._credentials import Placement, credential_variable, place_credentials
 from tokenops.spec._document import SpecError, escape_token, load_document, parse_text, pointer_get, unescape_token
 from tokenops.spec._model import (
     HTTP_METHODS,
@@ -48,6 +50,7 @@ __all__ = [
     "Parameter",
     "PathSegment",
     "PathTemplate",
+    "Placement",
     "RequestBody",
     "Response",
     "SecurityRequirement",
@@ -56,6 +59,7 @@ __all__ = [
     "SpecError",
     "SpecWarning",
     "bundled",
+    "credential_variable",
     "escape_token",
     "from_text",
     "is_event_stream",
@@ -65,6 +69,7 @@ __all__ = [
     "load_document",
     "media_essence",
     "parse_text",
+    "place_credentials",
     "pointer_get",
     "unescape_token",
 ]
