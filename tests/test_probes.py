@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from contract_tests.suite.credentials import resolve_credentials
 from contract_tests.suite.probes import WRONG_KEY, _refusal_expected, _same_or_refused, run_probes, sweep
 from contract_tests.suite.records import Received
 from contract_tests.suite.spec_facts import facts_for
 from contract_tests.suite.steering import IdPools
+from tokenops.spec import Placement
 
 JSON = (("content-type", "application/json"),)
 
@@ -26,18 +28,22 @@ DOCUMENT: dict[str, Any] = {
         "/things/{thing_id}/cancel": {"post": {"responses": _ok()}},  # unsafe: never swept or edge-probed
         "/open/{slot}": {"get": {"security": [], "responses": _ok()}},  # no key needed: no auth probes
     },
-    "components": {"schemas": {"Thing": {"type": "object", "properties": {"id": {"type": "string"}}}}},
+    "components": {
+        "schemas": {"Thing": {"type": "object", "properties": {"id": {"type": "string"}}}},
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    },
 }
 
 
 class RecordingDirect:
-    """Records what the probes would send."""
+    """Records what the probes would send; places credentials as the real ``Direct`` does."""
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.credentials = resolve_credentials(facts_for(DOCUMENT).model, "sk-right", {})
 
-    def auth(self, key: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {key or 'sk-right'}"}
+    def auth(self, facts: Any = None, key: str | None = None) -> Placement:
+        return self.credentials.placement(facts.model if facts is not None else None, value=key)
 
     def send(self, facts: Any, **options: Any) -> None:
         self.sent.append({"label": facts.label, **options})
@@ -63,10 +69,15 @@ def test_probes_go_where_they_apply_and_say_what_they_skipped() -> None:
     assert ("GET", "GET /things") not in wrong_methods  # a path without parameters gets no wrong-method probes
     assert ("PUT", "GET /things/{thing_id}") in wrong_methods
     assert ("GET", "POST /things/{thing_id}/cancel") in wrong_methods
-    auth = [(s["label"], s["headers"]) for s in direct.sent if "headers" in s]
-    assert [label for label, _ in auth if label == "GET /open/{slot}"] == []  # no key needed there
-    assert ("GET /things/{thing_id}", {"Authorization": f"Bearer {WRONG_KEY}"}) in auth
-    assert ("POST /things", {}) in auth
+    auth = [
+        (s["label"], dict(s["credentials"].headers), dict(s["credentials"].query))
+        for s in direct.sent
+        if "credentials" in s
+    ]
+    assert [label for label, *_ in auth if label == "GET /open/{slot}"] == []  # no key needed there
+    assert ("GET /things/{thing_id}", {"Authorization": f"Bearer {WRONG_KEY}"}, {}) in auth
+    assert ("POST /things", {}, {}) in auth  # no key at all
+    assert ("POST /things", {}, {"api_key": "sk-right"}) in auth  # the right key where no scheme takes it
     edges = {s["label"] for s in direct.sent if "raw_path_params" in s}
     assert edges == {"GET /things/{thing_id}", "GET /open/{slot}"}  # not the unsafe cancel, not /things
     assert notes == [

@@ -8,6 +8,9 @@ import logging
 import secrets
 from typing import Any
 
+import httpx
+import pytest
+
 from tokenops.redaction import REDACTED, RedactingFilter, Secret, redact, redact_json, register_secret
 
 
@@ -54,3 +57,14 @@ def test_the_logging_filter_rewrites_a_record_that_carries_a_secret_and_never_dr
     assert log_filter.filter(clean) is True
     assert (clean.msg, clean.args) == ("sent %s", ("nothing",))  # untouched: formatting stays lazy
     assert secret.value == key
+
+
+def test_a_key_in_the_query_is_scrubbed_from_httpx_and_httpcore_log_records(caplog: pytest.LogCaptureFixture) -> None:
+    secret = register_secret("sk-query-canary-0b5e")
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
+    with caplog.at_level(logging.DEBUG), httpx.Client(transport=transport) as client:
+        client.get("https://api.test/v1beta/models/m:generateContent", params={"key": secret.value})
+        logging.getLogger("httpcore.http11").debug("send_request_headers.started url=%s", f"?key={secret.value}")
+    assert any("HTTP Request: GET" in record.getMessage() for record in caplog.records)
+    assert all(secret.value not in record.getMessage() for record in caplog.records)
+    assert "key=<redacted>" in caplog.text

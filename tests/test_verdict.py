@@ -96,3 +96,12 @@ def test_an_interrupted_run_is_interrupted_whatever_it_found() -> None:
     assert decision.reasons == (
         f"only 1 2xx body checked for {GET} (need 5): raise --max-examples, give more ids, or lower --min-checked",
     )
+
+
+def test_an_operation_that_takes_no_input_needs_one_checked_body() -> None:
+    result = _result(_checked(GET), _checked(LIST, bodies=1))
+    assert decide(result).verdict is Verdict.INCONCLUSIVE  # LIST has a query: five different requests are possible
+    result.fixed_requests = [LIST]  # no parameter, no body: every request is the same one
+    assert decide(result).verdict is Verdict.PASS
+    result.evidence.operations[LIST] = _checked(LIST, bodies=0)
+    assert decide(result).verdict is Verdict.INCONCLUSIVE

@@ -20,12 +20,14 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.rate_limit import parse_retry_after
 
 from contract_tests.suite.checks import REGISTERED, SUITE_CHECKS
+from contract_tests.suite.credentials import RunCredentials
 from contract_tests.suite.evidence import Outcome
 from contract_tests.suite.findings import CheckResult, Finding, Ledger
 from contract_tests.suite.records import Received, Sent
 from contract_tests.suite.spec_facts import OperationFacts, SpecFacts
 from contract_tests.suite.targets import Target, http_client
 from tokenops import Clock
+from tokenops.spec import Placement
 
 __all__ = ["RESPONSE_CHECKS", "Direct", "Exchange", "Extra"]
 
@@ -67,6 +69,7 @@ class Direct:
     ledger: Ledger
     clock: Clock
     timeout: float = 10.0
+    credentials: RunCredentials | None = None
     rate_limit_waits: int = 0
     _http: httpx.Client | None = None
     _results: list[Any] = attrs.field(factory=list)
@@ -90,9 +93,11 @@ class Direct:
         if self._http is not None:
             self._http.close()
 
-    def auth(self, key: str | None = None) -> dict[str, str]:
-        """The Authorization header with the run's key (or ``key``)."""
-        return {"Authorization": f"Bearer {self.api_key if key is None else key}"}
+    def auth(self, facts: OperationFacts | None = None, key: str | None = None) -> Placement:
+        """The credentials for ``facts`` (or ``key`` in each of their places), placed as its spec requires."""
+        if self.credentials is None:
+            return Placement({"Authorization": f"Bearer {self.api_key if key is None else key}"})
+        return self.credentials.placement(facts.model if facts is not None else None, value=key)
 
     def path_for(
         self, facts: OperationFacts, values: Mapping[str, str], *, raw: Mapping[str, str] | None = None
@@ -106,11 +111,13 @@ class Direct:
             path = path.replace(f"{{{name}}}", text)
         return path
 
-    def _request(self, method: str, path: str, headers: Mapping[str, str], body: Any) -> httpx.Response:
+    def _request(
+        self, method: str, path: str, headers: Mapping[str, str], body: Any, params: Mapping[str, str] | None = None
+    ) -> httpx.Response:
         client = self._client()
         waits = 0
         while True:
-            response = client.request(method, path, headers=dict(headers), json=body)
+            response = client.request(method, path, headers=dict(headers), json=body, params=params or None)
             response.read()
             if response.status_code != 429 or waits >= MAX_RATE_LIMIT_WAITS:  # noqa: PLR2004
                 return response
@@ -133,15 +140,23 @@ class Direct:
         body: Any = None,
         checks: Sequence[str] | None = None,
         extras: Sequence[Extra] = (),
+        credentials: Placement | None = None,
     ) -> Exchange:
-        """Send one request for ``facts`` and account the answer (or its absence) in the ledger."""
+        """Send one request for ``facts`` and account the answer (or its absence) in the ledger.
+
+        Credentials: ``credentials`` when given (a probe's), else none when ``headers`` are given, else the run's
+        own, placed as the operation requires.
+        """
         method = (method or facts.method).upper()
-        headers = self.auth() if headers is None else headers
+        placed = self.auth(facts) if headers is None and credentials is None else credentials or Placement()
+        headers = {**placed.headers, **(headers or {})}
+        if (cookie := placed.cookie_header()) is not None:
+            headers["Cookie"] = cookie
         path = self.path_for(facts, path_params, raw=raw_path_params)
         ordinary = method == facts.method
         url = f"{self.target.base_url}{path}"
         try:
-            response = self._request(method, path, headers, body)
+            response = self._request(method, path, headers, body, placed.query)
         except httpx.HTTPError as exc:
             try:
                 sent = Sent.of(exc.request)

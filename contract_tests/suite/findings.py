@@ -22,6 +22,7 @@ from schemathesis.core.failures import Failure
 from contract_tests.suite.baseline import ANY_OPERATION, KnownDeviations
 from contract_tests.suite.categories import Category, categorize
 from contract_tests.suite.checks import ContractFailure
+from contract_tests.suite.credentials import RunCredentials
 from contract_tests.suite.evidence import Evidence, Outcome
 from contract_tests.suite.records import Received, Sent, body_text, request_record, response_record
 from contract_tests.suite.spec_facts import OperationFacts, is_json_media_type
@@ -144,13 +145,20 @@ class Ledger:
     api_key: str
     base_url: str = ""
     public_base_url: str = ""
+    credentials: RunCredentials | None = None  # per scheme: how requests carry them, how reports show them
     findings: list[Finding] = attrs.field(factory=list)
     evidence: Evidence = attrs.field(factory=Evidence)
     _by_identity: dict[tuple[str, str, str, str], Finding] = attrs.field(factory=dict)
 
     def _records(self, sent: Sent | None, received: Received | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
         request = (
-            request_record(sent, api_key=self.api_key, base_url=self.base_url, public_base_url=self.public_base_url)
+            request_record(
+                sent,
+                api_key=self.api_key,
+                base_url=self.base_url,
+                public_base_url=self.public_base_url,
+                variables=self.credentials.variables if self.credentials is not None else None,
+            )
             if sent is not None
             else {}
         )
@@ -334,9 +342,13 @@ class Ledger:
         success = 200 <= received.status < 300  # noqa: PLR2004
         body_check = BODY_CHECKS[0] if facts is not None and facts.json_success else BODY_CHECKS[1]
         body_held = outcomes.get(body_check) is Outcome.HELD
-        with_key = sent is not None and any(
-            name.lower() == "authorization" and value.strip() == f"Bearer {self.api_key}"
-            for name, value in sent.headers
+        with_key = sent is not None and (
+            self.credentials.carried(sent, facts.model if facts is not None else None)
+            if self.credentials is not None
+            else any(
+                name.lower() == "authorization" and value.strip() == f"Bearer {self.api_key}"
+                for name, value in sent.headers
+            )
         )
         self.evidence.record(
             label,

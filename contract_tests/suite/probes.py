@@ -4,7 +4,9 @@
   addresses, so each given id is requested and, when it exists, its body checked.
 - **Wrong method**: every method a path does not declare (GET, POST, PUT, PATCH, DELETE) is sent to an id
   that exists; a 2xx means the server answers it like a declared one.
-- **Auth**: every operation is asked without a key and with a wrong key, on an id that exists; it must refuse.
+- **Auth**: every operation that needs credentials is asked without one, with a wrong one, and with the right one
+  in a place its security schemes do not name (a bearer token for a query key ...), on an id that exists; it
+  must refuse each.
 - **Path edges**: ``..``, ``/``, ``%2F``, empty, very long and non-ASCII values (built on an existing id) for
   every safe operation: refused with an API error, or answered for exactly that id; never a 5xx or a hang.
 
@@ -24,6 +26,7 @@ from contract_tests.suite.direct import RESPONSE_CHECKS, Direct, Extra
 from contract_tests.suite.records import Received
 from contract_tests.suite.spec_facts import OperationFacts, SpecFacts, is_json_media_type
 from contract_tests.suite.steering import IdPools
+from tokenops.spec import Placement
 
 __all__ = ["PROBE_METHODS", "WRONG_KEY", "ProbeViolation", "edge_values", "run_probes", "sweep"]
 
@@ -122,6 +125,42 @@ def _existing(facts: OperationFacts, pools: IdPools) -> dict[str, str] | None:
     return _known_ids(facts.path_params, pools, destructive=facts.destructive)
 
 
+def _documented_value(facts: OperationFacts, name: str) -> str | None:
+    """The spec's own value for a path parameter (``example``, ``examples``, ``default``, ``const``, ``enum``)."""
+    if facts.model is None:
+        return None
+    for parameter in facts.model.params("path"):
+        if parameter.name != name:
+            continue
+        schema = parameter.schema
+        for value in (
+            schema.get("example"),
+            *(schema.get("examples") or ()),
+            schema.get("default"),
+            schema.get("const"),
+        ):
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+                return str(value)
+        enum = schema.get("enum")
+        if isinstance(enum, list) and enum and isinstance(enum[0], str | int):
+            return str(enum[0])
+    return None
+
+
+def _existing_or_documented(facts: OperationFacts, pools: IdPools) -> dict[str, str] | None:
+    """Known ids, else the spec's example values, for every path parameter (an auth probe needs the route, and a
+    server that checks the key before the resource refuses either way); None when a parameter has neither."""
+    values: dict[str, str] = {}
+    for name in facts.path_params:
+        value = pools.first(name, destructive=facts.destructive) or (
+            None if facts.destructive else _documented_value(facts, name)
+        )
+        if value is None:
+            return None
+        values[name] = value
+    return values
+
+
 def sweep(direct: Direct, spec: SpecFacts, pools: IdPools, readable: dict[str, list[str]]) -> None:
     """Request every id in ``readable`` once through each safe operation with that path parameter."""
     for facts in spec.operations.values():
@@ -168,7 +207,7 @@ def run_probes(direct: Direct, spec: SpecFacts, pools: IdPools) -> list[str]:
             extras=[extra],
         )
     for facts in spec.operations.values():
-        known = _existing(facts, pools) if facts.path_params else {}
+        known = _existing_or_documented(facts, pools) if facts.path_params else {}
         if known is None:
             notes.append(
                 f"auth probes for {facts.label} skipped: no {'disposable' if facts.destructive else 'known'} id"
@@ -176,15 +215,20 @@ def run_probes(direct: Direct, spec: SpecFacts, pools: IdPools) -> list[str]:
             continue
         if not facts.requires_auth:
             continue
-        for headers, what, key in (
-            ({}, "a request without a key", "no-key"),
-            (direct.auth(WRONG_KEY), "a wrong key", "wrong-key"),
-        ):
+        misplaced = direct.credentials.wrong_place(facts.model) if direct.credentials and facts.model else None
+        probes: list[tuple[Placement, str, str]] = [
+            (Placement(), "a request without a key", "no-key"),
+            (direct.auth(facts, WRONG_KEY), "a wrong key", "wrong-key"),
+        ]
+        if misplaced is not None:
+            where = ", ".join([*misplaced.headers, *(f"query {name}" for name in misplaced.query)])
+            probes.append((misplaced, f"the right key in the wrong place ({where})", "wrong-place"))
+        for credentials, what, key in probes:
             direct.send(
                 facts,
                 phase="probes",
                 path_params=known,
-                headers=headers,
+                credentials=credentials,
                 checks=RESPONSE_CHECKS,
                 extras=[("auth_enforced", _refusal_expected(facts.label, what, f"auth:{key}"))],
             )

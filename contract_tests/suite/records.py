@@ -8,10 +8,12 @@ variable, expanded because the curl words are double-quoted), any other token st
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
 import re
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -105,55 +107,94 @@ class Received:
         return next((value for key, value in self.headers if key.lower() == name.lower()), None)
 
 
-def _quote(word: str, api_key: str) -> str:
-    """``word`` in double quotes, shell-escaped, with the run's key replaced by ``${TOKENOPS_API_KEY}``."""
-    escaped = _SHELL_SPECIAL.sub(r"\\\1", word)
+Variables = Mapping[str, str]  # a credential -> the shell variable shown instead (``${TOKENOPS_API_KEY}``)
+
+
+def _variables(api_key: str, variables: Variables | None) -> Variables:
+    found = dict(variables or {})
     if api_key:
-        escaped = escaped.replace(_SHELL_SPECIAL.sub(r"\\\1", api_key), KEY_VARIABLE)
-    return f'"{escaped}"'
+        found.setdefault(api_key, KEY_VARIABLE)
+    return found
+
+
+def _substituted(text: str, variables: Variables, *, escape: bool) -> str:
+    """``text`` with each credential (plain and URL-encoded) replaced by its variable; longest first."""
+    for secret in sorted(variables, key=len, reverse=True):
+        for form in dict.fromkeys((secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret))):
+            target = _SHELL_SPECIAL.sub(r"\\\1", form) if escape else form
+            text = text.replace(target, variables[secret])
+    return text
+
+
+def _quote(word: str, variables: Variables) -> str:
+    """``word`` in double quotes, shell-escaped, with each credential replaced by its variable."""
+    escaped = _SHELL_SPECIAL.sub(r"\\\1", word)
+    return f'"{_substituted(escaped, variables, escape=True)}"'
 
 
 def _public(url: str, base_url: str, public_base_url: str) -> str:
     return public_base_url + url[len(base_url) :] if base_url and url.startswith(base_url) else url
 
 
-def curl(sent: Sent, *, api_key: str, base_url: str = "", public_base_url: str = "") -> str:
-    """A ``curl`` command that sends ``sent`` again, every word double-quoted (paste it into a POSIX shell)."""
-    words = [
-        "curl",
-        "-sS",
-        "-i",
-        "-X",
-        _quote(sent.method, ""),
-        _quote(_public(sent.url, base_url, public_base_url), ""),
-    ]
+def _basic_user(value: str, variables: Variables) -> str | None:
+    """``user:${VARIABLE}`` for a basic-auth header whose password is a known credential, else None."""
+    try:
+        user, _, password = base64.b64decode(value.split(" ", 1)[1]).decode("utf-8").partition(":")
+    except (IndexError, ValueError):
+        return None
+    if password in variables:
+        return f"{user}:{variables[password]}"
+    return None
+
+
+def curl(
+    sent: Sent, *, api_key: str, base_url: str = "", public_base_url: str = "", variables: Variables | None = None
+) -> str:
+    """A ``curl`` command that sends ``sent`` again, every word double-quoted (paste it into a POSIX shell).
+
+    Credentials (``api_key``, and the others in ``variables``) appear as the shell variables that hold them,
+    wherever they were sent: a header, the query string, basic auth (``-u``)."""
+    known = _variables(api_key, variables)
+    url = _public(sent.url, base_url, public_base_url)
+    words = ["curl", "-sS", "-i", "-X", _quote(sent.method, {}), _quote(url, known)]
     for name, value in sent.headers:
-        if name.lower() not in _NOISY:
-            words += ["-H", _quote(f"{name}: {value}", api_key)]
+        if name.lower() in _NOISY:
+            continue
+        if (
+            name.lower() == "authorization"
+            and value.lower().startswith("basic ")
+            and (pair := _basic_user(value, known))
+        ):
+            words += ["-u", _quote(pair, {})]
+            continue
+        words += ["-H", _quote(f"{name}: {value}", known)]
     if sent.body:
         try:
             text = sent.body.decode("utf-8")
         except UnicodeDecodeError:
             text = ""
         if text and "\x00" not in text:
-            words += ["--data-binary", _quote(text, api_key)]
+            words += ["--data-binary", _quote(text, known)]
         else:
             words.append(f"# + a {len(sent.body)}-byte binary body (not shown)")
     return redact(" ".join(words))
 
 
-def request_record(sent: Sent, *, api_key: str, base_url: str = "", public_base_url: str = "") -> dict[str, Any]:
-    """The report's view of a request: method, URL, headers (key replaced), curl."""
+def request_record(
+    sent: Sent, *, api_key: str, base_url: str = "", public_base_url: str = "", variables: Variables | None = None
+) -> dict[str, Any]:
+    """The report's view of a request: method, URL, headers (credentials replaced by their variables), curl."""
+    known = _variables(api_key, variables)
     headers = {
-        name: redact(value.replace(api_key, KEY_VARIABLE) if api_key else value)
+        name: redact(_substituted(value, known, escape=False))
         for name, value in sent.headers
         if name.lower() not in _NOISY
     }
     return {
         "method": sent.method,
-        "url": redact(_public(sent.url, base_url, public_base_url)),
+        "url": redact(_substituted(_public(sent.url, base_url, public_base_url), known, escape=False)),
         "headers": headers,
-        "curl": curl(sent, api_key=api_key, base_url=base_url, public_base_url=public_base_url),
+        "curl": curl(sent, api_key=api_key, base_url=base_url, public_base_url=public_base_url, variables=variables),
     }
 
 

@@ -11,12 +11,13 @@ stops the run and returns what was seen so far, marked interrupted. The verdict 
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
 import signal
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ import contract_tests.suite.checks  # noqa: F401 - registers the suite's checks 
 from contract_tests._paths import config_path, spec_path
 from contract_tests.suite.baseline import KnownDeviations
 from contract_tests.suite.checks import SUITE_CHECKS
+from contract_tests.suite.credentials import RunCredentials, resolve_credentials
 from contract_tests.suite.direct import Direct
 from contract_tests.suite.evidence import Evidence, Outcome
 from contract_tests.suite.findings import CheckResult, Finding, Ledger, not_an_api_response, transport_kind
@@ -71,6 +73,8 @@ class RunOptions:
     misbehave: bool = False  # rig one lifecycle job (our mock only): proves the lifecycle check can fail
     clock: Clock = attrs.field(factory=SystemClock)
     on_progress: Callable[[str], None] | None = None
+    # Where TOKENOPS_CREDENTIAL_<SCHEME> variables are read: a credential per security scheme, else ``api_key``.
+    environ: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), repr=False)
 
 
 @attrs.define
@@ -96,6 +100,8 @@ class RunResult:
     rate_limit_waits: int = 0
     baseline: str | None = None
     baseline_unused: list[str] = attrs.field(factory=list)
+    # Operations that take no input at all (no parameter, no body): every request is the same one.
+    fixed_requests: list[str] = attrs.field(factory=list)
 
     @property
     def new_findings(self) -> list[Finding]:
@@ -106,9 +112,23 @@ class RunResult:
         return sum(e.requests for e in self.evidence.operations.values())
 
 
-def _config(options: RunOptions) -> schemathesis.Config:
+def _config(options: RunOptions, credentials: RunCredentials) -> schemathesis.Config:
     data: dict[str, Any] = tomllib.loads(options.config.read_text(encoding="utf-8"))
-    data["headers"] = {**data.get("headers", {}), "Authorization": f"Bearer {options.api_key}"}
+    # Bearer tokens go in a fixed header, as they always have: schemathesis then treats the operation as it treats a
+    # plain API (its OpenAPI-aware auth also fuzzes the credential, which spends the run's examples on 401s). Every
+    # other scheme (an API key in the query, a header or a cookie; basic auth) goes through schemathesis'
+    # OpenAPI-aware auth, which places it where the operation's security says.
+    auth = credentials.schemathesis_auth()
+    bearer = credentials.bearer_value()
+    others = {name: entry for name, entry in auth.items() if bearer is None or "bearer" not in entry}
+    if bearer is not None or not auth:  # (several different bearer tokens: each through the OpenAPI-aware auth)
+        token = options.api_key if bearer is None else bearer
+        data["headers"] = {**data.get("headers", {}), "Authorization": f"Bearer {token}"}
+    if others:
+        data.setdefault("auth", {}).setdefault("openapi", {}).update(others)
+        # With credentials it knows, schemathesis' ignored_auth check re-sends requests without them; the suite's
+        # auth probes do that for every scheme (missing, wrong, wrong place) and classify the answers themselves.
+        data.setdefault("checks", {})["ignored_auth"] = {"enabled": False}
     data.pop("baseline", None)  # the suite matches known deviations itself (contract_tests.suite.baseline)
     generation = data.setdefault("generation", {})
     generation["database"] = ":memory:"  # fresh per run: same spec + same server -> same run
@@ -361,7 +381,7 @@ def run(options: RunOptions) -> RunResult:
         BaselineError: the baseline file cannot be used.
         schemathesis.errors.SchemathesisError / ValueError / OSError: unusable spec or config.
     """
-    secret = register_secret(options.api_key)
+    secrets = [register_secret(options.api_key)]
     notify = options.on_progress or (lambda _message: None)
     target = options.target
     result = RunResult(
@@ -377,13 +397,33 @@ def run(options: RunOptions) -> RunResult:
     started = time.monotonic()
     known = KnownDeviations.load(options.baseline)
     facts = load_facts(options.spec)
+    credentials = resolve_credentials(facts.model, options.api_key, options.environ)
+    secrets += [register_secret(value) for value in credentials.secrets()]
     result.operations = sorted(facts.operations)
-    ledger = Ledger(known, options.api_key, base_url=target.base_url, public_base_url=target.public_base_url)
+    result.fixed_requests = sorted(
+        label
+        for label, operation in facts.operations.items()
+        if operation.model is not None and not operation.model.parameters and operation.model.request_body is None
+    )
+    ledger = Ledger(
+        known,
+        options.api_key,
+        base_url=target.base_url,
+        public_base_url=target.public_base_url,
+        credentials=credentials,
+    )
     result.evidence = ledger.evidence
-    config = _config(options)
+    config = _config(options, credentials)
     schema = schemathesis.openapi.from_path(str(options.spec), config=config)
     direct = Direct(
-        schema, facts, target, options.api_key, ledger, options.clock, timeout=options.request_timeout or 10.0
+        schema,
+        facts,
+        target,
+        options.api_key,
+        ledger,
+        options.clock,
+        timeout=options.request_timeout or 10.0,
+        credentials=credentials,
     )
     pools = IdPools()
     engine = _Engine(facts, ledger, result, notify)
@@ -396,5 +436,5 @@ def run(options: RunOptions) -> RunResult:
     result.rate_limit_waits = direct.rate_limit_waits
     result.baseline_unused = known.unused()
     result.duration = time.monotonic() - started
-    del secret  # the caller keeps its own registration for as long as it writes reports
+    del secrets  # the caller keeps its own registration for as long as it writes reports
     return result

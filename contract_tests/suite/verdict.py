@@ -5,8 +5,8 @@
 - **inconclusive**: nothing failed, but the evidence is not enough to say the server conforms. Each reason
   is one line saying why and what to do. Also when every operation answered only 404: the run never reached
   the API (``--target`` with a ``/v1`` suffix), so its findings about those 404s are reported but not judged.
-- **pass**: none of the above. For every operation tested, at least ``min_checked`` 2xx bodies were
-  schema-checked with no finding at all (a body with a known deviation never counts); every given id was
+- **pass**: none of the above. For every operation tested, at least ``min_checked`` 2xx bodies (one for an
+  operation that takes no input: every request to it is the same) were schema-checked with no finding at all (a body with a known deviation never counts); every given id was
   requested and one of its bodies checked; the run's key was not refused everywhere; no phase stopped early;
   every lifecycle resource reached a terminal state.
 """
@@ -95,10 +95,11 @@ def _operation_reasons(result: RunResult, min_checked: int) -> Iterable[str]:
     if all_refused and len(all_refused) == len(result.operations):
         yield "every authenticated request got 401: is TOKENOPS_API_KEY right?"
         return
+    fixed = set(result.fixed_requests)
     for label in result.operations:
         evidence = result.evidence.operation(label)
         checked = evidence.checked_bodies
-        if checked >= min_checked:
+        if checked >= (min(min_checked, 1) if label in fixed else min_checked):
             continue
         if evidence in all_refused:
             yield f"every authenticated request to {label} got 401/403: is TOKENOPS_API_KEY allowed to use it?"

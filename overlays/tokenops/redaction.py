@@ -19,7 +19,16 @@ import urllib.parse
 import weakref
 from typing import Any
 
-__all__ = ["REDACTED", "RedactingFilter", "Secret", "redact", "redact_json", "register_secret"]
+__all__ = [
+    "PROTECTED_LOGGERS",
+    "REDACTED",
+    "RedactingFilter",
+    "Secret",
+    "protect_loggers",
+    "redact",
+    "redact_json",
+    "register_secret",
+]
 
 REDACTED = "<redacted>"
 
@@ -44,6 +53,9 @@ _secrets: weakref.WeakSet[Secret] = weakref.WeakSet()
 def register_secret(value: str) -> Secret:
     """Wrap ``value`` and scrub it (plain, URL-encoded, base64, ``Bearer``) from output while the result lives.
 
+    The first registration also puts a :class:`RedactingFilter` on the loggers that see requests
+    (:func:`protect_loggers`): httpx logs every request line at INFO, query string and all.
+
     Args:
         value: the secret, e.g. an API key.
 
@@ -52,7 +64,45 @@ def register_secret(value: str) -> Secret:
     """
     secret = Secret(value)
     _secrets.add(secret)
+    if not _protected:
+        protect_loggers()
     return secret
+
+
+# Loggers that see URLs, headers or bodies. A filter on a logger does not apply to its children's records, so
+# httpcore's are named one by one (and any child that exists when the filters go on is covered too).
+PROTECTED_LOGGERS = (
+    "tokenops",
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "urllib3.connectionpool",
+    "contract_tests",
+    "schemathesis",
+    "uvicorn.error",
+    "uvicorn.access",
+)
+_protected: set[str] = set()
+
+
+def protect_loggers(names: tuple[str, ...] = PROTECTED_LOGGERS) -> None:
+    """Put a :class:`RedactingFilter` on each logger named (and the existing children of each), once.
+
+    Args:
+        names: logger names; default :data:`PROTECTED_LOGGERS`.
+    """
+    existing = [name for name in logging.root.manager.loggerDict if isinstance(name, str)]
+    for name in (*names, *(child for child in existing for parent in names if child.startswith(parent + "."))):
+        if name in _protected:
+            continue
+        target = logging.getLogger(name)
+        if not any(isinstance(found, RedactingFilter) for found in target.filters):
+            target.addFilter(RedactingFilter())
+        _protected.add(name)
 
 
 def _forms(value: str) -> list[str]:

@@ -21,7 +21,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from tokenops.spec._credentials import Placement, credential_variable, place_credentials
+from tokenops.spec._credentials import Placement, credential_variable, place_credential, place_credentials
 from tokenops.spec._document import SpecError, escape_token, load_document, parse_text, pointer_get, unescape_token
 from tokenops.spec._model import (
     HTTP_METHODS,
@@ -69,6 +69,7 @@ __all__ = [
     "load_document",
     "media_essence",
     "parse_text",
+    "place_credential",
     "place_credentials",
     "pointer_get",
     "unescape_token",

@@ -22,7 +22,7 @@ import attrs
 
 from tokenops.spec._model import Operation, SecurityScheme
 
-__all__ = ["Placement", "credential_variable", "place_credentials"]
+__all__ = ["Placement", "credential_variable", "place_credential", "place_credentials"]
 
 _WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
@@ -62,7 +62,7 @@ def _basic(credential: str) -> str:
     return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
 
 
-def place(scheme: SecurityScheme, credential: str, placement: Placement) -> Placement:
+def place_credential(scheme: SecurityScheme, credential: str, placement: Placement) -> Placement:
     """``placement`` with ``credential`` added where ``scheme`` wants it."""
     headers, query, cookies = dict(placement.headers), dict(placement.query), dict(placement.cookies)
     if scheme.type == "apiKey" and scheme.parameter:
@@ -98,6 +98,6 @@ def place_credentials(
         if all(name in schemes and credentials.get(name) for name in alternative):
             placement = Placement()
             for name in alternative:
-                placement = place(schemes[name], credentials[name], placement)
+                placement = place_credential(schemes[name], credentials[name], placement)
             return placement
     return None if requirement.required else Placement()
