@@ -6,9 +6,9 @@
   is one line saying why and what to do. Also when every operation answered only 404: the run never reached
   the API (``--target`` with a ``/v1`` suffix), so its findings about those 404s are reported but not judged.
 - **pass**: none of the above. For every operation tested, at least ``min_checked`` 2xx bodies (one for an
-  operation that takes no input: every request to it is the same) were schema-checked with no finding at all (a body with a known deviation never counts); every given id was
-  requested and one of its bodies checked; the run's key was not refused everywhere; no phase stopped early;
-  every lifecycle resource reached a terminal state.
+  operation that takes no input: every request to it is the same) were schema-checked with no finding at all
+  (a body with a known deviation never counts); every given id was requested and one of its bodies checked; the
+  run's key was not refused everywhere; no phase stopped early; every lifecycle resource reached a terminal state.
 """
 
 from __future__ import annotations
