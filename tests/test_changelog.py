@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.toolchain import changelog
+from contract_tests.toolchain import changelog, generate
 from scripts import drift, regenerate, spec_sync
 from tests.spec_edits import NEW_PROPERTY, edit_schema, edit_vendor_schema, schema_span
 
@@ -38,7 +38,7 @@ def _newest_entry(root: Path) -> str:
 
 
 def test_the_committed_changelog_describes_the_committed_spec() -> None:
-    assert changelog.check_root(Path(__file__).resolve().parents[1]) == []
+    assert generate.check_changelog(Path(__file__).resolve().parents[1]) == []
 
 
 @pytest.mark.e2e
@@ -57,7 +57,7 @@ def test_a_breaking_spec_change_is_a_major_release_in_user_words(repo_copy: Path
     # The regeneration that follows finds the surface the entry already describes: no second entry.
     assert regenerate.main(["--root", str(repo_copy)]) == 0
     assert _version(repo_copy) == major
-    assert changelog.check_root(repo_copy) == []
+    assert generate.check_changelog(repo_copy) == []
     assert drift.main(["--root", str(repo_copy)]) == 0
 
 
@@ -76,7 +76,7 @@ def test_the_bump_follows_the_worst_severity(repo_copy: Path, old: str, new: str
     assert _version(repo_copy) == version
     assert _newest_entry(repo_copy).startswith(f"## [{version}]")
     assert regenerate.main(["--root", str(repo_copy)]) == 0
-    assert changelog.check_root(repo_copy) == []
+    assert generate.check_changelog(repo_copy) == []
 
 
 @pytest.mark.e2e
@@ -93,7 +93,7 @@ def test_a_spec_edited_by_hand_gets_a_surface_only_entry_at_regeneration(repo_co
     assert entry.startswith(f"## [{major}]")
     assert "changed outside `scripts/spec_sync.py`" in entry
     assert "- **Breaking:** removed: `VideoStatusResponse.seconds`" in entry
-    assert changelog.check_root(repo_copy) == []
+    assert generate.check_changelog(repo_copy) == []
 
 
 @pytest.mark.e2e
@@ -112,7 +112,7 @@ def test_a_version_edited_by_hand_is_drift(repo_copy: Path, capsys: pytest.Captu
 def test_an_entry_without_its_marker_is_reported(repo_copy: Path) -> None:
     path = repo_copy / "CHANGELOG.md"
     path.write_text(re.sub(r"<!-- tokenops-spec: .* -->\n", "", path.read_text(encoding="utf-8")), encoding="utf-8")
-    assert changelog.check_root(repo_copy) == [
+    assert generate.check_changelog(repo_copy) == [
         f"CHANGELOG.md: the entry for {_version(repo_copy)} has no '<!-- tokenops-spec: ... -->' line"
     ]
 
@@ -220,7 +220,9 @@ def test_an_unreadable_version_file_is_a_changelog_error(
 
 
 def test_check_root_needs_the_spec_and_the_generated_package(tmp_path: Path) -> None:
-    assert changelog.check_root(tmp_path) == [f"openapi.yaml or generated/tokenops_client is missing under {tmp_path}"]
+    assert generate.check_changelog(tmp_path) == [
+        f"openapi.yaml or generated/tokenops_client is missing under {tmp_path}"
+    ]
 
 
 def test_surface_changes_are_said_by_class_qualified_symbol() -> None:
@@ -254,4 +256,4 @@ def test_a_template_change_that_changes_the_surface_gets_an_entry_of_its_own(
     assert entry.startswith(f"## [{patch}]")
     assert "The generated client changed without a spec change (templates or generator)." in entry
     assert "### Added\n\n- new: `template_marker`\n" in entry
-    assert changelog.check_root(repo_copy) == []
+    assert generate.check_changelog(repo_copy) == []

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from contract_tests.toolchain.rules import RULES, diff_documents
+from contract_tests.toolchain.rules import RULES, describe, diff_documents
 from contract_tests.toolchain.surface import SURFACE_RULES
 from scripts import spec_diff
 from tests.conftest import ROOT
@@ -109,7 +109,7 @@ def test_each_schema_fact_is_reported_at_each_site(site: str, mutation: dict[str
     changes = diff_documents(old, new)
     rule = f"{site}-{mutation['fact']}"
     assert [c.rule for c in changes] == [rule], [(c.rule, c.location, c.message) for c in changes]
-    assert changes[0].where.startswith("POST /v1/videos, ")
+    assert describe(changes[0].location).startswith("POST /v1/videos, ")
 
 
 def test_identical_documents_have_no_changes() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.toolchain.rules import RULES, diff_documents
+from contract_tests.toolchain.rules import RULES, describe, diff_documents
 from contract_tests.toolchain.rules.operation import is_deprecated_and_sunset, parse_sunset
 
 TODAY = dt.date(2025, 6, 1)
@@ -23,7 +23,7 @@ def spec(operation: dict[str, Any], **top: Any) -> dict[str, Any]:
 
 def found(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:
     """``(rule, where, severity)`` of every change, sorted."""
-    return sorted((c.rule, c.where, RULES[c.rule][0]) for c in diff_documents(old, new))
+    return sorted((c.rule, describe(c.location), RULES[c.rule][0]) for c in diff_documents(old, new))
 
 
 def _event(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:

@@ -234,18 +234,3 @@ def check(root: Path, *, spec_sha256: str, surface_sha256: str) -> list[str]:
             f"the newest {CHANGELOG_FILE} entry ({newest.version}) describes another generated import surface"
         )
     return problems
-
-
-def check_root(root: Path) -> list[str]:
-    """:func:`check` for the checkout at ``root``: its ``openapi.yaml`` and committed ``generated/`` surface."""
-    from contract_tests.toolchain import generate, surface  # noqa: PLC0415 - generate imports this module
-
-    spec = root / generate.SPEC_FILE
-    package = root / generate.GENERATED_DIR / generate.PACKAGE
-    if not spec.is_file() or not package.is_dir():
-        return [f"{generate.SPEC_FILE} or {generate.GENERATED_DIR}/{generate.PACKAGE} is missing under {root}"]
-    return check(
-        root,
-        spec_sha256=hashlib.sha256(spec.read_bytes()).hexdigest(),
-        surface_sha256=surface_fingerprint(surface.package_surface(package, generate.PACKAGE)),
-    )

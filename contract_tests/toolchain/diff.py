@@ -19,7 +19,7 @@ import attrs
 from contract_tests._paths import REPO_ROOT
 from contract_tests.toolchain.load import load_pair
 from contract_tests.toolchain.rules import SEVERITIES, describe, diff_documents
-from contract_tests.toolchain.surface import SurfaceChange, compare_packages, overlay_imports, package_surface
+from contract_tests.toolchain.surface import compare_packages, overlay_imports, package_surface, record
 
 ROOT = REPO_ROOT
 FORMATS = ("text", "markdown", "json", "junit", "github")
@@ -47,7 +47,7 @@ def surface_report(candidate: Path, root: Path = ROOT) -> tuple[list[dict[str, s
         fresh = package_surface(fresh_dir, regenerate.PACKAGE)
         committed_dir = root / regenerate.GENERATED_DIR / regenerate.PACKAGE
         found = compare_packages(committed_dir, fresh_dir)
-    changes = [surface_change_record(c) for c in found]
+    changes = [record(c) for c in found]
     for name, where in sorted(overlay_imports(root / "overlays" / "tokenops", regenerate.PACKAGE).items()):
         if name not in fresh:
             changes.append(
@@ -60,17 +60,6 @@ def surface_report(candidate: Path, root: Path = ROOT) -> tuple[list[dict[str, s
                 }
             )
     return changes, fresh
-
-
-def surface_change_record(change: SurfaceChange) -> dict[str, str]:
-    """A surface change as a report record (rule, severity, location, where, message)."""
-    return {
-        "rule": change.rule,
-        "severity": change.severity,
-        "location": change.symbol,
-        "where": change.symbol,
-        "message": change.message,
-    }
 
 
 def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:

@@ -38,13 +38,6 @@ class Change:
         """The rule's severity: ``breaking``, ``warning`` or ``info``."""
         return RULES[self.rule][0]
 
-    @property
-    def where(self) -> str:
-        """The location in API terms: ``GET /v1/videos/{video_id}, 200 response, property `progress```."""
-        from contract_tests.toolchain.rules.where import describe  # noqa: PLC0415 - where imports this module
-
-        return describe(self.location)
-
 
 def escape(token: str) -> str:
     """One JSON-pointer token (RFC 6901)."""
