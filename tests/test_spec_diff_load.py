@@ -50,18 +50,23 @@ def test_rewrites_of_the_same_api_are_not_changes() -> None:
     rules = sorted(change.rule for change in diff_documents(old.document, new.document))
     assert rules == [
         "media-type-parameters-changed",
-        "request-parameter-default-changed",
+        "request-parameter-default-removed",
         "request-path-parameter-renamed",
     ]
 
 
 def test_json_output_keeps_pointer_rule_and_warnings(capsys: pytest.CaptureFixture[str]) -> None:
-    assert spec_diff.main([str(BASE), str(REWRITE), "--no-surface", "--format", "json"]) == 1
+    assert spec_diff.main([str(BASE), str(REWRITE), "--no-surface", "--format", "json", "--fail-on", "warning"]) == 1
     report = json.loads(capsys.readouterr().out)
-    default = next(c for c in report["changes"] if c["rule"] == "request-parameter-default-changed")
-    assert default["location"] == "/paths/~1v1~1videos~1{id}/get/parameters/query/limit/schema"
-    assert default["where"] == "GET /v1/videos/{id}, query parameter `limit`"
-    assert default["severity"] == "breaking"
+    default = next(c for c in report["changes"] if c["rule"] == "request-parameter-default-removed")
+    # Removed: the pointer resolves in the old document (where the path parameter had its old name).
+    assert (default["location"], default["document"]) == (
+        "/paths/~1v1~1videos~1{video_id}/get/parameters/1/schema",
+        "old",
+    )
+    assert default["where"] == "GET /v1/videos/{video_id}, query parameter `limit`"
+    assert default["operations"] == ["GET /v1/videos/{id}"]
+    assert default["severity"] == "warning"
     assert any("non-string mapping key" in warning for warning in report["warnings"])
 
 
@@ -70,16 +75,16 @@ def test_json_output_keeps_pointer_rule_and_warnings(capsys: pytest.CaptureFixtu
     [
         (
             "/paths/~1v1~1videos~1{video_id}/get/responses/200/content/application~1json/schema/properties/progress",
-            "GET /v1/videos/{video_id}, 200 response, application/json, property `progress`",
+            "GET /v1/videos/{video_id}, 200 response, property `progress`",
         ),
         (
             "/paths/~1v/post/requestBody/content/application~1json/schema/properties/a/items/properties/b",
-            "POST /v, request body, application/json, property `a[].b`",
+            "POST /v, request body, property `a[].b`",
         ),
         ("/paths/~1v/get/responses/200/headers/X-Rate/schema", "GET /v, 200 response, header `X-Rate`"),
         (
             "/webhooks/done/post/requestBody/content/application~1json/schema",
-            "webhook `done` POST, request body, application/json",
+            "webhook `done` POST, request body",
         ),
         ("/components/securitySchemes/OpenAIAuth", "security scheme `OpenAIAuth`"),
         ("tokenops_client.models.Video", "tokenops_client.models.Video"),
@@ -96,10 +101,11 @@ def test_text_lines_say_where_in_api_terms(tmp_path: Path, capsys: pytest.Captur
     (tmp_path / "old.yaml").write_text(text, encoding="utf-8")
     (tmp_path / "new.yaml").write_text(changed, encoding="utf-8")
     assert spec_diff.main([str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"), "--no-surface"]) == 1
-    assert capsys.readouterr().out.splitlines()[0] == (
-        "BREAKING response-body-type-changed  GET /v1/videos/{video_id}, 200 response, application/json, "
-        "property `progress`: type integer → string"
-    )
+    assert capsys.readouterr().out.splitlines() == [
+        "spec diff: 1 breaking, 0 warning, 0 info",
+        "BREAKING `VideoStatusResponse.progress`: type integer → string (1 operation: GET /v1/videos/{video_id})  "
+        "[response-body-type-changed]",
+    ]
 
 
 def test_large_documents_are_not_validated_but_say_so() -> None:

@@ -60,14 +60,17 @@ class SurfaceChange:
         return SURFACE_RULES[self.rule][0]
 
 
-def record(change: SurfaceChange) -> dict[str, str]:
-    """A surface change as a report record (rule, severity, location, where, message)."""
+def record(change: SurfaceChange) -> dict[str, Any]:
+    """A surface change as a report record, shaped as the spec diff's (the location is a dotted import name)."""
     return {
         "rule": change.rule,
         "severity": change.severity,
         "location": change.symbol,
+        "document": "generated",
         "where": change.symbol,
         "message": change.message,
+        "operations": [],
+        "sites": [],
     }
 
 
