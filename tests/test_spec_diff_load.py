@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.toolchain.load import VALIDATION_LIMIT, load_pair, parse_tolerant
+from contract_tests.toolchain.load import load_pair, parse_tolerant
 from contract_tests.toolchain.rules import describe, diff_documents
 from contract_tests.toolchain.spec import SpecError
 from scripts import spec_diff
@@ -108,12 +108,39 @@ def test_text_lines_say_where_in_api_terms(tmp_path: Path, capsys: pytest.Captur
     ]
 
 
-def test_large_documents_are_not_validated_but_say_so() -> None:
-    filler = "x-pad: '" + "p" * VALIDATION_LIMIT + "'\n"
-    loaded = parse_tolerant("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n" + filler, "big.yaml")
-    assert loaded.warnings == (
-        f"big.yaml: not validated: 0.3 MB is over the {VALIDATION_LIMIT // 1024} KB limit (--strict validates)",
-    )
+def _big(operations: int, *, broken: bool = False) -> dict[str, Any]:
+    """A document of ``operations`` operations (about 1 MB for 3,000); ``broken``: without a title."""
+    paths: dict[str, Any] = {
+        f"/v1/thing{index}": {
+            "get": {"operationId": f"thing{index}", "responses": {"200": {"description": "ok " * 80}}}
+        }
+        for index in range(operations)
+    }
+    info = {"version": "1"} if broken else {"title": "\U0001f44d", "version": "1"}
+    return {"openapi": "3.1.0", "info": info, "paths": paths}
+
+
+def test_large_documents_are_validated_too() -> None:
+    text = json.dumps(_big(3000, broken=True))
+    assert len(text) > 1_000_000
+    loaded = parse_tolerant(text, "big.json")
+    assert len(loaded.warnings) == 1
+    assert loaded.warnings[0].startswith("big.json: not a valid OpenAPI document: ")
+    assert '"title" is a required property' in loaded.warnings[0]
+
+
+def test_strict_accepts_valid_json_with_surrogate_pair_escapes_and_refuses_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(_big(300)), encoding="utf-8")  # ensure_ascii: the 👍 title as "\ud83d\udc4d"
+    assert "\\ud83d\\udc4d" in good.read_text(encoding="utf-8")
+    bad.write_text(json.dumps(_big(300, broken=True)), encoding="utf-8")
+    assert spec_diff.main([str(good), str(good), "--no-surface", "--strict"]) == 0
+    assert spec_diff.main([str(good), str(bad), "--no-surface", "--strict"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"spec_diff: error: {bad} is not a valid OpenAPI 3.1.0 document")
 
 
 @pytest.mark.parametrize(
@@ -203,7 +230,7 @@ def test_two_large_documents_load_in_parallel_with_the_same_result(tmp_path: Pat
     first, second = load_pair(old, new)
     assert (first, second) == (load_spec(old), load_spec(new))
     assert second.document["info"]["version"] == "2"
-    assert second.warnings[0].startswith(f"{new}: not validated: 1.0 MB is over")
+    assert second.warnings == ()  # 1 MB each, validated
 
 
 def test_a_text_is_validated_once_per_process_and_the_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,9 +239,9 @@ def test_a_text_is_validated_once_per_process_and_the_memory_is_bounded(monkeypa
     calls: list[int] = []
     real = load._validation_warnings
 
-    def counting(document: dict[str, Any], size: int) -> list[str]:
-        calls.append(size)
-        return real(document, size)
+    def counting(document: dict[str, Any]) -> list[str]:
+        calls.append(len(document))
+        return real(document)
 
     monkeypatch.setattr(load, "_validation_warnings", counting)
     monkeypatch.setattr(load, "_VALIDATED", {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -81,10 +82,17 @@ def parse_openapi(text: str, name: str) -> dict[str, Any]:
     Raises:
         SpecError: not YAML, not a mapping, not OpenAPI 3.x, or invalid against the OpenAPI schema.
     """
-    try:
-        loaded = safe_yaml(text)
-    except yaml.YAMLError as exc:
-        raise yaml_error(name, exc) from None
+    loaded: Any = None
+    if text.lstrip().startswith("{"):
+        try:  # JSON as JSON: YAML refuses valid JSON escapes such as surrogate pairs ("\ud83d\udc4d")
+            loaded = json.loads(text)
+        except ValueError:
+            loaded = None
+    if loaded is None:
+        try:
+            loaded = safe_yaml(text)
+        except yaml.YAMLError as exc:
+            raise yaml_error(name, exc) from None
     document, version = openapi_document(loaded, name)
     key = text_key(text)
     if key in _VALID:
