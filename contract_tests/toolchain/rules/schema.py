@@ -418,10 +418,18 @@ class _Comparison:
             # A named alternative is a generated class: code passing it breaks even when another one admits its values.
             named = pure_ref(a[i][0]) is not None
             if named or not any(self.diff.covers(a[i][0], self.old_root, raw, self.new_root, self.xml) for raw, _ in b):
-                self.emit(a[i][1], "variant-removed", f"{label(a[i][0], self.old_root)} alternative removed", "old")
+                literal = _literal(resolve(a[i][0], self.old_root).schema)
+                if literal is not None and not named:
+                    self.emit(a[i][1], "enum-value-removed", f"value {_show(literal[0])} removed", "old")
+                else:
+                    self.emit(a[i][1], "variant-removed", f"{label(a[i][0], self.old_root)} alternative removed", "old")
         for j in added:
             if not any(self.diff.covers(b[j][0], self.new_root, raw, self.old_root, self.xml) for raw, _ in a):
-                self.emit(b[j][1], "variant-added", f"{label(b[j][0], self.new_root)} alternative added")
+                literal = _literal(resolve(b[j][0], self.new_root).schema)
+                if literal is not None and pure_ref(b[j][0]) is None:
+                    self.emit(b[j][1], "enum-value-added", f"value {_show(literal[0])} added")
+                else:
+                    self.emit(b[j][1], "variant-added", f"{label(b[j][0], self.new_root)} alternative added")
         for i, j in pairs:
             self.schema(a[i][0], b[j][0], a[i][1], b[j][1], depth + 1)
 
@@ -435,7 +443,8 @@ class _Comparison:
     def _shape(self, raw: Any, root: Any) -> str:
         target = resolve(raw, root).schema
         return json.dumps(
-            [sorted(types_of(target)[0]), sorted(target.get("properties") or {}), target.get("enum")], default=str
+            [sorted(types_of(target)[0]), sorted(target.get("properties") or {}), target.get("enum"), _literal(target)],
+            default=str,
         )
 
     def match(self, old: list[Any], new: list[Any]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
@@ -458,8 +467,10 @@ class _Comparison:
                 pairs.append((i, j))
                 a_left.remove(i)
                 b_left.remove(j)
-        unnamed_a = [i for i in a_left if a_keys[i] is None]
-        unnamed_b = [j for j in b_left if b_keys[j] is None]
+        # Unnamed leftovers pair in order, literals apart: a constant that is not in the other list was removed or
+        # added, it did not change (a model name inserted into a union of names is one name added).
+        unnamed_a = [i for i in a_left if a_keys[i] is None and _literal(resolve(old[i], self.old_root).schema) is None]
+        unnamed_b = [j for j in b_left if b_keys[j] is None and _literal(resolve(new[j], self.new_root).schema) is None]
         for i, j in zip(unnamed_a, unnamed_b, strict=False):
             pairs.append((i, j))
             a_left.remove(i)
@@ -558,6 +569,14 @@ class _Comparison:
             self.emit(f"{new_e.at}/{keyword}", fact, shown)
         else:
             self.emit(f"{old_e.at}/{keyword}", fact, shown, "old")
+
+
+def _literal(schema: dict[str, Any]) -> tuple[Any] | None:
+    """``(value,)`` for a schema admitting one value (``const``, or a one-value ``enum``); None otherwise."""
+    if "const" in schema:
+        return (schema["const"],)
+    values = schema.get("enum")
+    return (values[0],) if isinstance(values, list) and len(values) == 1 else None
 
 
 def _is_wrapper(schema: Any) -> bool:
