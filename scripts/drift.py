@@ -16,13 +16,13 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python scripts/drift.py`: make `scripts` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contract_tests.toolchain import changelog
+from contract_tests.toolchain import generate
 from scripts import regenerate, spec_sync
 
 
 def _changelog_check(args: list[str]) -> int:
     root = Path(args[args.index("--root") + 1]) if "--root" in args else ROOT
-    problems = changelog.check_root(root)
+    problems = generate.check_changelog(root)
     for problem in problems:
         print(f"  {problem}")
     return 1 if problems else 0

@@ -2,12 +2,17 @@
 
 Usage::
 
-    python scripts/spec_diff.py OLD NEW [--format text|markdown|json|junit|github]
+    python scripts/spec_diff.py OLD NEW [--format text|markdown|json|junit|github] [--all-sites]
                                         [--fail-on breaking|warning|info] [--no-surface] [--strict] [--list-rules]
+    python scripts/spec_diff.py openapi.yaml --page upstream/new-page.md [...]
 
-Each change has a stable rule id (``contract_tests/toolchain/rules/``), a severity, a JSON location and that location
-in API terms. Documents that YAML or JSON can load are diffed even when they are not valid OpenAPI; what was
-tolerated is printed as notes (``--strict`` refuses them instead, exit 2). Unless
+Each change is reported once, where it is made (a component schema, or the operation for an inline one), with a
+stable rule id (``contract_tests/toolchain/rules/``), a severity, an RFC 6901 location (in NEW; in OLD for what was
+removed), that location in API terms and the operations it reaches (``--all-sites`` lists every place it shows;
+the JSON always does). Output is worst first, totals first, one line per change. ``--page`` diffs OLD against
+what ``scripts/spec_sync.py`` would make of the recorded pages plus the given ones (nothing is written): what
+taking a new vendor page changes. Documents that YAML or JSON can load are diffed even when they are not valid
+OpenAPI; what was tolerated is printed as notes (``--strict`` refuses them instead, exit 2). Unless
 ``--no-surface``, NEW is also regenerated into a temporary directory and the public import surface of
 ``tokenops_client`` is compared with the committed ``generated/`` (plus every name the ``tokenops``
 overlay imports from it): what ``from tokenops_client... import ...`` or attribute access would break.
@@ -18,7 +23,9 @@ Exit codes: 1 a change at or above ``--fail-on`` (default breaking), 0 none, 2 u
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python scripts/spec_diff.py`: make the repo importable
@@ -27,12 +34,23 @@ if __package__ in (None, ""):  # run as `python scripts/spec_diff.py`: make the 
 from contract_tests.toolchain.diff import FORMATS, compare, fails, render
 from contract_tests.toolchain.rules import RULES, SEVERITIES
 from contract_tests.toolchain.surface import SURFACE_RULES
+from contract_tests.toolchain.sync import candidate_with_pages
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="spec_diff", description=__doc__.split("\n", 1)[0])
     parser.add_argument("old", type=Path, nargs="?")
     parser.add_argument("new", type=Path, nargs="?")
+    parser.add_argument(
+        "--page",
+        action="append",
+        default=[],
+        metavar="PAGE",
+        help="diff OLD against the spec spec_sync would build with this page (repeatable) instead of NEW",
+    )
+    parser.add_argument("--all-sites", action="store_true", help="list every place in the API each change shows")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--fail-on", choices=SEVERITIES, default="breaking")
     parser.add_argument("--no-surface", action="store_true", help="skip the generated import-surface diff")
@@ -46,16 +64,26 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         return 0
-    if args.old is None or args.new is None:
+    if args.old is None or (args.new is None) == (not args.page):
         parser.print_usage(sys.stderr)
-        print("spec_diff: error: OLD and NEW are required", file=sys.stderr)
+        print("spec_diff: error: OLD and either NEW or --page are required", file=sys.stderr)
         return 2
     try:
-        report = compare(args.old, args.new, surface=not args.no_surface, strict=args.strict)
+        with tempfile.TemporaryDirectory(prefix="spec-diff-pages-") as tmp:
+            new = args.new
+            if args.page:
+                new = Path(tmp) / "openapi.yaml"
+                new.write_text(candidate_with_pages(ROOT, [str(page) for page in args.page]), encoding="utf-8")
+            report = compare(args.old, new, surface=not args.no_surface, strict=args.strict)
     except Exception as exc:
         print(f"spec_diff: error: {' '.join(str(exc).split())[:400]}", file=sys.stderr)
         return 2
-    print(render(report, args.format, args.fail_on, str(args.new)))
+    shown = render(report, args.format, args.fail_on, str(args.new or args.page[0]), all_sites=args.all_sites)
+    try:
+        print(shown)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `spec_diff ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 1 if fails(report, args.fail_on) else 0
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.toolchain import changelog
+from contract_tests.toolchain import changelog, generate
 from scripts import drift, regenerate, spec_sync
 from tests.spec_edits import NEW_PROPERTY, edit_schema, edit_vendor_schema, schema_span
 
@@ -38,7 +38,7 @@ def _newest_entry(root: Path) -> str:
 
 
 def test_the_committed_changelog_describes_the_committed_spec() -> None:
-    assert changelog.check_root(Path(__file__).resolve().parents[1]) == []
+    assert generate.check_changelog(Path(__file__).resolve().parents[1]) == []
 
 
 @pytest.mark.e2e
@@ -50,14 +50,14 @@ def test_a_breaking_spec_change_is_a_major_release_in_user_words(repo_copy: Path
     assert _version(repo_copy) == major
     entry = _newest_entry(repo_copy)
     assert entry.startswith(f"## [{major}] - {datetime.datetime.now(tz=datetime.UTC).date().isoformat()}\n")
-    assert 'property `size`: may now be "1792x1024"' in entry
+    assert '`VideoStatusResponse.size`: may now be "1792x1024"' in entry
     assert "- **Breaking:** removed: `VideoStatusResponseStatus.PENDING`" in entry
     assert "### Removed" in entry
     assert "### Changed" in entry or "### Added" in entry
     # The regeneration that follows finds the surface the entry already describes: no second entry.
     assert regenerate.main(["--root", str(repo_copy)]) == 0
     assert _version(repo_copy) == major
-    assert changelog.check_root(repo_copy) == []
+    assert generate.check_changelog(repo_copy) == []
     assert drift.main(["--root", str(repo_copy)]) == 0
 
 
@@ -66,7 +66,8 @@ def test_a_breaking_spec_change_is_a_major_release_in_user_words(repo_copy: Path
     ("old", "new", "severity"),
     [
         ("            - 1280x720\n", "            - 1280x720\n            - 1792x1024\n", "warning"),  # minor
-        (*NEW_PROPERTY[1:], "info"),  # a new optional response property: patch
+        (*NEW_PROPERTY[1:], "warning"),  # a new optional response property: a new attribute, minor
+        ("description: 错误信息\n", "description: 错误信息 (machine-readable)\n", "info"),  # documentation only: patch
     ],
 )
 def test_the_bump_follows_the_worst_severity(repo_copy: Path, old: str, new: str, severity: str) -> None:
@@ -76,7 +77,7 @@ def test_the_bump_follows_the_worst_severity(repo_copy: Path, old: str, new: str
     assert _version(repo_copy) == version
     assert _newest_entry(repo_copy).startswith(f"## [{version}]")
     assert regenerate.main(["--root", str(repo_copy)]) == 0
-    assert changelog.check_root(repo_copy) == []
+    assert generate.check_changelog(repo_copy) == []
 
 
 @pytest.mark.e2e
@@ -93,7 +94,7 @@ def test_a_spec_edited_by_hand_gets_a_surface_only_entry_at_regeneration(repo_co
     assert entry.startswith(f"## [{major}]")
     assert "changed outside `scripts/spec_sync.py`" in entry
     assert "- **Breaking:** removed: `VideoStatusResponse.seconds`" in entry
-    assert changelog.check_root(repo_copy) == []
+    assert generate.check_changelog(repo_copy) == []
 
 
 @pytest.mark.e2e
@@ -112,7 +113,7 @@ def test_a_version_edited_by_hand_is_drift(repo_copy: Path, capsys: pytest.Captu
 def test_an_entry_without_its_marker_is_reported(repo_copy: Path) -> None:
     path = repo_copy / "CHANGELOG.md"
     path.write_text(re.sub(r"<!-- tokenops-spec: .* -->\n", "", path.read_text(encoding="utf-8")), encoding="utf-8")
-    assert changelog.check_root(repo_copy) == [
+    assert generate.check_changelog(repo_copy) == [
         f"CHANGELOG.md: the entry for {_version(repo_copy)} has no '<!-- tokenops-spec: ... -->' line"
     ]
 
@@ -220,7 +221,9 @@ def test_an_unreadable_version_file_is_a_changelog_error(
 
 
 def test_check_root_needs_the_spec_and_the_generated_package(tmp_path: Path) -> None:
-    assert changelog.check_root(tmp_path) == [f"openapi.yaml or generated/tokenops_client is missing under {tmp_path}"]
+    assert generate.check_changelog(tmp_path) == [
+        f"openapi.yaml or generated/tokenops_client is missing under {tmp_path}"
+    ]
 
 
 def test_surface_changes_are_said_by_class_qualified_symbol() -> None:
@@ -238,20 +241,57 @@ def test_surface_changes_are_said_by_class_qualified_symbol() -> None:
     assert "### Added\n\n- new: `Video.size`\n" in entry
 
 
+def test_a_new_model_is_listed_once_and_natural_messages_are_not_repeated() -> None:
+    def added(location: str) -> dict[str, str]:
+        return {"rule": "import-symbol-added", "severity": "info", "location": location, "message": "added"}
+
+    changes = [
+        added("tokenops_client.models.video_job"),
+        added("tokenops_client.models.VideoJob"),
+        {
+            "rule": "security-scheme-added",
+            "severity": "info",
+            "location": "/components/securitySchemes/ApiKey",
+            "where": "security scheme `ApiKey`",
+            "message": "security scheme `ApiKey` added",
+        },
+    ]
+    entry = changelog.render_entry("1.1.0", "2026-01-01", changes, spec_sha256=S1, surface_sha256=F1, why="Why.")
+    assert entry.count("VideoJob") == 1
+    assert "- new: `VideoJob`\n" in entry
+    assert "video_job" not in entry
+    assert "- security scheme `ApiKey` added\n" in entry
+
+
+@pytest.mark.parametrize(
+    ("rules", "level"),
+    [
+        ([("operation-added", "info")], "warning"),  # SemVer: new functionality is a minor release
+        ([("import-symbol-added", "info")], "warning"),
+        ([("operation-doc-changed", "info")], "info"),
+        ([("operation-added", "info"), ("operation-removed", "breaking")], "breaking"),
+        ([], "info"),
+    ],
+)
+def test_an_addition_is_a_minor_release(rules: list[tuple[str, str]], level: str) -> None:
+    changes = [{"rule": rule, "severity": severity, "location": "/x", "message": "m"} for rule, severity in rules]
+    assert changelog.release_level(changes) == level
+
+
 @pytest.mark.e2e
 def test_a_template_change_that_changes_the_surface_gets_an_entry_of_its_own(
     repo_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    patch = _bumped(repo_copy, "info")
+    minor = _bumped(repo_copy, "warning")  # a new public function: new functionality, a minor release
     template = repo_copy / "templates" / "types.py.jinja"
     text = template.read_text(encoding="utf-8")
     marker = '\n\ndef template_marker() -> None:\n    """A new public function."""\n\n\n__all__ = ['
     template.write_text(text.replace("\n\n__all__ = [", marker, 1), encoding="utf-8")
     template.write_text(template.read_text(encoding="utf-8").replace('"Unset"]', '"Unset", "template_marker"]'))
     assert regenerate.main(["--root", str(repo_copy)]) == 0
-    assert f"CHANGELOG.md: new entry {patch} (the generated import surface changed)" in capsys.readouterr().out
+    assert f"CHANGELOG.md: new entry {minor} (the generated import surface changed)" in capsys.readouterr().out
     entry = _newest_entry(repo_copy)
-    assert entry.startswith(f"## [{patch}]")
+    assert entry.startswith(f"## [{minor}]")
     assert "The generated client changed without a spec change (templates or generator)." in entry
     assert "### Added\n\n- new: `template_marker`\n" in entry
-    assert changelog.check_root(repo_copy) == []
+    assert generate.check_changelog(repo_copy) == []

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from contract_tests.toolchain.rules import RULES, diff_documents
+from contract_tests.toolchain.rules import RULES, describe, diff_documents
 from contract_tests.toolchain.surface import SURFACE_RULES
 from scripts import spec_diff
 from tests.conftest import ROOT
@@ -109,27 +109,33 @@ def test_each_schema_fact_is_reported_at_each_site(site: str, mutation: dict[str
     changes = diff_documents(old, new)
     rule = f"{site}-{mutation['fact']}"
     assert [c.rule for c in changes] == [rule], [(c.rule, c.location, c.message) for c in changes]
-    assert changes[0].where.startswith("POST /v1/videos, ")
+    assert describe(changes[0].location).startswith("POST /v1/videos, ")
 
 
 def test_identical_documents_have_no_changes() -> None:
     assert diff_documents(BASE, copy.deepcopy(BASE)) == []
 
 
-def test_a_moved_schema_is_not_reported_as_removed_and_added() -> None:
+def test_a_moved_schema_is_one_rename_not_removed_and_added() -> None:
     moved = copy.deepcopy(BASE)
     schemas = moved["components"]["schemas"]
     schemas["VideoJob"] = schemas.pop("VideoStatusResponse")
     operation = moved["paths"]["/v1/videos/{video_id}"]["get"]
     operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] = "#/components/schemas/VideoJob"
-    assert diff_documents(BASE, moved) == []
+    (change,) = diff_documents(BASE, moved)
+    assert (change.rule, change.location) == ("schema-renamed", "/components/schemas/VideoJob")
+    assert change.message.startswith("model `VideoStatusResponse` renamed to `VideoJob`")
 
 
-def test_changes_inside_referenced_nested_schemas_are_located_precisely() -> None:
+def test_a_change_inside_a_component_is_located_in_the_component_once() -> None:
     new = apply(BASE, [{"remove": "/components/schemas/OpenAIVideoError/properties/code"}])
     (change,) = diff_documents(BASE, new)
     assert change.rule == "response-body-property-removed-optional"
-    assert change.location == f"{P}/properties/error/properties/code"
+    # Where the change is made (resolving in the old document: the property is gone from the new one) ...
+    assert (change.location, change.document) == ("/components/schemas/OpenAIVideoError/properties/code", "old")
+    # ... and where it shows.
+    assert change.operations == ("GET /v1/videos/{video_id}",)
+    assert describe(change.location, BASE) == "`OpenAIVideoError.code`"
 
 
 def _write(tmp_path: Path, mutation_rule: str) -> tuple[Path, Path]:
@@ -170,13 +176,19 @@ def test_output_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     suite = ET.fromstring(capsys.readouterr().out.split("?>", 1)[1])
     assert suite.get("failures") == "1"
     spec_diff.main([str(old), str(new), "--no-surface", "--format", "github"])
-    assert capsys.readouterr().out.startswith(
-        f"::error file={new},title=operation-removed::GET /v1/videos/{{video_id}}"
-    )
+    assert capsys.readouterr().out.splitlines() == [
+        "::notice title=spec diff::1 breaking, 0 warning, 0 info",
+        f"::error file={new},title=operation-removed::GET /v1/videos/{{video_id}} removed",
+    ]
     spec_diff.main([str(old), str(new), "--no-surface", "--format", "markdown"])
-    assert "| breaking | `operation-removed` | GET /v1/videos/{video_id} |" in capsys.readouterr().out
+    assert "| breaking | GET /v1/videos/{video_id} | GET /v1/videos/{video_id} removed | - | `operation-removed` |" in (
+        capsys.readouterr().out
+    )
     spec_diff.main([str(old), str(new), "--no-surface"])
-    assert capsys.readouterr().out.startswith("BREAKING operation-removed  GET /v1/videos/{video_id}: ")
+    assert capsys.readouterr().out.splitlines() == [
+        "spec diff: 1 breaking, 0 warning, 0 info",
+        "BREAKING GET /v1/videos/{video_id} removed  [operation-removed]",
+    ]
 
 
 def test_docs_pages_are_accepted_as_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

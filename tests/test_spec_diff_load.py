@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.toolchain.load import VALIDATION_LIMIT, load_pair, parse_tolerant
+from contract_tests.toolchain.load import load_pair, parse_tolerant
 from contract_tests.toolchain.rules import describe, diff_documents
 from contract_tests.toolchain.spec import SpecError
 from scripts import spec_diff
@@ -50,18 +50,23 @@ def test_rewrites_of_the_same_api_are_not_changes() -> None:
     rules = sorted(change.rule for change in diff_documents(old.document, new.document))
     assert rules == [
         "media-type-parameters-changed",
-        "request-parameter-default-changed",
+        "request-parameter-default-removed",
         "request-path-parameter-renamed",
     ]
 
 
 def test_json_output_keeps_pointer_rule_and_warnings(capsys: pytest.CaptureFixture[str]) -> None:
-    assert spec_diff.main([str(BASE), str(REWRITE), "--no-surface", "--format", "json"]) == 1
+    assert spec_diff.main([str(BASE), str(REWRITE), "--no-surface", "--format", "json", "--fail-on", "warning"]) == 1
     report = json.loads(capsys.readouterr().out)
-    default = next(c for c in report["changes"] if c["rule"] == "request-parameter-default-changed")
-    assert default["location"] == "/paths/~1v1~1videos~1{id}/get/parameters/query/limit/schema"
-    assert default["where"] == "GET /v1/videos/{id}, query parameter `limit`"
-    assert default["severity"] == "breaking"
+    default = next(c for c in report["changes"] if c["rule"] == "request-parameter-default-removed")
+    # Removed: the pointer resolves in the old document (where the path parameter had its old name).
+    assert (default["location"], default["document"]) == (
+        "/paths/~1v1~1videos~1{video_id}/get/parameters/1/schema",
+        "old",
+    )
+    assert default["where"] == "GET /v1/videos/{video_id}, query parameter `limit`"
+    assert default["operations"] == ["GET /v1/videos/{id}"]
+    assert default["severity"] == "warning"
     assert any("non-string mapping key" in warning for warning in report["warnings"])
 
 
@@ -70,16 +75,16 @@ def test_json_output_keeps_pointer_rule_and_warnings(capsys: pytest.CaptureFixtu
     [
         (
             "/paths/~1v1~1videos~1{video_id}/get/responses/200/content/application~1json/schema/properties/progress",
-            "GET /v1/videos/{video_id}, 200 response, application/json, property `progress`",
+            "GET /v1/videos/{video_id}, 200 response, property `progress`",
         ),
         (
             "/paths/~1v/post/requestBody/content/application~1json/schema/properties/a/items/properties/b",
-            "POST /v, request body, application/json, property `a[].b`",
+            "POST /v, request body, property `a[].b`",
         ),
         ("/paths/~1v/get/responses/200/headers/X-Rate/schema", "GET /v, 200 response, header `X-Rate`"),
         (
             "/webhooks/done/post/requestBody/content/application~1json/schema",
-            "webhook `done` POST, request body, application/json",
+            "webhook `done` POST, request body",
         ),
         ("/components/securitySchemes/OpenAIAuth", "security scheme `OpenAIAuth`"),
         ("tokenops_client.models.Video", "tokenops_client.models.Video"),
@@ -96,18 +101,46 @@ def test_text_lines_say_where_in_api_terms(tmp_path: Path, capsys: pytest.Captur
     (tmp_path / "old.yaml").write_text(text, encoding="utf-8")
     (tmp_path / "new.yaml").write_text(changed, encoding="utf-8")
     assert spec_diff.main([str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"), "--no-surface"]) == 1
-    assert capsys.readouterr().out.splitlines()[0] == (
-        "BREAKING response-body-type-changed  GET /v1/videos/{video_id}, 200 response, application/json, "
-        "property `progress`: type integer → string"
-    )
+    assert capsys.readouterr().out.splitlines() == [
+        "spec diff: 1 breaking, 0 warning, 0 info",
+        "BREAKING `VideoStatusResponse.progress`: type integer → string (1 operation: GET /v1/videos/{video_id})  "
+        "[response-body-type-changed]",
+    ]
 
 
-def test_large_documents_are_not_validated_but_say_so() -> None:
-    filler = "x-pad: '" + "p" * VALIDATION_LIMIT + "'\n"
-    loaded = parse_tolerant("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n" + filler, "big.yaml")
-    assert loaded.warnings == (
-        f"big.yaml: not validated: 0.3 MB is over the {VALIDATION_LIMIT // 1024} KB limit (--strict validates)",
-    )
+def _big(operations: int, *, broken: bool = False) -> dict[str, Any]:
+    """A document of ``operations`` operations (about 1 MB for 3,000); ``broken``: without a title."""
+    paths: dict[str, Any] = {
+        f"/v1/thing{index}": {
+            "get": {"operationId": f"thing{index}", "responses": {"200": {"description": "ok " * 80}}}
+        }
+        for index in range(operations)
+    }
+    info = {"version": "1"} if broken else {"title": "\U0001f44d", "version": "1"}
+    return {"openapi": "3.1.0", "info": info, "paths": paths}
+
+
+def test_large_documents_are_validated_too() -> None:
+    text = json.dumps(_big(3000, broken=True))
+    assert len(text) > 1_000_000
+    loaded = parse_tolerant(text, "big.json")
+    assert len(loaded.warnings) == 1
+    assert loaded.warnings[0].startswith("big.json: not a valid OpenAPI document: ")
+    assert '"title" is a required property' in loaded.warnings[0]
+
+
+def test_strict_accepts_valid_json_with_surrogate_pair_escapes_and_refuses_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(_big(300)), encoding="utf-8")  # ensure_ascii: the 👍 title as "\ud83d\udc4d"
+    assert "\\ud83d\\udc4d" in good.read_text(encoding="utf-8")
+    bad.write_text(json.dumps(_big(300, broken=True)), encoding="utf-8")
+    assert spec_diff.main([str(good), str(good), "--no-surface", "--strict"]) == 0
+    assert spec_diff.main([str(good), str(bad), "--no-surface", "--strict"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"spec_diff: error: {bad} is not a valid OpenAPI 3.1.0 document")
 
 
 @pytest.mark.parametrize(
@@ -180,11 +213,11 @@ def test_yaml_flow_mapping_that_is_not_json_is_read_as_yaml() -> None:
     assert loaded.warnings == ()
 
 
-def test_a_document_the_validator_cannot_handle_is_a_warning_not_an_error() -> None:
+def test_an_unknown_openapi_version_is_a_warning_not_an_error() -> None:
     loaded = parse_tolerant(HEAD.replace("3.1.0", "3.9.0"), "future.yaml")
     assert loaded.document["openapi"] == "3.9.0"
     (warning,) = loaded.warnings
-    assert warning.startswith("future.yaml: not validated: the validator failed (")
+    assert warning.startswith('future.yaml: not a valid OpenAPI document: "3.9.0" does not match')
 
 
 def test_two_large_documents_load_in_parallel_with_the_same_result(tmp_path: Path) -> None:
@@ -197,7 +230,7 @@ def test_two_large_documents_load_in_parallel_with_the_same_result(tmp_path: Pat
     first, second = load_pair(old, new)
     assert (first, second) == (load_spec(old), load_spec(new))
     assert second.document["info"]["version"] == "2"
-    assert second.warnings[0].startswith(f"{new}: not validated: 1.0 MB is over")
+    assert second.warnings == ()  # 1 MB each, validated
 
 
 def test_a_text_is_validated_once_per_process_and_the_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -206,9 +239,9 @@ def test_a_text_is_validated_once_per_process_and_the_memory_is_bounded(monkeypa
     calls: list[int] = []
     real = load._validation_warnings
 
-    def counting(document: dict[str, Any], size: int) -> list[str]:
-        calls.append(size)
-        return real(document, size)
+    def counting(document: dict[str, Any]) -> list[str]:
+        calls.append(len(document))
+        return real(document)
 
     monkeypatch.setattr(load, "_validation_warnings", counting)
     monkeypatch.setattr(load, "_VALIDATED", {})

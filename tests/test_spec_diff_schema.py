@@ -30,11 +30,11 @@ def facts(
 ) -> Facts:
     """The sorted ``(pointer, fact)`` pairs from ``old`` to ``new`` at ``site``."""
     diff = SchemaDiff(old_root or {}, new_root or {})
-    return sorted((rel, fact) for rel, fact, _ in diff.facts(old, new, site, xml))
+    return sorted((found.pointer, found.fact) for found in diff.facts(old, new, site, xml))
 
 
 def messages(old: Any, new: Any, *, site: str = "response-body") -> list[str]:
-    return sorted(message for _, _, message in SchemaDiff({}, {}).facts(old, new, site))
+    return sorted(found.message for found in SchemaDiff({}, {}).facts(old, new, site))
 
 
 def _components(**schemas: Any) -> dict[str, Any]:
@@ -44,16 +44,18 @@ def _components(**schemas: Any) -> dict[str, Any]:
 # -- $ref: memo, cycles, depth --------------------------------------------------------------------------------
 
 
-def test_a_changed_component_is_reported_at_every_place_that_uses_it() -> None:
+def test_a_changed_component_is_one_fact_located_in_the_component_whoever_uses_it() -> None:
     old = _components(Id={"type": "integer"})
     new = _components(Id={"type": "string"})
     ref = {"$ref": "#/components/schemas/Id"}
     use = {"type": "object", "properties": {"a": ref, "b": dict(ref)}}
     diff = SchemaDiff(old, new)
-    found = sorted((rel, fact) for rel, fact, _ in diff.facts(use, use, "response-body"))
-    assert found == [("/properties/a", "type-changed"), ("/properties/b", "type-changed")]
-    # The pair is remembered: the next operation using the component gets the same facts.
-    assert [fact for _, fact, _ in diff.facts(ref, ref, "response-body")] == ["type-changed"]
+    assert [(f.pointer, f.fact) for f in diff.facts(use, use, "response-body")] == [
+        ("/components/schemas/Id", "type-changed")
+    ]
+    # The pair is remembered: one node, compared once, reached by the next operation using the component.
+    assert [f.fact for f in diff.facts(ref, ref, "response-body")] == ["type-changed"]
+    assert list(diff.nodes) == [("#/components/schemas/Id", "#/components/schemas/Id", "response-body", False)]
 
 
 def test_a_recursive_schema_is_compared_once_and_terminates() -> None:
@@ -64,7 +66,7 @@ def test_a_recursive_schema_is_compared_once_and_terminates() -> None:
     grown = {**node, "properties": {**node["properties"], "name": {"type": "string"}}}
     ref = {"$ref": "#/components/schemas/Node"}
     found = facts(ref, ref, old_root=_components(Node=node), new_root=_components(Node=grown))
-    assert found == [("/properties/name", "property-added-optional")]
+    assert found == [("/components/schemas/Node/properties/name", "property-added-optional")]
 
 
 def test_nesting_beyond_the_depth_limit_is_not_compared() -> None:
@@ -210,7 +212,7 @@ def test_allof_parts_unite_their_required_lists() -> None:
     assert schema["required"] == ["a", "b"]
     assert facts(flat, parts) == []  # the same object, spelled in two parts
     less = {"allOf": [parts["allOf"][0], {"properties": {"b": {"type": "string"}}}]}
-    assert ("/properties/b", "property-became-optional") in facts(parts, less)
+    assert ("/allOf/1/properties/b", "property-became-optional") in facts(parts, less)  # where `b` is defined
 
 
 # -- objects --------------------------------------------------------------------------------------------------
@@ -235,16 +237,60 @@ def test_read_only_properties_are_never_sent_and_write_only_never_received() -> 
 # -- variants and discriminators ----------------------------------------------------------------------------
 
 
+def _body_spec(schema: dict[str, Any]) -> dict[str, Any]:
+    """``POST /a`` taking ``schema`` as its JSON request body."""
+    operation = {
+        "requestBody": {"content": {"application/json": {"schema": schema}}},
+        "responses": {"204": {"description": "ok"}},
+    }
+    return {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"post": operation}}}
+
+
 def _refs(*names: str) -> list[dict[str, str]]:
     return [{"$ref": f"#/components/schemas/{name}"} for name in names]
 
 
 def test_variants_are_paired_by_ref_name_whatever_their_order() -> None:
-    root = _components(Cat={"type": "object"}, Dog={"type": "object"}, Cow={"type": "object"})
+    root = _components(Cat={"enum": ["cat"]}, Dog={"enum": ["dog"]}, Cow={"enum": ["cow"]})
     old, new = {"oneOf": _refs("Cat", "Dog")}, {"oneOf": _refs("Cow", "Dog", "Cat")}
     assert facts(old, new, old_root=root, new_root=root) == [("/oneOf/0", "variant-added")]
     diff = SchemaDiff(root, root)
-    assert [message for _, _, message in diff.facts(old, new, "response-body")] == ["oneOf variant `Cow` added"]
+    assert [found.message for found in diff.facts(old, new, "response-body")] == ["`Cow` alternative added"]
+
+
+def test_a_variant_added_that_an_old_one_covers_is_no_change() -> None:
+    # oasdiff's response_property_any_of_added: Rabbit has Cat's structure, so nothing new may arrive.
+    root = _components(
+        Cat={"type": "object", "properties": {"name": {"type": "string"}}},
+        Rabbit={"type": "object", "properties": {"name": {"type": "string"}}},
+    )
+    assert facts({"anyOf": _refs("Cat")}, {"anyOf": _refs("Cat", "Rabbit")}, old_root=root, new_root=root) == []
+
+
+def test_a_schema_wrapped_into_a_union_with_its_old_self_is_widened() -> None:
+    # Stripe: a request string became anyOf [<the same string>, {enum: [""]}]: the client may send more, not less.
+    old = {"type": "string", "maxLength": 5000}
+    new = {"anyOf": [{"type": "string", "maxLength": 5000}, {"type": "string", "enum": [""]}]}
+    assert facts(old, new) == [("/anyOf/1", "enum-value-added")]  # a one-value alternative is a value
+    assert messages(old, new) == ['value "" added']
+    report = diff_documents(_body_spec(old), _body_spec(new))
+    assert [(c.rule, c.severity) for c in report] == [("request-body-enum-value-added", "info")]
+
+
+def test_nested_unions_are_flattened_through_refs() -> None:
+    # anyOf [string, $ref X, null] -> anyOf [$ref X, null] where X is oneOf [A, B]: only the string is gone.
+    root = _components(
+        X={"oneOf": _refs("A", "B")},
+        A={"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"], "additionalProperties": False},
+        B={"type": "object", "properties": {"b": {"type": "string"}}, "required": ["b"], "additionalProperties": False},
+    )
+    old = {"anyOf": [{"type": "string"}, *_refs("X"), {"type": "null"}]}
+    new = {"anyOf": [*_refs("X"), {"type": "null"}]}
+    assert facts(old, new, old_root=root, new_root=root) == [("/anyOf/0", "variant-removed")]
+    diff = SchemaDiff(root, root)
+    assert [found.message for found in diff.facts(old, new, "response-body")] == ["`string` alternative removed"]
+    # Unfolding X's variants into the union is no change either way.
+    assert facts({"anyOf": [*_refs("A", "B"), {"type": "null"}]}, new, old_root=root, new_root=root) == []
 
 
 def test_unnamed_variants_of_other_shapes_are_paired_in_order_and_compared() -> None:
@@ -256,11 +302,11 @@ def test_unnamed_variants_of_other_shapes_are_paired_in_order_and_compared() -> 
     ]
 
 
-def test_a_union_that_becomes_one_schema_is_one_fact() -> None:
+def test_a_union_that_becomes_one_of_its_variants_loses_the_others() -> None:
     old = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
     new = {"type": "string", "maxLength": 3}
-    assert facts(old, new) == [("", "variant-removed")]
-    assert messages(old, new) == ["no longer a oneOf: 2 variants became one schema"]
+    assert facts(old, new) == [("", "range-added"), ("/oneOf/1", "variant-removed")]
+    assert messages(old, new) == ["`integer` alternative removed", "maxLength None → 3"]
 
 
 @pytest.mark.parametrize(

@@ -79,8 +79,11 @@ def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
         "rule": "import-symbol-removed",
         "severity": "breaking",
         "location": f"{MODEL}.seconds",
+        "document": "generated",
         "where": f"{MODEL}.seconds",
         "message": "attribute removed: `.seconds` breaks",
+        "operations": [],
+        "sites": [],
     } in changes
 
 
@@ -91,11 +94,26 @@ def test_renamed_operation_breaks_imports_and_the_overlay(tmp_path: Path, capsys
     candidate = _candidate(tmp_path, text.replace("operationId: getVideoStatus", "operationId: retrieveVideo"))
     assert spec_diff.main([str(ROOT / "openapi.yaml"), str(candidate)]) == 1
     out = capsys.readouterr().out
-    assert "BREAKING operation-id-changed" in out
-    assert "BREAKING import-symbol-removed  tokenops_client.api.default.get_video_status" in out
-    assert "`from tokenops_client.api.default import get_video_status` breaks" in out
-    assert "BREAKING overlay-import-broken  tokenops_client.api.default.get_video_status" in out
-    assert "INFO     import-symbol-added  tokenops_client.api.default.retrieve_video" in out
+    lines = out.splitlines()
+    assert lines[0].startswith("spec diff: 3 breaking")
+    assert (
+        "BREAKING GET /v1/videos/{video_id}: operationId 'getVideoStatus' → 'retrieveVideo'  [operation-id-changed]"
+        in lines
+    )
+    assert any(
+        line.startswith(
+            "BREAKING tokenops_client.api.default.get_video_status: module removed: `from tokenops_client.api"
+        )
+        and line.endswith("[import-symbol-removed]")
+        for line in lines
+    ), out
+    assert any(
+        line.startswith("BREAKING overlays/tokenops/_videos.py")
+        and "imports tokenops_client.api.default.get_video_status" in line
+        and line.endswith("[overlay-import-broken]")
+        for line in lines
+    ), out
+    assert "INFO     tokenops_client.api.default.retrieve_video: module added  [import-symbol-added]" in lines
 
 
 @pytest.mark.e2e

@@ -1,6 +1,7 @@
 """``CHANGELOG.md`` and the package version follow the spec: every regeneration that changes the spec or the
-generated import surface writes an entry (Keep a Changelog format) in user words, and bumps the version by the
-worst severity: breaking → major, warning → minor, info → patch.
+generated import surface writes an entry (Keep a Changelog format) in user words, and bumps the version as SemVer
+says: breaking → major; a warning, or anything added (an operation, a parameter, a model: new functionality) →
+minor; anything else → patch.
 
 Who writes entries:
 
@@ -22,6 +23,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -36,6 +38,7 @@ __all__ = [
     "latest",
     "read_version",
     "record",
+    "release_level",
     "render_entry",
     "surface_fingerprint",
 ]
@@ -90,8 +93,17 @@ def read_version(root: Path) -> tuple[int, int, int]:
     return int(match[1]), int(match[2]), int(match[3])
 
 
+def release_level(changes: Iterable[dict[str, Any]]) -> str:
+    """The bump ``changes`` call for: ``breaking`` (major), ``warning`` (minor: a warning or an addition), ``info``."""
+    found = list(changes)
+    worst = max((change["severity"] for change in found), key=SEVERITIES.index, default="info")
+    if worst == "info" and any(_section(change["rule"]) == "Added" for change in found):
+        return "warning"  # new functionality, backward compatible: a minor release
+    return worst
+
+
 def bump(version: tuple[int, int, int], severity: str) -> tuple[int, int, int]:
-    """The next version for a change whose worst severity is ``severity`` (breaking/warning/info)."""
+    """The next version for a release of ``severity`` (breaking → major, warning → minor, info → patch)."""
     major, minor, patch = version
     if severity == "breaking":
         return major + 1, 0, 0
@@ -132,7 +144,7 @@ def _symbol(dotted: str) -> str:
 _ENUM_VERBS = {"response": ("may now be", "will no longer be"), "request": ("now accepts", "no longer accepts")}
 
 
-def _phrase(change: dict[str, str]) -> str:
+def _phrase(change: dict[str, Any]) -> str:
     """One change in user words."""
     rule, message = change["rule"], change["message"]
     if rule.startswith(("import-", "overlay-")):
@@ -148,8 +160,27 @@ def _phrase(change: dict[str, str]) -> str:
     if enum_value and side in _ENUM_VERBS:
         return f"{where}: {_ENUM_VERBS[side][enum_value[2] != 'added']} {enum_value[1]}"
     if where in message:  # "GET /v1/videos added" says where already: not "GET /v1/videos: GET /v1/videos added"
-        return message.replace(where, f"`{where}`", 1)
+        return str(message) if "`" in where else str(message).replace(where, f"`{where}`", 1)
     return f"{where}: {message}"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _said_twice(change: dict[str, Any], changes: list[dict[str, Any]]) -> bool:
+    """A generated module added next to the class it holds (``models.video_job`` and ``models.VideoJob``): one model,
+    said once, by its class."""
+    if change["rule"] != "import-symbol-added":
+        return False
+    parent, _, name = change["location"].rpartition(".")
+    return any(
+        other["rule"] == "import-symbol-added"
+        and other is not change
+        and other["location"].rpartition(".")[0] == parent
+        and _snake(other["location"].rpartition(".")[2]) == name
+        for other in changes
+    )
 
 
 def _section(rule: str) -> str:
@@ -163,11 +194,14 @@ def _section(rule: str) -> str:
 
 
 def render_entry(
-    version: str, date: str, changes: Iterable[dict[str, str]], *, spec_sha256: str, surface_sha256: str, why: str
+    version: str, date: str, changes: Iterable[dict[str, Any]], *, spec_sha256: str, surface_sha256: str, why: str
 ) -> str:
     """A Keep a Changelog entry for ``changes`` (dicts with rule, severity, location, where, message)."""
     grouped: dict[str, list[str]] = {section: [] for section in _SECTIONS}
-    for change in sorted(changes, key=lambda c: (-SEVERITIES.index(c["severity"]), c["rule"], c["location"])):
+    listed = list(changes)
+    for change in sorted(listed, key=lambda c: (-SEVERITIES.index(c["severity"]), c["rule"], c["location"])):
+        if _said_twice(change, listed):
+            continue
         prefix = "**Breaking:** " if change["severity"] == "breaking" else ""
         grouped[_section(change["rule"])].append(f"- {prefix}{_phrase(change)}")
     lines = [f"## [{version}] - {date}", "", why, ""]
@@ -180,7 +214,7 @@ def render_entry(
 
 def record(
     root: Path,
-    changes: list[dict[str, str]],
+    changes: list[dict[str, Any]],
     *,
     spec_sha256: str,
     surface_sha256: str,
@@ -201,8 +235,7 @@ def record(
     newest = latest(root)
     if newest is not None and (newest.spec_sha256, newest.surface_sha256) == (spec_sha256, surface_sha256):
         return None
-    worst = max((change["severity"] for change in changes), key=SEVERITIES.index, default="info")
-    version = ".".join(str(part) for part in bump(read_version(root), worst))
+    version = ".".join(str(part) for part in bump(read_version(root), release_level(changes)))
     date = (today or datetime.datetime.now(tz=datetime.UTC).date()).isoformat()
     entry = render_entry(version, date, changes, spec_sha256=spec_sha256, surface_sha256=surface_sha256, why=why)
     text = path.read_text(encoding="utf-8")
@@ -234,18 +267,3 @@ def check(root: Path, *, spec_sha256: str, surface_sha256: str) -> list[str]:
             f"the newest {CHANGELOG_FILE} entry ({newest.version}) describes another generated import surface"
         )
     return problems
-
-
-def check_root(root: Path) -> list[str]:
-    """:func:`check` for the checkout at ``root``: its ``openapi.yaml`` and committed ``generated/`` surface."""
-    from contract_tests.toolchain import generate, surface  # noqa: PLC0415 - generate imports this module
-
-    spec = root / generate.SPEC_FILE
-    package = root / generate.GENERATED_DIR / generate.PACKAGE
-    if not spec.is_file() or not package.is_dir():
-        return [f"{generate.SPEC_FILE} or {generate.GENERATED_DIR}/{generate.PACKAGE} is missing under {root}"]
-    return check(
-        root,
-        spec_sha256=hashlib.sha256(spec.read_bytes()).hexdigest(),
-        surface_sha256=surface_fingerprint(surface.package_surface(package, generate.PACKAGE)),
-    )

@@ -13,19 +13,20 @@ import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import attrs
 
 from contract_tests._paths import REPO_ROOT
 from contract_tests.toolchain.load import load_pair
-from contract_tests.toolchain.rules import SEVERITIES, describe, diff_documents
-from contract_tests.toolchain.surface import SurfaceChange, compare_packages, overlay_imports, package_surface
+from contract_tests.toolchain.rules import SEVERITIES, Change, describe, diff_documents
+from contract_tests.toolchain.surface import SurfaceChange, compare_packages, overlay_imports, package_surface, record
 
 ROOT = REPO_ROOT
 FORMATS = ("text", "markdown", "json", "junit", "github")
 
 
-def surface_report(candidate: Path, root: Path = ROOT) -> tuple[list[dict[str, str]], dict[str, str]]:
+def surface_report(candidate: Path, root: Path = ROOT) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Regenerate ``candidate`` in a temp dir; its import-surface changes against the committed ``generated/``,
     and its surface (``surface.package_surface``).
 
@@ -47,33 +48,15 @@ def surface_report(candidate: Path, root: Path = ROOT) -> tuple[list[dict[str, s
         fresh = package_surface(fresh_dir, regenerate.PACKAGE)
         committed_dir = root / regenerate.GENERATED_DIR / regenerate.PACKAGE
         found = compare_packages(committed_dir, fresh_dir)
-    changes = [surface_change_record(c) for c in found]
+    changes = [record(c) for c in found]
     for name, where in sorted(overlay_imports(root / "overlays" / "tokenops", regenerate.PACKAGE).items()):
         if name not in fresh:
-            changes.append(
-                {
-                    "rule": "overlay-import-broken",
-                    "severity": "breaking",
-                    "location": name,
-                    "where": name,
-                    "message": f"overlays/tokenops/{where} imports {name}, which would no longer exist",
-                }
-            )
+            message = f"overlays/tokenops/{where} imports {name}, which would no longer exist"
+            changes.append(record(SurfaceChange(name, "overlay-import-broken", message)))
     return changes, fresh
 
 
-def surface_change_record(change: SurfaceChange) -> dict[str, str]:
-    """A surface change as a report record (rule, severity, location, where, message)."""
-    return {
-        "rule": change.rule,
-        "severity": change.severity,
-        "location": change.symbol,
-        "where": change.symbol,
-        "message": change.message,
-    }
-
-
-def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
+def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, Any]]:
     """Regenerate ``candidate`` in a temp dir; compare its import surface with the committed one.
 
     Raises:
@@ -84,58 +67,141 @@ def surface_changes(candidate: Path, root: Path = ROOT) -> list[dict[str, str]]:
 
 @attrs.frozen
 class Report:
-    """The changes (dicts with rule, severity, location, where, message) and what loading tolerated."""
+    """The changes (dicts: rule, severity, location, document, where, message, operations, sites) and what loading
+    tolerated."""
 
-    changes: list[dict[str, str]]
+    changes: list[dict[str, Any]]
     warnings: list[str] = attrs.field(factory=list)
 
 
-def _line(change: dict[str, str]) -> str:
-    where = change.get("where") or change["location"]
-    return f"{change['severity'].upper():8} {change['rule']}  {where}: {change['message']}"
+LINE_LIMIT = 160  # characters of one text line; the JSON keeps everything
+_EXAMPLES = 3  # operations named on a change's line
+_OPERATION_WORDS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE", "webhook", "path"})
 
 
-def render(report: Report, fmt: str, fail_on: str, new_name: str) -> str:
-    """The report as ``text``, ``markdown``, ``json``, ``junit`` or ``github`` (workflow commands)."""
-    changes = report.changes
+def ordered(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Worst first, then by where, rule and message: the order every format uses."""
+    return sorted(
+        changes,
+        key=lambda c: (-SEVERITIES.index(c["severity"]), c["where"], c["rule"], c["message"], c["location"]),
+    )
+
+
+def _counts(changes: list[dict[str, Any]]) -> dict[str, int]:
+    return {severity: sum(1 for c in changes if c["severity"] == severity) for severity in reversed(SEVERITIES)}
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return f"{counts['breaking']} breaking, {counts['warning']} warning, {counts['info']} info"
+
+
+def _reach(change: dict[str, Any], examples: int = _EXAMPLES) -> str:
+    """`` (3 operations: GET /a, POST /b, +1)``; nothing when the change is about one operation it names."""
+    operations: list[str] = change.get("operations") or []
+    in_one = change["where"].split(" ", 1)[0] in _OPERATION_WORDS
+    if not operations or (len(operations) == 1 and in_one):
+        return ""  # the place names the one operation
+    shown = ", ".join(operations[:examples]) + (
+        f", +{len(operations) - examples}" if len(operations) > examples else ""
+    )
+    return f" ({len(operations)} operation{'s' if len(operations) > 1 else ''}: {shown})"
+
+
+def said(change: dict[str, Any]) -> str:
+    """``where: message``, or the message alone when it names the place already (``GET /v1/x removed``)."""
+    return change["message"] if change["where"] in change["message"] else f"{change['where']}: {change['message']}"
+
+
+def _fit(head: str, tail: str, change: dict[str, Any]) -> str:
+    """``head + reach + tail`` within :data:`LINE_LIMIT`: fewer example operations first, then a shorter head."""
+    for examples in (_EXAMPLES, 1, 0):
+        reach = (
+            _reach(change, examples)
+            if examples
+            else (f" ({len(change.get('operations') or [])} operations)" if _reach(change) else "")
+        )
+        line = head + reach + tail
+        if len(line) <= LINE_LIMIT:
+            return line
+    room = LINE_LIMIT - len(reach) - len(tail)
+    return head[: room - 3] + "..." + reach + tail
+
+
+def text_line(change: dict[str, Any]) -> str:
+    """One change on one line of at most :data:`LINE_LIMIT` characters: severity, where, what, reach, rule."""
+    return _fit(f"{change['severity'].upper():8} {said(change)}", f"  [{change['rule']}]", change)
+
+
+def render(report: Report, fmt: str, fail_on: str, new_name: str, *, all_sites: bool = False) -> str:
+    """The report as ``text``, ``markdown``, ``json``, ``junit`` or ``github`` (workflow commands).
+
+    Every format lists the totals first and the changes worst first; ``all_sites`` lists, under each change, every
+    place in the API it shows (the JSON always has them).
+    """
+    changes = ordered(report.changes)
     failing = SEVERITIES.index(fail_on)
-    counts = {severity: sum(1 for c in changes if c["severity"] == severity) for severity in SEVERITIES}
-    summary = f"{counts['breaking']} breaking, {counts['warning']} warning, {counts['info']} info"
+    counts = _counts(changes)
+    summary = _summary(counts)
     if fmt == "json":
         return json.dumps(
             {"summary": counts, "changes": changes, "warnings": report.warnings}, indent=2, ensure_ascii=False
         )
     if fmt == "markdown":
-        lines = [f"### Spec diff: {summary}", "", "| severity | rule | where | change |", "| --- | --- | --- | --- |"]
-        lines += [
-            f"| {c['severity']} | `{c['rule']}` | {c.get('where') or c['location']} | {c['message']} |" for c in changes
+        lines = [
+            f"### Spec diff: {summary}",
+            "",
+            "| severity | where | change | reaches | rule |",
+            "| --- | --- | --- | --- | --- |",
         ]
+        for c in changes:
+            reach = _reach(c).strip(" ()") or "-"
+            lines.append(f"| {c['severity']} | {c['where']} | {c['message']} | {reach} | `{c['rule']}` |")
+            if all_sites:
+                lines += [f"| | ↳ {site} | | | |" for site in c.get("sites") or []]
         lines += [f"> note: {warning}" for warning in report.warnings]
         return "\n".join(lines)
     if fmt == "github":
         level = {"breaking": "error", "warning": "warning", "info": "notice"}
-        lines = [
-            f"::{level[c['severity']]} file={new_name},title={c['rule']}::{c.get('where') or c['location']}: "
-            + c["message"]
-            for c in changes
+        lines = [f"::notice title=spec diff::{summary}"]
+        lines += [
+            f"::{level[c['severity']]} file={new_name},title={c['rule']}::" + _fit(said(c), "", c) for c in changes
         ]
         lines += [f"::notice title=spec-diff input::{warning}" for warning in report.warnings]
-        return "\n".join(lines) or f"::notice title=spec-diff::no changes ({summary})"
+        return "\n".join(lines)
     if fmt == "junit":
         suite = ET.Element("testsuite", name="spec-diff", tests=str(len(changes) or 1))
         failures = 0
-        for change in changes or [{"rule": "no-changes", "severity": "info", "location": "/", "message": "none"}]:
-            case = ET.SubElement(
-                suite, "testcase", classname=change["rule"], name=change.get("where") or change["location"]
-            )
+        for change in changes or [{"rule": "no-changes", "severity": "info", "where": "/", "message": "none"}]:
+            case = ET.SubElement(suite, "testcase", classname=change["rule"], name=change["where"])
             if SEVERITIES.index(change["severity"]) >= failing and change["rule"] != "no-changes":
                 failures += 1
-                ET.SubElement(case, "failure", message=change["message"], type=change["severity"])
+                ET.SubElement(case, "failure", message=change["message"] + _reach(change), type=change["severity"])
         suite.set("failures", str(failures))
         return ET.tostring(suite, encoding="unicode", xml_declaration=True)
-    lines = [_line(change) for change in changes]
-    lines += [f"note: {warning}" for warning in report.warnings]
-    return "\n".join([*lines, f"spec diff: {summary}"])
+    lines = [f"spec diff: {summary}"]
+    for change in changes:
+        lines.append(text_line(change))
+        if all_sites:
+            lines += [f"    at {site}"[:LINE_LIMIT] for site in change.get("sites") or []]
+    lines += [f"note: {warning}"[:LINE_LIMIT] for warning in report.warnings]
+    return "\n".join(lines)
+
+
+def records(changes: list[Change], old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report records of classified spec changes (``where`` said with the document the location is in)."""
+    return [
+        {
+            "rule": c.rule,
+            "severity": c.severity,
+            "location": c.location,
+            "document": c.document,
+            "where": describe(c.location, new if c.document == "new" else old),
+            "message": c.message,
+            "operations": list(c.operations),
+            "sites": list(c.sites),
+        }
+        for c in changes
+    ]
 
 
 def compare(old_path: Path, new_path: Path, *, surface: bool = True, root: Path = ROOT, strict: bool = False) -> Report:
@@ -153,16 +219,7 @@ def compare(old_path: Path, new_path: Path, *, surface: bool = True, root: Path 
         contract_tests.toolchain.generate.SetupError: the candidate cannot be generated (surface diff only).
     """
     old, new = load_pair(old_path, new_path, strict=strict)
-    changes = [
-        {
-            "rule": c.rule,
-            "severity": c.severity,
-            "location": c.location,
-            "where": describe(c.location),
-            "message": c.message,
-        }
-        for c in diff_documents(old.document, new.document)
-    ]
+    changes = records(diff_documents(old.document, new.document), old.document, new.document)
     if surface and old.document != new.document:
         with tempfile.TemporaryDirectory(prefix="tokenops-candidate-") as tmp:
             source = new_path

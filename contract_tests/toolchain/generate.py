@@ -11,6 +11,7 @@ file, so without a header).
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import os
 import shutil
@@ -163,6 +164,23 @@ def compare_trees(committed: dict[str, bytes], fresh: dict[str, bytes], prefix: 
     return report
 
 
+def check_changelog(root: Path) -> list[str]:
+    """:func:`changelog.check` for the checkout at ``root``: its ``openapi.yaml`` and committed ``generated/`` surface.
+
+    Returns:
+        One line per problem; empty when the newest entry and the version describe this spec and surface.
+    """
+    spec = root / SPEC_FILE
+    package = root / GENERATED_DIR / PACKAGE
+    if not spec.is_file() or not package.is_dir():
+        return [f"{SPEC_FILE} or {GENERATED_DIR}/{PACKAGE} is missing under {root}"]
+    return changelog.check(
+        root,
+        spec_sha256=hashlib.sha256(spec.read_bytes()).hexdigest(),
+        surface_sha256=changelog.surface_fingerprint(surface.package_surface(package, PACKAGE)),
+    )
+
+
 def run(root: Path, *, check: bool) -> int:
     spec_path = root / SPEC_FILE
     document = load_openapi(spec_path)
@@ -195,8 +213,6 @@ def _record_surface_change(root: Path, committed: Path, fresh: Path, spec_sha256
     """Write a CHANGELOG entry when the regenerated surface is not the one the newest entry describes."""
     if not (root / changelog.CHANGELOG_FILE).is_file():
         return None
-    from contract_tests.toolchain.diff import surface_change_record  # noqa: PLC0415 - diff imports this module
-
     fingerprint = changelog.surface_fingerprint(surface.package_surface(fresh, PACKAGE))
     newest = changelog.latest(root)
     if newest is not None and (newest.spec_sha256, newest.surface_sha256) == (spec_sha256, fingerprint):
@@ -209,5 +225,5 @@ def _record_surface_change(root: Path, committed: Path, fresh: Path, spec_sha256
             f"{SPEC_FILE} changed outside `scripts/spec_sync.py`, so only the import-surface diff is known here "
             f"(`python scripts/spec_diff.py OLD {SPEC_FILE}` classifies the spec change)."
         )
-    changes = [surface_change_record(change) for change in found]
+    changes = [surface.record(change) for change in found]
     return changelog.record(root, changes, spec_sha256=spec_sha256, surface_sha256=fingerprint, why=why)

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import griffe
 
-__all__ = ["SURFACE_RULES", "SurfaceChange", "compare_packages", "overlay_imports", "package_surface"]
+__all__ = ["SURFACE_RULES", "SurfaceChange", "compare_packages", "overlay_imports", "package_surface", "record"]
 
 # rule id -> (severity, meaning); the spec rules live in contract_tests.toolchain.rules.
 SURFACE_RULES: dict[str, tuple[str, str]] = {
@@ -58,6 +58,20 @@ class SurfaceChange:
     def severity(self) -> str:
         """The rule's severity."""
         return SURFACE_RULES[self.rule][0]
+
+
+def record(change: SurfaceChange) -> dict[str, Any]:
+    """A surface change as a report record, shaped as the spec diff's (the location is a dotted import name)."""
+    return {
+        "rule": change.rule,
+        "severity": change.severity,
+        "location": change.symbol,
+        "document": "generated",
+        "where": change.symbol,
+        "message": change.message,
+        "operations": [],
+        "sites": [],
+    }
 
 
 def _load(package_dir: Path) -> griffe.Module:

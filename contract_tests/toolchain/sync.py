@@ -151,6 +151,23 @@ def build(sources: list[Source]) -> tuple[str, list[str]]:
     return text, warnings
 
 
+def candidate_with_pages(root: Path, pages: list[str]) -> str:
+    """The ``openapi.yaml`` text :func:`run` would write with ``pages`` taken in: the recorded sources (``upstream/``)
+    plus the pages not among them (a recorded page given again is read as it is now). Nothing is written.
+
+    Raises:
+        SyncError: a page or a recorded source is unusable, or the sources conflict.
+    """
+    lock = _lock.read(root) or {}
+    names = [entry["path"] for entry in lock.get("sources", []) if isinstance(entry, dict) and "path" in entry]
+    for page in pages:
+        path = Path(page).resolve()
+        relative = path.relative_to(root.resolve()).as_posix() if path.is_relative_to(root.resolve()) else str(path)
+        if relative not in names:
+            names.append(relative)
+    return build([read_source(name, root) for name in names])[0]
+
+
 def _lock_sources(sources: list[Source]) -> list[dict[str, str]]:
     return [{"path": source.name, "sha256": source.sha256} for source in sources]
 

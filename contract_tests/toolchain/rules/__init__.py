@@ -2,9 +2,10 @@
 
 Modules: :mod:`.catalog` (every rule, its severity and reason), :mod:`.document` (whole documents and
 operations matching), :mod:`.operation` (parameters, bodies, responses, callbacks), :mod:`.schema` (schemas,
-judged by who sends the value), :mod:`.shapes` (one reading of the many spellings of a schema) and
-:mod:`.where` (a change's location in API terms). ``$ref``s are followed while comparing, so moving a
-schema is not reported as removed + added.
+judged by who sends the value, unions by what they admit), :mod:`.shapes` (one reading of the many spellings
+of a schema), :mod:`.renames` (component schemas renamed) and :mod:`.where` (a change's location in API terms).
+Each change is reported once, where it is made (a component, or the operation for an inline schema), with the
+operations it reaches.
 """
 
 from __future__ import annotations

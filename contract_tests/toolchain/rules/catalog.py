@@ -47,7 +47,9 @@ SCHEMA_FACTS: dict[str, tuple[str, str, str]] = {
     "pattern-added": (BRK, INF, "a string must now match a pattern"),
     "pattern-removed": (INF, INF, "a pattern was dropped or now matches any string"),
     "pattern-changed": (WRN, INF, "a pattern changed (values matching the old one may not match the new one)"),
-    "default-changed": (BRK, INF, "a default value changed, appeared or disappeared"),
+    "default-added": (INF, INF, "a default value appeared (what is omitted now has a documented value)"),
+    "default-removed": (WRN, INF, "a default value disappeared (an omitted value may be treated differently)"),
+    "default-changed": (BRK, INF, "a default value changed (calls that omit the value behave differently)"),
     "deprecated": (INF, INF, "a value was marked deprecated"),
     "property-added-required": (BRK, INF, "a new required property"),
     "property-added-optional": (INF, INF, "a new optional property"),
@@ -57,11 +59,10 @@ SCHEMA_FACTS: dict[str, tuple[str, str, str]] = {
     "property-became-optional": (INF, BRK, "a required property became optional (it may be absent)"),
     "additional-properties-narrowed": (BRK, INF, "fewer undeclared properties are allowed"),
     "additional-properties-widened": (INF, WRN, "more undeclared properties are allowed"),
-    "variant-added": (INF, BRK, "a oneOf/anyOf variant was added"),
-    "variant-removed": (BRK, INF, "a oneOf/anyOf variant was removed"),
+    "variant-added": (INF, BRK, "a oneOf/anyOf alternative no old one covers was added (nested unions flattened)"),
+    "variant-removed": (BRK, INF, "a oneOf/anyOf alternative no new one covers was removed (nested unions flattened)"),
     "all-of-added": (BRK, INF, "an allOf subschema with constraints was added"),
     "all-of-removed": (WRN, INF, "an allOf subschema was removed"),
-    "wrapped-in-variants": (BRK, BRK, "a schema became a oneOf/anyOf: the generated type becomes a union"),
     "discriminator-changed": (INF, INF, "a discriminator, its property name or its mapping changed"),
     "constraint-added": (
         BRK,
@@ -75,6 +76,7 @@ SCHEMA_FACTS: dict[str, tuple[str, str, str]] = {
 }
 
 # Where a site deliberately departs from its direction's severity (reason in docs/guides/drift.md).
+# A request body's property default changing is a warning: the body is built by the client, which usually sends it.
 _OVERRIDES = {"request-body-default-changed": WRN}
 
 # Rules that are not about one schema.
@@ -84,7 +86,7 @@ _STATIC: dict[str, tuple[str, str]] = {
     "server-url-changed": (WRN, "the first server URL (the client's default base URL) changed"),
     "server-added": (INF, "a server was added"),
     "server-removed": (WRN, "a server was removed"),
-    "security-added": (BRK, "an operation that needed no credentials now requires them"),
+    "security-added": (WRN, "an operation that needed no credentials now requires them (configure a key)"),
     "security-removed": (INF, "an operation no longer requires credentials"),
     "security-changed": (WRN, "the schemes or scopes an operation accepts changed"),
     "security-scheme-changed": (BRK, "a security scheme's type, scheme, location or name changed"),
@@ -97,6 +99,7 @@ _STATIC: dict[str, tuple[str, str]] = {
     ),
     "operation-removed-before-sunset": (BRK, "a deprecated operation was removed before its x-sunset date"),
     "operation-added": (INF, "a new operation (and generated function) appeared"),
+    "schema-renamed": (BRK, "a component schema was renamed: its generated model class is renamed"),
     "operation-id-changed": (BRK, "operationId changed: the generated module and function are renamed"),
     "operation-deprecated": (WRN, "an operation was marked deprecated (plan the migration; see x-sunset)"),
     "operation-reactivated": (INF, "an operation is no longer deprecated"),

@@ -7,8 +7,10 @@ import datetime as dt
 import re
 from typing import Any
 
+from contract_tests.toolchain.rules.catalog import schema_rule
 from contract_tests.toolchain.rules.model import HTTP_METHODS, Change, pointer
-from contract_tests.toolchain.rules.operation import OperationDiff, is_deprecated_and_sunset
+from contract_tests.toolchain.rules.operation import OperationDiff, Where, is_deprecated_and_sunset
+from contract_tests.toolchain.rules.renames import renamed_schemas
 from contract_tests.toolchain.rules.schema import SchemaDiff
 
 __all__ = ["diff_documents"]
@@ -67,31 +69,32 @@ def _show_security(requirements: frozenset[frozenset[tuple[str, str]]]) -> str:
 
 def _top_level(old: dict[str, Any], new: dict[str, Any], out: list[Change]) -> None:
     if old.get("openapi") != new.get("openapi"):
-        out.append(Change("/openapi", "openapi-version-changed", f"{old.get('openapi')} → {new.get('openapi')}"))
+        message = f"OpenAPI {old.get('openapi')} → {new.get('openapi')}"
+        out.append(Change("/openapi", "openapi-version-changed", message))
     old_version, new_version = _dict(old.get("info")).get("version"), _dict(new.get("info")).get("version")
     if old_version != new_version:
-        out.append(Change("/info/version", "info-version-changed", f"{old_version} → {new_version}"))
+        out.append(Change("/info/version", "info-version-changed", f"API version {old_version} → {new_version}"))
     old_urls = [s.get("url") for s in old.get("servers") or [] if isinstance(s, dict)]
     new_urls = [s.get("url") for s in new.get("servers") or [] if isinstance(s, dict)]
     if old_urls[:1] != new_urls[:1] and old_urls and new_urls:
-        out.append(Change("/servers/0/url", "server-url-changed", f"{old_urls[0]} → {new_urls[0]}"))
+        out.append(Change("/servers/0/url", "server-url-changed", f"server {old_urls[0]} → {new_urls[0]}"))
     for url in [u for u in new_urls if u not in old_urls and u != new_urls[0]]:
-        out.append(Change("/servers", "server-added", str(url)))
+        out.append(Change(f"/servers/{new_urls.index(url)}", "server-added", f"server {url} added"))
     for url in [u for u in old_urls if u not in new_urls and (not new_urls or u != old_urls[0])]:
-        out.append(Change("/servers", "server-removed", str(url)))
+        out.append(Change(f"/servers/{old_urls.index(url)}", "server-removed", f"server {url} removed", "old"))
     old_schemes = _dict(_dict(old.get("components")).get("securitySchemes"))
     new_schemes = _dict(_dict(new.get("components")).get("securitySchemes"))
-    for name in old_schemes.keys() - new_schemes.keys():
-        out.append(
-            Change(pointer("components", "securitySchemes", name), "security-scheme-removed", f"`{name}` removed")
-        )
-    for name in new_schemes.keys() - old_schemes.keys():
-        out.append(Change(pointer("components", "securitySchemes", name), "security-scheme-added", f"`{name}` added"))
-    for name in old_schemes.keys() & new_schemes.keys():
+    for name in sorted(old_schemes.keys() - new_schemes.keys()):
+        at = pointer("components", "securitySchemes", name)
+        out.append(Change(at, "security-scheme-removed", f"security scheme `{name}` removed", "old"))
+    for name in sorted(new_schemes.keys() - old_schemes.keys()):
+        at = pointer("components", "securitySchemes", name)
+        out.append(Change(at, "security-scheme-added", f"security scheme `{name}` added"))
+    for name in sorted(old_schemes.keys() & new_schemes.keys()):
         a, b = _dict(old_schemes[name]), _dict(new_schemes[name])
         changed = [k for k in _SCHEME_KEYS if str(a.get(k, "")).lower() != str(b.get(k, "")).lower()]
         if changed:
-            detail = ", ".join(f"{k} {a.get(k)!r} → {b.get(k)!r}" for k in changed)
+            detail = f"security scheme `{name}`: " + ", ".join(f"{k} {a.get(k)!r} → {b.get(k)!r}" for k in changed)
             out.append(Change(pointer("components", "securitySchemes", name), "security-scheme-changed", detail))
 
 
@@ -99,16 +102,34 @@ def _removed_operation(path: str, method: str, operation: dict[str, Any], where:
     sunset = is_deprecated_and_sunset(operation, today)
     label = f"{method.upper()} {path}"
     if sunset is None:
-        return Change(where, "operation-removed", f"{label} removed")
-    if sunset:
-        return Change(where, "operation-removed-after-deprecation", f"deprecated {label} removed")
-    return Change(
-        where, "operation-removed-before-sunset", f"{label} removed before its x-sunset {operation.get('x-sunset')}"
-    )
+        rule, message = "operation-removed", f"{label} removed"
+    elif sunset:
+        rule, message = "operation-removed-after-deprecation", f"deprecated {label} removed"
+    else:
+        rule, message = (
+            "operation-removed-before-sunset",
+            f"{label} removed before its x-sunset {operation.get('x-sunset')}",
+        )
+    return Change(where, rule, message, "old", operations=(label,), sites=(label,))
+
+
+def _schema_changes(operations: OperationDiff) -> list[Change]:
+    """One change per schema fact, with every operation and site that reaches it."""
+    reached: dict[tuple[str, str, str, str], tuple[set[str], set[str]]] = {}
+    for reach in operations.reaches:
+        for fact in operations.schemas.reached(reach.node):
+            key = (fact.pointer, schema_rule(reach.kind, fact.fact), fact.message, fact.side)
+            found = reached.setdefault(key, (set(), set()))
+            found[0].add(reach.operation)
+            found[1].add(reach.site)
+    return [
+        Change(location, rule, message, side, operations=tuple(sorted(ops)), sites=tuple(sorted(sites)))
+        for (location, rule, message, side), (ops, sites) in reached.items()
+    ]
 
 
 def diff_documents(old: dict[str, Any], new: dict[str, Any], *, today: dt.date | None = None) -> list[Change]:
-    """Every classified change from ``old`` to ``new`` (sorted by location, then rule).
+    """Every classified change from ``old`` to ``new``, each once, where it is made (sorted by location, then rule).
 
     Args:
         old: the baseline OpenAPI document (3.0 or 3.1, as loaded).
@@ -116,44 +137,53 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any], *, today: dt.date |
         today: the date x-sunset dates are judged against (default: today).
 
     Returns:
-        The changes; each has a rule id (:data:`~contract_tests.toolchain.rules.RULES`) and a JSON location.
+        The changes; each has a rule id (:data:`~contract_tests.toolchain.rules.RULES`), an RFC 6901 location in
+        the new document (the old one for removals) and the operations it reaches.
     """
     today = today or dt.datetime.now(tz=dt.UTC).date()
     out: list[Change] = []
     _top_level(old, new, out)
     operations = OperationDiff(SchemaDiff(old, new), today)
     old_ops, new_ops = _operations(old), _operations(new)
-    for key in old_ops.keys() - new_ops.keys():
+    for key in sorted(old_ops.keys() - new_ops.keys()):
         path, operation, _ = old_ops[key]
         out.append(_removed_operation(path, key[1], operation, pointer("paths", path, key[1]), today))
-    for key in new_ops.keys() - old_ops.keys():
+    for key in sorted(new_ops.keys() - old_ops.keys()):
         path = new_ops[key][0]
-        out.append(Change(pointer("paths", path, key[1]), "operation-added", f"{key[1].upper()} {path} added"))
-    for key in old_ops.keys() & new_ops.keys():
+        label = f"{key[1].upper()} {path}"
+        at = pointer("paths", path, key[1])
+        out.append(Change(at, "operation-added", f"{label} added", operations=(label,), sites=(label,)))
+    for key in sorted(old_ops.keys() & new_ops.keys()):
         (old_path, a, a_item), (new_path, b, b_item) = old_ops[key], new_ops[key]
-        where = pointer("paths", new_path, key[1])
+        where = Where(
+            pointer("paths", old_path, key[1]), pointer("paths", new_path, key[1]), f"{key[1].upper()} {new_path}"
+        )
         a_sec, b_sec = _requirements(a, old), _requirements(b, new)
         if a_sec != b_sec:
             rule = "security-added" if _open(a_sec) else "security-removed" if _open(b_sec) else "security-changed"
-            out.append(Change(f"{where}/security", rule, f"{_show_security(a_sec)} → {_show_security(b_sec)}"))
+            message = f"security {_show_security(a_sec)} → {_show_security(b_sec)}"
+            out.append(Change(where.new, rule, message, operations=(where.label,), sites=(where.label,)))
         out.extend(operations.compare(a, b, items=(a_item, b_item), paths=(old_path, new_path), where=where))
     old_hooks, new_hooks = _operations(old, "webhooks"), _operations(new, "webhooks")
-    for key in old_hooks.keys() - new_hooks.keys():
+    for key in sorted(old_hooks.keys() - new_hooks.keys()):
+        name = old_hooks[key][0]
+        label = f"webhook {name} {key[1].upper()}"
+        at = pointer("webhooks", name, key[1])
         out.append(
-            Change(
-                pointer("webhooks", old_hooks[key][0], key[1]),
-                "webhook-removed",
-                f"webhook `{old_hooks[key][0]}` removed",
-            )
+            Change(at, "webhook-removed", f"webhook `{name}` removed", "old", operations=(label,), sites=(label,))
         )
-    for key in new_hooks.keys() - old_hooks.keys():
-        out.append(
-            Change(
-                pointer("webhooks", new_hooks[key][0], key[1]), "webhook-added", f"webhook `{new_hooks[key][0]}` added"
-            )
-        )
-    for key in old_hooks.keys() & new_hooks.keys():
+    for key in sorted(new_hooks.keys() - old_hooks.keys()):
+        name = new_hooks[key][0]
+        label = f"webhook {name} {key[1].upper()}"
+        at = pointer("webhooks", name, key[1])
+        out.append(Change(at, "webhook-added", f"webhook `{name}` added", operations=(label,), sites=(label,)))
+    for key in sorted(old_hooks.keys() & new_hooks.keys()):
         (name, a, a_item), (_, b, b_item) = old_hooks[key], new_hooks[key]
-        where = pointer("webhooks", name, key[1])
+        at = pointer("webhooks", name, key[1])
+        where = Where(at, at, f"webhook {name} {key[1].upper()}")
         out.extend(operations.compare(a, b, items=(a_item, b_item), paths=(name, name), where=where, flipped=True))
+    out.extend(_schema_changes(operations))
+    for old_name, new_name in renamed_schemas(old, new):
+        message = f"model `{old_name}` renamed to `{new_name}` (the generated class is renamed)"
+        out.append(Change(pointer("components", "schemas", new_name), "schema-renamed", message))
     return sorted(set(out))

@@ -8,7 +8,18 @@ import attrs
 
 from contract_tests.toolchain.rules.catalog import RULES
 
-__all__ = ["HTTP_METHODS", "IN_PLACE_SUBSCHEMAS", "Change", "deref", "escape", "pointer", "unescape"]
+__all__ = [
+    "HTTP_METHODS",
+    "IN_PLACE_SUBSCHEMAS",
+    "REF_NOTES",
+    "Change",
+    "deref",
+    "escape",
+    "follow",
+    "pointer",
+    "pure_ref",
+    "unescape",
+]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Sub-schemas compared in place, in the same direction as their parent (as oasdiff does, `not` included).
@@ -27,23 +38,25 @@ IN_PLACE_SUBSCHEMAS = (
 
 @attrs.frozen(order=True)
 class Change:
-    """One change: a JSON pointer into the documents (as walked, through ``$ref``s), a rule id, a message."""
+    """One change, reported where it is made.
+
+    ``location`` is an RFC 6901 pointer that resolves in the new document, or in the old one when ``document`` is
+    ``"old"`` (what was removed); a change inside a component is located in the component, once, whatever number of
+    operations reach it. ``operations`` (``GET /v1/x``) and ``sites`` (``GET /v1/x, 200 response``) say where it
+    shows, sorted.
+    """
 
     location: str
     rule: str
     message: str
+    document: str = "new"
+    operations: tuple[str, ...] = ()
+    sites: tuple[str, ...] = ()
 
     @property
     def severity(self) -> str:
         """The rule's severity: ``breaking``, ``warning`` or ``info``."""
         return RULES[self.rule][0]
-
-    @property
-    def where(self) -> str:
-        """The location in API terms: ``GET /v1/videos/{video_id}, 200 response, property `progress```."""
-        from contract_tests.toolchain.rules.where import describe  # noqa: PLC0415 - where imports this module
-
-        return describe(self.location)
 
 
 def escape(token: str) -> str:
@@ -67,6 +80,32 @@ def _lookup(root: Any, ref: str) -> Any:
         token = unescape(raw)
         node = node[token] if isinstance(node, dict) else node[int(token)]
     return node
+
+
+# Siblings of a $ref that say nothing about values: such a reference is the referenced thing.
+REF_NOTES = frozenset({"description", "summary", "title", "example", "examples", "$comment"})
+
+
+def pure_ref(node: Any) -> str | None:
+    """The ``$ref`` of a node that is only a reference (perhaps with notes beside it: :data:`REF_NOTES`)."""
+    if not isinstance(node, dict) or not isinstance(node.get("$ref"), str):
+        return None
+    return node["$ref"] if all(key == "$ref" or key in REF_NOTES for key in node) else None
+
+
+def follow(node: Any, at: str, root: Any, *, limit: int = 32) -> tuple[Any, str]:
+    """``(target, pointer)``: ``node`` (found at pointer ``at``) with local ``$ref`` chains followed, and where the
+    target is. A ``$ref`` with siblings that constrain, an external or a dangling one stays where it is."""
+    for _ in range(limit):
+        ref = pure_ref(node)
+        if ref is None or not ref.startswith("#/"):
+            break
+        try:
+            node = _lookup(root, ref)
+        except (KeyError, IndexError, ValueError, TypeError):
+            break
+        at = ref[1:]
+    return node, at
 
 
 def deref(node: Any, root: Any, *, limit: int = 32) -> tuple[Any, str | None]:

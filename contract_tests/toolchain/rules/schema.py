@@ -1,38 +1,105 @@
 """Compare two schemas at one *site* (request body, parameter, response body, response header).
 
-The comparison yields *facts* (``type-widened``, ``property-removed``, ...); the site turns a fact into a
-rule id and a severity (:mod:`~contract_tests.toolchain.rules.catalog`). Results are memoised per pair of
-``$ref`` targets, so a component used by 300 operations is compared once, and ``$ref`` cycles stop.
+The comparison yields *facts* (``type-widened``, ``property-removed``, ...), each located where the change is
+made: an RFC 6901 pointer into the new document (the old one for what was removed). The site turns a fact into a
+rule id and a severity (:mod:`~contract_tests.toolchain.rules.catalog`).
+
+Two pure ``$ref``s side by side are a *node*, compared once per (old ref, new ref, site): its facts are located
+inside the referenced components, whoever reaches them, and it records the nodes it reaches in turn. An operation's
+site is an anonymous node; :meth:`SchemaDiff.reached` gives every fact it reaches, so a change of a component used
+by 500 operations is one fact reached 500 times. Nodes are compared from a work list, not recursively: the result
+does not depend on the order operations are visited in, and ``$ref`` cycles need no special case.
+
+Unions (oneOf/anyOf) are compared by what they admit: nested unions are flattened through ``$ref``s, variants are
+paired by ``$ref`` name or title, then by shape, and an unpaired variant counts only when no variant of the other
+side admits everything it admits (a string alternative removed is a narrowing; a ``{enum: [""]}`` added next to
+the old schema is a widening; a variant added that an old one already covers is nothing).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
-from contract_tests.toolchain.rules.catalog import SENDING_SITES, schema_rule
-from contract_tests.toolchain.rules.model import IN_PLACE_SUBSCHEMAS, Change, deref, escape
+import attrs
+
+from contract_tests.toolchain.rules.catalog import SENDING_SITES
+from contract_tests.toolchain.rules.model import IN_PLACE_SUBSCHEMAS, deref, escape, follow, pure_ref
 from contract_tests.toolchain.rules.shapes import (
     ANNOTATIONS,
     COUNT_BOUNDS,
     NUMERIC_BOUNDS,
-    effective,
+    Effective,
     format_relation,
     is_annotation_only,
+    is_null,
     numeric_bound,
+    resolve,
     type_relation,
     types_of,
 )
 
-__all__ = ["SchemaDiff"]
+__all__ = ["NARROWING_FACTS", "Fact", "Node", "SchemaDiff"]
 
-Fact = tuple[str, str, str]  # (pointer relative to the schema, fact, message)
 _MISSING = object()
 _ANY_PATTERN = frozenset({"", ".*", "^.*$", "^.*", ".*$", "(.*)", "^(.*)$", "[\\s\\S]*", "^[\\s\\S]*$"})
-_MAX_DEPTH = 64
+_MAX_DEPTH = 64  # inline nesting within one node
+_MAX_FLATTEN = 8  # unions nested in unions
+_MAX_PROBE_REFS = 24  # $ref hops one subsumption probe follows
+# Keywords a union may carry and still be a pure wrapper of its variants.
+_WRAPPER_KEYS = ANNOTATIONS | {"discriminator", "nullable", "oneOf", "anyOf", "xml", "externalDocs"}
+# Facts by which the new schema admits fewer values than the old one (what a sender must not see).
+NARROWING_FACTS = frozenset(
+    {
+        "type-changed",
+        "type-narrowed",
+        "nullable-removed",
+        "enum-value-removed",
+        "enum-added",
+        "const-added",
+        "const-changed",
+        "range-narrowed",
+        "range-added",
+        "pattern-added",
+        "pattern-changed",
+        "property-added-required",
+        "property-became-required",
+        "additional-properties-narrowed",
+        "variant-removed",
+        "all-of-added",
+        "constraint-added",
+        "constraint-changed",
+        "prefix-items-removed",
+    }
+)
+
+
+@attrs.frozen(order=True)
+class Fact:
+    """One fact: where (pointer in the ``side`` document), what, said in a few words."""
+
+    pointer: str
+    fact: str
+    message: str
+    side: str = "new"
+
+
+NodeKey = tuple[str, str, str, bool]  # old $ref, new $ref, site, xml
+
+
+@attrs.define
+class Node:
+    """The facts located in one comparison, and the nodes (``$ref`` pairs) it reaches."""
+
+    facts: set[Fact] = attrs.field(factory=set)
+    children: set[NodeKey] = attrs.field(factory=set)
+
+
+class _Narrowed(Exception):
+    """A probe found a value the wider schema would reject."""
 
 
 def _show(value: Any, limit: int = 60) -> str:
@@ -49,132 +116,154 @@ def _values(schema: dict[str, Any], keyword: str) -> list[Any] | None:
     return [value for value in raw if value is not None] if isinstance(raw, list) else None
 
 
-class SchemaDiff:
-    """Schema comparison between two documents (their roots resolve ``$ref``s), memoised across calls."""
+def _openness(value: Any) -> str:
+    if value is None or value is True or value == {}:
+        return "open"
+    return "closed" if value is False else "schema"
 
-    def __init__(self, old_root: Any, new_root: Any) -> None:
-        self.old_root, self.new_root = old_root, new_root
-        self._memo: dict[tuple[str, str, str, bool], list[Fact]] = {}
-        self._active: set[tuple[str, str, str, bool]] = set()
 
-    def changes(self, old: Any, new: Any, site: str, location: str, *, xml: bool = False) -> list[Change]:
-        """Every change from ``old`` to ``new`` (raw schema nodes) at ``site``, located under ``location``."""
-        return [
-            Change(location + rel, schema_rule(site, fact), message)
-            for rel, fact, message in self.facts(old, new, site, xml)
-        ]
+def label(raw: Any, root: Any) -> str:  # noqa: PLR0911 - one return per way of naming
+    """A variant's name for people: its ``$ref`` name, title, constant, or type (never only an index)."""
+    target, ref = deref(raw, root)
+    if ref:
+        return f"`{ref.rsplit('/', 1)[-1]}`"
+    schema = resolve(raw, root).schema
+    if isinstance(schema.get("title"), str):
+        return f"`{schema['title']}`"
+    if "const" in schema:
+        return f"`{_show(schema['const'], 40)}`"
+    values = _values(schema, "enum")
+    if values is not None:
+        return f"`{_show(values[0], 40)}`" if len(values) == 1 else f"enum `{_show(values, 40)}`"
+    types = types_of(schema)[0]
+    if types == {"object"} and isinstance(schema.get("properties"), dict) and schema["properties"]:
+        names = sorted(schema["properties"])
+        return f"object `{{{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}}}`"  # noqa: PLR2004
+    if types == {"array"}:
+        return f"array of {label(schema.get('items'), root)}" if isinstance(schema.get("items"), dict) else "`array`"
+    if types:
+        shown = _kinds(types)
+        return f"`{shown}`" + (f" ({schema['format']})" if isinstance(schema.get("format"), str) else "")
+    return f"`{_show(target, 40)}`"
 
-    def facts(self, old: Any, new: Any, site: str, xml: bool = False, depth: int = 0) -> list[Fact]:
-        """The facts from ``old`` to ``new``, with pointers relative to the schema."""
+
+class _Comparison:
+    """One comparison direction (old root -> new root) at one site; subclasses decide where facts and refs go."""
+
+    def __init__(self, old_root: Any, new_root: Any, site: str, xml: bool, diff: SchemaDiff) -> None:
+        self.old_root, self.new_root, self.site, self.xml, self.diff = old_root, new_root, site, xml, diff
+        self.sends = site in SENDING_SITES
+        self.textual = site in ("request-parameter", "response-header")
+
+    # -- what subclasses decide ---------------------------------------------------------------------------------
+
+    def emit(self, pointer: str, fact: str, message: str, side: str = "new") -> None:
+        raise NotImplementedError
+
+    def reference(self, old_ref: str, new_ref: str) -> None:
+        raise NotImplementedError
+
+    # -- the walk -----------------------------------------------------------------------------------------------
+
+    def schema(self, old_raw: Any, new_raw: Any, old_at: str, new_at: str, depth: int) -> None:
+        """Compare two raw schema nodes found at ``old_at`` / ``new_at``."""
         if depth > _MAX_DEPTH:
-            return []
-        old_ref = old.get("$ref") if isinstance(old, dict) and len(old) == 1 else None
-        new_ref = new.get("$ref") if isinstance(new, dict) and len(new) == 1 else None
-        if not (isinstance(old_ref, str) and isinstance(new_ref, str)):
-            return self._compare(old, new, site, xml, depth)
-        key = (old_ref, new_ref, site, xml)
-        if key in self._memo:
-            return self._memo[key]
-        if key in self._active:
-            return []  # a cycle: the outer comparison covers it
-        self._active.add(key)
-        try:
-            found = self._compare(old, new, site, xml, depth)
-        finally:
-            self._active.discard(key)
-        self._memo[key] = found
-        return found
+            return
+        old_ref, new_ref = pure_ref(old_raw), pure_ref(new_raw)
+        if old_ref is not None and new_ref is not None:
+            self.reference(old_ref, new_ref)
+            return
+        self.compare(resolve(old_raw, self.old_root, old_at), resolve(new_raw, self.new_root, new_at), depth)
 
-    def _compare(self, old_raw: Any, new_raw: Any, site: str, xml: bool, depth: int) -> list[Fact]:
-        old, _ = effective(old_raw, self.old_root)
-        new, _ = effective(new_raw, self.new_root)
-        out: list[Fact] = []
+    def compare(self, old: Effective, new: Effective, depth: int) -> None:
+        if self._unions(old, new, depth):
+            return
+        self._types(old, new)
+        self._enums(old, new)
+        self._bounds(old, new)
+        self._objects(old, new, depth)
+        self._arrays(old, new, depth)
+        self._all_of(old, new)
+        self._constraints(old, new, depth)
 
-        def recurse(a: Any, b: Any, rel: str) -> None:
-            out.extend((rel + sub, fact, message) for sub, fact, message in self.facts(a, b, site, xml, depth + 1))
+    # -- types, values, bounds ----------------------------------------------------------------------------------
 
-        sends = site in SENDING_SITES
-        if self._variants(old, new, out, recurse):
-            return out
-        self._types(old, new, site, xml, out)
-        self._enums(old, new, sends, out)
-        self._bounds(old, new, out)
-        self._objects(old, new, sends, out, recurse)
-        self._arrays(old, new, out, recurse)
-        self._all_of(old, new, out)
-        self._constraints(old, new, out, recurse)
-        return out
+    def _nullability(self, old: Effective, new: Effective) -> None:
+        old_null, new_null = types_of(old.schema)[1], types_of(new.schema)[1]
+        if old_null != new_null:
+            fact = "nullable-added" if new_null else "nullable-removed"
+            self.emit(new.at, fact, "now nullable" if new_null else "no longer nullable")
 
-    # -- types, values, bounds ------------------------------------------------------------------------------
-
-    def _types(self, old: dict[str, Any], new: dict[str, Any], site: str, xml: bool, out: list[Fact]) -> None:
-        (old_types, old_null), (new_types, new_null) = types_of(old), types_of(new)
-        textual = site in ("request-parameter", "response-header")
-        relation = type_relation(old_types, new_types, textual=textual)
-        if xml and old_types | new_types <= {"string", "object"}:
+    def _types(self, old_e: Effective, new_e: Effective) -> None:
+        old, new = old_e.schema, new_e.schema
+        (old_types, _), (new_types, _) = types_of(old), types_of(new)
+        relation = type_relation(old_types, new_types, textual=self.textual)
+        if self.xml and old_types | new_types <= {"string", "object"}:
             relation = "same"  # XML text and elements carry the same value
         if (
-            textual
+            self.textual
             and relation == "changed"
             and new_types == {"array"}
             and old_types <= {"string", "integer", "number", "boolean"}
         ):
-            items, _ = effective(new.get("items"), self.new_root)
+            items = resolve(new.get("items"), self.new_root).schema
             plain = types_of(items)[0] <= {"string"} and not set(items) - ANNOTATIONS - {"type"}
             relation = "widened" if plain else "changed"  # `?p=1` still parses as a one-item list of strings
         if relation != "same":
-            out.append(("", f"type-{relation}", f"type {_kinds(old_types)} → {_kinds(new_types)}"))
+            self.emit(new_e.at, f"type-{relation}", f"type {_kinds(old_types)} → {_kinds(new_types)}")
         elif not (old_types ^ new_types):
             a, b = old.get("format"), new.get("format")
             formats = format_relation(a, b)
             if formats != "same":
-                out.append(("", f"type-{formats}", f"format {_show(a)} → {_show(b)}"))
-        if old_null != new_null:
-            out.append(
-                (
-                    "",
-                    "nullable-added" if new_null else "nullable-removed",
-                    "now nullable" if new_null else "no longer nullable",
-                )
-            )
+                self.emit(new_e.at, f"type-{formats}", f"format {_show(a)} → {_show(b)}")
+        self._nullability(old_e, new_e)
 
-    def _enums(self, old: dict[str, Any], new: dict[str, Any], sends: bool, out: list[Fact]) -> None:
+    def _enums(self, old_e: Effective, new_e: Effective) -> None:
+        old, new, at = old_e.schema, new_e.schema, new_e.at
         a, b = _values(old, "enum"), _values(new, "enum")
         if a is not None and b is not None:
-            out.extend(("", "enum-value-added", f"enum value {_show(v)} added") for v in b if v not in a)
-            out.extend(("", "enum-value-removed", f"enum value {_show(v)} removed") for v in a if v not in b)
+            for value in b:
+                if value not in a:
+                    self.emit(at, "enum-value-added", f"enum value {_show(value)} added")
+            for value in a:
+                if value not in b:
+                    self.emit(at, "enum-value-removed", f"enum value {_show(value)} removed")
         elif a is None and b is not None and "const" not in old:
-            out.append(("", "enum-added", f"now one of {_show(b)}"))
+            self.emit(at, "enum-added", f"now one of {_show(b)}")
         elif a is not None and b is None and "const" not in new:
-            out.append(("", "enum-removed", f"no longer limited to {_show(a)}"))
+            self.emit(at, "enum-removed", f"no longer limited to {_show(a)}")
         extensible_old, extensible_new = _values(old, "x-extensible-enum"), _values(new, "x-extensible-enum")
-        if sends and extensible_old and extensible_new is not None:
-            out.extend(
-                ("", "enum-value-removed", f"x-extensible-enum value {_show(v)} removed")
-                for v in extensible_old
-                if v not in extensible_new
-            )
+        if self.sends and extensible_old and extensible_new is not None:
+            for value in extensible_old:
+                if value not in extensible_new:
+                    self.emit(at, "enum-value-removed", f"x-extensible-enum value {_show(value)} removed")
         if "const" in old and "const" in new and old["const"] != new["const"]:
-            out.append(("", "const-changed", f"const {_show(old['const'])} → {_show(new['const'])}"))
+            self.emit(at, "const-changed", f"const {_show(old['const'])} → {_show(new['const'])}")
         elif "const" in new and "const" not in old:
-            out.append(("", "const-added", f"now always {_show(new['const'])}"))
+            self.emit(at, "const-added", f"now always {_show(new['const'])}")
         elif "const" in old and "const" not in new:
-            out.append(("", "const-removed", f"no longer always {_show(old['const'])}"))
-        if old.get("default", _MISSING) != new.get("default", _MISSING):
-            out.append(("", "default-changed", f"default {_show(old.get('default'))} → {_show(new.get('default'))}"))
+            self.emit(at, "const-removed", f"no longer always {_show(old['const'])}")
+        a_default, b_default = old.get("default", _MISSING), new.get("default", _MISSING)
+        if a_default is _MISSING and b_default is not _MISSING:
+            self.emit(at, "default-added", f"default {_show(b_default)} added")
+        elif a_default is not _MISSING and b_default is _MISSING:
+            self.emit(old_e.at, "default-removed", f"default {_show(a_default)} removed", "old")
+        elif a_default != b_default:
+            self.emit(at, "default-changed", f"default {_show(a_default)} → {_show(b_default)}")
         if new.get("deprecated") is True and old.get("deprecated") is not True:
-            out.append(("", "deprecated", "marked deprecated"))
+            self.emit(at, "deprecated", "marked deprecated")
         a_pattern, b_pattern = old.get("pattern"), new.get("pattern")
         a_any, b_any = a_pattern is None or a_pattern in _ANY_PATTERN, b_pattern is None or b_pattern in _ANY_PATTERN
         if a_pattern != b_pattern and not (a_any and b_any):
             if a_any:
-                out.append(("", "pattern-added", f"must match {_show(b_pattern)}"))
+                self.emit(at, "pattern-added", f"must match {_show(b_pattern)}")
             elif b_any:
-                out.append(("", "pattern-removed", f"pattern {_show(a_pattern)} dropped"))
+                self.emit(at, "pattern-removed", f"pattern {_show(a_pattern)} dropped")
             else:
-                out.append(("", "pattern-changed", f"pattern {_show(a_pattern)} → {_show(b_pattern)}"))
+                self.emit(at, "pattern-changed", f"pattern {_show(a_pattern)} → {_show(b_pattern)}")
 
-    def _bounds(self, old: dict[str, Any], new: dict[str, Any], out: list[Fact]) -> None:
+    def _bounds(self, old_e: Effective, new_e: Effective) -> None:
+        old, new, at = old_e.schema, new_e.schema, new_e.at
         for inclusive, exclusive, lower in NUMERIC_BOUNDS:
             a, b = numeric_bound(old, inclusive, exclusive, lower), numeric_bound(new, inclusive, exclusive, lower)
             if a == b:
@@ -182,108 +271,167 @@ class SchemaDiff:
             name = exclusive if (b or a or (0, False))[1] else inclusive
             shown = f"{name} {a[0] if a else None} → {b[0] if b else None}"
             if a is None:
-                out.append(("", "range-added", shown))
+                self.emit(at, "range-added", shown)
             elif b is None:
-                out.append(("", "range-widened", shown))
+                self.emit(at, "range-widened", shown)
             else:
                 tighter = (b > a) if lower else (b[0] < a[0] or (b[0] == a[0] and b[1]))
-                out.append(("", "range-narrowed" if tighter else "range-widened", shown))
+                self.emit(at, "range-narrowed" if tighter else "range-widened", shown)
         for keyword, lower in COUNT_BOUNDS:
             a_count, b_count = old.get(keyword), new.get(keyword)
             if a_count == b_count or isinstance(a_count, bool) or isinstance(b_count, bool):
                 continue
             shown = f"{keyword} {a_count} → {b_count}"
             if a_count is None:
-                out.append(("", "range-added", shown))
+                self.emit(at, "range-added", shown)
             elif b_count is None:
-                out.append(("", "range-widened", shown))
+                self.emit(at, "range-widened", shown)
             elif isinstance(a_count, int | float) and isinstance(b_count, int | float):
                 tighter = b_count > a_count if lower else b_count < a_count
-                out.append(("", "range-narrowed" if tighter else "range-widened", shown))
+                self.emit(at, "range-narrowed" if tighter else "range-widened", shown)
 
-    # -- objects and arrays ---------------------------------------------------------------------------------
+    # -- objects and arrays -------------------------------------------------------------------------------------
 
-    def _hidden(self, raw: Any, root: Any, sends: bool) -> bool:
+    def _hidden(self, raw: Any, root: Any) -> bool:
         """readOnly properties are never sent, writeOnly ones never received."""
-        target, _ = effective(raw, root)
-        return target.get("readOnly" if sends else "writeOnly") is True
+        return resolve(raw, root).schema.get("readOnly" if self.sends else "writeOnly") is True
 
-    def _objects(
-        self,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        sends: bool,
-        out: list[Fact],
-        recurse: Callable[[Any, Any, str], None],
-    ) -> None:
+    def _objects(self, old_e: Effective, new_e: Effective, depth: int) -> None:
+        old, new = old_e.schema, new_e.schema
         a_props: dict[str, Any] = old["properties"] if isinstance(old.get("properties"), dict) else {}
         b_props: dict[str, Any] = new["properties"] if isinstance(new.get("properties"), dict) else {}
         a_req = (
-            {name for name in old.get("required") or [] if isinstance(name, str)}
+            {n for n in old.get("required") or [] if isinstance(n, str)}
             if isinstance(old.get("required"), list)
             else set()
         )
         b_req = (
-            {name for name in new.get("required") or [] if isinstance(name, str)}
+            {n for n in new.get("required") or [] if isinstance(n, str)}
             if isinstance(new.get("required"), list)
             else set()
         )
         for name, a_prop in a_props.items():
-            if name not in b_props and not self._hidden(a_prop, self.old_root, sends):
+            if name not in b_props and not self._hidden(a_prop, self.old_root):
                 fact = "property-removed" if name in a_req else "property-removed-optional"
-                out.append((f"/properties/{escape(name)}", fact, f"property `{name}` removed"))
+                self.emit(old_e.property_at(name), fact, f"property `{name}` removed", "old")
         for name, b_prop in b_props.items():
-            if name not in a_props and not self._hidden(b_prop, self.new_root, sends):
+            if name not in a_props and not self._hidden(b_prop, self.new_root):
                 fact = "property-added-required" if name in b_req else "property-added-optional"
-                out.append(
-                    (
-                        f"/properties/{escape(name)}",
-                        fact,
-                        f"{'required' if name in b_req else 'optional'} property `{name}` added",
-                    )
-                )
+                kind = "required" if name in b_req else "optional"
+                self.emit(new_e.property_at(name), fact, f"{kind} property `{name}` added")
         for name, b_prop in b_props.items():
             if name not in a_props:
                 continue
-            rel = f"/properties/{escape(name)}"
-            if not self._hidden(b_prop, self.new_root, sends):
+            at = new_e.property_at(name)
+            if not self._hidden(b_prop, self.new_root):
                 if name in b_req and name not in a_req:
-                    out.append((rel, "property-became-required", f"`{name}` is now required"))
+                    self.emit(at, "property-became-required", f"`{name}` is now required")
                 elif name in a_req and name not in b_req:
-                    out.append((rel, "property-became-optional", f"`{name}` is no longer required"))
-            recurse(a_props[name], b_prop, rel)
+                    self.emit(at, "property-became-optional", f"`{name}` is no longer required")
+            self.schema(a_props[name], b_prop, old_e.property_at(name), at, depth + 1)
         a_extra, b_extra = old.get("additionalProperties"), new.get("additionalProperties")
         openness = {"open": 2, "schema": 1, "closed": 0}
         a_kind, b_kind = _openness(a_extra), _openness(b_extra)
         if a_kind != b_kind:
-            fact = (
-                "additional-properties-narrowed"
-                if openness[b_kind] < openness[a_kind]
-                else "additional-properties-widened"
-            )
-            out.append(("/additionalProperties", fact, f"additionalProperties {a_kind} → {b_kind}"))
+            narrowed = openness[b_kind] < openness[a_kind]
+            fact = "additional-properties-narrowed" if narrowed else "additional-properties-widened"
+            self.emit(new_e.at, fact, f"additionalProperties {a_kind} → {b_kind}")
         elif a_kind == "schema":
-            recurse(a_extra, b_extra, "/additionalProperties")
+            at = "/additionalProperties"
+            self.schema(a_extra, b_extra, old_e.at + at, new_e.at + at, depth + 1)
 
-    def _arrays(
-        self, old: dict[str, Any], new: dict[str, Any], out: list[Fact], recurse: Callable[[Any, Any, str], None]
-    ) -> None:
+    def _arrays(self, old_e: Effective, new_e: Effective, depth: int) -> None:
+        old, new = old_e.schema, new_e.schema
         if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
-            recurse(old["items"], new["items"], "/items")
+            self.schema(old["items"], new["items"], old_e.at + "/items", new_e.at + "/items", depth + 1)
         a_tuple, b_tuple = old.get("prefixItems"), new.get("prefixItems")
         if isinstance(a_tuple, list) and isinstance(b_tuple, list):
             for index in range(min(len(a_tuple), len(b_tuple))):
-                recurse(a_tuple[index], b_tuple[index], f"/prefixItems/{index}")
-        a_len, b_len = (
-            len(a_tuple) if isinstance(a_tuple, list) else 0,
-            len(b_tuple) if isinstance(b_tuple, list) else 0,
-        )
+                at = f"/prefixItems/{index}"
+                self.schema(a_tuple[index], b_tuple[index], old_e.at + at, new_e.at + at, depth + 1)
+        a_len = len(a_tuple) if isinstance(a_tuple, list) else 0
+        b_len = len(b_tuple) if isinstance(b_tuple, list) else 0
         if b_len > a_len:
-            out.append(("/prefixItems", "prefix-items-added", f"prefixItems {a_len} → {b_len} positions"))
+            self.emit(new_e.at, "prefix-items-added", f"prefixItems {a_len} → {b_len} positions")
         elif b_len < a_len:
-            out.append(("/prefixItems", "prefix-items-removed", f"prefixItems {a_len} → {b_len} positions"))
+            self.emit(new_e.at, "prefix-items-removed", f"prefixItems {a_len} → {b_len} positions")
 
-    # -- composition ----------------------------------------------------------------------------------------
+    # -- unions -------------------------------------------------------------------------------------------------
+
+    def _variants(self, found: Effective, root: Any, depth: int = 0) -> list[tuple[Any, str]] | None:
+        """The non-null variants of a oneOf/anyOf as ``(raw, pointer)``, unions nested in it flattened."""
+        keyword = next((kw for kw in ("oneOf", "anyOf") if isinstance(found.schema.get(kw), list)), None)
+        if keyword is None:
+            return None
+        out: list[tuple[Any, str]] = []
+        for index, raw in enumerate(found.schema[keyword]):
+            at = f"{found.at}/{keyword}/{index}"
+            target, _ = follow(raw, at, root)
+            if is_null(target):
+                continue
+            if depth < _MAX_FLATTEN and _is_wrapper(target):
+                nested = self._variants(resolve(raw, root, at), root, depth + 1)
+                if nested is not None:
+                    out.extend(nested)
+                    continue
+            out.append((raw, at))
+        return out
+
+    def _unions(self, old: Effective, new: Effective, depth: int) -> bool:
+        """oneOf/anyOf by what they admit; True when the union comparison said everything there is to say."""
+        a, b = self._variants(old, self.old_root), self._variants(new, self.new_root)
+        if a is None and b is None:
+            return False
+        if a is not None and b is not None:
+            self._union_pairs(a, b, depth)
+            self._discriminator(old, new)
+            pure = _is_wrapper(old.schema) and _is_wrapper(new.schema)
+            if pure:
+                self._nullability(old, new)
+            return pure
+        if b is not None:
+            if not _is_wrapper(new.schema):
+                self.emit(new.at, "constraint-added", f"now also one of {len(b)} variants")
+                return False
+            single = _as_variant(old)
+            if isinstance(new.schema.get("oneOf"), list) and len(b) > 1:
+                self._one_of_overlap(single, b, new.at)
+            self._union_pairs([(single, old.at)], b, depth)
+        elif a is not None:
+            if not _is_wrapper(old.schema):
+                self.emit(new.at, "constraint-removed", f"no longer also one of {len(a)} variants")
+                return False
+            self._union_pairs(a, [(_as_variant(new), new.at)], depth)
+        self._nullability(old, new)
+        return True
+
+    def _one_of_overlap(self, old: dict[str, Any], b: list[tuple[Any, str]], at: str) -> None:
+        """A schema wrapped into a oneOf whose alternatives overlap: a value matching two of them is rejected."""
+        matching = [raw for raw, _ in b if self.diff.covers(old, self.old_root, raw, self.new_root, self.xml)]
+        if len(matching) > 1:
+            names = ", ".join(label(raw, self.new_root) for raw in matching[:3])
+            self.emit(at, "constraint-added", f"wrapped in a oneOf: old values match several alternatives ({names})")
+
+    def _union_pairs(self, a: list[tuple[Any, str]], b: list[tuple[Any, str]], depth: int) -> None:
+        pairs, removed, added = self.match([raw for raw, _ in a], [raw for raw, _ in b])
+        for i in removed:
+            # A named alternative is a generated class: code passing it breaks even when another one admits its values.
+            named = pure_ref(a[i][0]) is not None
+            if named or not any(self.diff.covers(a[i][0], self.old_root, raw, self.new_root, self.xml) for raw, _ in b):
+                literal = _literal(resolve(a[i][0], self.old_root).schema)
+                if literal is not None and not named:
+                    self.emit(a[i][1], "enum-value-removed", f"value {_show(literal[0])} removed", "old")
+                else:
+                    self.emit(a[i][1], "variant-removed", f"{label(a[i][0], self.old_root)} alternative removed", "old")
+        for j in added:
+            if not any(self.diff.covers(b[j][0], self.new_root, raw, self.old_root, self.xml) for raw, _ in a):
+                literal = _literal(resolve(b[j][0], self.new_root).schema)
+                if literal is not None and pure_ref(b[j][0]) is None:
+                    self.emit(b[j][1], "enum-value-added", f"value {_show(literal[0])} added")
+                else:
+                    self.emit(b[j][1], "variant-added", f"{label(b[j][0], self.new_root)} alternative added")
+        for i, j in pairs:
+            self.schema(a[i][0], b[j][0], a[i][1], b[j][1], depth + 1)
 
     def _key(self, raw: Any, root: Any) -> str | None:
         target, ref = deref(raw, root)
@@ -293,13 +441,14 @@ class SchemaDiff:
         return f"title:{title}" if isinstance(title, str) else None
 
     def _shape(self, raw: Any, root: Any) -> str:
-        target, _ = effective(raw, root)
+        target = resolve(raw, root).schema
         return json.dumps(
-            [sorted(types_of(target)[0]), sorted(target.get("properties") or {}), target.get("enum")], default=str
+            [sorted(types_of(target)[0]), sorted(target.get("properties") or {}), target.get("enum"), _literal(target)],
+            default=str,
         )
 
     def match(self, old: list[Any], new: list[Any]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
-        """Pair the variants of two oneOf/anyOf/allOf lists: by ref name or title, then by shape, then in order."""
+        """Pair the variants of two lists: by ref name or title, then by shape, then unnamed ones in order."""
         pairs: list[tuple[int, int]] = []
         a_left, b_left = list(range(len(old))), list(range(len(new)))
         a_keys = [self._key(v, self.old_root) for v in old]
@@ -310,130 +459,88 @@ class SchemaDiff:
                 pairs.append((i, j))
                 a_left.remove(i)
                 b_left.remove(j)
+        b_shapes = {j: self._shape(new[j], self.new_root) for j in b_left}
         for i in list(a_left):
             shape = self._shape(old[i], self.old_root)
-            j = next((j for j in b_left if self._shape(new[j], self.new_root) == shape), None)
+            j = next((j for j in b_left if b_shapes[j] == shape), None)
             if j is not None:
                 pairs.append((i, j))
                 a_left.remove(i)
                 b_left.remove(j)
-        unnamed_a = [i for i in a_left if a_keys[i] is None]
-        unnamed_b = [j for j in b_left if b_keys[j] is None]
+        # Unnamed leftovers pair in order, literals apart: a constant that is not in the other list was removed or
+        # added, it did not change (a model name inserted into a union of names is one name added).
+        unnamed_a = [i for i in a_left if a_keys[i] is None and _literal(resolve(old[i], self.old_root).schema) is None]
+        unnamed_b = [j for j in b_left if b_keys[j] is None and _literal(resolve(new[j], self.new_root).schema) is None]
         for i, j in zip(unnamed_a, unnamed_b, strict=False):
             pairs.append((i, j))
             a_left.remove(i)
             b_left.remove(j)
         return sorted(pairs), a_left, b_left
 
-    def _variants(
-        self, old: dict[str, Any], new: dict[str, Any], out: list[Fact], recurse: Callable[[Any, Any, str], None]
-    ) -> bool:
-        """oneOf/anyOf; True when the schema became (or stopped being) a union, which says it all."""
-        a_kw = next((kw for kw in ("oneOf", "anyOf") if isinstance(old.get(kw), list)), None)
-        b_kw = next((kw for kw in ("oneOf", "anyOf") if isinstance(new.get(kw), list)), None)
-        if a_kw is None and b_kw is not None and (old.get("type") or old.get("properties")):
-            out.append(("", "wrapped-in-variants", f"became a {b_kw} of {len(new[b_kw])} variants"))
-            return True
-        if a_kw is not None and b_kw is None and (new.get("type") or new.get("properties")):
-            out.append(("", "variant-removed", f"no longer a {a_kw}: {len(old[a_kw])} variants became one schema"))
-            return True
-        if a_kw is None or b_kw is None:
-            self._discriminator(old, new, out)
-            return False
-        pairs, removed, added = self.match(old[a_kw], new[b_kw])
-        for i in removed:
-            out.append(
-                (
-                    f"/{a_kw}/{i}",
-                    "variant-removed",
-                    f"{a_kw} variant {self._label(old[a_kw][i], self.old_root, i)} removed",
-                )
-            )
-        for j in added:
-            out.append(
-                (f"/{b_kw}/{j}", "variant-added", f"{b_kw} variant {self._label(new[b_kw][j], self.new_root, j)} added")
-            )
-        for i, j in pairs:
-            recurse(old[a_kw][i], new[b_kw][j], f"/{b_kw}/{j}")
-        self._discriminator(old, new, out)
-        return False
-
-    def _label(self, raw: Any, root: Any, index: int) -> str:
-        key = self._key(raw, root)
-        return f"`{key.split(':', 1)[1]}`" if key else f"#{index}"
-
-    def _discriminator(self, old: dict[str, Any], new: dict[str, Any], out: list[Fact]) -> None:
-        a, b = old.get("discriminator"), new.get("discriminator")
+    def _discriminator(self, old_e: Effective, new_e: Effective) -> None:
+        a, b = old_e.schema.get("discriminator"), new_e.schema.get("discriminator")
+        at = new_e.at + "/discriminator"
         if a == b:
             return
         if not isinstance(a, dict) or not isinstance(b, dict):
-            out.append(
-                (
-                    "/discriminator",
-                    "discriminator-changed",
-                    "discriminator added" if a is None else "discriminator removed",
-                )
-            )
+            if a is None:
+                self.emit(at, "discriminator-changed", "discriminator added")
+            else:
+                self.emit(old_e.at + "/discriminator", "discriminator-changed", "discriminator removed", "old")
             return
         if a.get("propertyName") != b.get("propertyName"):
-            out.append(
-                (
-                    "/discriminator",
-                    "discriminator-changed",
-                    f"propertyName {_show(a.get('propertyName'))} → {_show(b.get('propertyName'))}",
-                )
-            )
+            shown = f"propertyName {_show(a.get('propertyName'))} → {_show(b.get('propertyName'))}"
+            self.emit(at, "discriminator-changed", shown)
         if (a.get("mapping") or {}) != (b.get("mapping") or {}):
-            out.append(("/discriminator/mapping", "discriminator-changed", "mapping changed"))
+            self.emit(at + "/mapping", "discriminator-changed", "mapping changed")
 
-    def _all_of(self, old: dict[str, Any], new: dict[str, Any], out: list[Fact]) -> None:
+    def _all_of(self, old_e: Effective, new_e: Effective) -> None:
         """allOf content is compared flattened; here only subschemas added to or removed from an allOf list."""
-        a, b = old.get("allOf"), new.get("allOf")
+        a, b = old_e.schema.get("allOf"), new_e.schema.get("allOf")
         if not isinstance(a, list) or not isinstance(b, list):
             return
         _, removed, added = self.match(a, b)
         for i in removed:
             if not is_annotation_only(deref(a[i], self.old_root)[0]):
-                out.append(
-                    (f"/allOf/{i}", "all-of-removed", f"allOf subschema {self._label(a[i], self.old_root, i)} removed")
-                )
+                shown = f"allOf subschema {label(a[i], self.old_root)} removed"
+                self.emit(f"{old_e.at}/allOf/{i}", "all-of-removed", shown, "old")
         for j in added:
             if not is_annotation_only(deref(b[j], self.new_root)[0]):
-                out.append(
-                    (f"/allOf/{j}", "all-of-added", f"allOf subschema {self._label(b[j], self.new_root, j)} added")
-                )
+                shown = f"allOf subschema {label(b[j], self.new_root)} added"
+                self.emit(f"{new_e.at}/allOf/{j}", "all-of-added", shown)
 
-    # -- JSON Schema 2020-12 constraints ----------------------------------------------------------------------
+    # -- JSON Schema 2020-12 constraints ------------------------------------------------------------------------
 
-    def _constraints(
-        self, old: dict[str, Any], new: dict[str, Any], out: list[Fact], recurse: Callable[[Any, Any, str], None]
-    ) -> None:
+    def _constraints(self, old_e: Effective, new_e: Effective, depth: int) -> None:
+        old, new = old_e.schema, new_e.schema
         for keyword in IN_PLACE_SUBSCHEMAS:
             a, b = old.get(keyword, _MISSING), new.get(keyword, _MISSING)
             if a is _MISSING and b is _MISSING:
                 continue
+            at = f"/{keyword}"
             if a is _MISSING:
-                out.append((f"/{keyword}", "constraint-added", f"{keyword} added"))
+                self.emit(new_e.at + at, "constraint-added", f"{keyword} added")
             elif b is _MISSING:
-                out.append((f"/{keyword}", "constraint-removed", f"{keyword} removed"))
+                self.emit(old_e.at + at, "constraint-removed", f"{keyword} removed", "old")
             elif isinstance(a, dict) and isinstance(b, dict):
-                recurse(a, b, f"/{keyword}")
+                self.schema(a, b, old_e.at + at, new_e.at + at, depth + 1)
             elif a != b:
                 fact = (
                     "constraint-added" if b is False else "constraint-removed" if a is False else "constraint-changed"
                 )
-                out.append((f"/{keyword}", fact, f"{keyword} {_show(a)} → {_show(b)}"))
+                self.emit(new_e.at + at, fact, f"{keyword} {_show(a)} → {_show(b)}")
         for keyword in ("patternProperties", "dependentSchemas", "dependentRequired"):
             a_map, b_map = old.get(keyword), new.get(keyword)
             a_map, b_map = a_map if isinstance(a_map, dict) else {}, b_map if isinstance(b_map, dict) else {}
-            for key in b_map.keys() - a_map.keys():
-                out.append((f"/{keyword}/{escape(key)}", "constraint-added", f"{keyword} {_show(key)} added"))
-            for key in a_map.keys() - b_map.keys():
-                out.append((f"/{keyword}/{escape(key)}", "constraint-removed", f"{keyword} {_show(key)} removed"))
+            for key in sorted(b_map.keys() - a_map.keys()):
+                self.emit(f"{new_e.at}/{keyword}/{escape(key)}", "constraint-added", f"{keyword} {_show(key)} added")
+            for key in sorted(a_map.keys() - b_map.keys()):
+                at = f"{old_e.at}/{keyword}/{escape(key)}"
+                self.emit(at, "constraint-removed", f"{keyword} {_show(key)} removed", "old")
             for key in sorted(a_map.keys() & b_map.keys()):
                 rel = f"/{keyword}/{escape(key)}"
                 if keyword != "dependentRequired":
-                    recurse(a_map[key], b_map[key], rel)
+                    self.schema(a_map[key], b_map[key], old_e.at + rel, new_e.at + rel, depth + 1)
                 elif a_map[key] != b_map[key]:
                     a_set, b_set = set(map(str, a_map[key] or [])), set(map(str, b_map[key] or []))
                     fact = (
@@ -443,46 +550,187 @@ class SchemaDiff:
                         if b_set < a_set
                         else "constraint-changed"
                     )
-                    out.append((rel, fact, f"{keyword} {_show(key)}: {_show(a_map[key])} → {_show(b_map[key])}"))
+                    shown = f"{keyword} {_show(key)}: {_show(a_map[key])} → {_show(b_map[key])}"
+                    self.emit(new_e.at + rel, fact, shown)
         if bool(old.get("uniqueItems")) != bool(new.get("uniqueItems")):
             fact = "constraint-added" if new.get("uniqueItems") else "constraint-removed"
-            out.append(
-                ("/uniqueItems", fact, f"uniqueItems {bool(old.get('uniqueItems'))} → {bool(new.get('uniqueItems'))}")
-            )
-        out.extend(_multiple_of(old.get("multipleOf"), new.get("multipleOf")))
+            shown = f"uniqueItems {bool(old.get('uniqueItems'))} → {bool(new.get('uniqueItems'))}"
+            self._keyword(old_e, new_e, "uniqueItems", fact, shown)
+        for fact, shown in _multiple_of(old.get("multipleOf"), new.get("multipleOf")):
+            self._keyword(old_e, new_e, "multipleOf", fact, shown)
         for keyword in ("contentMediaType", "contentEncoding"):
             if old.get(keyword) != new.get(keyword):
-                out.append(
-                    (
-                        f"/{keyword}",
-                        "constraint-changed",
-                        f"{keyword} {_show(old.get(keyword))} → {_show(new.get(keyword))}",
-                    )
-                )
+                shown = f"{keyword} {_show(old.get(keyword))} → {_show(new.get(keyword))}"
+                self._keyword(old_e, new_e, keyword, "constraint-changed", shown)
+
+    def _keyword(self, old_e: Effective, new_e: Effective, keyword: str, fact: str, shown: str) -> None:
+        """A fact about one keyword, located at the keyword in the new schema (in the old one when it is gone)."""
+        if keyword in new_e.schema:
+            self.emit(f"{new_e.at}/{keyword}", fact, shown)
+        else:
+            self.emit(f"{old_e.at}/{keyword}", fact, shown, "old")
 
 
-def _openness(value: Any) -> str:
-    if value is None or value is True or value == {}:
-        return "open"
-    return "closed" if value is False else "schema"
+def _literal(schema: dict[str, Any]) -> tuple[Any] | None:
+    """``(value,)`` for a schema admitting one value (``const``, or a one-value ``enum``); None otherwise."""
+    if "const" in schema:
+        return (schema["const"],)
+    values = schema.get("enum")
+    return (values[0],) if isinstance(values, list) and len(values) == 1 else None
 
 
-def _multiple_of(a: Any, b: Any) -> Iterator[Fact]:
+def _is_wrapper(schema: Any) -> bool:
+    """True for a oneOf/anyOf with nothing beside it but annotations: it admits exactly what its variants admit."""
+    return (
+        isinstance(schema, dict)
+        and any(isinstance(schema.get(kw), list) for kw in ("oneOf", "anyOf"))
+        and all(key in _WRAPPER_KEYS or key.startswith("x-") for key in schema)
+    )
+
+
+def _as_variant(found: Effective) -> dict[str, Any]:
+    """A resolved schema as one variant of a union: its null-ness belongs to the union, not to the variant."""
+    schema = {key: value for key, value in found.schema.items() if key != "nullable"}
+    if isinstance(schema.get("type"), list):
+        kinds = [kind for kind in schema["type"] if kind != "null"]
+        schema["type"] = kinds[0] if len(kinds) == 1 else kinds
+    return schema
+
+
+class _Recorder(_Comparison):
+    """Facts go to a node; a ``$ref`` pair becomes a child node, compared later from the work list."""
+
+    def __init__(self, diff: SchemaDiff, node: Node, site: str, xml: bool) -> None:
+        super().__init__(diff.old_root, diff.new_root, site, xml, diff)
+        self.node = node
+
+    def emit(self, pointer: str, fact: str, message: str, side: str = "new") -> None:
+        self.node.facts.add(Fact(pointer, fact, message, side))
+
+    def reference(self, old_ref: str, new_ref: str) -> None:
+        self.node.children.add(self.diff.node_for((old_ref, new_ref, self.site, self.xml)))
+
+
+class _Probe(_Comparison):
+    """Does the new side admit every value the old side admits? Stops at the first narrowing fact."""
+
+    def __init__(self, diff: SchemaDiff, narrow_root: Any, wide_root: Any, xml: bool) -> None:
+        super().__init__(narrow_root, wide_root, "request-body", xml, diff)
+        self.seen: set[tuple[str, str]] = set()
+
+    def emit(self, pointer: str, fact: str, message: str, side: str = "new") -> None:
+        if fact in NARROWING_FACTS:
+            raise _Narrowed
+
+    def reference(self, old_ref: str, new_ref: str) -> None:
+        if (old_ref, new_ref) in self.seen or len(self.seen) >= _MAX_PROBE_REFS:
+            return  # a cycle (or a very deep graph): what is being compared already covers it
+        self.seen.add((old_ref, new_ref))
+        self.compare(resolve({"$ref": old_ref}, self.old_root), resolve({"$ref": new_ref}, self.new_root), 0)
+
+
+class SchemaDiff:
+    """Schema comparison between two documents (their roots resolve ``$ref``s); nodes are shared across calls."""
+
+    def __init__(self, old_root: Any, new_root: Any) -> None:
+        self.old_root, self.new_root = old_root, new_root
+        self.nodes: dict[NodeKey, Node] = {}
+        self._pending: list[NodeKey] = []
+        self._covers: dict[tuple[str, str, bool, bool], bool] = {}
+        self._live: set[NodeKey] | None = None
+
+    def node_for(self, key: NodeKey) -> NodeKey:
+        """Register the node of a ``$ref`` pair (compared when the work list is drained); return its key."""
+        if key not in self.nodes:
+            self.nodes[key] = Node()
+            self._pending.append(key)
+            self._live = None
+        return key
+
+    def compare(self, old: Any, new: Any, site: str, old_at: str, new_at: str, *, xml: bool = False) -> Node:
+        """Compare ``old`` (found at ``old_at``) with ``new`` (at ``new_at``) at ``site``: an anonymous node."""
+        node = Node()
+        _Recorder(self, node, site, xml).schema(old, new, old_at, new_at, 0)
+        while self._pending:
+            key = self._pending.pop()
+            old_ref, new_ref, key_site, key_xml = key
+            old_found = resolve({"$ref": old_ref}, self.old_root)
+            new_found = resolve({"$ref": new_ref}, self.new_root)
+            _Recorder(self, self.nodes[key], key_site, key_xml).compare(old_found, new_found, 0)
+        return node
+
+    def _live_nodes(self) -> set[NodeKey]:
+        """The nodes from which some fact is reachable."""
+        if self._live is None:
+            parents: dict[NodeKey, list[NodeKey]] = {}
+            for key, node in self.nodes.items():
+                for child in node.children:
+                    parents.setdefault(child, []).append(key)
+            live = {key for key, node in self.nodes.items() if node.facts}
+            stack = list(live)
+            while stack:
+                for parent in parents.get(stack.pop(), ()):
+                    if parent not in live:
+                        live.add(parent)
+                        stack.append(parent)
+            self._live = live
+        return self._live
+
+    def reached(self, start: Node) -> set[Fact]:
+        """Every fact ``start`` reaches: its own and those of every node reachable from it."""
+        live = self._live_nodes()
+        found = set(start.facts)
+        seen: set[NodeKey] = set()
+        stack = [key for key in start.children if key in live]
+        while stack:
+            key = stack.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            node = self.nodes[key]
+            found |= node.facts
+            stack.extend(child for child in node.children if child in live and child not in seen)
+        return found
+
+    def facts(self, old: Any, new: Any, site: str, xml: bool = False) -> list[Fact]:
+        """Every fact from ``old`` to ``new`` (located from the document roots, ``""`` for inline ones), sorted."""
+        return sorted(self.reached(self.compare(old, new, site, "", "", xml=xml)))
+
+    def covers(self, narrow: Any, narrow_root: Any, wide: Any, wide_root: Any, xml: bool) -> bool:
+        """True when every value ``narrow`` admits, ``wide`` admits too (a sound reading of the common shapes)."""
+        narrow_ref, wide_ref = pure_ref(narrow), pure_ref(wide)
+        key = None
+        if narrow_ref is not None and wide_ref is not None:
+            key = (narrow_ref, wide_ref, narrow_root is self.old_root, xml)
+            if key in self._covers:
+                return self._covers[key]
+        probe = _Probe(self, narrow_root, wide_root, xml)
+        try:
+            probe.schema(narrow, wide, "", "", 0)
+            result = True
+        except _Narrowed:
+            result = False
+        if key is not None:
+            self._covers[key] = result
+        return result
+
+
+def _multiple_of(a: Any, b: Any) -> Iterator[tuple[str, str]]:
     if a == b or isinstance(a, bool) or isinstance(b, bool):
         return
     shown = f"multipleOf {_show(a)} → {_show(b)}"
     if a is None:
-        yield ("/multipleOf", "constraint-added", shown)
+        yield ("constraint-added", shown)
     elif b is None:
-        yield ("/multipleOf", "constraint-removed", shown)
+        yield ("constraint-removed", shown)
     elif isinstance(a, int | float) and isinstance(b, int | float) and 0 < a < math.inf and 0 < b < math.inf:
         # As decimals, the way the spec writes them: 0.3 % 0.1 is not 0 in binary floating point.
         step_a, step_b = Fraction(str(a)), Fraction(str(b))
         if step_a % step_b == 0:
-            yield ("/multipleOf", "constraint-removed", shown)  # every multiple of a is a multiple of b
+            yield ("constraint-removed", shown)  # every multiple of a is a multiple of b
         elif step_b % step_a == 0:
-            yield ("/multipleOf", "constraint-added", shown)
+            yield ("constraint-added", shown)
         else:
-            yield ("/multipleOf", "constraint-changed", shown)
+            yield ("constraint-changed", shown)
     else:
-        yield ("/multipleOf", "constraint-changed", shown)  # not a valid step (0, negative, text): no direction
+        yield ("constraint-changed", shown)  # not a valid step (0, negative, text): no direction

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from contract_tests.toolchain.rules.model import deref
+import attrs
+
+from contract_tests.toolchain.rules.model import deref, escape, follow
 
 __all__ = [
     "ANNOTATIONS",
     "COUNT_BOUNDS",
     "NUMERIC_BOUNDS",
+    "Effective",
     "effective",
     "format_relation",
     "is_annotation_only",
+    "is_null",
     "numeric_bound",
+    "resolve",
     "type_relation",
     "types_of",
 ]
@@ -48,7 +53,8 @@ def is_annotation_only(schema: Any) -> bool:
     return isinstance(schema, dict) and all(key in ANNOTATIONS or key.startswith("x-") for key in schema)
 
 
-def _is_null(schema: Any) -> bool:
+def is_null(schema: Any) -> bool:
+    """True for a schema that admits only null."""
     if not isinstance(schema, dict):
         return False
     kind = schema.get("type")
@@ -59,15 +65,20 @@ def _union(first: list[Any], second: list[Any]) -> list[Any]:
     return first + [item for item in second if item not in first]
 
 
-def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """allOf semantics for the keywords the diff reads: properties and required unite, the first of the rest wins."""
+def _merge(parts: list[Effective]) -> tuple[dict[str, Any], dict[str, str]]:
+    """allOf semantics for the keywords the diff reads: properties and required unite, the first of the rest wins.
+
+    Returns the merged schema and, for each property, the pointer of the part that defines it last.
+    """
     merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     for part in parts:
-        for key, value in part.items():
+        for key, value in part.schema.items():
             if key == "properties" and isinstance(value, dict):
                 properties = dict(merged.get("properties") or {})
                 for name, schema in value.items():
                     properties[name] = {"allOf": [properties[name], schema]} if name in properties else schema
+                    origins[name] = part.property_at(name)
                 merged["properties"] = properties
             elif key == "required" and isinstance(value, list):
                 merged["required"] = _union(list(merged.get("required") or []), value)
@@ -75,40 +86,66 @@ def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
                 merged["nullable"] = bool(merged.get("nullable", True)) and value is True
             elif key not in merged and key != "allOf":
                 merged[key] = value
-    return merged
+    return merged, origins
 
 
-def effective(node: Any, root: Any, depth: int = 0) -> tuple[dict[str, Any], str | None]:
-    """``(schema, ref)``: ``node`` dereferenced, allOf flattened (the list kept under ``allOf`` for structure),
-    null variants of oneOf/anyOf folded into ``nullable``, boolean schemas as dicts."""
-    target, ref = deref(node, root)
+@attrs.frozen
+class Effective:
+    """A schema as the diff reads it (see :func:`resolve`), where it is, and where each of its properties is."""
+
+    schema: dict[str, Any]
+    ref: str | None
+    at: str
+    origins: dict[str, str] = attrs.field(factory=dict)
+
+    def property_at(self, name: str) -> str:
+        """The pointer of property ``name`` (in the allOf part that defines it)."""
+        return self.origins.get(name) or f"{self.at}/properties/{escape(name)}"
+
+
+def resolve(node: Any, root: Any, at: str = "", depth: int = 0) -> Effective:
+    """``node`` (found at pointer ``at``) dereferenced, allOf flattened (the list kept under ``allOf`` for
+    structure), null variants of oneOf/anyOf folded into ``nullable``, boolean schemas as dicts."""
+    _, ref = deref(node, root)
+    target, at = follow(node, at, root)
+    if isinstance(target, dict) and "$ref" in target and len(target) > 1:
+        target, _ = deref(target, root)  # siblings of a $ref win over its target; located at the referring node
     if target is True or target is None:
-        return {}, ref
+        return Effective({}, ref, at)
     if target is False:
-        return {"not": {}}, ref
+        return Effective({"not": {}}, ref, at)
     if not isinstance(target, dict):
-        return {}, ref
+        return Effective({}, ref, at)
     schema = target
+    origins: dict[str, str] = {}
     parts = schema.get("allOf")
     if isinstance(parts, list) and parts and depth < _MAX_DEPTH:
-        flat = [effective(part, root, depth + 1)[0] for part in parts]
+        flat = [resolve(part, root, f"{at}/allOf/{index}", depth + 1) for index, part in enumerate(parts)]
         own = {key: value for key, value in schema.items() if key != "allOf"}
-        schema = _merge([*flat, own])
+        schema, origins = _merge([*flat, Effective(own, None, at)])
         if own.get("nullable") is True:
             schema["nullable"] = True
         schema["allOf"] = parts
     for keyword in ("anyOf", "oneOf"):
         variants = schema.get(keyword)
-        if not isinstance(variants, list) or not any(_is_null(deref(v, root)[0]) for v in variants):
+        if not isinstance(variants, list) or not any(is_null(deref(v, root)[0]) for v in variants):
             continue
-        rest = [v for v in variants if not _is_null(deref(v, root)[0])]
+        rest = [(index, v) for index, v in enumerate(variants) if not is_null(deref(v, root)[0])]
         own = {key: value for key, value in schema.items() if key != keyword}
         if len(rest) == 1 and depth < _MAX_DEPTH:
-            inner, _ = effective(rest[0], root, depth + 1)
-            schema = {**inner, **own, "nullable": True}
+            inner = resolve(rest[0][1], root, f"{at}/{keyword}/{rest[0][0]}", depth + 1)
+            schema = {**inner.schema, **own, "nullable": True}
+            at, origins = inner.at, inner.origins  # the one variant is where its content is
         else:
-            schema = {**own, keyword: rest, "nullable": True}
-    return schema, ref
+            # the null variants stay in the list: their positions are pointers
+            schema = {**own, keyword: variants, "nullable": True}
+    return Effective(schema, ref, at, origins)
+
+
+def effective(node: Any, root: Any, depth: int = 0) -> tuple[dict[str, Any], str | None]:
+    """``(schema, ref)`` of :func:`resolve`."""
+    found = resolve(node, root, "", depth)
+    return found.schema, found.ref
 
 
 def types_of(schema: dict[str, Any]) -> tuple[frozenset[str], bool]:
