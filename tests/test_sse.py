@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokenops.sse import EventTooLarge, SSEDecoder, ServerSentEvent
+from tokenops.sse import EventTooLarge, ServerSentEvent, SSEDecoder
 
 STREAM = (
     b"\xef\xbb\xbf: stream open\n\n"
@@ -66,9 +66,13 @@ def test_json_data_decodes_and_text_raises_value_error() -> None:
 )
 def test_an_event_over_the_limit_is_refused_before_it_is_buffered_whole(chunks: list[bytes]) -> None:
     decoder = SSEDecoder(max_event_bytes=100)
-    with pytest.raises(EventTooLarge, match="past 100 bytes"):
+
+    def feed_all() -> None:
         for chunk in chunks:
             decoder.feed(chunk)
+
+    with pytest.raises(EventTooLarge, match="past 100 bytes"):
+        feed_all()
 
 
 def test_events_under_the_limit_pass_one_after_another() -> None:
