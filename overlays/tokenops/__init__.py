@@ -19,6 +19,7 @@ from tokenops._client import (
     TokenOps,
 )
 from tokenops._clock import Clock, SystemClock
+from tokenops._config import NOT_GIVEN, NotGiven
 from tokenops._download import AsyncDownload, Download
 from tokenops._errors import (
     APIConnectionError,
@@ -38,13 +39,14 @@ from tokenops._errors import (
     RequestTimeoutError,
     ResponseValidationError,
     TokenOpsError,
+    TokenOpsWarning,
     UnprocessableEntityError,
     VideoGenerationFailed,
     WaitTimeout,
 )
-from tokenops._flows import TokenOpsWarning
-from tokenops._models import Video, VideoStatus, parse_model, parse_video
-from tokenops._response import RawResponse, ResponseInfo, response_info
+from tokenops._logging import configure_from_env as _configure_logging
+from tokenops._models import RawResponse, ResponseInfo, Video, VideoStatus, response_info
+from tokenops._tolerance import parse_model, parse_video
 from tokenops._version import __version__
 from tokenops._videos import AsyncVideos, Videos
 from tokenops_client.models import OpenAIVideoError as VideoError
@@ -59,6 +61,7 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
     "UNSET",
     "APIConnectionError",
     "APIError",
@@ -78,6 +81,7 @@ __all__ = [
     "InternalServerError",
     "InvalidArgumentError",
     "NotFoundError",
+    "NotGiven",
     "Operations",
     "PermissionDeniedError",
     "RateLimitError",
@@ -104,3 +108,5 @@ __all__ = [
     "parse_video",
     "response_info",
 ]
+
+_configure_logging()  # TOKENOPS_LOG, read once: nothing else configures logging unless asked (tokenops --debug)
