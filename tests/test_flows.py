@@ -131,6 +131,16 @@ def test_a_wait_timeout_after_errors_keeps_the_last_video(make_client: Any, cloc
     assert isinstance(caught.value.last_error, InternalServerError)
 
 
+@pytest.mark.parametrize("reply", [ok(status=204), ok(body=[1, 2], status=201)], ids=["204", "201 list"])
+def test_retrieve_and_wait_refuse_a_success_that_is_not_a_video(make_client: Any, reply: httpx.Response) -> None:
+    # An undocumented 2xx parses to None or plain JSON: videos promise a Video, so it is an error, not a result.
+    for method in ("retrieve", "wait"):
+        with pytest.raises(ResponseValidationError, match="the response is not a Video") as caught:
+            getattr(make_client(Script(reply)).videos, method)("video_123")
+        assert caught.value.response is not None
+        assert caught.value.response.status_code == reply.status_code
+
+
 def test_300_is_not_a_success(make_client: Any) -> None:
     with pytest.raises(Exception, match="300"):
         make_client(Script(ok(status=300)), max_retries=0).videos.retrieve("video_123")

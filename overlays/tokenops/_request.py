@@ -192,7 +192,7 @@ def call_flow(
     result = parse_result(endpoint, received.response, settings.strict)
     if not isinstance(result, expect):
         raise ResponseValidationError(
-            f"the response is not {expect.__name__}", value=result, response=received.response
+            f"the response is not a {expect.__name__}", value=result, response=received.response
         )
     carry_response(result, info)
     return result, info
