@@ -11,6 +11,7 @@ import pytest
 
 from tests.fakes import FakeClock, Script, error, ok, video
 from tokenops import (
+    APIConnectionError,
     InternalServerError,
     RateLimitError,
     ResponseValidationError,
@@ -139,6 +140,18 @@ def test_retrieve_and_wait_refuse_a_success_that_is_not_a_video(make_client: Any
             getattr(make_client(Script(reply)).videos, method)("video_123")
         assert caught.value.response is not None
         assert caught.value.response.status_code == reply.status_code
+
+
+def test_a_connection_error_names_the_request_that_was_attempted(make_client: Any) -> None:
+    # The request the driver built (with the call's query and the client's headers), not one rebuilt from the URL.
+    client = make_client(Script(httpx.ConnectError("refused")), max_retries=0)
+    with pytest.raises(APIConnectionError) as caught:
+        client.videos.retrieve("video_123", extra_query={"trace": "1"})
+    request = caught.value.request
+    assert request is not None
+    assert str(request.url) == "http://api.test/v1/videos/video_123?trace=1"
+    assert request.headers["user-agent"].startswith("tokenops-python/")
+    assert "GET http://api.test/v1/videos/video_123?trace=1" in str(caught.value)
 
 
 def test_300_is_not_a_success(make_client: Any) -> None:
