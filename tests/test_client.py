@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +39,7 @@ from tokenops import (
     UnprocessableEntityError,
     VideoStatus,
 )
+from tokenops._logging import configure_from_env
 
 # --- configuration -------------------------------------------------------------------------------------------
 
@@ -442,15 +446,29 @@ def test_tokenops_log_debug_logs_each_request(
     make_client: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("TOKENOPS_LOG", "debug")
-    logger = logging.getLogger("tokenops")
-    level, handlers = logger.level, list(logger.handlers)
-    try:
-        make_client(Script(error(503), ok()), max_retries=1).videos.retrieve("video_123")
-    finally:
-        logger.setLevel(level)
-        for handler in logger.handlers[len(handlers) :]:
-            logger.removeHandler(handler)
+    configure_from_env()  # what `import tokenops` does, once
+    make_client(Script(error(503), ok()), max_retries=1).videos.retrieve("video_123")
     err = capsys.readouterr().err
     assert "GET http://api.test/v1/videos/video_123 -> 503 (attempt 1)" in err
     assert "GET http://api.test/v1/videos/video_123 -> 200 (attempt 2)" in err
     assert CANARY_KEY not in err
+
+
+def test_clients_never_configure_logging(make_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Logging is configured once, when asked (TOKENOPS_LOG at import, --debug): never by a client or its copies.
+    monkeypatch.setenv("TOKENOPS_LOG", "debug")
+    logger = logging.getLogger("tokenops")
+    before = (logger.level, list(logger.handlers))
+    client = make_client(Script(ok()))
+    client.with_options(max_retries=0).copy(strict=True)
+    TokenOps(api_key=CANARY_KEY, base_url="http://api.test").close()
+    assert (logger.level, list(logger.handlers)) == before
+
+
+@pytest.mark.e2e
+def test_tokenops_log_is_read_when_tokenops_is_imported() -> None:
+    check = "import logging, tokenops; log = logging.getLogger('tokenops'); print(log.level, len(log.handlers))"
+    for value, expected in (("info", "20 1"), ("", "0 0")):
+        env = {**os.environ, "TOKENOPS_LOG": value}
+        result = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True)
+        assert result.stdout.split() == expected.split(), (value, result.stdout, result.stderr)

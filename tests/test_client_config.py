@@ -12,12 +12,14 @@ import pytest
 
 from tests.fakes import CANARY_KEY, FakeClock, Script, error, ok, video
 from tokenops import (
+    NOT_GIVEN,
     APITimeoutError,
     AsyncTokenOps,
     ClientClosedError,
     ConfigurationError,
     InvalidArgumentError,
     NotFoundError,
+    NotGiven,
     RawResponse,
     TokenOps,
     TokenOpsError,
@@ -143,6 +145,37 @@ def test_copies_of_an_owned_pool_do_not_close_it() -> None:
     assert client._http.is_closed
 
 
+def test_an_argument_not_given_to_with_options_keeps_the_current_value() -> None:
+    client = TokenOps(api_key=CANARY_KEY, base_url="http://api.test", max_retries=4, strict=True)
+    copy = client.with_options(max_retries=NOT_GIVEN, timeout=7.0)
+    assert (copy._settings.max_retries, copy._settings.strict, copy._settings.timeout) == (4, True, httpx.Timeout(7.0))
+    assert NotGiven() is NOT_GIVEN
+    assert not NOT_GIVEN
+    assert repr(NOT_GIVEN) == "NOT_GIVEN"
+    client.close()
+
+
+def test_the_pools_own_headers_and_timeout_are_reused_by_value_not_by_identity() -> None:
+    from tokenops._request import request_defaults  # noqa: PLC0415 - the decision itself: no request shows it
+
+    client = TokenOps(api_key=CANARY_KEY, base_url="http://api.test")
+    settings = client._settings
+    # Equal values in other objects: the pool's own serve (nothing per request for httpx to merge).
+    same = request_defaults(settings, dict(settings.headers), httpx.Timeout(60.0, connect=10.0))
+    assert same == (None, httpx.USE_CLIENT_DEFAULT)
+    assert request_defaults(settings, None, None) == (settings.headers, settings.timeout)  # a pool that is not ours
+    other = request_defaults(settings, {**settings.headers, "Accept": "text/plain"}, httpx.Timeout(5.0))
+    assert other == (settings.headers, settings.timeout)
+    # A copy with an equal timeout (another object) still uses the pool's; one with other headers sends its own.
+    assert client.with_options(timeout=httpx.Timeout(60.0, connect=10.0)).videos._requester._timeout is (
+        httpx.USE_CLIENT_DEFAULT
+    )
+    other_headers = client.with_options(default_headers={"X-A": "1"}).videos._requester._headers
+    assert other_headers is not None
+    assert other_headers["X-A"] == "1"
+    client.close()
+
+
 # --- results carry their response -------------------------------------------------------------------------------------
 
 
@@ -155,6 +188,18 @@ def test_with_raw_response_gives_status_headers_request_id_and_elapsed(make_clie
     assert raw.request.method == "GET"
     assert isinstance(raw.parse(), Video)
     assert raw.parse().id == "video_123"
+
+
+def test_one_raw_response_wrapper_serves_every_method_and_refuses_a_plain_one(make_client: Any) -> None:
+    from tokenops._request import to_raw_response_wrapper  # noqa: PLC0415
+
+    client = make_client(Script(ok(headers={"x-request-id": "req_3"})))
+    raw = client.videos.with_raw_response
+    assert raw.retrieve.__wrapped__.__self__._requester is client.videos._requester.raw  # the same requester, raw
+    assert raw.retrieve.__doc__ == client.videos.retrieve.__doc__  # the plain method's signature and docs
+    assert raw is client.videos.with_raw_response  # built once
+    with pytest.raises(TypeError, match=r"Videos.retrieve does not belong to a resource built over requester.raw"):
+        to_raw_response_wrapper(client.videos.retrieve)("video_123")
 
 
 def test_the_request_id_and_headers_are_reachable_from_a_result(make_client: Any) -> None:

@@ -8,7 +8,7 @@ import tokenops
 import tokenops.redaction
 
 # Public submodules: imported as `tokenops.<name>`, documented, not re-exported name by name.
-PUBLIC_MODULES = {"operations", "redaction", "spec"}
+PUBLIC_MODULES = {"operations", "redaction", "spec", "sse"}
 
 
 def test_all_is_exactly_the_public_names() -> None:

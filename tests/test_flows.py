@@ -11,6 +11,7 @@ import pytest
 
 from tests.fakes import FakeClock, Script, error, ok, video
 from tokenops import (
+    APIConnectionError,
     InternalServerError,
     RateLimitError,
     ResponseValidationError,
@@ -20,33 +21,43 @@ from tokenops import (
 )
 from tokenops._flows import Send
 
+TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=5.0)
+CLIENT_TIMEOUT = httpx.Timeout(1.0)
+
 
 def _send(deadline: float | None) -> Send:
-    timeout = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=5.0)
-    return Send(method="GET", url="http://api.test/x", headers={}, timeout=timeout, deadline=deadline)
+    return Send(method="GET", url="http://api.test/x", timeout=TIMEOUT, deadline=deadline)
 
 
 def test_timeout_at_caps_every_part_by_the_time_left() -> None:
-    assert _send(None).timeout_at(0.0) == httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=5.0)
-    capped = _send(107.0).timeout_at(100.0)
+    assert _send(None).timeout_at(0.0, CLIENT_TIMEOUT) == TIMEOUT
+    capped = _send(107.0).timeout_at(100.0, CLIENT_TIMEOUT)
     assert capped is not None
     assert (capped.connect, capped.read, capped.write, capped.pool) == (7.0, 7.0, 7.0, 5.0)
-    roomy = _send(150.0).timeout_at(100.0)
+    roomy = _send(150.0).timeout_at(100.0, CLIENT_TIMEOUT)
     assert roomy is not None
     assert (roomy.connect, roomy.read, roomy.write, roomy.pool) == (10.0, 50.0, 30.0, 5.0)
-    ample = _send(300.0).timeout_at(100.0)
+    ample = _send(300.0).timeout_at(100.0, CLIENT_TIMEOUT)
     assert ample is not None
     assert (ample.connect, ample.read, ample.write, ample.pool) == (10.0, 60.0, 30.0, 5.0)
-    unbounded = Send(method="GET", url="u", headers={}, timeout=httpx.Timeout(None), deadline=103.0)
-    parts = unbounded.timeout_at(100.0)
+    unbounded = Send(method="GET", url="u", timeout=httpx.Timeout(None), deadline=103.0)
+    parts = unbounded.timeout_at(100.0, CLIENT_TIMEOUT)
     assert parts is not None
     assert (parts.connect, parts.read, parts.write, parts.pool) == (3.0, 3.0, 3.0, 3.0)
 
 
+def test_timeout_at_starts_from_the_clients_timeout_when_the_call_has_none() -> None:
+    client_timeout = httpx.Timeout(connect=2.0, read=20.0, write=4.0, pool=1.0)
+    assert Send(method="GET", url="u").timeout_at(0.0, client_timeout) is client_timeout
+    capped = Send(method="GET", url="u", deadline=103.0).timeout_at(100.0, client_timeout)
+    assert capped is not None
+    assert (capped.connect, capped.read, capped.write, capped.pool) == (2.0, 3.0, 3.0, 1.0)
+
+
 def test_timeout_at_gives_none_once_no_time_is_left() -> None:
-    assert _send(100.0).timeout_at(100.0) is None
-    assert _send(100.0).timeout_at(101.0) is None
-    assert _send(100.0).timeout_at(99.99) is not None
+    assert _send(100.0).timeout_at(100.0, CLIENT_TIMEOUT) is None
+    assert _send(100.0).timeout_at(101.0, CLIENT_TIMEOUT) is None
+    assert _send(100.0).timeout_at(99.99, CLIENT_TIMEOUT) is not None
 
 
 # --- boundaries of the deadline -----------------------------------------------------------------------------------
@@ -119,6 +130,28 @@ def test_a_wait_timeout_after_errors_keeps_the_last_video(make_client: Any, cloc
     assert caught.value.last_video is not None
     assert caught.value.last_video.progress == 30
     assert isinstance(caught.value.last_error, InternalServerError)
+
+
+@pytest.mark.parametrize("reply", [ok(status=204), ok(body=[1, 2], status=201)], ids=["204", "201 list"])
+def test_retrieve_and_wait_refuse_a_success_that_is_not_a_video(make_client: Any, reply: httpx.Response) -> None:
+    # An undocumented 2xx parses to None or plain JSON: videos promise a Video, so it is an error, not a result.
+    for method in ("retrieve", "wait"):
+        with pytest.raises(ResponseValidationError, match="the response is not a Video") as caught:
+            getattr(make_client(Script(reply)).videos, method)("video_123")
+        assert caught.value.response is not None
+        assert caught.value.response.status_code == reply.status_code
+
+
+def test_a_connection_error_names_the_request_that_was_attempted(make_client: Any) -> None:
+    # The request the driver built (with the call's query and the client's headers), not one rebuilt from the URL.
+    client = make_client(Script(httpx.ConnectError("refused")), max_retries=0)
+    with pytest.raises(APIConnectionError) as caught:
+        client.videos.retrieve("video_123", extra_query={"trace": "1"})
+    request = caught.value.request
+    assert request is not None
+    assert str(request.url) == "http://api.test/v1/videos/video_123?trace=1"
+    assert request.headers["user-agent"].startswith("tokenops-python/")
+    assert "GET http://api.test/v1/videos/video_123?trace=1" in str(caught.value)
 
 
 def test_300_is_not_a_success(make_client: Any) -> None:

@@ -21,6 +21,7 @@ from tests.conftest import ROOT
 from tests.fakes import video
 from tests.regen import generate_package
 from tokenops import UNSET, ResponseValidationError, Video, VideoError, VideoStatus, parse_model, parse_video
+from tokenops_client.models import VideoStatusResponse
 
 
 def test_video_status_knows_queued_and_treats_it_as_pending() -> None:
@@ -452,10 +453,42 @@ def test_video_status_does_not_make_pseudo_members_of_non_strings() -> None:
         VideoStatus(5)  # type: ignore[arg-type]  # what a caller without a type checker can pass
 
 
-def test_a_union_order_the_namespace_cannot_resolve_keeps_the_hints_order() -> None:
-    from tokenops._tolerance import _in_spec_order  # noqa: PLC0415 - the one private helper under test
+def test_the_spec_order_of_a_union_is_matched_by_name_without_evaluating_it() -> None:
+    from tokenops._tolerance import in_spec_order  # noqa: PLC0415 - the one private helper under test
 
-    assert typing.get_args(_in_spec_order(int | str, ("NoSuchModel", "int"), {})) == (int, str)
-    assert typing.get_args(_in_spec_order(int | str, ("str", "int"), {})) == (str, int)
-    assert _in_spec_order(int, ("str",), {}) is int  # not a union
-    assert typing.get_args(_in_spec_order(int | None, ("None", "int"), {})) == (type(None), int)
+    assert typing.get_args(in_spec_order(int | str, ("str", "int"), "M.f")) == (str, int)
+    assert typing.get_args(in_spec_order(int | None, ("None", "int"), "M.f")) == (type(None), int)
+    hint = list[float] | list[int | str] | None
+    assert typing.get_args(in_spec_order(hint, ("list[int | str]", "list[float]"), "M.f")) == (
+        list[int | str],
+        list[float],
+        type(None),  # not named: after the named ones
+    )
+    assert typing.get_args(in_spec_order(datetime | int, ("int", "datetime.datetime"), "M.f")) == (int, datetime)
+    literal = typing.Literal["a"]
+    assert typing.get_args(in_spec_order(literal | int, ("int", 'Literal["a"]'), "M.f")) == (int, literal)
+
+
+def test_a_union_order_naming_no_member_of_the_hint_is_an_error_not_a_silent_reorder() -> None:
+    class BadOrder(VideoError):
+        _UNION_ORDER: typing.ClassVar[dict[str, tuple[str, ...]]] = {"code": ("NoSuchModel", "str")}
+
+    with pytest.raises(TypeError, match=r"BadOrder.code: _UNION_ORDER names 'NoSuchModel', which is no member of"):
+        parse_model(BadOrder, {"code": "c"})
+
+
+class _Buggy(VideoError):
+    """A generated model whose from_dict has a bug (not a verdict on the value)."""
+
+    @classmethod
+    def from_dict(cls, src_dict: Any) -> Any:
+        raise RuntimeError("a bug in generated code")
+
+
+def test_a_bug_in_generated_code_propagates_instead_of_reading_as_not_this_type() -> None:
+    with pytest.raises(RuntimeError, match="a bug in generated code"):
+        parse_model(_Buggy, {"code": "c"})
+    # In a union, the members before the one picked are asked whether they would take the value: a bug there
+    # must not read as "no" (before: any exception did, and the next member was picked silently).
+    with pytest.raises(RuntimeError, match="a bug in generated code"):
+        parse_model(_Buggy | VideoStatusResponse, {"code": 5, "id": "video_1"}, strict=True)

@@ -26,10 +26,11 @@ MODULES = (
 
 def _acyclic_config() -> str:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
-    contracts = [c for c in config["contracts"] if c["type"] == "acyclic_siblings"]
-    assert [c["ancestors"] for c in contracts] == [["contract_tests.toolchain"]]
+    (contract,) = [c for c in config["contracts"] if c["type"] == "acyclic_siblings"]
+    assert "contract_tests" in contract["ancestors"]  # the toolchain, at any depth below it
+    contract = {**contract, "ancestors": ["contract_tests"]}  # the synthetic tree has no tokenops package
     lines = ["[tool.importlinter]", 'root_packages = ["contract_tests"]', "[[tool.importlinter.contracts]]"]
-    lines.extend(f"{key} = {json.dumps(value)}" for key, value in contracts[0].items())
+    lines.extend(f"{key} = {json.dumps(value)}" for key, value in contract.items())
     return "\n".join(lines) + "\n"
 
 

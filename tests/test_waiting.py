@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import ssl
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -18,6 +21,7 @@ from tokenops import (
     NotFoundError,
     RateLimitError,
     ResponseValidationError,
+    SystemClock,
     TokenOpsError,
     TokenOpsWarning,
     Video,
@@ -502,6 +506,14 @@ def test_wait_many_never_sends_past_its_deadline_while_queueing(make_async_clien
     assert clock.now - start <= 2 + 2 * slack
 
 
+async def _slot_pools(client: AsyncTokenOps, concurrency: int) -> list[httpx.AsyncClient | None]:
+    """The pool behind each slot wait_many would get for ``concurrency`` (``None``: the client's own)."""
+    async with client.videos._requester.slots(concurrency) as slots:
+        pools = [slots.get_nowait() for _ in range(slots.qsize())]
+    assert all(pool is None or pool.is_closed for pool in pools)  # opened for the call, closed after it
+    return pools
+
+
 def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards(monkeypatch: pytest.MonkeyPatch) -> None:
     contexts: list[ssl.SSLContext] = []
     real_context = ssl.create_default_context
@@ -514,23 +526,75 @@ def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards(monkeypatch: py
     _config.tls_for.cache_clear()
     client = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", max_connections=50)
     try:
-        assert client._pools_for(8) == [(None, 8)]
-        shares = client._pools_for(200)
+        assert asyncio.run(_slot_pools(client, 8)) == [None] * 8
+        pools = asyncio.run(_slot_pools(client, 200))
         assert len(contexts) == 1  # the CA bundle is loaded once for the client and all 100 pools, not once per pool
-        assert [slots for _, slots in shares] == [2] * 100
-        assert sum(slots for _, slots in client._pools_for(33)) == 33
-        assert all(pool is not None and pool.headers["authorization"] == "Bearer sk-test" for pool, _ in shares)
-
-        async def close_all() -> None:
-            for pool, _ in shares:
-                assert pool is not None
-                await pool.aclose()
-
-        asyncio.run(close_all())
+        assert sorted(Counter(id(pool) for pool in pools).values()) == [2] * 100
+        assert len(asyncio.run(_slot_pools(client, 33))) == 33
+        assert all(pool is not None and pool.headers["authorization"] == "Bearer sk-test" for pool in pools)
     finally:
         asyncio.run(client.close())
     injected = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", http_client=httpx.AsyncClient())
-    assert injected._pools_for(10_000) == [(None, 10_000)]  # a pool you pass in is yours to size
+    assert asyncio.run(_slot_pools(injected, 10_000)) == [None] * 10_000  # a pool you pass in is yours to size
+
+
+class _ParkedClock(SystemClock):
+    """Real time, but a pause between polls lasts until the task is cancelled."""
+
+    async def asleep(self, seconds: float) -> None:
+        await asyncio.Event().wait()
+
+
+def test_wait_many_closes_its_pools_however_often_it_is_cancelled() -> None:
+    # 20 in flight: 10 pools of 2 opened for the call. Every job polls once (a real keep-alive connection each),
+    # then parks; the call is cancelled, and cancelled again at every step of its cleanup. The connections must
+    # still be closed, by the client: the cyclic garbage collector, which would close the sockets of pools left
+    # open, is off meanwhile. (Before: the second cancellation skipped the closing; a plain `await aclose()` in a
+    # `finally` loses the pools a later cancellation interrupts.)
+    state = {"requests": 0, "open": 0}
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        state["open"] += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                video_id = head.split(b" ", 2)[1].decode().rsplit("/", 1)[-1]
+                body = json.dumps(video("in_progress", id=video_id, progress=1)).encode()
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n")
+                writer.write(b"content-length: %d\r\n\r\n%s" % (len(body), body))
+                await writer.drain()
+                state["requests"] += 1
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the client closed the connection
+        finally:
+            state["open"] -= 1
+            writer.close()
+
+    async def scenario() -> BaseException:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        async with server:
+            base_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+            async with AsyncTokenOps(api_key="sk-test", base_url=base_url, clock=_ParkedClock()) as client:
+                ids = [f"video_{i}" for i in range(20)]
+                task = asyncio.ensure_future(client.videos.wait_many(ids, concurrency=20, timeout=60))
+                while state["requests"] < len(ids):
+                    await asyncio.sleep(0.01)
+                assert state["open"] > 0
+                # Cancelled, and again at every step of its cleanup (waiting for the cancelled polls, closing pools).
+                while not task.done():
+                    task.cancel()
+                    await asyncio.sleep(0)
+                with pytest.raises(asyncio.CancelledError) as caught:
+                    await task
+                while state["open"]:  # bounded by the wait_for below
+                    await asyncio.sleep(0.01)
+        return caught.value
+
+    gc.disable()
+    try:
+        assert isinstance(asyncio.run(asyncio.wait_for(scenario(), 10)), asyncio.CancelledError)
+    finally:
+        gc.enable()
 
 
 def test_wait_many_validates_options_into_the_error_tree(make_async_client: Any, clock: FakeClock) -> None:

@@ -8,6 +8,7 @@
 from tokenops import operations as operations  # public submodules, imported for `tokenops.operations.find` etc.
 from tokenops import redaction as redaction
 from tokenops import spec as spec
+from tokenops import sse as sse
 from tokenops._calls import AsyncOperations, Operations
 from tokenops._client import (
     DEFAULT_BASE_URL,
@@ -20,6 +21,7 @@ from tokenops._client import (
     TokenOps,
 )
 from tokenops._clock import Clock, SystemClock
+from tokenops._config import NOT_GIVEN, NotGiven
 from tokenops._download import AsyncDownload, Download
 from tokenops._errors import (
     APIConnectionError,
@@ -39,13 +41,14 @@ from tokenops._errors import (
     RequestTimeoutError,
     ResponseValidationError,
     TokenOpsError,
+    TokenOpsWarning,
     UnprocessableEntityError,
     VideoGenerationFailed,
     WaitTimeout,
 )
-from tokenops._flows import TokenOpsWarning
-from tokenops._models import Video, VideoStatus, parse_model, parse_video
-from tokenops._response import RawResponse, ResponseInfo, response_info
+from tokenops._logging import configure_from_env as _configure_logging
+from tokenops._models import RawResponse, ResponseInfo, Video, VideoStatus, response_info
+from tokenops._tolerance import parse_model, parse_video
 from tokenops._version import __version__
 from tokenops._videos import AsyncVideos, Videos
 from tokenops_client.models import OpenAIVideoError as VideoError
@@ -60,6 +63,7 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
     "UNSET",
     "APIConnectionError",
     "APIError",
@@ -79,6 +83,7 @@ __all__ = [
     "InternalServerError",
     "InvalidArgumentError",
     "NotFoundError",
+    "NotGiven",
     "Operations",
     "PermissionDeniedError",
     "RateLimitError",
@@ -105,3 +110,5 @@ __all__ = [
     "parse_video",
     "response_info",
 ]
+
+_configure_logging()  # TOKENOPS_LOG, read once: nothing else configures logging unless asked (tokenops --debug)

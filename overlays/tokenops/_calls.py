@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import Any
 
 import httpx
 
 from tokenops import operations
 from tokenops._config import call_options
-from tokenops._download import AsyncDownload, Download
-from tokenops._request import operation_flow, streams
-from tokenops._response import RawResponse
+from tokenops._request import AsyncRequester, Requester, prepare
 from tokenops_client.types import Endpoint
-
-if TYPE_CHECKING:
-    from tokenops._client import AsyncTokenOps, TokenOps
 
 __all__ = ["AsyncOperations", "Operations"]
 
@@ -30,18 +26,7 @@ def endpoint_for(operation: str | Endpoint) -> Endpoint:
     return operation if isinstance(operation, Endpoint) else operations.find(operation)
 
 
-class _OperationsBase:
-    def __init__(self, client: Any, *, raw: bool = False) -> None:
-        self._client = client
-        self._raw = raw
-
-    def _flow(self, operation: str | Endpoint, arguments: dict[str, Any], **options: Any) -> tuple[Endpoint, Any]:
-        endpoint = endpoint_for(operation)
-        validated = call_options(**options, new_key=uuid.uuid4)
-        return endpoint, operation_flow(self._client._settings, endpoint, arguments, validated)
-
-
-class Operations(_OperationsBase):
+class Operations:
     """``client.operations``: every operation in the spec, by id, with the client's settings.
 
     Arguments are the generated ones (path and query parameters by their Python names, ``body=`` a generated
@@ -49,13 +34,13 @@ class Operations(_OperationsBase):
     :func:`tokenops.parse_model`, tolerant unless ``strict``). A binary result is a :class:`Download`.
     """
 
-    def __init__(self, client: TokenOps, *, raw: bool = False) -> None:
-        super().__init__(client, raw=raw)
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
-    @property
+    @cached_property
     def with_raw_response(self) -> Operations:
         """The same calls returning a :class:`RawResponse` (status, headers, request id, elapsed, ``parse()``)."""
-        return Operations(self._client, raw=True)
+        return Operations(self._requester.raw)
 
     def call(
         self,
@@ -88,34 +73,31 @@ class Operations(_OperationsBase):
 
         Raises:
             KeyError: no such operation.
-            InvalidArgumentError: a missing, empty or unknown argument or option (nothing was sent).
+            InvalidArgumentError: a missing, empty, mistyped or unknown argument or option (nothing was sent).
             APIError: see the error tree (``APIStatusError`` by status, ``APIConnectionError``, ...).
         """
-        endpoint, flow = self._flow(
-            operation,
-            arguments,
+        endpoint = endpoint_for(operation)
+        options = call_options(
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
             extra_query=extra_query,
             idempotency_key=idempotency_key,
+            new_key=uuid.uuid4,
         )
-        result, info = self._client._run(flow)
-        if streams(endpoint):
-            result = Download(info, self._client._settings.max_download_bytes)
-        return RawResponse(info.http_response, info.elapsed, result) if self._raw else result
+        return self._requester.call(endpoint, prepare(self._requester.settings, endpoint, arguments, options), object)
 
 
-class AsyncOperations(_OperationsBase):
+class AsyncOperations:
     """``aclient.operations``: :class:`Operations`, async; binary results are :class:`AsyncDownload`."""
 
-    def __init__(self, client: AsyncTokenOps, *, raw: bool = False) -> None:
-        super().__init__(client, raw=raw)
+    def __init__(self, requester: AsyncRequester) -> None:
+        self._requester = requester
 
-    @property
+    @cached_property
     def with_raw_response(self) -> AsyncOperations:
         """The same calls returning a :class:`RawResponse`."""
-        return AsyncOperations(self._client, raw=True)
+        return AsyncOperations(self._requester.raw)
 
     async def call(
         self,
@@ -130,16 +112,14 @@ class AsyncOperations(_OperationsBase):
         **arguments: Any,
     ) -> Any:
         """Async :meth:`Operations.call`."""
-        endpoint, flow = self._flow(
-            operation,
-            arguments,
+        endpoint = endpoint_for(operation)
+        options = call_options(
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
             extra_query=extra_query,
             idempotency_key=idempotency_key,
+            new_key=uuid.uuid4,
         )
-        result, info = await self._client._run(flow)
-        if streams(endpoint):
-            result = AsyncDownload(info, self._client._settings.max_download_bytes)
-        return RawResponse(info.http_response, info.elapsed, result) if self._raw else result
+        send = prepare(self._requester.settings, endpoint, arguments, options)
+        return await self._requester.call(endpoint, send, object)

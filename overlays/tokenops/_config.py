@@ -9,7 +9,7 @@ import random
 import re
 import ssl
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final, Literal
 
 import attrs
 import httpx
@@ -17,7 +17,7 @@ import httpx
 from tokenops import operations
 from tokenops._clock import Clock, SystemClock
 from tokenops._errors import ConfigurationError, InvalidArgumentError, TokenOpsError
-from tokenops._logging import logger, setup_from_env
+from tokenops._logging import logger
 from tokenops._version import __version__
 from tokenops.redaction import Secret, register_secret
 
@@ -28,7 +28,9 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
     "CallOptions",
+    "NotGiven",
     "Settings",
     "build_settings",
     "call_options",
@@ -48,6 +50,30 @@ ENV_API_KEY = "TOKENOPS_API_KEY"
 ENV_BASE_URL = "TOKENOPS_BASE_URL"
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # visible ASCII: anything else would corrupt the Authorization header
 _USERINFO = re.compile(r"//[^/?#]*@")
+
+
+class NotGiven:
+    """The type of :data:`NOT_GIVEN`: an argument that was not passed (where ``None`` would be a value).
+
+    ``client.with_options(timeout=NOT_GIVEN)`` is ``client.with_options()``; ``NOT_GIVEN`` is falsy. Like
+    openai's ``NotGiven`` and httpx's ``UseClientDefault``.
+    """
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:  # one instance: `is NOT_GIVEN` and isinstance() agree
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
 
 
 @attrs.frozen
@@ -214,7 +240,6 @@ def build_settings(
         raise ConfigurationError("The API key contains whitespace or non-ASCII characters; check how it was copied")
     secret = register_secret(key)
     url = base_url if base_url is not None else os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-    setup_from_env()
     return Settings(
         base_url=_base_url(url),
         secret=secret,

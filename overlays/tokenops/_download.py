@@ -11,13 +11,23 @@ from typing import Self
 
 import httpx
 
-from tokenops._bodies import stream_errors
-from tokenops._errors import ResponseValidationError
-from tokenops._response import ResponseInfo
+from tokenops._errors import APIConnectionError, APITimeoutError, ResponseValidationError
+from tokenops._models import ResponseInfo
 
 __all__ = ["AsyncDownload", "Download"]
 
 CHUNK_SIZE = 64 * 1024
+
+
+@contextlib.contextmanager
+def stream_errors(request: httpx.Request) -> Iterator[None]:
+    """Map httpx's errors while a download streams into the error tree."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise APITimeoutError(f"Download timed out ({type(exc).__name__}): {request.url}", request=request) from None
+    except (httpx.HTTPError, httpx.StreamError) as exc:
+        raise APIConnectionError(f"Download broke ({type(exc).__name__}): {request.url}", request=request) from None
 
 
 class _Bounded:

@@ -25,13 +25,19 @@
 
 Other statuses (3xx not followed, 402, 405, 410, ...) raise a plain :class:`APIStatusError`. Messages and
 ``request.url`` never contain the API key (a ``base_url`` with a password is refused at construction).
+:func:`status_error` and :func:`connection_error` map a response, or what the driver caught, onto the tree.
+
+:class:`TokenOpsWarning` (a ``UserWarning``) is the one warning: something tolerated that strict mode raises.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from tokenops.redaction import redact, redact_json
 
 if TYPE_CHECKING:
     from tokenops._models import Video
@@ -54,14 +60,21 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseValidationError",
     "TokenOpsError",
+    "TokenOpsWarning",
     "UnprocessableEntityError",
     "VideoGenerationFailed",
     "WaitTimeout",
+    "connection_error",
+    "status_error",
 ]
 
 
 class TokenOpsError(Exception):
     """Base class of every error raised by ``tokenops``."""
+
+
+class TokenOpsWarning(UserWarning):
+    """Something the tolerant client accepted but you should know about (strict mode raises instead)."""
 
 
 class ConfigurationError(TokenOpsError):
@@ -254,3 +267,54 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
 
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _decode_body(response: httpx.Response) -> Any:
+    try:
+        return redact_json(json.loads(response.content))
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return None if not response.content else redact(response.text[:1000])
+    except RecursionError:
+        return redact(response.text[:1000])
+
+
+def status_error(response: httpx.Response) -> APIStatusError:
+    """The typed error for a non-2xx response (body read), for any status code."""
+    body = _decode_body(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    detail = error.get("message") if isinstance(error, dict) else None
+    if detail is None:
+        detail = error if isinstance(error, str) else (body if isinstance(body, str) else None)
+    message = f"Error code: {response.status_code}"
+    if detail:
+        message += f" - {str(detail)[:300]}"
+    if 300 <= response.status_code < 400 and "location" in response.headers:  # noqa: PLR2004
+        message += f" (redirect to {response.headers['location']} not followed)"
+    return status_error_class(response.status_code)(redact(message), response=response, body=body)
+
+
+def _reason(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    for marker, reason in (("refused", "connection refused"), ("reset", "connection reset")):
+        if marker in text.lower():
+            return reason
+    return text
+
+
+def connection_error(error: Exception, request: httpx.Request | None, method: str, url: str) -> TokenOpsError:
+    """The error for a request that got no usable response: ``error`` is what the driver caught.
+
+    The message names the method and URL (``request``'s when it was built, else ``method`` and ``url``).
+    """
+    request = request or httpx.Request(method, url)
+    if isinstance(error, TokenOpsError):
+        return error
+    where = f"{request.method} {request.url}"
+    if isinstance(error, httpx.TimeoutException):
+        return APITimeoutError(f"Request timed out ({type(error).__name__}): {where}", request=request)
+    if isinstance(error, httpx.DecodingError):
+        failed = ResponseValidationError(f"response body could not be decoded: {redact(str(error))[:200]}")
+        failed.request = request
+        return failed
+    detail = redact(_reason(error))[:200]
+    return APIConnectionError(f"Connection error ({type(error).__name__}: {detail}): {where}", request=request)

@@ -4,17 +4,17 @@ A flow yields :class:`Send` (a request to make) and :class:`Sleep` (a pause) act
 a ``Send`` with a :class:`Received` (body read, or open when streamed) or a :class:`Failure`, and a ``Sleep``
 with ``None``. The flow's return value is the call's result; its exceptions are the call's errors.
 
-Two flows: :func:`request_flow` (one operation, retried where that is safe) and :func:`wait_flow` (poll a
-job until it is terminal or the deadline passes).
+Two flows: :func:`request_flow` (one request, retried where that is safe) and :func:`wait_flow` (poll a
+job until it is terminal or the deadline passes). Neither knows a resource: a wait reads the job it polls
+through a :class:`Job` that the resource gives it (``client.videos``: ``tokenops._videos.VideoJob``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import warnings
 from collections.abc import Callable, Generator, Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import attrs
 import httpx
@@ -24,22 +24,22 @@ from tokenops._errors import (
     APIConnectionError,
     APIStatusError,
     InvalidArgumentError,
-    ResponseValidationError,
     TokenOpsError,
-    VideoGenerationFailed,
-    WaitTimeout,
+    connection_error,
+    status_error,
 )
 from tokenops._logging import logger
-from tokenops._models import Video, VideoStatus
-from tokenops._response import connection_error, forget, status_error
 from tokenops._retry import backoff_delay, is_retryable_status, poll_hint, retry_delay, server_delay
 
 __all__ = [
+    "Action",
     "Failure",
+    "Flow",
+    "Job",
     "Received",
+    "RetryCallback",
     "Send",
     "Sleep",
-    "TokenOpsWarning",
     "request_flow",
     "validate_wait_args",
     "wait_flow",
@@ -54,32 +54,31 @@ FINAL_POLL_MARGIN = 0.5  # when the next poll would land past the deadline, poll
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-class TokenOpsWarning(UserWarning):
-    """Something the tolerant client accepted but you should know about (strict mode raises instead)."""
-
-
 @attrs.frozen
 class Send:
-    """One HTTP request to make. ``deadline`` (monotonic seconds) caps its timeout when the driver sends it."""
+    """One HTTP request to make, and its retry budget. ``deadline`` (monotonic seconds) caps its timeout when the
+    driver sends it. ``headers``, ``timeout`` and ``max_retries`` are ``None`` when the call uses the client's."""
 
     method: str
     url: str
-    headers: Mapping[str, str]
-    timeout: httpx.Timeout
+    headers: Mapping[str, str] | None = None  # the complete headers when the call has its own
+    timeout: httpx.Timeout | None = None
     params: Mapping[str, Any] | None = None
     body: Mapping[str, Any] = attrs.field(factory=dict)  # json= / data= / files= / content= for httpx
     deadline: float | None = None
     stream: bool = False  # hand a 2xx response back unread (downloads)
     idempotent: bool = True
+    max_retries: int | None = None
 
-    def timeout_at(self, now: float) -> httpx.Timeout | None:
-        """The timeout for a request sent at ``now``: the time left before the deadline, None if none is left."""
+    def timeout_at(self, now: float, default: httpx.Timeout) -> httpx.Timeout | None:
+        """The timeout for a request sent at ``now`` (``default``: the client's): the time left before the
+        deadline, None if none is left."""
+        timeout = self.timeout or default
         if self.deadline is None:
-            return self.timeout
+            return timeout
         remaining = self.deadline - now
         if remaining <= 0:
             return None
-        timeout = self.timeout
         return httpx.Timeout(
             connect=_cap(timeout.connect, remaining),
             read=_cap(timeout.read, remaining),
@@ -115,17 +114,18 @@ class Failure:
 
 Action = Send | Sleep
 Flow = Generator[Action, Any, Any]
-ProgressCallback = Callable[[Video], object]
 RetryCallback = Callable[[TokenOpsError, float], object]
+J = TypeVar("J")
 
 
-def request_flow(settings: Settings, send: Send, max_retries: int | None = None) -> Generator[Action, Any, Received]:
-    """Send once, then retry what is safe to retry; never sleeps past ``send.deadline``.
+def request_flow(settings: Settings, send: Send) -> Generator[Action, Any, Received]:
+    """Send once, then retry what is safe to retry (``send.max_retries`` times, else the client's); never sleeps
+    past ``send.deadline``.
 
     Safe: connection errors and timeouts, 408/409/429/5xx (``x-should-retry`` wins), for idempotent
     requests; for the others only errors raised before the request reached the server.
     """
-    retries_allowed = settings.max_retries if max_retries is None else max_retries
+    retries_allowed = settings.max_retries if send.max_retries is None else send.max_retries
     retries = 0
     while True:
         reply = yield send
@@ -134,7 +134,7 @@ def request_flow(settings: Settings, send: Send, max_retries: int | None = None)
             logger.debug("%s %s -> %s (attempt %d)", send.method, send.url, outcome, retries + 1)
         headers: httpx.Headers | None = None
         if isinstance(reply, Failure):
-            error = connection_error(reply, send.method, send.url)
+            error = connection_error(reply.error, reply.request, send.method, send.url)
             retryable = isinstance(error, APIConnectionError) and (
                 send.idempotent or isinstance(reply.error, _NOT_SENT)
             )
@@ -212,17 +212,6 @@ def _transient_delay(settings: Settings, exc: TokenOpsError, failures: int, dead
     return requested
 
 
-def _check_id(settings: Settings, video: Video, video_id: str, response: httpx.Response) -> bool:
-    """False (after a warning) or ResponseValidationError (strict) when the server answered for another id."""
-    if not isinstance(video.id, str) or video.id == video_id:
-        return True
-    message = f"asked for video {video_id!r} but the response is for {video.id!r}"
-    if settings.strict:
-        raise ResponseValidationError(message, field="id", value=video.id, response=response)
-    warnings.warn(message, TokenOpsWarning, stacklevel=2)
-    return False
-
-
 def _pause_before(remaining: float, delay: float) -> float | None:
     """The pause before the next poll with ``remaining`` seconds left, or None when it is time to give up.
 
@@ -235,59 +224,79 @@ def _pause_before(remaining: float, delay: float) -> float | None:
     return remaining - FINAL_POLL_MARGIN
 
 
+class Job(Protocol[J]):
+    """What :func:`wait_flow` needs of the job it polls; the resource that waits provides it."""
+
+    name: str  # how log lines and errors name the job (its id)
+
+    def poll(self, deadline: float) -> Generator[Action, Any, tuple[J, httpx.Response]]:
+        """Fetch the job's state once, sending nothing past ``deadline``."""
+        ...
+
+    def state(self, job: J) -> object:
+        """What ``on_progress`` reports a change of (status and progress)."""
+        ...
+
+    def finished(self, job: J) -> bool:
+        """True when the job is done; raises the resource's error when it ended in failure."""
+        ...
+
+    def release(self, job: J) -> None:
+        """A running state, once reported, lets go of what it need not keep (its response)."""
+        ...
+
+    def timed_out(self, last: J | None, timeout: float, error: TokenOpsError | None) -> TokenOpsError:
+        """The error for a wait whose deadline passed (``last``: the last state seen; ``error``: the last error)."""
+        ...
+
+
 def wait_flow(
     settings: Settings,
-    retrieve: Callable[[float], Generator[Action, Any, tuple[Video, httpx.Response]]],
-    video_id: str,
+    job: Job[J],
     *,
     timeout: float,
     poll_interval: float | None = None,
-    on_progress: ProgressCallback | None = None,
+    on_progress: Callable[[J], object] | None = None,
     on_retry: RetryCallback | None = None,
-) -> Generator[Action, Any, Video]:
-    """Poll ``retrieve(deadline)`` until the job is terminal or the deadline passes (see ``Videos.wait``).
+) -> Generator[Action, Any, J]:
+    """Poll ``job`` until it is finished or the deadline passes (see ``Videos.wait``).
 
     A transient error is polled through after the server's ``Retry-After`` (when positive) or a backoff; when
     the server asks for a pause that ends past the deadline, its error is raised at once.
     """
     clock = settings.clock
     deadline = clock.monotonic() + timeout
-    last: Video | None = None
-    seen: tuple[str, object] | None = None
+    last: J | None = None
+    seen: object = None
     default_interval = DEFAULT_POLL_INTERVAL
     transient_failures = 0
     last_error: TokenOpsError | None = None  # the error of the latest poll, which this pause is a retry after
-    id_checked = False
     while True:
         try:
-            video, response = yield from retrieve(deadline)
+            state, response = yield from job.poll(deadline)
         except TokenOpsError as exc:
             delay = _transient_delay(settings, exc, transient_failures, deadline)
             transient_failures += 1
             last_error = exc  # at or past the deadline, _pause_before below ends the wait
         else:
             transient_failures, last_error = 0, None
-            if not id_checked:
-                id_checked = not _check_id(settings, video, video_id, response)
-            last = video
-            if (video.status_text, video.progress) != seen:
-                seen = (video.status_text, video.progress)
+            last = state
+            if (current := job.state(state)) != seen:
+                seen = current
                 if on_progress is not None:
-                    on_progress(video)
-            if video.status is VideoStatus.COMPLETED:
-                return video
-            if video.status is VideoStatus.FAILED:
-                raise VideoGenerationFailed(video)
+                    on_progress(state)
+            if job.finished(state):
+                return state
             # A running state keeps no response once on_progress has seen it: wait_many over 10,000 jobs would
             # otherwise hold 10,000 responses (25 MB); the final result keeps its own (response_info).
-            forget(video)
+            job.release(state)
             delay, default_interval = _poll_delay(settings, response, poll_interval, default_interval)
         pause = _pause_before(deadline - clock.monotonic(), delay)
         if pause is None:
-            raise WaitTimeout(video_id, timeout, last, last_error) from last_error
+            raise job.timed_out(last, timeout, last_error) from last_error
         delay = pause
         if last_error is not None:  # announced once the pause is known: what a progress line shows is what happens
-            logger.info("wait(%s): transient error, polling again in %.2f s: %s", video_id, delay, last_error)
+            logger.info("wait(%s): transient error, polling again in %.2f s: %s", job.name, delay, last_error)
             if on_retry is not None:
                 on_retry(last_error, delay)
         yield Sleep(delay)

@@ -1,6 +1,8 @@
 """The ``tokenops`` logger, with a filter that removes registered secrets from every record it handles.
 
-``TOKENOPS_LOG=debug`` (or ``info``) sends the logger's records to stderr.
+``TOKENOPS_LOG=debug`` (or ``info``, ``warning``, ``error``) sends the logger's records to stderr: read once, when
+``tokenops`` is imported (:func:`configure_from_env`, as openai reads ``OPENAI_LOG``). Nothing else here touches
+logging unless asked: clients never do; the CLI's ``--debug`` calls :func:`enable`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from tokenops.redaction import RedactingFilter
 
-__all__ = ["enable", "logger", "setup_from_env"]
+__all__ = ["configure_from_env", "enable", "logger"]
 
 logger = logging.getLogger("tokenops")
 
@@ -24,8 +26,9 @@ def _install_filter(target: Any) -> None:
 _install_filter(logger)
 
 
-def setup_from_env() -> None:
-    """Honour ``TOKENOPS_LOG`` (``debug``/``info``/``warning``/``error``): see :func:`enable`."""
+def configure_from_env() -> None:
+    """Honour ``TOKENOPS_LOG`` (``debug``/``info``/``warning``/``error``): see :func:`enable`. Called once, by
+    ``tokenops/__init__.py``; without the variable it does nothing."""
     level_name = os.environ.get("TOKENOPS_LOG", "").strip().upper()
     if level_name in ("DEBUG", "INFO", "WARNING", "ERROR"):
         enable(level_name)

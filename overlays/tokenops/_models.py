@@ -1,40 +1,73 @@
-"""``Video`` and ``VideoStatus``: the generated model made pleasant; ``parse_model``/``parse_video``.
+"""``Video``, ``VideoStatus`` and the response a result came from (``ResponseInfo``, ``RawResponse``).
 
 The spec stays the single source of the fields: :class:`Video` subclasses the generated
-``VideoStatusResponse`` and adds only derived conveniences. Every body is parsed by the generated
-``from_dict`` after the tolerance pre-pass of :mod:`tokenops._tolerance`, which derives what it checks from
-the generated classes' type hints and ``_JSON_NAMES`` (``templates/model.py.jinja``): there is no second list
-of fields or types here, so a field the generator learns (a date-time, a list of models) is parsed for free.
-
-Tolerant mode (the default) never raises on a JSON object: unknown enum values are kept as pseudo-members,
-``null`` reads as absent, unknown fields are kept in ``additional_properties``, and values of the wrong
-JSON type are coerced when unambiguous (``"50"`` or ``50.0`` for an integer) or else dropped (still
-visible in :attr:`Video.raw`). Strict mode raises :class:`ResponseValidationError` on the first of those.
-The one exception in tolerant mode: an object that lacks a property the spec marks ``required`` cannot be
-built, and raises.
+``VideoStatusResponse`` and adds only derived conveniences, and carries the response it was parsed from
+(:func:`response_info`). Parsing (``parse_model``/``parse_video``) is in :mod:`tokenops._tolerance`.
 """
 
 from __future__ import annotations
 
 import enum
-import typing
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
+import httpx
 
-from tokenops import _tolerance
-from tokenops._errors import ResponseValidationError
 from tokenops_client.models import OpenAIVideoError, VideoStatusResponse
 from tokenops_client.types import UNSET, Unset
 
-__all__ = ["Video", "VideoStatus", "parse_model", "parse_video"]
+__all__ = ["RawResponse", "ResponseInfo", "Video", "VideoStatus", "carry_response", "drop_response", "response_info"]
 
-T = typing.TypeVar("T")
+T = TypeVar("T")
 
 _NO_RAW: Mapping[str, Any] = MappingProxyType({})
+
+
+@attrs.frozen
+class ResponseInfo:
+    """What the server said besides the body: reachable from a result with :func:`tokenops.response_info`.
+
+    Attributes:
+        status_code: the HTTP status.
+        headers: the response headers.
+        request_id: the ``x-request-id`` header, when present.
+        elapsed: time from sending the request to the end of the body.
+        http_response: the :class:`httpx.Response` (its body read, except for downloads).
+    """
+
+    http_response: httpx.Response = attrs.field(repr=False)
+    elapsed: timedelta
+
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http_response.headers
+
+    @property
+    def request_id(self) -> str | None:
+        value: str | None = self.http_response.headers.get("x-request-id")
+        return value
+
+    @property
+    def request(self) -> httpx.Request:
+        return self.http_response.request
+
+
+@attrs.frozen
+class RawResponse(ResponseInfo, Generic[T]):
+    """What ``with_raw_response`` methods return: the :class:`ResponseInfo` plus :meth:`parse`."""
+
+    parsed: T = attrs.field(repr=False, default=None)
+
+    def parse(self) -> T:
+        """The result the plain method would have returned."""
+        return self.parsed
 
 
 class VideoStatus(enum.StrEnum):
@@ -111,6 +144,8 @@ class Video(VideoStatusResponse):
     # VideoStatus is the spec's status enum widened by `queued`: same values, same str behaviour.
     status: VideoStatus | Unset = attrs.field(default=UNSET, converter=_to_video_status)  # type: ignore[assignment]
     _raw: Mapping[str, Any] = attrs.field(default=_NO_RAW, init=False, repr=False, eq=False)
+    # The response this state was parsed from (response_info); None once a wait has reported a running state.
+    _response: ResponseInfo | None = attrs.field(default=None, init=False, repr=False, eq=False)
 
     def __repr__(self) -> str:
         fields = [
@@ -171,105 +206,26 @@ class Video(VideoStatusResponse):
         return raw_error if isinstance(raw_error, str) else None
 
 
-# --- parsing -------------------------------------------------------------------------------------------------
+def carry_response(result: object, info: ResponseInfo) -> None:
+    """Hang ``info`` on ``result`` when it can carry one (a :class:`Video`); other results go without."""
+    if isinstance(result, Video):
+        result._response = info
 
 
-def _kind(data: Any) -> str:
-    kinds = {list: "an array", dict: "an object", str: "a string", bool: "a boolean", type(None): "null"}
-    return kinds.get(type(data), "a number")
+def drop_response(result: object) -> None:
+    """Let go of the response ``result`` carries (``wait_many``: a running state, once reported)."""
+    if isinstance(result, Video):
+        result._response = None
 
 
-def _body_error(data: Any, expected: str, detail: str = "") -> ResponseValidationError:
-    detail = f": {detail}" if detail else ""
-    return ResponseValidationError(f"response body is {_kind(data)}, expected {expected}{detail}", value=data)
-
-
-def _top_level_error(data: Any, expected: str, exc: ResponseValidationError) -> ResponseValidationError:
-    if exc.field != "":  # a field inside the body: the error names it already
-        return exc
-    why = str(exc).removeprefix("field '' ").split(" (got ", 1)[0]
-    return _body_error(data, expected, "" if why.startswith("must be") else why)
-
-
-def _generated_failure(target: str, exc: Exception) -> ResponseValidationError:
-    # Only reachable if the pre-pass let through something the generated code cannot read: still our error tree.
-    return ResponseValidationError(f"the generated {target} cannot read the body ({type(exc).__name__}: {exc})")
-
-
-def _parse_object(model: type[Any], build: type[T], data: Any, strict: bool) -> T:
-    """Pre-pass for the generated ``model``, then ``build.from_dict`` (``build`` is ``model`` or a subclass)."""
-    if not isinstance(data, Mapping):
-        raise _body_error(data, "a JSON object")
-    try:
-        cleaned = _tolerance.clean_object(_tolerance.plan_for(model), data, "", strict)
-    except _tolerance.Unusable as exc:
-        raise _tolerance.unusable_error(exc) from None
-    try:
-        return build.from_dict(cleaned)  # type: ignore[attr-defined, no-any-return]
-    except Exception as exc:
-        raise _generated_failure(model.__name__, exc) from exc
-
-
-def parse_video(data: Any, *, strict: bool = False) -> Video:
-    """Build a :class:`Video` from a decoded JSON body.
+def response_info(result: object) -> ResponseInfo | None:
+    """The response a result was parsed from: status, headers, request id, elapsed.
 
     Args:
-        data: the decoded JSON value.
-        strict: raise instead of tolerating what the spec does not allow.
+        result: a value returned by a client method (a :class:`~tokenops.Video`, ...).
 
     Returns:
-        The parsed video; ``video.raw`` is ``data``.
-
-    Raises:
-        ResponseValidationError: ``data`` is not a JSON object, or (strict) a field violates the spec.
+        Its :class:`ResponseInfo`, or ``None`` for values that carry none (not from a response, a running state
+        a wait has reported, or a generated model other than ``Video``: use ``with_raw_response`` for those).
     """
-    video = _parse_object(VideoStatusResponse, Video, data, strict)
-    video._raw = data
-    return video
-
-
-@typing.overload
-def parse_model(target: type[T], data: Any, *, strict: bool = False) -> T: ...
-@typing.overload
-def parse_model(target: Any, data: Any, *, strict: bool = False) -> Any: ...
-def parse_model(target: Any, data: Any, *, strict: bool = False) -> Any:
-    """Parse a decoded JSON body into ``target``, the type the generated code reads it as.
-
-    ``target`` is any ``ResponseSpec.type`` of a JSON response (``tokenops.operations``): a generated model
-    class, ``list[Model]``, ``list[str]``, a union ``A | B``, ``dict[str, X]``, a scalar type or ``Any``.
-    Models are built by their generated ``from_dict`` after the tolerance pre-pass; ``VideoStatusResponse``
-    (and :class:`Video`) give a :class:`Video`.
-
-    Args:
-        target: the type to build.
-        data: the decoded JSON value.
-        strict: raise instead of tolerating what the spec does not allow.
-
-    Returns:
-        An instance of ``target`` (for a union, of the member the generated code picks).
-
-    Raises:
-        ResponseValidationError: the body is not what ``target`` requires (a JSON object for a model, an array
-            for a list...), or (strict) a value violates the spec; ``field`` names its JSON path.
-    """
-    if target is VideoStatusResponse or target is Video:
-        return parse_video(data, strict=strict)
-    if _tolerance.is_generated_model(target):
-        return _parse_object(target, target, data, strict)
-    shape, nullable = _tolerance.shape_of(target)
-    if data is None:
-        if nullable or shape.expected == "null":
-            return None
-        raise _body_error(data, shape.expected)
-    try:
-        cleaned = shape.clean(data, "", strict)
-        if cleaned is _tolerance.DROP:  # tolerant, and nothing of the body is usable: say why, as strict would
-            shape.clean(data, "", True)
-    except ResponseValidationError as exc:
-        raise _top_level_error(data, shape.expected, exc) from None
-    if cleaned is _tolerance.DROP:  # pragma: no cover - every shape's strict clean raises where tolerant drops
-        raise _body_error(data, shape.expected)
-    try:
-        return shape.build(cleaned)
-    except Exception as exc:
-        raise _generated_failure(shape.name, exc) from exc
+    return result._response if isinstance(result, Video) else None

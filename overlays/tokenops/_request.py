@@ -1,29 +1,91 @@
-"""The one request path: any generated operation, its generated request builder, the client's settings.
+"""The one request path: any generated operation, from its arguments to the socket and back to a result.
 
 :func:`prepare` turns an operation from the operations table and its typed arguments (as the generated
-functions take them: path and query parameters, ``body=`` models) into a :class:`Send`; :func:`operation_flow`
-sends it with retries and parses the response as the operation documents it. ``client.videos`` and
-``client.operations`` both call these; nothing here knows a path or a method.
+functions take them: path and query parameters, ``body=`` models) into a :class:`~tokenops._flows.Send`,
+validating them once; :func:`call_flow` sends it with retries (``_flows.request_flow``) and reads the response as
+the operation documents it. A :class:`Requester` (:class:`AsyncRequester`) drives the flows over the client's
+pool: it answers each ``Send`` with a ``Received`` (the body read under ``max_response_bytes``, or open for a
+download) or a ``Failure``, and each ``Sleep`` by sleeping on the client's clock. It is all a resource
+(``client.videos``, ``client.operations``) gets of its client: ``settings``, ``call`` (one operation), ``run``
+(any flow, e.g. a wait), ``raw`` (the same, returning raw responses). Nothing here knows a path or a method.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import copy
+import functools
 import inspect
-from collections.abc import Generator, Mapping
+import json
+import math
+import types
+import typing
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from datetime import timedelta
-from typing import Any
+from functools import cached_property
+from typing import Any, ParamSpec, Self, TypeVar
 
-from tokenops._config import CallOptions, Settings
-from tokenops._errors import InvalidArgumentError
-from tokenops._flows import Action, Send, request_flow
-from tokenops._response import ResponseInfo, parse_result, remember
+import httpx
+
+from tokenops._config import CallOptions, Settings, default_tls, pool_limits
+from tokenops._download import AsyncDownload, Download
+from tokenops._errors import APITimeoutError, ClientClosedError, InvalidArgumentError, ResponseValidationError
+from tokenops._flows import Action, Failure, Flow, Received, Send, Sleep, request_flow
+from tokenops._models import RawResponse, ResponseInfo, carry_response
 from tokenops._retry import is_idempotent
+from tokenops._tolerance import parse_model
 from tokenops_client.types import Endpoint
 
-__all__ = ["IDEMPOTENCY_HEADER", "operation_flow", "prepare", "streams"]
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "AsyncRequester",
+    "Requester",
+    "Slots",
+    "async_to_raw_response_wrapper",
+    "call_flow",
+    "check_arguments",
+    "parse_result",
+    "prepare",
+    "request_defaults",
+    "streams",
+    "to_raw_response_wrapper",
+]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _BODY_KEYS = ("json", "data", "files", "content")
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _raw(result: object, method: Callable[..., Any]) -> RawResponse[Any]:
+    if not isinstance(result, RawResponse):
+        raise TypeError(f"{method.__qualname__} does not belong to a resource built over requester.raw")
+    return result
+
+
+def to_raw_response_wrapper(method: Callable[P, T]) -> Callable[P, RawResponse[T]]:
+    """``method`` of a resource built over ``requester.raw``, typed (and checked) as what it returns then: a
+    :class:`RawResponse` around its usual result.
+
+    One wrapper for every method (as openai-python's): ``with_raw_response`` needs no copy of a signature.
+    """
+
+    @functools.wraps(method)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
+        return _raw(method(*args, **kwargs), method)
+
+    return wrapped
+
+
+def async_to_raw_response_wrapper(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse[T]]]:
+    """:func:`to_raw_response_wrapper` for async methods."""
+
+    @functools.wraps(method)
+    async def wrapped(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
+        return _raw(await method(*args, **kwargs), method)
+
+    return wrapped
 
 
 def streams(endpoint: Endpoint) -> bool:
@@ -39,19 +101,43 @@ def _safe_path(path: str) -> str:
     return "/".join(part.replace(".", "%2E") if part in (".", "..") else part for part in path.split("/"))
 
 
-def _check_path_arguments(endpoint: Endpoint, arguments: Mapping[str, Any]) -> None:
-    for python_name in endpoint.path_parameters.values():
-        value = arguments.get(python_name)
-        if isinstance(value, bool) or value is None:
-            raise InvalidArgumentError(f"{python_name} is required, not {value!r}")
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number"}
+_PATH_TYPES: dict[Callable[..., Any], dict[str, tuple[type, ...]]] = {}
+
+
+def _path_types(endpoint: Endpoint) -> dict[str, tuple[type, ...]]:
+    """Python name -> the types the generated builder declares, of each path parameter (cached per operation)."""
+    found = _PATH_TYPES.get(endpoint.build_request)
+    if found is None:
+        hints = typing.get_type_hints(endpoint.build_request)
+        found = {}
+        for name in endpoint.path_parameters.values():
+            hint = hints.get(name, object)
+            members = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+            found[name] = tuple(member for member in members if isinstance(member, type)) or (object,)
+        _PATH_TYPES[endpoint.build_request] = found
+    return found
+
+
+def check_arguments(endpoint: Endpoint, arguments: Mapping[str, Any]) -> None:
+    """The one rule for path arguments: present, of the type the generated builder declares, never blank.
+
+    Raises:
+        InvalidArgumentError: the first argument that breaks it (no request is made).
+    """
+    for name, accepted in _path_types(endpoint).items():
+        value = arguments.get(name)
+        if value is None:
+            raise InvalidArgumentError(f"{name} is required, not None")
+        if isinstance(value, bool) or not isinstance(value, accepted):
+            expected = _TYPE_NAMES.get(accepted[0], accepted[0].__name__) if len(accepted) == 1 else "a value"
+            raise InvalidArgumentError(f"{name} must be {expected}, not {type(value).__name__}")
         if isinstance(value, str) and not value.strip():
-            raise InvalidArgumentError(f"{python_name} must be a non-empty string")
-        if not isinstance(value, str | int):
-            raise InvalidArgumentError(f"{python_name} must be a string, not {type(value).__name__}")
+            raise InvalidArgumentError(f"{name} must be a non-empty string")
 
 
 def _build(endpoint: Endpoint, arguments: Mapping[str, Any]) -> dict[str, Any]:
-    _check_path_arguments(endpoint, arguments)
+    check_arguments(endpoint, arguments)
     try:
         return endpoint.build_request(**arguments)
     except TypeError as exc:
@@ -59,61 +145,452 @@ def _build(endpoint: Endpoint, arguments: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidArgumentError(f"{endpoint.name}: {exc} (arguments: {accepted})") from None
 
 
-def prepare(
-    settings: Settings,
-    endpoint: Endpoint,
-    arguments: Mapping[str, Any],
-    options: CallOptions,
-    *,
-    deadline: float | None = None,
-) -> Send:
-    """The request for ``endpoint`` called with ``arguments``.
+def prepare(settings: Settings, endpoint: Endpoint, arguments: Mapping[str, Any], options: CallOptions) -> Send:
+    """The request for ``endpoint`` called with ``arguments``: built once, sent (and re-sent) as it is.
 
     Raises:
-        InvalidArgumentError: a missing, empty or unknown argument (no request is made).
+        InvalidArgumentError: a missing, empty, mistyped or unknown argument (no request is made).
     """
     kwargs = _build(endpoint, arguments)
-    url = settings.base_url + _safe_path(kwargs["url"])
     params: dict[str, Any] | None = kwargs.get("params") or None
     if settings.default_query or options.extra_query:
         params = {**settings.default_query, **(params or {}), **(options.extra_query or {})}
-    headers: Mapping[str, str] = settings.headers
+    headers: dict[str, str] | None = None
     extra = kwargs.get("headers")
     if extra or options.extra_headers or options.idempotency_key:
-        headers = {**headers, **(extra or {}), **(options.extra_headers or {})}
+        headers = {**settings.headers, **(extra or {}), **(options.extra_headers or {})}
         if options.idempotency_key:
             headers[IDEMPOTENCY_HEADER] = options.idempotency_key
     return Send(
         method=endpoint.method,
-        url=url,
+        url=settings.base_url + _safe_path(kwargs["url"]),
         headers=headers,
-        timeout=options.timeout or settings.timeout,
+        timeout=options.timeout,
         params=params,
         body={key: kwargs[key] for key in _BODY_KEYS if key in kwargs},
-        deadline=deadline,
         stream=streams(endpoint),
         idempotent=is_idempotent(endpoint.method) or bool(options.idempotency_key),
+        max_retries=options.max_retries,
     )
 
 
-def operation_flow(
-    settings: Settings,
-    endpoint: Endpoint,
-    arguments: Mapping[str, Any],
-    options: CallOptions,
-    *,
-    deadline: float | None = None,
+def call_flow(
+    settings: Settings, endpoint: Endpoint, send: Send, expect: type[Any] = object
 ) -> Generator[Action, Any, tuple[Any, ResponseInfo]]:
-    """Call ``endpoint``: (parsed result, response info). A binary result is the open ``httpx.Response``.
+    """Send ``send`` with retries: (parsed result, response info). A binary result is the open ``httpx.Response``.
+
+    ``expect`` is the type the caller promises its users (``Video`` for ``videos.retrieve``); a 2xx body parsed
+    into anything else (an undocumented status, an empty body) raises instead of returning it.
 
     Raises:
-        InvalidArgumentError, APIError and subclasses: see the error tree.
+        APIError and subclasses: see the error tree.
     """
-    send = prepare(settings, endpoint, arguments, options, deadline=deadline)
-    received = yield from request_flow(settings, send, options.max_retries)
+    received = yield from request_flow(settings, send)
     info = ResponseInfo(received.response, timedelta(seconds=received.elapsed))
     if send.stream:
         return received.response, info
     result = parse_result(endpoint, received.response, settings.strict)
-    remember(result, info)
+    if not isinstance(result, expect):
+        raise ResponseValidationError(
+            f"the response is not a {expect.__name__}", value=result, response=received.response
+        )
+    carry_response(result, info)
     return result, info
+
+
+def raw_response(result: Any, info: ResponseInfo) -> RawResponse[Any]:
+    """The :class:`RawResponse` a raw requester returns for ``result``."""
+    return RawResponse(info.http_response, info.elapsed, result)
+
+
+def json_body(response: httpx.Response, strict: bool) -> Any:
+    """The decoded JSON body of a 2xx response.
+
+    Raises:
+        ResponseValidationError: not JSON, nested too deeply, or (strict) not labelled as JSON.
+    """
+    try:
+        data = json.loads(response.content)
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting, e.g. [[[[...]]]]
+        content_type = response.headers.get("content-type", "")
+        snippet = response.content[:120]
+        why = "is nested too deeply" if isinstance(exc, RecursionError) else "is not valid JSON"
+        raise ResponseValidationError(
+            f"response body {why} (content-type {content_type or 'missing'}, first bytes {snippet!r})",
+            value=snippet,
+            response=response,
+        ) from None
+    if strict:
+        content_type = response.headers.get("content-type", "")
+        if "json" not in content_type.split(";", 1)[0].lower():
+            raise ResponseValidationError(
+                f"content-type is {content_type or 'missing'!r}, the spec says application/json",
+                value=content_type,
+                response=response,
+            )
+    return data
+
+
+def _parse_json(target: Any, data: Any, strict: bool) -> Any:
+    if isinstance(target, type) and hasattr(target, "from_dict"):
+        return parse_model(target, data, strict=strict)
+    if typing.get_origin(target) is list and isinstance(data, list):
+        (item,) = typing.get_args(target) or (Any,)
+        return [_parse_json(item, value, strict) for value in data]
+    return data  # scalars, maps and unions: the decoded JSON as it came
+
+
+def parse_result(endpoint: Endpoint, response: httpx.Response, strict: bool) -> Any:
+    """The result of a 2xx response (body read), as the operation documents it.
+
+    JSON bodies go through :func:`tokenops.parse_model` (tolerant unless ``strict``); text is a ``str``;
+    bytes are ``bytes``; an undocumented status or an empty body gives the decoded JSON or ``None``.
+
+    Raises:
+        ResponseValidationError: the body does not fit the documented response.
+    """
+    spec = endpoint.response_for(response.status_code)
+    source = spec.source if spec is not None else ("json" if response.content else "none")
+    try:
+        if source == "json":
+            return _parse_json(spec.type if spec is not None else Any, json_body(response, strict), strict)
+        if source == "text":
+            return response.text
+        if source == "bytes":
+            return response.content
+        return None
+    except ResponseValidationError as exc:
+        if exc.response is None:
+            exc.attach(response)
+        raise
+
+
+_SEND_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ResponseValidationError)
+_DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+Slots = asyncio.LifoQueue[httpx.AsyncClient | None]
+SHARD_ABOVE = 8  # wait_many uses the client's own pool up to this many requests in flight (AsyncRequester.slots)
+POOL_SHARD = 2  # and beyond it, pools of this many connections
+
+
+# --- reading a body under the size limit, with httpx's public API ------------------------------------------------
+
+
+def _too_large(limit: int, response: httpx.Response, detail: str = "") -> ResponseValidationError:
+    return ResponseValidationError(
+        f"response body exceeds {limit} bytes{detail}; raise max_response_bytes to accept it", response=response
+    )
+
+
+def declared_size_ok(response: httpx.Response, limit: int) -> bool:
+    """True when the response declares an unencoded length within ``limit`` (so reading it whole is safe).
+
+    Raises:
+        ResponseValidationError: the declared length is over the limit (refused before reading a byte).
+    """
+    if "content-encoding" in response.headers:  # the decoded size may exceed the declared one
+        return False
+    declared = response.headers.get("content-length", "")
+    if not declared.isdigit():
+        return False
+    if int(declared) > limit:
+        raise _too_large(limit, response, f" (Content-Length {declared})")
+    return True
+
+
+def rebuilt(response: httpx.Response, content: bytes) -> httpx.Response:
+    """A read response holding ``content`` (already decoded), built with httpx's public constructor."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROPPED_HEADERS]
+    rebuilt = httpx.Response(
+        response.status_code, headers=headers, content=content, request=response.request, extensions=response.extensions
+    )
+    with contextlib.suppress(RuntimeError):  # elapsed is known once the original was closed
+        rebuilt.elapsed = response.elapsed
+    return rebuilt
+
+
+class Chunks:
+    """Collects a streamed body of unknown length, refusing it once it passes ``limit`` bytes."""
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        self.response, self.limit, self.size, self.parts = response, limit, 0, list[bytes]()
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise _too_large(self.limit, self.response)
+        self.parts.append(chunk)
+
+
+def _is_closed(http: httpx.Client | httpx.AsyncClient) -> bool:
+    # A call, not the property inline: mypy would take the earlier `if http.is_closed: return` as the last word.
+    return http.is_closed
+
+
+def _closed_failure(request: httpx.Request | None) -> Failure:
+    return Failure(
+        ClientClosedError("the client is closed: create a new one (or use it inside its `with` block)"), request
+    )
+
+
+def _blocked_failure(send: Send, request: httpx.Request) -> Failure:
+    return Failure(
+        APITimeoutError(f"the call's deadline passed before {send.method} {send.url} was sent", request=request),
+        request,
+    )
+
+
+# --- the requesters: the drivers of the flows -------------------------------------------------------------------
+
+
+def request_defaults(
+    settings: Settings, pool_headers: Mapping[str, str] | None, pool_timeout: httpx.Timeout | None
+) -> tuple[Mapping[str, str] | None, Any]:
+    """What each request passes for the client's own headers and timeout, given what its pool carries.
+
+    Nothing (``None``, ``httpx.USE_CLIENT_DEFAULT``) when the pool carries equal values, compared by value, once
+    per requester: httpx merges per-request headers and timeouts on every request, a tenth of a call.
+    """
+    headers = None if pool_headers is not None and pool_headers == settings.headers else settings.headers
+    same_timeout = pool_timeout is not None and pool_timeout == settings.timeout
+    return headers, httpx.USE_CLIENT_DEFAULT if same_timeout else settings.timeout
+
+
+class _RequesterBase:
+    def __init__(
+        self,
+        http: Any,
+        settings: Settings,
+        *,
+        own_pool: bool,
+        pool_headers: Mapping[str, str] | None,
+        pool_timeout: httpx.Timeout | None,
+    ) -> None:
+        self._http = http
+        self._settings = settings
+        self._own_pool = own_pool  # built by the client (not an http_client passed in): wait_many may add more
+        self._pool_headers = pool_headers  # what the pool was built with
+        self._pool_timeout = pool_timeout
+        self._returns_raw = False
+        self._headers, self._timeout = request_defaults(settings, pool_headers, pool_timeout)
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @cached_property
+    def raw(self) -> Self:
+        """This requester, with ``call`` returning a :class:`~tokenops.RawResponse` around each result."""
+        twin = copy.copy(self)
+        twin._returns_raw = True
+        return twin
+
+    def _build(self, http: Any, send: Send) -> tuple[httpx.Request, bool]:
+        """The httpx request for ``send``, and False when its deadline has passed (then it must not be sent)."""
+        timeout: Any = send.timeout or self._timeout
+        in_time = True
+        if send.deadline is not None:
+            capped = send.timeout_at(self._settings.clock.monotonic(), self._settings.timeout)
+            in_time = capped is not None
+            timeout = capped or timeout
+        request: httpx.Request = http.build_request(
+            send.method,
+            send.url,
+            params=send.params,
+            headers=self._headers if send.headers is None else send.headers,
+            timeout=timeout,
+            **send.body,
+        )
+        return request, in_time
+
+    def _result(self, send: Send, outcome: tuple[Any, Any], download: type[Download | AsyncDownload]) -> Any:
+        result, info = outcome
+        if send.stream:
+            result = download(info, self._settings.max_download_bytes)
+        return raw_response(result, info) if self._returns_raw else result
+
+
+class Requester(_RequesterBase):
+    """The sync driver over an :class:`httpx.Client` (the :class:`tokenops._request.Requester` of ``TokenOps``)."""
+
+    def call(self, endpoint: Endpoint, send: Send, expect: type[T]) -> T:
+        """Run one operation: its result, a :class:`Download` for a binary one (or a RawResponse, when raw)."""
+        return self._result(send, self.run(call_flow(self._settings, endpoint, send, expect)), Download)  # type: ignore[no-any-return]
+
+    def run(self, flow: Flow) -> Any:
+        """Drive ``flow`` to its return value."""
+        reply: Any = None
+        try:
+            while True:
+                action = flow.send(reply)
+                if isinstance(action, Sleep):
+                    self._settings.clock.sleep(action.seconds)
+                    reply = None
+                else:
+                    reply = self._send(action)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            flow.close()
+
+    def _send(self, send: Send) -> Received | Failure:
+        http = self._http
+        if http.is_closed:
+            return _closed_failure(None)
+        request: httpx.Request | None = None
+        try:
+            request, in_time = self._build(http, send)
+            return self._exchange(http, request, send.stream) if in_time else _blocked_failure(send, request)
+        except RuntimeError:
+            if _is_closed(http):  # closed by another thread while we were sending
+                return _closed_failure(request)
+            raise
+        except _SEND_ERRORS as exc:
+            return Failure(exc, request)
+
+    def _exchange(self, http: httpx.Client, request: httpx.Request, stream: bool) -> Received:
+        clock, limit = self._settings.clock, self._settings.max_response_bytes
+        start = clock.monotonic()
+        try:
+            response = http.send(request, stream=True)
+        except httpx.HTTPStatusError as exc:  # a raise_for_status hook on an injected client: the status decides
+            return Received(rebuilt(exc.response, b""), clock.monotonic() - start)
+        if stream and response.is_success:
+            return Received(response, clock.monotonic() - start)
+        chunks: Chunks | None = None
+        try:
+            if declared_size_ok(response, limit):
+                response.read()  # the common case: a declared, acceptable length
+            else:
+                chunks = Chunks(response, limit)
+                for chunk in response.iter_bytes():
+                    chunks.add(chunk)
+        finally:
+            response.close()
+        result = response if chunks is None else rebuilt(response, b"".join(chunks.parts))
+        return Received(result, clock.monotonic() - start)
+
+
+class AsyncRequester(_RequesterBase):
+    """The async driver over an :class:`httpx.AsyncClient`, with the slots ``wait_many`` shares requests over."""
+
+    async def call(self, endpoint: Endpoint, send: Send, expect: type[T]) -> T:
+        """Async :meth:`Requester.call`; a binary result is an :class:`AsyncDownload`."""
+        outcome = await self.run(call_flow(self._settings, endpoint, send, expect))
+        return self._result(send, outcome, AsyncDownload)  # type: ignore[no-any-return]
+
+    async def run(self, flow: Flow, slots: Slots | None = None) -> Any:
+        """Drive ``flow`` to its return value; with ``slots``, each request waits for a free slot first."""
+        reply: Any = None
+        try:
+            while True:
+                action = flow.send(reply)
+                if isinstance(action, Sleep):
+                    await self._settings.clock.asleep(action.seconds)
+                    reply = None
+                else:
+                    reply = await self._send(action, slots)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            flow.close()
+
+    @contextlib.asynccontextmanager
+    async def slots(self, concurrency: int) -> AsyncIterator[Slots]:
+        """Slots for ``concurrency`` requests in flight; pools opened for them are closed on exit, every one of them
+        even when the task is cancelled again while they close.
+
+        httpcore's pool bookkeeping costs grow with the square of its open connections (about 5 ms of CPU per
+        request at 200: every request checks every idle connection's socket), so beyond :data:`SHARD_ABOVE`
+        connections the work is split over pools of :data:`POOL_SHARD`, each kept fully alive (pools of 2: 1.6 ms
+        per request at 200 in ``benchmarks/bench_wait_many.py``, 2.2 ms with pools of 8). A ``None`` slot is the
+        client's own pool; an ``http_client`` you passed in is used as it is, for every slot.
+        """
+        pools: list[httpx.AsyncClient] = []
+        slots: Slots = asyncio.LifoQueue()
+        if not self._own_pool or concurrency <= min(SHARD_ABOVE, self._settings.max_connections):
+            for _ in range(concurrency):
+                slots.put_nowait(None)
+        else:
+            shards = math.ceil(concurrency / POOL_SHARD)
+            tls = default_tls()  # one TLS context: loading the CA bundle per pool would cost 2 s at 200
+            for index in range(shards):
+                size = concurrency // shards + (1 if index < concurrency % shards else 0)
+                pool = httpx.AsyncClient(
+                    verify=tls,
+                    follow_redirects=False,
+                    limits=pool_limits(size),
+                    headers=self._pool_headers,
+                    timeout=self._pool_timeout,
+                )
+                pools.append(pool)
+                for _ in range(size):
+                    slots.put_nowait(pool)
+        try:
+            yield slots
+        finally:
+            await _close_all(pools)
+
+    async def _send(self, send: Send, slots: Slots | None) -> Received | Failure:
+        if slots is None:
+            return await self._send_now(send, self._http)
+        # A slot is one connection's worth of concurrency. Last released, first reused: when load drops, the
+        # same warm connections carry it and the others expire, instead of every pool waking a cold one.
+        pool = await slots.get()  # the deadline is applied after the wait for a slot, not before it
+        try:
+            return await self._send_now(send, pool or self._http)
+        finally:
+            slots.put_nowait(pool)
+
+    async def _send_now(self, send: Send, http: httpx.AsyncClient) -> Received | Failure:
+        if http.is_closed:
+            return _closed_failure(None)
+        request: httpx.Request | None = None
+        try:
+            request, in_time = self._build(http, send)
+            return await self._exchange(http, request, send.stream) if in_time else _blocked_failure(send, request)
+        except RuntimeError:
+            if _is_closed(http):
+                return _closed_failure(request)
+            raise
+        except _SEND_ERRORS as exc:
+            return Failure(exc, request)
+
+    async def _exchange(self, http: httpx.AsyncClient, request: httpx.Request, stream: bool) -> Received:
+        clock, limit = self._settings.clock, self._settings.max_response_bytes
+        start = clock.monotonic()
+        try:
+            response = await http.send(request, stream=True)
+        except httpx.HTTPStatusError as exc:
+            return Received(rebuilt(exc.response, b""), clock.monotonic() - start)
+        if stream and response.is_success:
+            return Received(response, clock.monotonic() - start)
+        chunks: Chunks | None = None
+        try:
+            if declared_size_ok(response, limit):
+                await response.aread()
+            else:
+                chunks = Chunks(response, limit)
+                async for chunk in response.aiter_bytes():
+                    chunks.add(chunk)
+        finally:
+            await response.aclose()
+        result = response if chunks is None else rebuilt(response, b"".join(chunks.parts))
+        return Received(result, clock.monotonic() - start)
+
+
+async def _close_all(pools: list[httpx.AsyncClient]) -> None:
+    """Close every pool. The closing runs shielded to its end, however often the task is cancelled meanwhile; the
+    first cancellation is raised once it has ended."""
+    if not pools:
+        return
+    closing = asyncio.ensure_future(asyncio.gather(*(pool.aclose() for pool in pools)))
+    cancelled: asyncio.CancelledError | None = None
+    while True:
+        try:
+            await asyncio.shield(closing)
+        except asyncio.CancelledError as exc:
+            cancelled = cancelled or exc
+            continue
+        break
+    if cancelled is not None:
+        raise cancelled

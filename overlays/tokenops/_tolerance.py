@@ -1,8 +1,19 @@
-"""The tolerance pre-pass: make a decoded JSON value readable by the generated ``from_dict``, or say why not.
+"""Parsing bodies into the generated models: ``parse_model``/``parse_video``, and the tolerance pre-pass before the
+generated ``from_dict``.
 
-Nothing here knows the spec. Each generated model class carries its fields as type hints and its JSON names in
-``_JSON_NAMES`` (``templates/model.py.jinja``); :func:`shape_of` turns those hints into a small tree of
-:class:`Shape` objects, once per class. Cleaning a value walks that tree:
+Every body is parsed by the generated ``from_dict`` after the pre-pass, which derives what it checks from the
+generated classes' type hints and ``_JSON_NAMES`` (``templates/model.py.jinja``): there is no second list of fields
+or types here, so a field the generator learns (a date-time, a list of models) is parsed for free.
+
+Tolerant mode (the default) never raises on a JSON object: unknown enum values are kept as pseudo-members,
+``null`` reads as absent, unknown fields are kept in ``additional_properties``, and values of the wrong
+JSON type are coerced when unambiguous (``"50"`` or ``50.0`` for an integer) or else dropped (still
+visible in :attr:`Video.raw`). Strict mode raises :class:`ResponseValidationError` on the first of those.
+The one exception in tolerant mode: an object that lacks a property the spec marks ``required`` cannot be
+built, and raises.
+
+Nothing here knows the spec. :func:`shape_of` turns a generated class's hints into a small tree of
+:class:`~tokenops._shapes.Shape` objects, once per class. Cleaning a value walks that tree:
 
 * strict mode raises :class:`ResponseValidationError` naming the JSON path and the value for anything the spec
   does not allow (wrong JSON type, unknown enum value, ``null`` where not nullable, an unparsable date-time,
@@ -15,27 +26,49 @@ Nothing here knows the spec. Each generated model class carries its fields as ty
 The values that come out are still JSON: the generated ``from_dict`` builds the objects (dates, UUIDs, enums,
 nested models, lists, unions). A Python type the pre-pass does not recognise is *opaque*: its value is left to
 the generated code, and the model is probed through its own ``from_dict`` so that a value the generated code
-cannot read raises (strict) or is dropped (tolerant) instead of escaping as a raw exception.
+cannot read raises (strict) or is dropped (tolerant) instead of escaping as a raw exception. Only the errors the
+generated code raises for a value it cannot read (:data:`GENERATED_READ_ERRORS`, the ones its own union
+dispatcher catches) mean "cannot read"; anything else is a bug and propagates.
 
 Unions follow the generated dispatcher (``property_templates/union_property.py.jinja`` of the pinned
 generator): members the generated code converts (models, enums, dates, lists, literals) are tried in the
-declared order, then plain scalars. The pre-pass picks the member the generated code will pick, so the value
-it hands over is clean for that member.
+declared order, then plain scalars. The declared order is the spec's, recorded by the template in
+``_UNION_ORDER`` (the type hint sorts members by name); a recorded member that matches no member of the hint
+is an error, never a silent change of order. The pre-pass picks the member the generated code will pick, so the
+value it hands over is clean for that member.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from tokenops import _shapes
 from tokenops._errors import ResponseValidationError
+from tokenops._models import Video
 from tokenops._shapes import DROP, Shape, violation, with_cleaned
+from tokenops_client.models import VideoStatusResponse
 
-__all__ = ["DROP", "Plan", "Unusable", "clean_object", "is_generated_model", "plan_for", "shape_of", "unusable_error"]
+__all__ = [
+    "GENERATED_READ_ERRORS",
+    "Plan",
+    "clean_object",
+    "is_generated_model",
+    "parse_model",
+    "parse_video",
+    "plan_for",
+    "shape_of",
+]
+
+T = TypeVar("T")
+
+# What the generated from_dict raises for a value it cannot read: the exceptions its union dispatcher catches
+# (property_templates/union_property.py.jinja of the pinned generator). Anything else is a bug, not a verdict.
+GENERATED_READ_ERRORS = (TypeError, ValueError, AttributeError, KeyError)
 
 
 class Unusable(Exception):
@@ -128,7 +161,11 @@ def _compile(hint: Any) -> Shape:
 
 
 def plan_for(model: type[Any]) -> Plan:
-    """The cleaning plan of a generated model class, from its type hints (cached)."""
+    """The cleaning plan of a generated model class, from its type hints (cached).
+
+    Raises:
+        TypeError: the model's ``_UNION_ORDER`` names a member its type hint does not have (a template bug).
+    """
     plan = _PLANS.get(model)
     if plan is None:
         # Hints name models imported lazily (TYPE_CHECKING) in the generated module: resolve them in the
@@ -137,32 +174,49 @@ def plan_for(model: type[Any]) -> Plan:
         models = sys.modules.get(generated.__module__.rpartition(".")[0])
         hints = typing.get_type_hints(model, localns=vars(models) if models is not None else None)
         order: dict[str, tuple[str, ...]] = getattr(model, "_UNION_ORDER", {})
-        if order:
-            namespace = {**vars(sys.modules[generated.__module__]), **(vars(models) if models is not None else {})}
-            hints = {name: _in_spec_order(hint, order.get(name), namespace) for name, hint in hints.items()}
+        for name, members in order.items():
+            hints[name] = in_spec_order(hints[name], members, f"{model.__name__}.{name}")
         _PLANS[model] = plan = Plan(model, hints)
     return plan
 
 
-def _in_spec_order(hint: Any, order: tuple[str, ...] | None, namespace: dict[str, Any]) -> Any:
-    """``hint`` with its union members in the order ``from_dict`` tries them.
+_QUALIFIER = re.compile(r"\b[A-Za-z_]\w*\.")  # "datetime.datetime" -> "datetime": hints keep bare class names
+
+
+def type_text(hint: Any) -> str:
+    """``hint`` written as the generator writes a type (``list[int | str]``), without spaces or module prefixes."""
+    if hint is None or hint is type(None):
+        return "None"
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return "|".join(type_text(arg) for arg in args)
+    if origin is typing.Literal:
+        return "Literal[" + ",".join(repr(arg) for arg in args) + "]"
+    if origin is not None:
+        return f"{getattr(origin, '__name__', origin)}[{','.join(type_text(arg) for arg in args)}]"
+    return str(getattr(hint, "__name__", hint))
+
+
+def in_spec_order(hint: Any, order: tuple[str, ...], where: str) -> Any:
+    """``hint`` (a union) with its members in ``order``, the type expressions ``_UNION_ORDER`` records.
 
     The generator writes a union's type hint sorted by name (``list[float] | list[int | str]``) but its
-    dispatcher tries the members in the spec's order; ``_UNION_ORDER`` (templates/model.py.jinja) keeps that
-    order as type expressions. A member the order does not name keeps its place after the named ones.
+    dispatcher tries the members in the spec's order. Each recorded expression is matched to the member it
+    writes (no evaluation); members it does not name (``Unset``, ``None``) keep their place after the named ones.
+
+    Raises:
+        TypeError: an expression matches no member of ``hint`` (``where`` names the field).
     """
-    if order is None or typing.get_origin(hint) not in (typing.Union, types.UnionType):
-        return hint
-    try:
-        ranked = [eval(text, namespace) for text in order]  # noqa: S307 - type expressions the generator wrote
-    except Exception:  # an expression this namespace cannot resolve: keep the hint's order
-        return hint
-    ranked = [type(None) if member is None else member for member in ranked]
-
-    def rank(arg: Any) -> int:
-        return next((index for index, member in enumerate(ranked) if member == arg), len(ranked))
-
-    return typing.Union[tuple(sorted(typing.get_args(hint), key=rank))]  # noqa: UP007 - built from a tuple
+    members = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else ()
+    by_text = {type_text(member): member for member in members}
+    ranked: list[Any] = []
+    for text in order:
+        member = by_text.get(_QUALIFIER.sub("", text).replace(" ", "").replace('"', "'"), _MISSING)
+        if member is _MISSING:
+            raise TypeError(f"{where}: _UNION_ORDER names {text!r}, which is no member of {hint}")
+        ranked.append(member)
+    rest = [member for member in members if member not in ranked]
+    return typing.Union[tuple(ranked + rest)]  # noqa: UP007 - built from a tuple
 
 
 class _Model(Shape):
@@ -187,7 +241,7 @@ class _Model(Shape):
             return False
         try:
             self.model.from_dict(value)
-        except Exception:
+        except GENERATED_READ_ERRORS:
             return False
         return True
 
@@ -245,7 +299,7 @@ def _probe(
     for key in present:
         try:
             plan.model.from_dict({k: v for k, v in result.items() if k == key or k not in present})
-        except Exception as exc:  # any failure of the generated code is its verdict on the value
+        except GENERATED_READ_ERRORS as exc:  # the generated code's verdict on the value
             bad.append((key, exc))
     if not bad:
         return result
@@ -266,3 +320,105 @@ def unusable_error(exc: Unusable) -> ResponseValidationError:
     return ResponseValidationError(
         f"field '{exc.path}' is required by the spec but {state}", field=exc.path, value=value
     )
+
+
+def _kind(data: Any) -> str:
+    kinds = {list: "an array", dict: "an object", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(data), "a number")
+
+
+def _body_error(data: Any, expected: str, detail: str = "") -> ResponseValidationError:
+    detail = f": {detail}" if detail else ""
+    return ResponseValidationError(f"response body is {_kind(data)}, expected {expected}{detail}", value=data)
+
+
+def _top_level_error(data: Any, expected: str, exc: ResponseValidationError) -> ResponseValidationError:
+    if exc.field != "":  # a field inside the body: the error names it already
+        return exc
+    why = str(exc).removeprefix("field '' ").split(" (got ", 1)[0]
+    return _body_error(data, expected, "" if why.startswith("must be") else why)
+
+
+def _generated_failure(target: str, exc: Exception) -> ResponseValidationError:
+    # Only reachable if the pre-pass let through something the generated code cannot read: still our error tree.
+    # (Only GENERATED_READ_ERRORS: any other exception of the generated code is a bug and propagates.)
+    return ResponseValidationError(f"the generated {target} cannot read the body ({type(exc).__name__}: {exc})")
+
+
+def _parse_object(model: type[Any], build: type[T], data: Any, strict: bool) -> T:
+    """Pre-pass for the generated ``model``, then ``build.from_dict`` (``build`` is ``model`` or a subclass)."""
+    if not isinstance(data, Mapping):
+        raise _body_error(data, "a JSON object")
+    try:
+        cleaned = clean_object(plan_for(model), data, "", strict)
+    except Unusable as exc:
+        raise unusable_error(exc) from None
+    try:
+        return build.from_dict(cleaned)  # type: ignore[attr-defined, no-any-return]
+    except GENERATED_READ_ERRORS as exc:
+        raise _generated_failure(model.__name__, exc) from exc
+
+
+def parse_video(data: Any, *, strict: bool = False) -> Video:
+    """Build a :class:`Video` from a decoded JSON body.
+
+    Args:
+        data: the decoded JSON value.
+        strict: raise instead of tolerating what the spec does not allow.
+
+    Returns:
+        The parsed video; ``video.raw`` is ``data``.
+
+    Raises:
+        ResponseValidationError: ``data`` is not a JSON object, or (strict) a field violates the spec.
+    """
+    video = _parse_object(VideoStatusResponse, Video, data, strict)
+    video._raw = data
+    return video
+
+
+@typing.overload
+def parse_model(target: type[T], data: Any, *, strict: bool = False) -> T: ...
+@typing.overload
+def parse_model(target: Any, data: Any, *, strict: bool = False) -> Any: ...
+def parse_model(target: Any, data: Any, *, strict: bool = False) -> Any:
+    """Parse a decoded JSON body into ``target``, the type the generated code reads it as.
+
+    ``target`` is any ``ResponseSpec.type`` of a JSON response (``tokenops.operations``): a generated model
+    class, ``list[Model]``, ``list[str]``, a union ``A | B``, ``dict[str, X]``, a scalar type or ``Any``.
+    Models are built by their generated ``from_dict`` after the tolerance pre-pass; ``VideoStatusResponse``
+    (and :class:`Video`) give a :class:`Video`.
+
+    Args:
+        target: the type to build.
+        data: the decoded JSON value.
+        strict: raise instead of tolerating what the spec does not allow.
+
+    Returns:
+        An instance of ``target`` (for a union, of the member the generated code picks).
+
+    Raises:
+        ResponseValidationError: the body is not what ``target`` requires (a JSON object for a model, an array
+            for a list...), or (strict) a value violates the spec; ``field`` names its JSON path.
+    """
+    if target is VideoStatusResponse or target is Video:
+        return parse_video(data, strict=strict)
+    if is_generated_model(target):
+        return _parse_object(target, target, data, strict)
+    shape, nullable = shape_of(target)
+    if data is None:
+        if nullable or shape.expected == "null":
+            return None
+        raise _body_error(data, shape.expected)
+    try:
+        cleaned = shape.clean(data, "", strict)
+        if cleaned is DROP:  # tolerant, and nothing of the body is usable: say why, as strict would
+            shape.clean(data, "", True)
+    except ResponseValidationError as exc:
+        raise _top_level_error(data, shape.expected, exc) from None
+    if cleaned is DROP:  # pragma: no cover - every shape's strict clean raises where tolerant drops
+        raise _body_error(data, shape.expected)
+    try:
+        return shape.build(cleaned)
+    except GENERATED_READ_ERRORS as exc:
+        raise _generated_failure(shape.name, exc) from exc

@@ -1,60 +1,97 @@
 """``client.videos`` / ``aclient.videos``: retrieve a job, wait for one, wait for many.
 
-The resource layer: it names its operations (by operationId) and adds ergonomics; every request goes
-through the one request path (``_request.operation_flow``).
+The resource layer: it names its operation (``getVideoStatus``) and adds ergonomics. A method validates its
+arguments and builds its request once (``_request.prepare``), then hands it to the client's requester, the one
+request path; a wait polls that same request through ``_flows.wait_flow``, reading the job through
+:class:`VideoJob`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+import warnings
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from functools import cached_property
+from typing import Any, Literal, overload
 
 import attrs
 import httpx
 
 from tokenops._config import NO_OPTIONS, CallOptions, Settings, call_options
-from tokenops._errors import InvalidArgumentError, ResponseValidationError, TokenOpsError, WaitTimeout
-from tokenops._flows import Action, ProgressCallback, RetryCallback, validate_wait_args, wait_flow
-from tokenops._models import Video
-from tokenops._request import operation_flow, prepare
-from tokenops._response import RawResponse, ResponseInfo
+from tokenops._errors import (
+    InvalidArgumentError,
+    ResponseValidationError,
+    TokenOpsError,
+    TokenOpsWarning,
+    VideoGenerationFailed,
+    WaitTimeout,
+)
+from tokenops._flows import Action, RetryCallback, Send, validate_wait_args, wait_flow
+from tokenops._models import Video, VideoStatus, drop_response
+from tokenops._request import (
+    AsyncRequester,
+    Requester,
+    Slots,
+    async_to_raw_response_wrapper,
+    call_flow,
+    prepare,
+    to_raw_response_wrapper,
+)
 from tokenops_client.api.default import get_video_status
-from tokenops_client.types import Endpoint
 
-if TYPE_CHECKING:
-    from tokenops._client import AsyncTokenOps, TokenOps
-
-__all__ = ["AsyncVideos", "Videos"]
+__all__ = ["AsyncVideos", "AsyncVideosWithRawResponse", "VideoJob", "Videos", "VideosWithRawResponse"]
 
 DEFAULT_WAIT_TIMEOUT = 600.0
 DEFAULT_CONCURRENCY = 100
 HARD_STOP_GRACE = 0.5  # seconds past wait_many's timeout after which unfinished waits are cut short
+# Imported by name (not looked up by a string) so that the drift tools flag a renamed operation here.
+RETRIEVE = get_video_status.ENDPOINT
+ProgressCallback = Callable[[Video], object]
 
 
-def _retrieve_endpoint() -> Endpoint:
-    # Imported by name (not looked up by a string) so that the drift tools flag a renamed operation here.
-    return get_video_status.ENDPOINT
+class VideoJob:
+    """A video being waited for, as :func:`tokenops._flows.wait_flow` reads it (a ``Job[Video]``).
+
+    Every poll re-sends the one request built (and validated) for the wait, with the wait's deadline.
+    """
+
+    def __init__(self, settings: Settings, send: Send, video_id: str) -> None:
+        self.name = video_id
+        self._settings = settings
+        self._send = send
+        self._warned = False
+
+    def poll(self, deadline: float) -> Generator[Action, Any, tuple[Video, httpx.Response]]:
+        """GET the job once; warns (strict: raises) once if the server answers for another id."""
+        send = attrs.evolve(self._send, deadline=deadline)
+        video, info = yield from call_flow(self._settings, RETRIEVE, send, Video)
+        if not self._warned and isinstance(video.id, str) and video.id != self.name:
+            message = f"asked for video {self.name!r} but the response is for {video.id!r}"
+            if self._settings.strict:
+                raise ResponseValidationError(message, field="id", value=video.id, response=info.http_response)
+            warnings.warn(message, TokenOpsWarning, stacklevel=2)
+            self._warned = True
+        return video, info.http_response
+
+    def state(self, video: Video) -> object:
+        return video.status_text, video.progress
+
+    def finished(self, video: Video) -> bool:
+        if video.status is VideoStatus.FAILED:
+            raise VideoGenerationFailed(video)
+        return video.status is VideoStatus.COMPLETED
+
+    def release(self, video: Video) -> None:
+        drop_response(video)
+
+    def timed_out(self, last: Video | None, timeout: float, error: TokenOpsError | None) -> WaitTimeout:
+        return WaitTimeout(self.name, timeout, last, error)
 
 
-def _check_id(settings: Settings, video_id: Any) -> None:
-    if not isinstance(video_id, str):
-        raise InvalidArgumentError(f"video_id must be a string, not {type(video_id).__name__}")
-    prepare(settings, _retrieve_endpoint(), {"video_id": video_id}, NO_OPTIONS)
-
-
-def retrieve_flow(
-    settings: Settings, video_id: str, options: CallOptions, deadline: float | None = None
-) -> Generator[Action, Any, tuple[Video, ResponseInfo]]:
-    """GET one video through the request path; the result is always a :class:`Video`."""
-    if not isinstance(video_id, str):
-        raise InvalidArgumentError(f"video_id must be a string, not {type(video_id).__name__}")
-    video, info = yield from operation_flow(
-        settings, _retrieve_endpoint(), {"video_id": video_id}, options, deadline=deadline
-    )
-    if not isinstance(video, Video):  # the spec documents a JSON object; parse_model gives a Video for it
-        raise ResponseValidationError("the response is not a video", value=video, response=info.http_response)
-    return video, info
+def _job(settings: Settings, video_id: str, options: CallOptions) -> VideoJob:
+    # Polling through transient errors is the wait's retry: each poll is one attempt unless max_retries says.
+    options = attrs.evolve(options, max_retries=0 if options.max_retries is None else options.max_retries)
+    return VideoJob(settings, prepare(settings, RETRIEVE, {"video_id": video_id}, options), video_id)
 
 
 def _wait_flow(
@@ -67,25 +104,11 @@ def _wait_flow(
     on_progress: ProgressCallback | None,
     on_retry: RetryCallback | None,
 ) -> Generator[Action, Any, Video]:
+    """Validates everything now (not when the flow starts), then the flow of one wait."""
     validate_wait_args(timeout, poll_interval)
-    _check_id(settings, video_id)
-    # Polling through transient errors is the wait's retry: each poll is one attempt unless max_retries says.
-    poll_options = attrs.evolve(options, max_retries=0 if options.max_retries is None else options.max_retries)
-
-    def poll(deadline: float) -> Generator[Action, Any, tuple[Video, httpx.Response]]:
-        video, info = yield from retrieve_flow(settings, video_id, poll_options, deadline)
-        return video, info.http_response
-
-    return (
-        yield from wait_flow(
-            settings,
-            poll,
-            video_id,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_progress=on_progress,
-            on_retry=on_retry,
-        )
+    job = _job(settings, video_id, options)
+    return wait_flow(
+        settings, job, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress, on_retry=on_retry
     )
 
 
@@ -119,59 +142,16 @@ def _collect(
     return results
 
 
-class _VideosBase:
-    def __init__(self, client: Any, *, raw: bool = False) -> None:
-        self._client = client
-        self._raw = raw
-
-    def _retrieve(
-        self,
-        video_id: str,
-        timeout: float | httpx.Timeout | None,
-        max_retries: int | None,
-        extra_headers: Mapping[str, str] | None,
-        extra_query: Mapping[str, str] | None,
-    ) -> Generator[Action, Any, tuple[Video, ResponseInfo]]:
-        options = call_options(
-            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers, extra_query=extra_query
-        )
-        return retrieve_flow(self._client._settings, video_id, options)
-
-    def _wait(
-        self,
-        video_id: str,
-        *,
-        timeout: float,
-        poll_interval: float | None,
-        on_progress: ProgressCallback | None,
-        on_retry: RetryCallback | None,
-        max_retries: int | None,
-        extra_headers: Mapping[str, str] | None,
-        extra_query: Mapping[str, str] | None,
-    ) -> Generator[Action, Any, Video]:
-        options = call_options(max_retries=max_retries, extra_headers=extra_headers, extra_query=extra_query)
-        settings = self._client._settings
-        return _wait_flow(
-            settings,
-            video_id,
-            options,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_progress=on_progress,
-            on_retry=on_retry,
-        )
-
-
-class Videos(_VideosBase):
+class Videos:
     """``client.videos``: the video-generation jobs."""
 
-    def __init__(self, client: TokenOps, *, raw: bool = False) -> None:
-        super().__init__(client, raw=raw)
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
-    @property
+    @cached_property
     def with_raw_response(self) -> VideosWithRawResponse:
         """``retrieve`` returning a :class:`RawResponse` (status, headers, request id, elapsed, ``parse()``)."""
-        return VideosWithRawResponse(self._client)
+        return VideosWithRawResponse(Videos(self._requester.raw))
 
     def retrieve(
         self,
@@ -199,8 +179,11 @@ class Videos(_VideosBase):
             APIConnectionError: no answer, after retries.
             ResponseValidationError: the body is not a JSON object (or, strict, violates the spec).
         """
-        video: Video = self._client._run(self._retrieve(video_id, timeout, max_retries, extra_headers, extra_query))[0]
-        return video
+        options = call_options(
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers, extra_query=extra_query
+        )
+        send = prepare(self._requester.settings, RETRIEVE, {"video_id": video_id}, options)
+        return self._requester.call(RETRIEVE, send, Video)
 
     def wait(
         self,
@@ -242,47 +225,37 @@ class Videos(_VideosBase):
             APIStatusError: a non-transient error such as 401 or 404.
             ResponseValidationError: strict, and the server answered for another id.
         """
-        flow = self._wait(
+        options = call_options(max_retries=max_retries, extra_headers=extra_headers, extra_query=extra_query)
+        flow = _wait_flow(
+            self._requester.settings,
             video_id,
+            options,
             timeout=timeout,
             poll_interval=poll_interval,
             on_progress=on_progress,
             on_retry=on_retry,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
         )
-        video: Video = self._client._run(flow)
+        video: Video = self._requester.run(flow)
         return video
 
 
-class VideosWithRawResponse(_VideosBase):
-    """``client.videos.with_raw_response``."""
+class VideosWithRawResponse:
+    """``client.videos.with_raw_response``: each method returns a :class:`RawResponse` (``.parse()`` is its result)."""
 
-    def retrieve(
-        self,
-        video_id: str,
-        *,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, str] | None = None,
-    ) -> RawResponse[Video]:
-        """:meth:`Videos.retrieve`, returning the :class:`RawResponse` (``.parse()`` is the video)."""
-        video, info = self._client._run(self._retrieve(video_id, timeout, max_retries, extra_headers, extra_query))
-        return RawResponse(info.http_response, info.elapsed, video)
+    def __init__(self, videos: Videos) -> None:
+        self.retrieve = to_raw_response_wrapper(videos.retrieve)
 
 
-class AsyncVideos(_VideosBase):
+class AsyncVideos:
     """``aclient.videos``: the video-generation jobs, async."""
 
-    def __init__(self, client: AsyncTokenOps, *, raw: bool = False) -> None:
-        super().__init__(client, raw=raw)
+    def __init__(self, requester: AsyncRequester) -> None:
+        self._requester = requester
 
-    @property
+    @cached_property
     def with_raw_response(self) -> AsyncVideosWithRawResponse:
         """``retrieve`` returning a :class:`RawResponse`."""
-        return AsyncVideosWithRawResponse(self._client)
+        return AsyncVideosWithRawResponse(AsyncVideos(self._requester.raw))
 
     async def retrieve(
         self,
@@ -294,9 +267,11 @@ class AsyncVideos(_VideosBase):
         extra_query: Mapping[str, str] | None = None,
     ) -> Video:
         """Async :meth:`Videos.retrieve`."""
-        flow = self._retrieve(video_id, timeout, max_retries, extra_headers, extra_query)
-        video: Video = (await self._client._run(flow))[0]
-        return video
+        options = call_options(
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers, extra_query=extra_query
+        )
+        send = prepare(self._requester.settings, RETRIEVE, {"video_id": video_id}, options)
+        return await self._requester.call(RETRIEVE, send, Video)
 
     async def wait(
         self,
@@ -311,17 +286,17 @@ class AsyncVideos(_VideosBase):
         extra_query: Mapping[str, str] | None = None,
     ) -> Video:
         """Async :meth:`Videos.wait`; cancelling the task stops it cleanly."""
-        flow = self._wait(
+        options = call_options(max_retries=max_retries, extra_headers=extra_headers, extra_query=extra_query)
+        flow = _wait_flow(
+            self._requester.settings,
             video_id,
+            options,
             timeout=timeout,
             poll_interval=poll_interval,
             on_progress=on_progress,
             on_retry=on_retry,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
         )
-        video: Video = await self._client._run(flow)
+        video: Video = await self._requester.run(flow)
         return video
 
     @overload
@@ -362,10 +337,11 @@ class AsyncVideos(_VideosBase):
 
         They share one deadline, ``timeout`` seconds from the call: a poll queued for a free slot is sent
         only if time is left, with the time left as its timeout. When ``concurrency`` exceeds the client's
-        own pool (``max_connections``), pools of that total size are opened for this call and closed after it (an
-        ``http_client`` you passed in is used as it is: size its limits yourself). Above 8 in flight the
-        slots are split over pools of 2 connections (httpcore's bookkeeping grows with the square of a
-        pool's connections); the slot released last is reused first, so warm connections carry a light load.
+        own pool (``max_connections``), pools of that total size are opened for this call and closed after it,
+        even when the call is cancelled (an ``http_client`` you passed in is used as it is: size its limits
+        yourself). Above 8 in flight the slots are split over pools of 2 connections (httpcore's bookkeeping grows
+        with the square of a pool's connections); the slot released last is reused first, so warm connections
+        carry a light load.
 
         Args:
             video_ids: the job ids; all are validated before any request.
@@ -385,66 +361,38 @@ class AsyncVideos(_VideosBase):
             TokenOpsError: with ``return_exceptions=False``, the first job error.
         """
         ids = list(video_ids)
-        settings = self._client._settings
-        for video_id in ids:
-            _check_id(settings, video_id)
+        settings = self._requester.settings
+        jobs = [_job(settings, video_id, NO_OPTIONS) for video_id in ids]
         validate_wait_args(timeout, poll_interval)
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidArgumentError(f"concurrency must be an integer >= 1, not {concurrency!r}")
-        shares = self._client._pools_for(concurrency)
-        slots: asyncio.LifoQueue[httpx.AsyncClient | None] = asyncio.LifoQueue()
-        for pool, size in shares:
-            for _ in range(size):
-                slots.put_nowait(pool)
-
         last_seen: dict[int, Video] = {}
 
-        async def one(index: int, video_id: str) -> Video:
+        async def one(index: int, job: VideoJob, slots: Slots) -> Video:
             def progress(video: Video) -> None:
                 last_seen[index] = video
                 if on_progress is not None:
                     on_progress(video)
 
-            flow = _wait_flow(
-                settings,
-                video_id,
-                NO_OPTIONS,
-                timeout=timeout,
-                poll_interval=poll_interval,
-                on_progress=progress,
-                on_retry=None,
-            )
-            video: Video = await self._client._run(flow, slots)
+            flow = wait_flow(settings, job, timeout=timeout, poll_interval=poll_interval, on_progress=progress)
+            video: Video = await self._requester.run(flow, slots)
             return video
 
-        tasks = [asyncio.ensure_future(one(index, video_id)) for index, video_id in enumerate(ids)]
-        try:
-            # Each wait ends at its deadline by itself; this is the net for a loop too busy to run them on time.
-            first = asyncio.ALL_COMPLETED if return_exceptions else asyncio.FIRST_EXCEPTION
-            await asyncio.wait(tasks, timeout=timeout + HARD_STOP_GRACE, return_when=first) if tasks else None
-            return _collect(ids, tasks, last_seen, timeout, return_exceptions)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)  # let cancelled requests give their slots back
-            for pool, _ in shares:
-                if pool is not None:
-                    await pool.aclose()
+        async with self._requester.slots(concurrency) as slots:
+            tasks = [asyncio.ensure_future(one(index, job, slots)) for index, job in enumerate(jobs)]
+            try:
+                # Each wait ends at its deadline by itself; this is the net for a loop too busy to run them on time.
+                first = asyncio.ALL_COMPLETED if return_exceptions else asyncio.FIRST_EXCEPTION
+                await asyncio.wait(tasks, timeout=timeout + HARD_STOP_GRACE, return_when=first) if tasks else None
+                return _collect(ids, tasks, last_seen, timeout, return_exceptions)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)  # let cancelled requests give their slots back
 
 
-class AsyncVideosWithRawResponse(_VideosBase):
+class AsyncVideosWithRawResponse:
     """``aclient.videos.with_raw_response``."""
 
-    async def retrieve(
-        self,
-        video_id: str,
-        *,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, str] | None = None,
-    ) -> RawResponse[Video]:
-        """Async :meth:`VideosWithRawResponse.retrieve`."""
-        flow = self._retrieve(video_id, timeout, max_retries, extra_headers, extra_query)
-        video, info = await self._client._run(flow)
-        return RawResponse(info.http_response, info.elapsed, video)
+    def __init__(self, videos: AsyncVideos) -> None:
+        self.retrieve = async_to_raw_response_wrapper(videos.retrieve)
