@@ -300,7 +300,7 @@ def test_repr_and_logs_show_no_secret(make_client: Any, caplog: pytest.LogCaptur
 
 def test_async_client_accepts_the_same_options() -> None:
     client = AsyncTokenOps(api_key=CANARY_KEY, base_url="http://api.test/v1", default_query={"a": "b"})
-    assert client._settings.base_url == "http://api.test"
+    assert client._settings.base_url == "http://api.test/v1"  # kept as given: joined per call (spec.join_url)
     assert client.with_options(max_retries=0)._settings.default_query == {"a": "b"}
     asyncio.run(client.close())
 
@@ -361,3 +361,32 @@ def test_a_runtime_error_from_the_transport_is_not_mistaken_for_a_closed_client(
 
     with pytest.raises(RuntimeError, match="transport bug"):
         asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    ("base_url", "path"),
+    [
+        ("http://api.test", "/v1beta/models/m:generateContent"),
+        ("http://api.test/v1beta", "/v1beta/models/m:generateContent"),
+        ("http://api.test/v1", "/v1/v1beta/models/m:generateContent"),  # the base path is kept, never guessed
+    ],
+)
+def test_each_operation_joins_the_base_url_by_its_own_path(make_client: Any, base_url: str, path: str) -> None:
+    from tokenops_client.types import Endpoint  # noqa: PLC0415 - a hand-made operation of another prefix
+
+    template = "/v1beta/models/{model}:generateContent"
+    endpoint = Endpoint(
+        name="generate_content",
+        method="POST",
+        path=template,
+        path_parameters={"model": "model"},
+        query_parameters={},
+        header_parameters={},
+        bodies=(),
+        responses=(),
+        requires_auth=True,
+        build_request=lambda model: {"method": "post", "url": template.format(model=model)},
+    )
+    script = Script(ok({}))
+    make_client(script, base_url=base_url).operations.call(endpoint, model="m")
+    assert script.requests[0].url.path == path

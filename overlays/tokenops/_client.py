@@ -127,13 +127,15 @@ class _Client:
             name: getattr(current, name) if isinstance(value, NotGiven) else value for name, value in changes.items()
         }
         settings = build_settings(
-            api_key=current.secret.value,
+            api_key=current.secret.value if current.secret is not None else None,
             base_url=current.base_url,
             max_connections=current.max_connections,
+            credentials={name: secret.value for name, secret in current.credentials.items()},
             **arguments,
         )
         clone = _copy.copy(self)
-        clone._settings = attrs.evolve(settings, secret=current.secret)  # one registered secret per key
+        # One registered secret per key: the copy keeps this client's.
+        clone._settings = attrs.evolve(settings, secret=current.secret, credentials=current.credentials)
         clone._owns_http = False
         clone._resources()
         return clone
@@ -146,9 +148,10 @@ class TokenOps(_Client):
 
     Args:
         api_key: the key; default ``$TOKENOPS_API_KEY``.
-        base_url: default ``$TOKENOPS_BASE_URL``, else the spec's server URL (:data:`DEFAULT_BASE_URL`). A
-            trailing ``/v1`` (the spec's common path prefix) is accepted and dropped; a user/password, query or
-            fragment is refused.
+        base_url: default ``$TOKENOPS_BASE_URL``, else the spec's server URL (:data:`DEFAULT_BASE_URL`). Its path
+            is kept; each call appends its operation's path, without repeating a leading part the base URL already
+            ends with (``https://host/v1`` and ``https://host`` call ``/v1/videos/...`` at the same URL; see
+            :func:`tokenops.spec.join_url`). A user/password, query or fragment is refused.
         timeout: seconds or an :class:`httpx.Timeout`; default :data:`DEFAULT_TIMEOUT` (finite).
         max_retries: retries on connection errors, timeouts, 408/409/429/5xx; default 2. POST/PATCH are
             retried only with an ``idempotency_key`` (or when the connection was never made).
@@ -159,9 +162,13 @@ class TokenOps(_Client):
         max_download_bytes: the limit for binary downloads; default 8 GiB.
         max_connections: the pool size (all kept alive) of the pool the client creates; default 100.
         default_headers / default_query: sent with every request (per-call ``extra_*`` win).
+        credentials: a credential per security scheme of the spec, by scheme name (``{"GeminiKeyQuery": "..."}``),
+            for schemes that do not take ``api_key``; else ``$TOKENOPS_CREDENTIAL_<SCHEME>``, else ``api_key``.
+            Each operation sends them where its security requirement says (a bearer header, an API key in a
+            header, the query or a cookie, basic auth).
 
     Raises:
-        ConfigurationError: no API key, or an invalid setting.
+        ConfigurationError: no API key (nor credentials), or an invalid setting.
     """
 
     _http: httpx.Client
@@ -181,6 +188,7 @@ class TokenOps(_Client):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, str] | None = None,
+        credentials: Mapping[str, str] | None = None,
     ) -> None:
         self._configure(
             http_client,
@@ -196,6 +204,7 @@ class TokenOps(_Client):
             max_connections=max_connections,
             default_headers=default_headers,
             default_query=default_query,
+            credentials=credentials,
         )
 
     def _resources(self) -> None:
@@ -235,6 +244,7 @@ class AsyncTokenOps(_Client):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, str] | None = None,
+        credentials: Mapping[str, str] | None = None,
     ) -> None:
         self._configure(
             http_client,
@@ -250,6 +260,7 @@ class AsyncTokenOps(_Client):
             max_connections=max_connections,
             default_headers=default_headers,
             default_query=default_query,
+            credentials=credentials,
         )
 
     def _resources(self) -> None:

@@ -14,10 +14,9 @@ from typing import Any, Final, Literal
 import attrs
 import httpx
 
-from tokenops import operations
+from tokenops import spec
 from tokenops._clock import Clock, SystemClock
 from tokenops._errors import ConfigurationError, InvalidArgumentError, TokenOpsError
-from tokenops._logging import logger
 from tokenops._version import __version__
 from tokenops.redaction import Secret, register_secret
 
@@ -81,7 +80,7 @@ class Settings:
     """Per-client configuration the flows read (``with_options`` makes a changed copy)."""
 
     base_url: str
-    secret: Secret = attrs.field(repr=False)
+    secret: Secret | None = attrs.field(repr=False)  # the default credential (api_key / TOKENOPS_API_KEY)
     timeout: httpx.Timeout
     max_retries: int
     strict: bool
@@ -93,13 +92,24 @@ class Settings:
     default_headers: Mapping[str, str] = attrs.field(factory=dict)
     default_query: Mapping[str, str] = attrs.field(factory=dict)
     rng: random.Random = attrs.field(factory=random.Random, repr=False, eq=False)
+    # A credential per security scheme of the spec (the default key unless given: see tokenops.spec.credentials).
+    credentials: Mapping[str, Secret] = attrs.field(factory=dict, repr=False)
+    base_headers: dict[str, str] = attrs.field(init=False, repr=False, eq=False)
     headers: dict[str, str] = attrs.field(init=False, repr=False, eq=False)
+    # Per operation (by generated name): the headers (None: ``headers``) and query its credentials add.
+    auth_cache: dict[str, tuple[dict[str, str] | None, dict[str, str] | None]] = attrs.field(
+        init=False, repr=False, eq=False
+    )
 
     def __attrs_post_init__(self) -> None:
         # Built once per client: the same mapping is passed to every request (httpx copies, never mutates it).
-        headers = {"Accept": "application/json", "User-Agent": self.user_agent, **self.default_headers}
-        headers["Authorization"] = f"Bearer {self.secret.value}"
+        base = {"Accept": "application/json", "User-Agent": self.user_agent, **self.default_headers}
+        headers = dict(base)
+        if self.secret is not None:  # the usual case (one bearer key): the pool carries it, a call passes nothing
+            headers["Authorization"] = f"Bearer {self.secret.value}"
+        object.__setattr__(self, "base_headers", base)
         object.__setattr__(self, "headers", headers)
+        object.__setattr__(self, "auth_cache", {})
 
 
 @attrs.frozen
@@ -152,14 +162,6 @@ def shown_url(url: str) -> str:
     return _USERINFO.sub("//***@", url)
 
 
-@functools.cache
-def api_prefix() -> str:
-    """The leading path segment every operation shares (``/v1``), or ``""``: a base URL ending in it is trimmed."""
-    paths = [endpoint.path for endpoint in operations.all_endpoints().values()]
-    firsts = {"/" + path.lstrip("/").split("/", 1)[0] for path in paths if path.count("/") >= 2}  # noqa: PLR2004
-    return firsts.pop() if len(firsts) == 1 and len(paths) > 0 else ""
-
-
 def _base_url(url: Any) -> str:
     if not isinstance(url, str):
         raise ConfigurationError(f"base_url must be a string, not {type(url).__name__}")
@@ -180,12 +182,9 @@ def _base_url(url: Any) -> str:
             f"base_url {shown!r} must not contain a query (?...) or fragment (#...); "
             "pass query parameters with default_query= instead"
         )
+    # The path is kept as given: each call joins it with its operation's path by tokenops.spec.join_url (a leading
+    # literal part the base path already ends with, such as /v1, is not repeated).
     path = parsed.path.rstrip("/")
-    prefix = api_prefix()
-    if prefix and path.endswith(prefix):
-        # The OpenAI convention (https://host/v1): the spec's paths already start with it, so drop it once.
-        logger.debug("base_url ends with %s, which every operation path already has: using it without", prefix)
-        path = path[: -len(prefix)]
     return f"{parsed.scheme}://{parsed.netloc.decode('ascii')}{path}"
 
 
@@ -227,6 +226,7 @@ def build_settings(
     max_connections: int,
     default_headers: Mapping[str, str] | None,
     default_query: Mapping[str, str] | None,
+    credentials: Mapping[str, str] | None = None,
 ) -> Settings:
     """Validate the constructor's arguments (explicit argument, then environment, then a clear error).
 
@@ -234,15 +234,22 @@ def build_settings(
         ConfigurationError: a missing key or an invalid setting; the message says how to fix it.
     """
     key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
-    if key is None or not key.strip():
-        raise ConfigurationError(f"No API key: pass api_key=... or set the {ENV_API_KEY} environment variable")
-    if not _HEADER_SAFE.fullmatch(key):
-        raise ConfigurationError("The API key contains whitespace or non-ASCII characters; check how it was copied")
-    secret = register_secret(key)
+    given = _credentials(credentials)
+    if (key is None or not key.strip()) and not given:
+        raise ConfigurationError(
+            f"No API key: pass api_key=... or set the {ENV_API_KEY} environment variable "
+            "(or give each security scheme its own: credentials={...} or TOKENOPS_CREDENTIAL_<SCHEME>)"
+        )
+    secret = None
+    if key is not None and key.strip():
+        if not _HEADER_SAFE.fullmatch(key):
+            raise ConfigurationError("The API key contains whitespace or non-ASCII characters; check how it was copied")
+        secret = register_secret(key)
     url = base_url if base_url is not None else os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
     return Settings(
         base_url=_base_url(url),
         secret=secret,
+        credentials=_scheme_credentials(given, secret),
         timeout=_timeout(timeout, ConfigurationError),
         max_retries=_positive_int("max_retries", max_retries, ConfigurationError, minimum=0),
         strict=bool(strict),
@@ -254,6 +261,36 @@ def build_settings(
         default_headers=_string_map("default_headers", default_headers, ConfigurationError),
         default_query=_string_map("default_query", default_query, ConfigurationError),
     )
+
+
+def _credentials(value: Any) -> dict[str, str]:
+    """The ``credentials=`` argument, checked against the spec's security schemes."""
+    if value is None:
+        return {}
+    given = _string_map("credentials", value, ConfigurationError)
+    known = spec.bundled().security_schemes
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        names = ", ".join(known) or "none"
+        raise ConfigurationError(
+            f"credentials for unknown security scheme(s) {', '.join(unknown)}; the spec has: {names}"
+        )
+    for name, credential in given.items():
+        if not credential.strip() or not _HEADER_SAFE.fullmatch(credential.replace(" ", "")):
+            raise ConfigurationError(f"the credential for {name!r} is empty or has non-ASCII characters")
+    return given
+
+
+def _scheme_credentials(given: Mapping[str, str], default: Secret | None) -> dict[str, Secret]:
+    """A credential per security scheme: ``credentials=``, else ``TOKENOPS_CREDENTIAL_<SCHEME>``, else the key."""
+    found: dict[str, Secret] = {}
+    for name in spec.bundled().security_schemes:
+        value = given.get(name) or os.environ.get(spec.credential_variable(name))
+        if value:
+            found[name] = default if default is not None and value == default.value else register_secret(value)
+        elif default is not None:
+            found[name] = default
+    return found
 
 
 def call_options(

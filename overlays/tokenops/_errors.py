@@ -65,6 +65,7 @@ __all__ = [
     "VideoGenerationFailed",
     "WaitTimeout",
     "connection_error",
+    "public_request",
     "status_error",
 ]
 
@@ -102,9 +103,24 @@ class APIError(TokenOpsError):
     body: Any
 
     def __init__(self, message: str, *, request: httpx.Request | None, body: Any = None) -> None:
-        super().__init__(message)
-        self.request = request
+        super().__init__(redact(message))
+        self.request = public_request(request)
         self.body = body
+
+
+def public_request(request: httpx.Request | None) -> httpx.Request | None:
+    """``request`` as errors show it: a copy with every registered secret (a key in the query, a header) redacted,
+    or ``request`` itself when it carries none (the usual case: the key travels in the pool's own headers)."""
+    if request is None:
+        return None
+    url = str(request.url)
+    shown_url = redact(url)
+    headers = [(name, redact(value)) for name, value in request.headers.multi_items()]
+    if shown_url == url and all(
+        value == original for (_, value), (_, original) in zip(headers, request.headers.multi_items(), strict=True)
+    ):
+        return request
+    return httpx.Request(request.method, shown_url, headers=headers, extensions=request.extensions)
 
 
 class APIConnectionError(APIError):
@@ -207,7 +223,7 @@ class ResponseValidationError(APIError):
     def attach(self, response: httpx.Response) -> None:
         """Record the response (and its request) this error is about."""
         self.response = response
-        self.request = response.request
+        self.request = public_request(response.request)
 
 
 class VideoGenerationFailed(TokenOpsError):
@@ -314,7 +330,7 @@ def connection_error(error: Exception, request: httpx.Request | None, method: st
         return APITimeoutError(f"Request timed out ({type(error).__name__}): {where}", request=request)
     if isinstance(error, httpx.DecodingError):
         failed = ResponseValidationError(f"response body could not be decoded: {redact(str(error))[:200]}")
-        failed.request = request
+        failed.request = public_request(request)
         return failed
     detail = redact(_reason(error))[:200]
     return APIConnectionError(f"Connection error ({type(error).__name__}: {detail}): {where}", request=request)

@@ -28,13 +28,21 @@ from typing import Any, ParamSpec, Self, TypeVar
 
 import httpx
 
+from tokenops import spec
 from tokenops._config import CallOptions, Settings, default_tls, pool_limits
 from tokenops._download import AsyncDownload, Download
-from tokenops._errors import APITimeoutError, ClientClosedError, InvalidArgumentError, ResponseValidationError
+from tokenops._errors import (
+    APITimeoutError,
+    ClientClosedError,
+    ConfigurationError,
+    InvalidArgumentError,
+    ResponseValidationError,
+)
 from tokenops._flows import Action, Failure, Flow, Received, Send, Sleep, request_flow
 from tokenops._models import RawResponse, ResponseInfo, carry_response
 from tokenops._retry import is_idempotent
 from tokenops._tolerance import parse_model
+from tokenops.spec import PathTemplate, join_url
 from tokenops_client.types import Endpoint
 
 __all__ = [
@@ -45,6 +53,7 @@ __all__ = [
     "async_to_raw_response_wrapper",
     "call_flow",
     "check_arguments",
+    "credentials_for",
     "parse_result",
     "prepare",
     "request_defaults",
@@ -145,25 +154,66 @@ def _build(endpoint: Endpoint, arguments: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidArgumentError(f"{endpoint.name}: {exc} (arguments: {accepted})") from None
 
 
+@functools.lru_cache(maxsize=1024)
+def _template(path: str) -> PathTemplate:
+    return PathTemplate.compile(path)
+
+
+def credentials_for(
+    settings: Settings, endpoint: Endpoint, model: spec.Spec | None = None
+) -> tuple[dict[str, str] | None, dict[str, str] | None]:
+    """The headers (None: the client's own, which carry the default key as a bearer token) and the query parameters
+    that carry ``endpoint``'s credentials, as its security requirement says; computed once per client and operation.
+
+    Raises:
+        ConfigurationError: the operation needs a credential nobody gave (the message names the schemes).
+    """
+    found = settings.auth_cache.get(endpoint.name)
+    if found is not None:
+        return found
+    model = model or spec.bundled()
+    operation = model.find(endpoint.method, endpoint.path)
+    if operation is None or not model.security_schemes:  # nothing declared: the key as a bearer token, as always
+        found = (None, None)
+    else:
+        values = {name: secret.value for name, secret in settings.credentials.items()}
+        placement = spec.place_credentials(operation, model.security_schemes, values)
+        if placement is None:
+            needs = " or ".join(" and ".join(alternative) for alternative in operation.security.alternatives)
+            variables = ", ".join(spec.credential_variable(name) for name in operation.security.schemes)
+            raise ConfigurationError(
+                f"{operation.name} needs a credential for {needs}: pass api_key=... or credentials={{...}}, "
+                f"or set TOKENOPS_API_KEY or {variables}"
+            )
+        headers = {**settings.base_headers, **placement.headers}
+        if (cookie := placement.cookie_header()) is not None:
+            headers["Cookie"] = cookie
+        found = (None if headers == settings.headers else headers, dict(placement.query) or None)
+    settings.auth_cache[endpoint.name] = found
+    return found
+
+
 def prepare(settings: Settings, endpoint: Endpoint, arguments: Mapping[str, Any], options: CallOptions) -> Send:
     """The request for ``endpoint`` called with ``arguments``: built once, sent (and re-sent) as it is.
 
     Raises:
         InvalidArgumentError: a missing, empty, mistyped or unknown argument (no request is made).
+        ConfigurationError: the operation needs a credential the client was not given.
     """
     kwargs = _build(endpoint, arguments)
+    auth_headers, auth_query = credentials_for(settings, endpoint)
     params: dict[str, Any] | None = kwargs.get("params") or None
-    if settings.default_query or options.extra_query:
-        params = {**settings.default_query, **(params or {}), **(options.extra_query or {})}
-    headers: dict[str, str] | None = None
+    if settings.default_query or options.extra_query or auth_query:
+        params = {**settings.default_query, **(auth_query or {}), **(params or {}), **(options.extra_query or {})}
+    headers: dict[str, str] | None = auth_headers
     extra = kwargs.get("headers")
     if extra or options.extra_headers or options.idempotency_key:
-        headers = {**settings.headers, **(extra or {}), **(options.extra_headers or {})}
+        headers = {**(auth_headers or settings.headers), **(extra or {}), **(options.extra_headers or {})}
         if options.idempotency_key:
             headers[IDEMPOTENCY_HEADER] = options.idempotency_key
     return Send(
         method=endpoint.method,
-        url=settings.base_url + _safe_path(kwargs["url"]),
+        url=join_url(settings.base_url, _template(endpoint.path), _safe_path(kwargs["url"])),
         headers=headers,
         timeout=options.timeout,
         params=params,
