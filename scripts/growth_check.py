@@ -2,9 +2,10 @@
 
 Usage::
 
-    python scripts/growth_check.py [--pages DIR] [--quick] [--max-examples N] [--keep DIR]
+    python scripts/growth_check.py [--pages DIR]... [--quick] [--max-examples N] [--keep DIR]
 
-In a temporary copy of this checkout: copy the pages of DIR (default ``tests/fixtures/upstream/videos-api``) into
+In a temporary copy of this checkout: copy the pages of each DIR (default ``tests/fixtures/upstream/videos-api`` and
+``tests/fixtures/upstream/catalog``) into
 ``upstream/``, ``spec_sync`` them with the tracked page, ``regenerate``; then check that only tool-written files
 changed (``openapi.yaml``, ``spec.lock.json``, ``generated/``, ``CHANGELOG.md``, the version file), and that lint,
 types, layering and the tests pass there, that a conformance run against the embedded mock covers every
@@ -21,16 +22,22 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PAGES = ROOT / "tests" / "fixtures" / "upstream" / "videos-api"
+# The vendor's video pages and its wider catalog (OpenAI-compatible and Gemini-native: streaming, API keys in the
+# query or a header, multipart uploads, documented 4xx, token pagination).
+DEFAULT_PAGES = (
+    ROOT / "tests" / "fixtures" / "upstream" / "videos-api",
+    ROOT / "tests" / "fixtures" / "upstream" / "catalog",
+)
 BIN = Path(sys.executable).parent
 # Files the tools write when a page is taken; any other change means a hand-written file had to change.
 TOOL_WRITTEN = ("openapi.yaml", "spec.lock.json", "CHANGELOG.md", "overlays/tokenops/_version.py")
@@ -50,6 +57,7 @@ _SKIP_PARTS = {
     "site",
 }
 _SKIP_TOP = {"reports", "build", "dist"}
+_FENCE = re.compile(r"^````yaml", re.MULTILINE)  # the vendor's fence, at the start of a line
 
 
 def _skipped_top(name: str) -> bool:
@@ -131,13 +139,24 @@ def _run(copy: Path, command: list[str], timeout: float = 1800) -> str:
     return output
 
 
-def take_pages(copy: Path, pages: Path) -> list[str]:
+def vendor_pages(folders: Sequence[Path]) -> list[Path]:
+    """The vendor pages in ``folders``: ``*.md`` files that embed an OpenAPI document (a README does not)."""
+    found = [page for folder in folders for page in sorted(folder.glob("*.md"))]
+    return [page for page in found if _FENCE.search(page.read_text(encoding="utf-8"))]
+
+
+def take_pages(copy: Path, pages: Sequence[Path]) -> list[str]:
     """Copy the pages into ``upstream/``, sync them with the tracked ones and regenerate; return the page names."""
-    names = sorted(page.name for page in pages.glob("*.md"))
-    if not names:
-        raise StepFailed(f"no *.md pages in {pages}")
-    for name in names:
-        shutil.copyfile(pages / name, copy / "upstream" / name)
+    found = vendor_pages(pages)
+    if not found:
+        raise StepFailed(f"no vendor pages (*.md with a ````yaml block) in {', '.join(map(str, pages))}")
+    names = sorted(page.name for page in found)
+    if len(set(names)) != len(names):
+        raise StepFailed(
+            "two pages have the same file name: " + ", ".join(sorted({n for n in names if names.count(n) > 1}))
+        )
+    for page in found:
+        shutil.copyfile(page, copy / "upstream" / page.name)
     tracked = sorted(p.relative_to(copy).as_posix() for p in (copy / "upstream").glob("*.md"))
     _run(copy, [sys.executable, "scripts/spec_sync.py", *tracked])
     _run(copy, [sys.executable, "scripts/regenerate.py"])
@@ -173,11 +192,11 @@ def _step(name: str, action: Callable[[], str | None], results: list[tuple[str, 
     return ok
 
 
-def run(pages: Path, *, quick: bool, keep: Path | None, max_examples: int | None = None) -> int:
+def run(pages: Sequence[Path], *, quick: bool, keep: Path | None, max_examples: int | None = None) -> int:
     """Build the copy, take the pages and run every step; print one line per step.
 
     Args:
-        pages: folder of the new vendor pages (``*.md``).
+        pages: folders of the new vendor pages (``*.md`` with a ````yaml block).
         quick: skip lint, types and the test suite.
         keep: build the copy here and keep it (replaced if it exists); default a temporary folder.
         max_examples: a small conformance run (see the module docstring); default the suite's own settings.
@@ -192,7 +211,7 @@ def run(pages: Path, *, quick: bool, keep: Path | None, max_examples: int | None
         copy_checkout(copy)
         before = checkout_files(copy)
         results: list[tuple[str, bool, float, str]] = []
-        print(f"growth check in {copy} with the pages of {pages}:", flush=True)
+        print(f"growth check in {copy} with the pages of {', '.join(map(str, pages))}:", flush=True)
         if not _step("spec_sync + regenerate", lambda: ", ".join(take_pages(copy, pages)), results):
             return 1
         share_venv(copy)  # after the version bump in pyproject.toml: the stamps must be newer
@@ -248,7 +267,12 @@ def _conformance(copy: Path, max_examples: int | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="growth_check", description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES, help="folder of new vendor pages (*.md)")
+    parser.add_argument(
+        "--pages",
+        type=Path,
+        action="append",
+        help="a folder of new vendor pages (*.md); repeat for several (default: the video pages and the catalog)",
+    )
     parser.add_argument("--quick", action="store_true", help="skip lint, types and the test suite")
     parser.add_argument("--keep", type=Path, help="build the copy in DIR and keep it (replaced if it exists)")
     parser.add_argument(
@@ -257,11 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.max_examples is not None and args.max_examples < 1:
         parser.error("--max-examples must be >= 1")
-    if not args.pages.is_dir():
-        print(f"growth_check: error: {args.pages} is not a folder of pages", file=sys.stderr)
-        return 2
+    folders = list(args.pages or DEFAULT_PAGES)
+    for folder in folders:
+        if not folder.is_dir():
+            print(f"growth_check: error: {folder} is not a folder of pages", file=sys.stderr)
+            return 2
     keep = args.keep.resolve() if args.keep else None
-    return run(args.pages.resolve(), quick=args.quick, keep=keep, max_examples=args.max_examples)
+    return run([folder.resolve() for folder in folders], quick=args.quick, keep=keep, max_examples=args.max_examples)
 
 
 if __name__ == "__main__":

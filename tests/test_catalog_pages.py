@@ -78,9 +78,9 @@ def _document(page: Path) -> dict[str, Any]:
 
 class Example(NamedTuple):
     where: str  # JSON pointer of the example
-    schema: str  # JSON pointer of the schema it must conform to
+    schema: str | None  # JSON pointer of the schema it must conform to (None: an event stream, judged by events)
     value: Any
-    events: str | None  # for an event-stream example: the pointer of the event schema
+    events: str | None  # for an event-stream example: the pointer of the schema of each event's data
 
 
 def _schema_examples(node: Any, pointer: str) -> Iterator[Example]:
@@ -100,22 +100,42 @@ def _schema_examples(node: Any, pointer: str) -> Iterator[Example]:
             yield from _schema_examples(sub, f"{pointer}/{key}/{spec_model.escape_token(str(name))}")
 
 
-def _holder_examples(node: Mapping[str, Any], pointer: str) -> Iterator[Example]:
-    """A media type or parameter: its ``example``/``examples`` (Example Objects) and its schema's examples."""
-    schema = f"{pointer}/schema"
-    events = next((f"{pointer}/{key}" for key in ("itemSchema", "x-event-schema") if key in node), None)
+def _event_data(document: Mapping[str, Any], pointer: str) -> str | None:
+    """For an event-stream media type at ``pointer``: where the schema of each event's JSON ``data`` is
+    (``contentSchema`` of the event schema's ``data``, as OpenAPI 3.2 describes event streams)."""
+    node: Any = spec_model.pointer_get(document, pointer)
+    schema, at = (
+        node.get("itemSchema", node.get("schema")),
+        f"{pointer}/{'itemSchema' if 'itemSchema' in node else 'schema'}",
+    )
+    while isinstance(schema, Mapping) and "$ref" in schema:
+        at = str(schema["$ref"])[1:]
+        schema = spec_model.pointer_get(document, at)
+    data = (schema or {}).get("properties", {}).get("data", {})
+    if "contentSchema" in data:
+        return f"{at}/properties/data/contentSchema"
+    for index, branch in enumerate(data.get("anyOf") or data.get("oneOf") or ()):
+        if "contentSchema" in branch:
+            return f"{at}/properties/data/{'anyOf' if 'anyOf' in data else 'oneOf'}/{index}/contentSchema"
+    return None
+
+
+def _holder_examples(node: Mapping[str, Any], pointer: str, events: str | None = None) -> Iterator[Example]:
+    """A media type or parameter: its ``example``/``examples`` (Example Objects) and its schema's examples. An
+    event stream's examples are the stream's text: each event's data is judged by ``events``."""
+    schema = None if events is not None else f"{pointer}/schema"
     if "example" in node:
         yield Example(f"{pointer}/example", schema, node["example"], events)
     for name, entry in (node.get("examples") or {}).items():
         if isinstance(entry, Mapping) and "value" in entry:
             where = f"{pointer}/examples/{spec_model.escape_token(str(name))}/value"
             yield Example(where, schema, entry["value"], events)
-    yield from _schema_examples(node.get("schema"), schema)
+    yield from _schema_examples(node.get("schema"), f"{pointer}/schema")
     for media, content in (node.get("content") or {}).items():  # a parameter with content
         yield from _holder_examples(content, f"{pointer}/content/{spec_model.escape_token(str(media))}")
 
 
-def examples(node: Any, pointer: str = "") -> Iterator[Example]:
+def examples(node: Any, pointer: str = "", document: Any = None) -> Iterator[Example]:
     """Every example in an OpenAPI document: in schemas, media types and parameters.
 
     Args:
@@ -125,9 +145,10 @@ def examples(node: Any, pointer: str = "") -> Iterator[Example]:
     Returns:
         The examples, each with the pointer of the schema it must conform to.
     """
+    document = node if document is None else document
     if isinstance(node, list):
         for index, item in enumerate(node):
-            yield from examples(item, f"{pointer}/{index}")
+            yield from examples(item, f"{pointer}/{index}", document)
         return
     if not isinstance(node, Mapping):
         return
@@ -137,13 +158,15 @@ def examples(node: Any, pointer: str = "") -> Iterator[Example]:
             yield from _schema_examples(value, where)
         elif key == "content" and isinstance(value, Mapping):
             for media, entry in value.items():
-                yield from _holder_examples(entry, f"{where}/{spec_model.escape_token(str(media))}")
+                at = f"{where}/{spec_model.escape_token(str(media))}"
+                stream = _event_data(document, at) if spec_model.is_event_stream(str(media)) else None
+                yield from _holder_examples(entry, at, stream)
         elif key == "parameters" and isinstance(value, list):
             for index, parameter in enumerate(value):
                 if isinstance(parameter, Mapping):
                     yield from _holder_examples(parameter, f"{where}/{index}")
         else:
-            yield from examples(value, where)
+            yield from examples(value, where, document)
 
 
 @cache
@@ -152,8 +175,10 @@ def _page_schemas(page: Path) -> Schemas:
     return Schemas(spec_model.Spec(_document(page), page.name))
 
 
-def _errors(schemas: Schemas, pointer: str, value: Any) -> list[str]:
-    """How ``value`` breaks the schema at ``pointer`` (empty when it conforms)."""
+def _errors(schemas: Schemas, pointer: str | None, value: Any) -> list[str]:
+    """How ``value`` breaks the schema at ``pointer`` (empty when it conforms; nothing to judge without one)."""
+    if pointer is None:
+        return []
     error = schemas.first_error(pointer, value)
     return [] if error is None else [f"/{'/'.join(map(str, error.absolute_path))}: {error.message}"]
 
@@ -235,7 +260,8 @@ def test_success_media_types_come_json_first_with_an_event_schema_for_streams(
     assert [entry.media_type for entry in success.contents] == media_types
     streams = [entry for entry in success.contents if entry.event_stream]
     assert [entry.item_pointer for entry in streams] == ([f"/components/schemas/{events}"] if events else [])
-    assert all(entry.schema is not None and entry.schema.get("type") == "string" for entry in streams)
+    # OpenAPI 3.2's event-stream form, in 3.1: `schema` is one event, whose data names its JSON schema.
+    assert all(entry.schema is not None and "data" in entry.schema.get("properties", {}) for entry in streams)
 
 
 def test_the_chat_messages_and_content_parts_are_discriminated_unions() -> None:

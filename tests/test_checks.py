@@ -161,3 +161,12 @@ def test_replies_only_for_operations_of_the_spec() -> None:
         "application/json",
         b"",
     )
+
+
+def test_an_id_asked_percent_encoded_matches_the_decoded_echo() -> None:
+    from tests.test_conformance_evidence import _reply  # noqa: PLC0415 - the helper that builds replies
+
+    reply = _reply({"id": "data: x/y"}, video_id="data%3A%20x%2Fy")
+    assert response_id_matches_request(reply) is None
+    with pytest.raises(AssertionError):
+        response_id_matches_request(_reply({"id": "other"}, video_id="data%3A%20x%2Fy"))

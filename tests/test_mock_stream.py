@@ -26,6 +26,11 @@ CHUNK = {
 
 
 CHUNK_REF = {"$ref": "#/components/schemas/Chunk"}
+# OpenAPI 3.2's form of an event (in 3.1: the media type's schema): the JSON in its data is a Chunk.
+EVENT = {
+    "type": "object",
+    "properties": {"data": {"type": "string", "contentMediaType": "application/json", "contentSchema": CHUNK_REF}},
+}
 
 
 def _spec() -> dict[str, Any]:
@@ -56,7 +61,7 @@ def _spec() -> dict[str, Any]:
             "responses": {
                 "200": {
                     "description": "ok",
-                    "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/Chunk"}}},
+                    "content": {"text/event-stream": {"schema": EVENT}},
                 }
             },
         }

@@ -234,24 +234,31 @@ def test_a_response_that_is_not_a_status_is_a_warning_and_skipped() -> None:
     assert any("'20'" in str(w) for w in built.warnings)
 
 
-def test_an_event_stream_carries_the_schema_of_each_event() -> None:
+def test_an_event_stream_carries_the_schema_of_the_json_in_each_event() -> None:
     chunk = {"type": "object", "properties": {"id": {"type": "string"}}}
+    ref = {"$ref": "#/components/schemas/C"}
+    json_data = {"type": "string", "contentMediaType": "application/json", "contentSchema": ref}
+    event = {"type": "object", "required": ["data"], "properties": {"data": json_data, "event": {"type": "string"}}}
+    with_done = {"type": "object", "properties": {"data": {"anyOf": [{"const": "[DONE]"}, json_data]}}}
     paths = {
-        "/item": {
-            "post": {"responses": ok(**{"text/event-stream": {"itemSchema": {"$ref": "#/components/schemas/C"}}})}
-        },
-        "/schema": {"post": {"responses": ok(**{"text/event-stream": {"schema": {"$ref": "#/components/schemas/C"}}})}},
+        "/item": {"post": {"responses": ok(**{"text/event-stream": {"itemSchema": event}})}},  # OpenAPI 3.2
+        "/schema": {"post": {"responses": ok(**{"text/event-stream": {"schema": event}})}},  # 3.1: schema = one event
+        "/done": {"post": {"responses": ok(**{"text/event-stream": {"schema": with_done}})}},  # a [DONE] sentinel
+        "/named": {"post": {"responses": ok(**{"text/event-stream": {"x-event-schema": ref}})}},  # our extension
         "/raw": {"post": {"responses": ok(**{"text/event-stream": {"schema": {"type": "string"}}})}},
+        "/chunk": {"post": {"responses": ok(**{"text/event-stream": {"schema": ref}})}},  # an event, not its data
     }
     built = Spec(document(paths, components={"schemas": {"C": chunk}}))
-    for path in ("/item", "/schema"):
+    for path in ("/item", "/schema", "/done", "/named"):
         stream = built.operation(f"POST {path}").success.content("text/event-stream")  # type: ignore[union-attr]
         assert stream is not None
-        assert (stream.item_schema, stream.item_pointer) == (chunk, "/components/schemas/C")
+        assert (stream.item_schema, stream.item_pointer) == (chunk, "/components/schemas/C"), path
         assert built.operation(f"POST {path}").streams_events
-    raw = built.operation("POST /raw").success.content("text/event-stream")  # type: ignore[union-attr]
-    assert raw is not None
-    assert raw.item_schema is None
+    for path in ("/raw", "/chunk"):
+        raw = built.operation(f"POST {path}").success.content("text/event-stream")  # type: ignore[union-attr]
+        assert raw is not None
+        assert raw.item_schema is None, path
+    assert built.warnings == ()
 
 
 def test_request_bodies_keep_every_media_type_in_order() -> None:

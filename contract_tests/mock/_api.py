@@ -14,6 +14,7 @@ import asyncio
 from starlette.types import Receive, Scope, Send
 
 from contract_tests.mock._auth import Guard
+from contract_tests.mock._documented import DocumentedErrors
 from contract_tests.mock._fallback import fallback_handler
 from contract_tests.mock._faults import FaultKind, FaultRule, FaultSpecError, parse_fault_spec
 from contract_tests.mock._requests import (
@@ -40,11 +41,14 @@ __all__ = ["Api", "Route"]
 class Route:
     """One operation with its handler, and whether the request needs checking beyond its path."""
 
-    __slots__ = ("body_limit", "checked", "guard", "handler", "name", "operation", "stateful")
+    __slots__ = ("body_limit", "checked", "errors", "guard", "handler", "name", "operation", "stateful")
 
-    def __init__(self, operation: Operation, handler: Handler, stateful: bool, guard: Guard) -> None:
+    def __init__(
+        self, operation: Operation, handler: Handler, stateful: bool, guard: Guard, errors: DocumentedErrors
+    ) -> None:
         self.operation = operation
         self.guard = guard
+        self.errors = errors
         self.handler = handler
         self.stateful = stateful
         self.name = operation.name
@@ -71,7 +75,8 @@ class Api:
         for operation in spec.operations:
             stateful = videos.bind(operation)
             handler = stateful or fallback_handler(operation, self.schemas, state)
-            route = Route(operation, handler, stateful is not None, Guard(operation, spec.security_schemes))
+            guard = Guard(operation, spec.security_schemes)
+            route = Route(operation, handler, stateful is not None, guard, DocumentedErrors(operation, self.schemas))
             self.routes.append(route)
             self.router.add(operation.method, operation.path, route)
 
@@ -91,6 +96,8 @@ class Api:
                 reply = await self._checked(scope, receive, route, match.params)
             else:  # the hot path: nothing in the request needs checking against the spec
                 reply = route.handler(Call(route.operation, match.params))
+            if reply.status_code >= 400:  # noqa: PLR2004 - the operation's own error format (not gateway faults)
+                reply = route.errors.shaped(reply)
             if rule is not None and 200 <= reply.status_code < 300:  # noqa: PLR2004
                 if isinstance(reply, EventStreamReply):
                     reply = distort_stream(rule.kind, reply, receive, rule.stall_ms / 1000)
@@ -128,7 +135,7 @@ class Api:
         if rule is not None and (gateway := infrastructure_fault(rule)) is not None:
             return gateway, route, match, None, latency
         if route.guard.required and (denied := route.guard.check(scope, authorization, state.api_keys)) is not None:
-            return denied, route, match, None, latency
+            return route.errors.shaped(denied), route, match, None, latency
         return None, route, match, rule, latency
 
     async def _checked(self, scope: Scope, receive: Receive, route: Route, params: dict[str, str]) -> Reply:

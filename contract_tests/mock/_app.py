@@ -84,7 +84,7 @@ class MockApp:
     def __init__(self, state: MockState, spec: Spec, *, log_requests: bool = True) -> None:
         self._state = state
         self._api = Api(spec, state)
-        self._control = control_app(state, spec)
+        self._control = control_app(state, spec, frozenset(self.stateful_operations()))
         self.log_requests = log_requests
 
     @property

@@ -101,9 +101,15 @@ async def _stats(request: Request, state: MockState) -> Reply:
     )
 
 
-def _operations(spec: Spec) -> Endpoint:
+def _operations(spec: Spec, stateful: frozenset[str]) -> Endpoint:
     listing = [
-        {"operation_id": op.operation_id, "method": op.method, "path": op.path, "auth": op.requires_auth}
+        {
+            "operation_id": op.operation_id,
+            "method": op.method,
+            "path": op.path,
+            "auth": op.requires_auth,
+            "stateful": op.name in stateful,  # served from the job store: its ids must exist (POST /_mock/jobs)
+        }
         for op in spec.operations
     ]
 
@@ -125,7 +131,7 @@ async def _error_handler(request: Request, exc: Exception) -> Response:
     return _response(api_error(404, f"Unknown path {request.url.path[:200]!r}.", "not_found"))
 
 
-def control_app(state: MockState, spec: Spec) -> Starlette:
+def control_app(state: MockState, spec: Spec, stateful: frozenset[str] = frozenset()) -> Starlette:
     """The control API for ``state``; ``GET /_mock/operations`` lists what the spec made the mock serve."""
 
     def bound(handler: Endpoint) -> Callable[[Request], Awaitable[Response]]:
@@ -146,6 +152,6 @@ def control_app(state: MockState, spec: Spec) -> Starlette:
         Route(f"{CONTROL_PREFIX}/faults", bound(_faults), methods=both),
         Route(f"{CONTROL_PREFIX}/reset", bound(_reset), methods=["POST"]),
         Route(f"{CONTROL_PREFIX}/stats", bound(_stats), methods=["GET"]),
-        Route(f"{CONTROL_PREFIX}/operations", bound(_operations(spec)), methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}/operations", bound(_operations(spec, stateful)), methods=["GET"]),
     ]
     return Starlette(routes=routes, exception_handlers={404: _error_handler, 405: _error_handler})

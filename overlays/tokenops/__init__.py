@@ -48,6 +48,7 @@ from tokenops._errors import (
 )
 from tokenops._logging import configure_from_env as _configure_logging
 from tokenops._models import RawResponse, ResponseInfo, Video, VideoStatus, response_info
+from tokenops._streaming import AsyncStream, Stream
 from tokenops._tolerance import parse_model, parse_video
 from tokenops._version import __version__
 from tokenops._videos import AsyncVideos, Videos
@@ -71,6 +72,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncDownload",
     "AsyncOperations",
+    "AsyncStream",
     "AsyncTokenOps",
     "AsyncVideos",
     "AuthenticationError",
@@ -91,6 +93,7 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseInfo",
     "ResponseValidationError",
+    "Stream",
     "SystemClock",
     "TokenOps",
     "TokenOpsError",

@@ -52,6 +52,7 @@ class Operations:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
         idempotency_key: str | bool | None = None,
+        stream: bool = False,
         **arguments: Any,
     ) -> Any:
         """Call ``operation`` with the generated ``arguments``.
@@ -65,11 +66,15 @@ class Operations:
             idempotency_key: ``True`` for a fresh key (sent as ``Idempotency-Key``, the same on every retry) or
                 your own string. POST and PATCH are retried only with one (connection failures before the
                 request was sent are always retried).
+            stream: ask for the operation's server-sent event stream (``text/event-stream``): sends
+                ``Accept: text/event-stream`` and, when the request body has a ``stream`` flag, ``"stream": true``.
+                An operation whose only success media type is an event stream always streams.
             **arguments: the operation's arguments, as the generated function takes them.
 
         Returns:
-            The parsed result; a :class:`Download` (open: use ``with``) for binary responses; with
-            ``with_raw_response``, a :class:`RawResponse` around it.
+            The parsed result; a :class:`Download` (open: use ``with``) for binary responses; a :class:`Stream` of
+            the events (open: use ``with`` or iterate to the end) for event streams; with ``with_raw_response``, a
+            :class:`RawResponse` around it.
 
         Raises:
             KeyError: no such operation.
@@ -85,7 +90,8 @@ class Operations:
             idempotency_key=idempotency_key,
             new_key=uuid.uuid4,
         )
-        return self._requester.call(endpoint, prepare(self._requester.settings, endpoint, arguments, options), object)
+        send = prepare(self._requester.settings, endpoint, arguments, options, stream=stream)
+        return self._requester.call(endpoint, send, object)
 
 
 class AsyncOperations:
@@ -109,9 +115,10 @@ class AsyncOperations:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
         idempotency_key: str | bool | None = None,
+        stream: bool = False,
         **arguments: Any,
     ) -> Any:
-        """Async :meth:`Operations.call`."""
+        """Async :meth:`Operations.call`; an event stream is an :class:`AsyncStream` (``async for``)."""
         endpoint = endpoint_for(operation)
         options = call_options(
             timeout=timeout,
@@ -121,5 +128,5 @@ class AsyncOperations:
             idempotency_key=idempotency_key,
             new_key=uuid.uuid4,
         )
-        send = prepare(self._requester.settings, endpoint, arguments, options)
+        send = prepare(self._requester.settings, endpoint, arguments, options, stream=stream)
         return await self._requester.call(endpoint, send, object)

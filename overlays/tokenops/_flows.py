@@ -66,7 +66,8 @@ class Send:
     params: Mapping[str, Any] | None = None
     body: Mapping[str, Any] = attrs.field(factory=dict)  # json= / data= / files= / content= for httpx
     deadline: float | None = None
-    stream: bool = False  # hand a 2xx response back unread (downloads)
+    stream: bool = False  # hand a 2xx response back unread (downloads, event streams)
+    events: bool = False  # the open response is a server-sent event stream (tokenops._streaming)
     idempotent: bool = True
     max_retries: int | None = None
 

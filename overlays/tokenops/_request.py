@@ -19,6 +19,7 @@ import functools
 import inspect
 import json
 import math
+import re
 import types
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
@@ -41,6 +42,7 @@ from tokenops._errors import (
 from tokenops._flows import Action, Failure, Flow, Received, Send, Sleep, request_flow
 from tokenops._models import RawResponse, ResponseInfo, carry_response
 from tokenops._retry import is_idempotent
+from tokenops._streaming import AsyncStream, Stream, event_parser
 from tokenops._tolerance import parse_model
 from tokenops.spec import PathTemplate, join_url
 from tokenops_client.types import Endpoint
@@ -63,6 +65,7 @@ __all__ = [
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _BODY_KEYS = ("json", "data", "files", "content")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -193,22 +196,80 @@ def credentials_for(
     return found
 
 
-def prepare(settings: Settings, endpoint: Endpoint, arguments: Mapping[str, Any], options: CallOptions) -> Send:
+@functools.lru_cache(maxsize=1024)
+def event_media(method: str, path: str) -> tuple[spec.MediaType | None, bool]:
+    """The event-stream media type of the operation's 2xx response, if any, and whether it is the only one."""
+    operation = spec.bundled().find(method, path)
+    if operation is None:
+        return None, False
+    contents = [content for response in operation.responses if response.success for content in response.contents]
+    stream = next((content for content in contents if content.event_stream), None)
+    return stream, stream is not None and all(content.event_stream for content in contents)
+
+
+@functools.lru_cache(maxsize=1024)
+def event_type(method: str, path: str) -> Any:
+    """The generated model of one event of the operation's stream (from the spec's event schema), else None."""
+    stream, _ = event_media(method, path)
+    pointer = stream.item_pointer if stream is not None else None
+    if not pointer or not pointer.startswith("/components/schemas/"):
+        return None
+    import tokenops_client.models  # noqa: PLC0415 - the package of every generated model
+
+    wanted = _NOT_ALNUM.sub("", pointer.rsplit("/", 1)[-1].lower())
+    for name in dir(tokenops_client.models):
+        candidate = getattr(tokenops_client.models, name)
+        if (
+            isinstance(candidate, type)
+            and hasattr(candidate, "from_dict")
+            and _NOT_ALNUM.sub("", name.lower()) == wanted
+        ):
+            return candidate
+    return None
+
+
+def _streamed(endpoint: Endpoint, kwargs: dict[str, Any], stream: bool) -> bool:
+    """Whether this call returns an event stream; asks for one in the body (``"stream": true``) when the request
+    schema has that flag.
+
+    Raises:
+        InvalidArgumentError: ``stream=True`` for an operation that documents no event stream.
+    """
+    media, only = event_media(endpoint.method, endpoint.path)
+    if stream and media is None:
+        raise InvalidArgumentError(f"{endpoint.name} documents no event stream (text/event-stream): stream=True")
+    if stream and isinstance(kwargs.get("json"), dict):
+        operation = spec.bundled().find(endpoint.method, endpoint.path)
+        body = operation.request_body.content("application/json") if operation and operation.request_body else None
+        properties = (body.schema or {}).get("properties") if body is not None else None
+        if isinstance(properties, Mapping) and "stream" in properties:
+            kwargs["json"] = {**kwargs["json"], "stream": True}
+    return stream or only
+
+
+def prepare(
+    settings: Settings, endpoint: Endpoint, arguments: Mapping[str, Any], options: CallOptions, *, stream: bool = False
+) -> Send:
     """The request for ``endpoint`` called with ``arguments``: built once, sent (and re-sent) as it is.
+
+    ``stream=True`` asks for the operation's event stream (see :mod:`tokenops._streaming`); an operation whose only
+    success media type is an event stream always streams.
 
     Raises:
         InvalidArgumentError: a missing, empty, mistyped or unknown argument (no request is made).
         ConfigurationError: the operation needs a credential the client was not given.
     """
     kwargs = _build(endpoint, arguments)
+    events = _streamed(endpoint, kwargs, stream)
     auth_headers, auth_query = credentials_for(settings, endpoint)
     params: dict[str, Any] | None = kwargs.get("params") or None
     if settings.default_query or options.extra_query or auth_query:
         params = {**settings.default_query, **(auth_query or {}), **(params or {}), **(options.extra_query or {})}
     headers: dict[str, str] | None = auth_headers
     extra = kwargs.get("headers")
-    if extra or options.extra_headers or options.idempotency_key:
-        headers = {**(auth_headers or settings.headers), **(extra or {}), **(options.extra_headers or {})}
+    if extra or options.extra_headers or options.idempotency_key or events:
+        accept = {"Accept": "text/event-stream"} if events else {}
+        headers = {**(auth_headers or settings.headers), **accept, **(extra or {}), **(options.extra_headers or {})}
         if options.idempotency_key:
             headers[IDEMPOTENCY_HEADER] = options.idempotency_key
     return Send(
@@ -218,7 +279,8 @@ def prepare(settings: Settings, endpoint: Endpoint, arguments: Mapping[str, Any]
         timeout=options.timeout,
         params=params,
         body={key: kwargs[key] for key in _BODY_KEYS if key in kwargs},
-        stream=streams(endpoint),
+        stream=events or streams(endpoint),
+        events=events,
         idempotent=is_idempotent(endpoint.method) or bool(options.idempotency_key),
         max_retries=options.max_retries,
     )
@@ -452,9 +514,20 @@ class _RequesterBase:
         )
         return request, in_time
 
-    def _result(self, send: Send, outcome: tuple[Any, Any], download: type[Download | AsyncDownload]) -> Any:
+    def _result(
+        self,
+        endpoint: Endpoint,
+        send: Send,
+        outcome: tuple[Any, Any],
+        download: type[Download | AsyncDownload],
+        stream: type[Stream[Any] | AsyncStream[Any]],
+    ) -> Any:
         result, info = outcome
-        if send.stream:
+        if send.events:
+            item = event_type(endpoint.method, endpoint.path)
+            parse = event_parser(item, self._settings.strict, info.http_response)
+            result = stream(info, parse, max_event_bytes=self._settings.max_response_bytes)
+        elif send.stream:
             result = download(info, self._settings.max_download_bytes)
         return raw_response(result, info) if self._returns_raw else result
 
@@ -464,7 +537,8 @@ class Requester(_RequesterBase):
 
     def call(self, endpoint: Endpoint, send: Send, expect: type[T]) -> T:
         """Run one operation: its result, a :class:`Download` for a binary one (or a RawResponse, when raw)."""
-        return self._result(send, self.run(call_flow(self._settings, endpoint, send, expect)), Download)  # type: ignore[no-any-return]
+        outcome = self.run(call_flow(self._settings, endpoint, send, expect))
+        return self._result(endpoint, send, outcome, Download, Stream)  # type: ignore[no-any-return]
 
     def run(self, flow: Flow) -> Any:
         """Drive ``flow`` to its return value."""
@@ -526,7 +600,7 @@ class AsyncRequester(_RequesterBase):
     async def call(self, endpoint: Endpoint, send: Send, expect: type[T]) -> T:
         """Async :meth:`Requester.call`; a binary result is an :class:`AsyncDownload`."""
         outcome = await self.run(call_flow(self._settings, endpoint, send, expect))
-        return self._result(send, outcome, AsyncDownload)  # type: ignore[no-any-return]
+        return self._result(endpoint, send, outcome, AsyncDownload, AsyncStream)  # type: ignore[no-any-return]
 
     async def run(self, flow: Flow, slots: Slots | None = None) -> Any:
         """Drive ``flow`` to its return value; with ``slots``, each request waits for a free slot first."""

@@ -159,6 +159,7 @@ class Parameter:
     explode: bool
     default: Any = NO_DEFAULT
     deprecated: bool = False
+    examples: tuple[Any, ...] = ()  # the parameter's own ``example`` / ``examples[*].value``
 
     @property
     def trivial(self) -> bool:
@@ -173,9 +174,11 @@ class MediaType:
     media_type: str
     schema: Mapping[str, Any] | None
     pointer: str | None  # of the schema, after following $ref; None without a schema
-    # text/event-stream: the schema of one event's ``data`` (OpenAPI 3.2 ``itemSchema``, else a non-string schema).
+    # text/event-stream: the schema of the JSON in one event's ``data`` (``contentSchema`` of the event schema's
+    # ``data``, or ``x-event-schema``: see Spec._event_data_schema).
     item_schema: Mapping[str, Any] | None = None
     item_pointer: str | None = None
+    examples: tuple[Any, ...] = ()  # the media type's own ``example`` / ``examples[*].value``, in order
 
     @property
     def json(self) -> bool:
@@ -536,9 +539,20 @@ class Spec:
                     explode=bool(param.get("explode", style == "form")),
                     default=schema.get("default", NO_DEFAULT),
                     deprecated=param.get("deprecated") is True,
+                    examples=self._examples(param, where),
                 )
             )
         return found
+
+    def _examples(self, entry: Mapping[str, Any], pointer: str) -> tuple[Any, ...]:
+        found = [entry["example"]] if "example" in entry else []
+        named = entry.get("examples")
+        if isinstance(named, Mapping):
+            for example in named.values():
+                resolved = self._resolved(example, pointer, "an example")
+                if resolved is not None and isinstance(resolved[0], Mapping) and "value" in resolved[0]:
+                    found.append(resolved[0]["value"])
+        return tuple(found)
 
     def _contents(self, raw: Any, pointer: str) -> tuple[MediaType, ...]:
         contents = []
@@ -554,12 +568,8 @@ class Spec:
                     schema, schema_pointer = found
             item = item_pointer = None
             if is_event_stream(str(media)):
-                raw_item = entry.get("itemSchema", entry.get("x-event-schema"))
-                item_where = f"{where}/itemSchema" if "itemSchema" in entry else f"{where}/x-event-schema"
-                if raw_item is None and isinstance(schema, Mapping) and schema.get("type") not in ("string", None):
-                    raw_item, item_where = entry["schema"], f"{where}/schema"
-                if raw_item is not None and (found := self._resolved(raw_item, item_where, "an event schema")):
-                    item, item_pointer = found
+                item, item_pointer = self._event_data_schema(entry, where)
+            examples = self._examples(entry, where)
             contents.append(
                 MediaType(
                     media_type=str(media),
@@ -567,9 +577,41 @@ class Spec:
                     pointer=schema_pointer if isinstance(schema, Mapping) else None,
                     item_schema=item if isinstance(item, Mapping) else None,
                     item_pointer=item_pointer if isinstance(item, Mapping) else None,
+                    examples=examples,
                 )
             )
         return tuple(contents)
+
+    def _event_data_schema(self, entry: Mapping[str, Any], where: str) -> tuple[Any, str | None]:
+        """The schema of the JSON in each event's ``data``, as OpenAPI 3.2 describes event streams: ``itemSchema``
+        (or, before 3.2, ``schema``) is one event (``data``, ``event``, ``id``, ``retry``), and ``data`` names its
+        content with ``contentMediaType`` and ``contentSchema`` (in one branch of an ``anyOf``/``oneOf`` when the
+        stream also sends a sentinel such as ``[DONE]``). ``x-event-schema`` names the data's schema directly."""
+        if "x-event-schema" in entry:
+            found = self._resolved(entry["x-event-schema"], f"{where}/x-event-schema", "an event schema")
+            return found if found is not None else (None, None)
+        key = "itemSchema" if "itemSchema" in entry else "schema"
+        event = self._resolved(entry.get(key), f"{where}/{key}", "an event schema") if key in entry else None
+        if event is None or not isinstance(event[0], Mapping):
+            return None, None
+        properties = event[0].get("properties")
+        if not isinstance(properties, Mapping) or "data" not in properties:
+            return None, None
+        data = self._resolved(properties["data"], f"{event[1]}/properties/data", "an event schema")
+        candidates = [data] if data is not None else []
+        while candidates:
+            node, pointer = candidates.pop(0)
+            if not isinstance(node, Mapping):
+                continue
+            if "contentSchema" in node:
+                found = self._resolved(node["contentSchema"], f"{pointer}/contentSchema", "an event schema")
+                return found if found is not None else (None, None)
+            for union in ("anyOf", "oneOf"):
+                for index, branch in enumerate(node.get(union) or ()):
+                    resolved = self._resolved(branch, f"{pointer}/{union}/{index}", "an event schema")
+                    if resolved is not None:
+                        candidates.append(resolved)
+        return None, None
 
     def _request_body(self, raw: Any, pointer: str) -> RequestBody | None:
         if raw is None:
