@@ -5,6 +5,7 @@ URL-encoded and base64 forms."""
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import secrets
@@ -93,6 +94,90 @@ def _client(base: str, clock: Any) -> list[str]:
     return outputs
 
 
+SCHEMES = {
+    "Bearer": {"type": "http", "scheme": "bearer"},
+    "QueryKey": {"type": "apiKey", "in": "query", "name": "key"},
+    "GoogKey": {"type": "apiKey", "in": "header", "name": "x-goog-api-key"},
+    "Session": {"type": "apiKey", "in": "cookie", "name": "session"},
+    "Basic": {"type": "http", "scheme": "basic"},
+}
+
+
+def _schemes_spec(path: Path) -> Path:
+    """Operations that take the key in the query or a header, a cookie, basic auth, and a bearer one."""
+    ok = {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}
+    paths: dict[str, list[dict[str, list[str]]]] = {
+        "/v1/bearer": [{"Bearer": []}],
+        "/v1beta/models/{model}:generateContent": [{"QueryKey": []}, {"GoogKey": []}],
+        "/v1/session": [{"Session": []}],
+        "/v1/admin": [{"Basic": []}],
+    }
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "canary", "version": "1"},
+        "paths": {
+            path: {
+                "post" if "{model}" in path else "get": {
+                    "security": security,
+                    "responses": ok,
+                    **(
+                        {
+                            "parameters": [
+                                {
+                                    "name": "model",
+                                    "in": "path",
+                                    "required": True,
+                                    "schema": {"type": "string", "example": "g"},
+                                }
+                            ]
+                        }
+                        if "{model}" in path
+                        else {}
+                    ),
+                }
+            }
+            for path, security in paths.items()
+        },
+        "components": {"securitySchemes": SCHEMES},
+    }
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def _every_scheme(tmp_path: Path, env: dict[str, str], capfd: pytest.CaptureFixture[str]) -> list[str]:
+    """A conformance run and client calls where the key travels in the query, a header, a cookie and basic auth."""
+    spec = _schemes_spec(tmp_path / "schemes.json")
+    with mock_process(["--api-key", CANARY, "--spec", str(spec)], log=tmp_path / "schemes-mock.log", env=env) as mock:
+        # Findings (with their curls) on the operation whose key travels in the query.
+        httpx.post(f"{mock.base_url}/_mock/faults", json={"kind": "server_error", "path": "/v1beta/*", "every": 3})
+        conformance.main(
+            [
+                "--target",
+                mock.base_url,
+                "--spec",
+                str(spec),
+                "--report-dir",
+                str(tmp_path / "schemes"),
+                "--max-examples",
+                "5",
+            ]
+        )
+        outputs = list(capfd.readouterr())
+        with TokenOps(api_key=CANARY, base_url="http://127.0.0.1:9", max_retries=0) as client:  # nothing listens
+            for extra in ({"extra_query": {"key": CANARY}}, {"extra_headers": {"x-goog-api-key": CANARY}}):
+                try:
+                    client.videos.retrieve("video_completed_demo", **extra)  # type: ignore[arg-type]
+                except TokenOpsError as exc:
+                    outputs += [
+                        str(exc),
+                        repr(exc),
+                        repr(exc.__dict__.get("request")),
+                        str(getattr(exc, "request", "")),
+                    ]
+    assert any("Connection error" in output for output in outputs)
+    return outputs
+
+
 @pytest.mark.e2e
 def test_the_canary_key_appears_nowhere(
     tmp_path: Path,
@@ -112,17 +197,20 @@ def test_the_canary_key_appears_nowhere(
         assert httpx.post(f"{mock.base_url}/_mock/reset").status_code == 200
         outputs += _command_line(mock.base_url, {**env, "TOKENOPS_BASE_URL": mock.base_url})
         outputs += _client(mock.base_url, clock)
+    outputs += _every_scheme(tmp_path, env, capfd)
     captured = capfd.readouterr()
     outputs += [captured.out, captured.err]
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
-    # Two runs x four reports, plus the embedded run's mock-seed.json (the jobs it created, no key in it).
-    assert len([f for f in files if f.suffix in (".json", ".html", ".md", ".xml")]) == 9
+    # Three runs x four reports, the embedded run's mock-seed.json (the jobs it created, no key in it), the spec.
+    assert len([f for f in files if f.suffix in (".json", ".html", ".md", ".xml")]) == 14
     outputs += [path.read_text(encoding="utf-8", errors="replace") for path in files]
     outputs += [record.getMessage() for record in caplog.records]
     outputs += [logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info]
     everything = "\n".join(outputs)
     assert "GET /v1/videos/video_completed_demo 200" in everything  # the mock's request log was captured
     assert "Bearer ${TOKENOPS_API_KEY}" in everything  # reports carry the curl lines, key replaced
+    assert "key=${TOKENOPS_API_KEY}" in everything  # also where it travels in the query
+    assert "POST /v1beta/models/g:generateContent 200" in everything  # the mock's log: the path, never the query
     assert "Traceback" in everything  # --debug printed tracebacks
     for form in _forms(CANARY):
         assert form not in everything, form
