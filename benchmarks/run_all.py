@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import bench_client, bench_commands, bench_mock, bench_spec_diff, bench_wait_many
+from benchmarks import bench_client, bench_commands, bench_mock, bench_spec_diff, bench_streaming, bench_wait_many
 
 
 def _cpu() -> str:
@@ -81,6 +81,28 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         rows.append(("mock: req/s (Prism unavailable)", f"{ours['rps']:.0f}", f">= {bench_mock.GOAL:g}x Prism", False))
+
+    streaming = bench_streaming.measure(
+        events=500 if args.quick else 2000, streams=5 if args.quick else 20, rounds=2 if args.quick else 5
+    )
+    events = streaming["mock_events_per_cpu_second"]
+    rows.append(
+        (
+            "mock: server-sent events per CPU-second",
+            f"{events:.0f}",
+            f">= {bench_streaming.GOAL_MOCK_EVENTS:.0f}",
+            events >= bench_streaming.GOAL_MOCK_EVENTS,
+        )
+    )
+    per_event = streaming["per_event_us"]
+    rows.append(
+        (
+            "client CPU/event: Stream / httpx-sse + json.loads",
+            f"{streaming['ratio']:.2f}x ({per_event[bench_streaming.OURS]:.1f} us)",
+            f"<= {bench_streaming.GOAL_CLIENT}x",
+            streaming["ratio"] <= bench_streaming.GOAL_CLIENT,
+        )
+    )
 
     # make test once (over a minute a run); --quick leaves it out.
     timings = bench_commands.measure(runs=2 if args.quick else 5, suite_runs=0 if args.quick else 1)

@@ -192,3 +192,20 @@ def test_a_page_fetched_over_http_is_synced_and_recorded_by_url(root: Path) -> N
     lock = yaml.safe_load((root / "spec.lock.json").read_text(encoding="utf-8"))
     assert lock["sources"] == [{"path": url, "sha256": hashlib.sha256(page).hexdigest()}]
     assert (root / "openapi.yaml").read_text(encoding="utf-8") == frozen_spec_text()
+
+
+def test_a_page_with_an_unsupported_construct_is_taken_with_a_warning_naming_it(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    oauth = {
+        "type": "oauth2",
+        "flows": {"clientCredentials": {"tokenUrl": "https://example.invalid/token", "scopes": {}}},
+    }
+    page = _plain(tmp_path, "oauth.yaml", "/a", "getA", components={"securitySchemes": {"Login": oauth}})
+    assert spec_sync.main(["--root", str(root), page]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "spec_sync: warning: not supported: security scheme 'Login' (oauth2) at #/components/securitySchemes/Login"
+        in err
+    )
+    assert "callable with explicit headers" in err
