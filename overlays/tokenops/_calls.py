@@ -53,6 +53,7 @@ class Operations:
         extra_query: Mapping[str, str] | None = None,
         idempotency_key: str | bool | None = None,
         stream: bool = False,
+        content_type: str | None = None,
         **arguments: Any,
     ) -> Any:
         """Call ``operation`` with the generated ``arguments``.
@@ -69,6 +70,8 @@ class Operations:
             stream: ask for the operation's server-sent event stream (``text/event-stream``): sends
                 ``Accept: text/event-stream`` and, when the request body has a ``stream`` flag, ``"stream": true``.
                 An operation whose only success media type is an event stream always streams.
+            content_type: the media type to send ``body`` as, when the operation documents several (JSON,
+                ``multipart/form-data``, ``application/x-www-form-urlencoded``); default the spec's first.
             **arguments: the operation's arguments, as the generated function takes them.
 
         Returns:
@@ -90,7 +93,7 @@ class Operations:
             idempotency_key=idempotency_key,
             new_key=uuid.uuid4,
         )
-        send = prepare(self._requester.settings, endpoint, arguments, options, stream=stream)
+        send = prepare(self._requester.settings, endpoint, arguments, options, stream=stream, content_type=content_type)
         return self._requester.call(endpoint, send, object)
 
 
@@ -116,6 +119,7 @@ class AsyncOperations:
         extra_query: Mapping[str, str] | None = None,
         idempotency_key: str | bool | None = None,
         stream: bool = False,
+        content_type: str | None = None,
         **arguments: Any,
     ) -> Any:
         """Async :meth:`Operations.call`; an event stream is an :class:`AsyncStream` (``async for``)."""
@@ -128,5 +132,5 @@ class AsyncOperations:
             idempotency_key=idempotency_key,
             new_key=uuid.uuid4,
         )
-        send = prepare(self._requester.settings, endpoint, arguments, options, stream=stream)
+        send = prepare(self._requester.settings, endpoint, arguments, options, stream=stream, content_type=content_type)
         return await self._requester.call(endpoint, send, object)

@@ -247,19 +247,66 @@ def _streamed(endpoint: Endpoint, kwargs: dict[str, Any], stream: bool) -> bool:
     return stream or only
 
 
+_ENCODINGS: dict[str, Callable[[Any], Any]] = {
+    "json": lambda body: body.to_dict() if hasattr(body, "to_dict") else body,
+    "data": lambda body: body.to_dict() if hasattr(body, "to_dict") else body,
+    "files": lambda body: body.to_multipart() if hasattr(body, "to_multipart") else body,
+}
+
+
+def _choose_body(
+    endpoint: Endpoint, arguments: Mapping[str, Any], kwargs: dict[str, Any], content_type: str | None
+) -> None:
+    """Keep one encoding of the body: the media type asked for, else the spec's first.
+
+    The generated builder encodes the body once per media type whose model it is (a model documented for JSON and
+    form data is sent as both): one is kept, with its Content-Type.
+
+    Raises:
+        InvalidArgumentError: a media type the operation does not document for its request body.
+    """
+    present = [key for key in _BODY_KEYS if key in kwargs]
+    if content_type is None and len(present) <= 1:
+        return
+    documented = {spec.media_essence(media): (media, kind) for media, kind, _ in endpoint.bodies}
+    if not documented:
+        raise InvalidArgumentError(f"{endpoint.name} takes no request body (content_type={content_type!r})")
+    wanted = spec.media_essence(content_type or endpoint.bodies[0][0])
+    if wanted not in documented:
+        known = ", ".join(media for media, _, _ in endpoint.bodies)
+        raise InvalidArgumentError(f"{endpoint.name} takes a body as {known}, not {content_type!r}")
+    media, kind = documented[wanted]
+    body = arguments.get("body")
+    encoded = _ENCODINGS[kind](body) if kind in _ENCODINGS else kwargs.get(kind)
+    for key in present:
+        kwargs.pop(key)
+    kwargs[kind] = encoded
+    headers = dict(kwargs.get("headers") or {})
+    headers["Content-Type"] = "multipart/form-data; boundary=+++" if wanted == "multipart/form-data" else media
+    kwargs["headers"] = headers
+
+
 def prepare(
-    settings: Settings, endpoint: Endpoint, arguments: Mapping[str, Any], options: CallOptions, *, stream: bool = False
+    settings: Settings,
+    endpoint: Endpoint,
+    arguments: Mapping[str, Any],
+    options: CallOptions,
+    *,
+    stream: bool = False,
+    content_type: str | None = None,
 ) -> Send:
     """The request for ``endpoint`` called with ``arguments``: built once, sent (and re-sent) as it is.
 
     ``stream=True`` asks for the operation's event stream (see :mod:`tokenops._streaming`); an operation whose only
-    success media type is an event stream always streams.
+    success media type is an event stream always streams. ``content_type`` picks one of the request body's media
+    types (JSON, multipart, form ...); default the spec's first.
 
     Raises:
         InvalidArgumentError: a missing, empty, mistyped or unknown argument (no request is made).
         ConfigurationError: the operation needs a credential the client was not given.
     """
     kwargs = _build(endpoint, arguments)
+    _choose_body(endpoint, arguments, kwargs, content_type)
     events = _streamed(endpoint, kwargs, stream)
     auth_headers, auth_query = credentials_for(settings, endpoint)
     params: dict[str, Any] | None = kwargs.get("params") or None
