@@ -36,8 +36,8 @@ def _spec(path: Path) -> Path:
         "openapi": "3.1.0",
         "info": {"title": "auth", "version": "1"},
         "paths": {
-            "/v1/models": {"get": {"operationId": "listModels", "security": [{"Bearer": []}], "responses": ok}},
-            "/v1beta/models/{model}:countTokens": {
+            "/auth-test/models": {"get": {"operationId": "listModels", "security": [{"Bearer": []}], "responses": ok}},
+            "/auth-test/models/{model}:countTokens": {
                 "post": {
                     "operationId": "countTokens",
                     "parameters": [
@@ -52,7 +52,9 @@ def _spec(path: Path) -> Path:
                     "responses": ok,
                 }
             },
-            "/v1/session": {"get": {"operationId": "getSession", "security": [{"Session": []}], "responses": ok}},
+            "/auth-test/session": {
+                "get": {"operationId": "getSession", "security": [{"Session": []}], "responses": ok}
+            },
         },
         "components": {"schemas": {"M": MODEL}, "securitySchemes": SCHEMES},
     }
@@ -77,7 +79,7 @@ def one_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, dict[s
 
 def test_every_operation_gets_checked_bodies_with_its_own_scheme(one_key: tuple[RunResult, dict[str, Any]]) -> None:
     result, _ = one_key
-    for label in ("GET /v1/models", "POST /v1beta/models/{model}:countTokens", "GET /v1/session"):
+    for label in ("GET /auth-test/models", "POST /auth-test/models/{model}:countTokens", "GET /auth-test/session"):
         evidence = result.evidence.operation(label)
         assert evidence.checked_bodies >= 1, label
         assert evidence.authenticated >= 1, label
@@ -88,7 +90,7 @@ def test_each_scheme_is_probed_without_a_key_with_a_wrong_one_and_in_a_wrong_pla
     one_key: tuple[RunResult, dict[str, Any]],
 ) -> None:
     result, _ = one_key
-    for label in ("GET /v1/models", "POST /v1beta/models/{model}:countTokens", "GET /v1/session"):
+    for label in ("GET /auth-test/models", "POST /auth-test/models/{model}:countTokens", "GET /auth-test/session"):
         held = result.evidence.operation(label).checks["auth_enforced"].held
         assert held == 3, label  # no key, wrong key, right key in a place no scheme names
     assert not [finding for finding in result.findings if "accepts" in finding.title]
@@ -98,7 +100,7 @@ def test_each_scheme_is_probed_without_a_key_with_a_wrong_one_and_in_a_wrong_pla
 def test_a_scheme_with_its_own_credential_uses_it_and_reports_show_its_variable(tmp_path: Path) -> None:
     variable = "TOKENOPS_CREDENTIAL_GEMINI_KEY_QUERY"
     result, report = _run(_spec(tmp_path / "spec.json"), [KEY, QUERY_KEY], {variable: QUERY_KEY})
-    gemini = result.evidence.operation("POST /v1beta/models/{model}:countTokens")
+    gemini = result.evidence.operation("POST /auth-test/models/{model}:countTokens")
     assert gemini.authenticated >= 1
     assert gemini.auth_refused == 0
     text = json.dumps(report)
@@ -109,7 +111,7 @@ def test_a_scheme_with_its_own_credential_uses_it_and_reports_show_its_variable(
 def test_a_server_that_ignores_the_query_key_is_caught(tmp_path: Path) -> None:
     spec = _spec(tmp_path / "spec.json")
     lax = json.loads(spec.read_text(encoding="utf-8"))
-    lax["paths"]["/v1beta/models/{model}:countTokens"]["post"]["security"] = []  # the server: anyone may call it
+    lax["paths"]["/auth-test/models/{model}:countTokens"]["post"]["security"] = []  # the server: anyone may call it
     served = tmp_path / "served.json"
     served.write_text(json.dumps(lax), encoding="utf-8")
     app = create_app(api_keys=[KEY], clock=MockClock(start=EMBEDDED_START), spec=served, log_requests=False)
@@ -118,6 +120,6 @@ def test_a_server_that_ignores_the_query_key_is_caught(tmp_path: Path) -> None:
         result = run(RunOptions(target=target, api_key=KEY, spec=spec, max_examples=20, environ={}, baseline=None))
     finally:
         target.close()
-    titles = {finding.title for finding in result.findings if finding.operation.startswith("POST /v1beta")}
+    titles = {finding.title for finding in result.findings if finding.operation.startswith("POST /auth-test/models/")}
     assert "Server accepts a request without a key" in titles
     assert decide(result).verdict.value == "fail"

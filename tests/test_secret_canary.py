@@ -107,10 +107,10 @@ def _schemes_spec(path: Path) -> Path:
     """Operations that take the key in the query or a header, a cookie, basic auth, and a bearer one."""
     ok = {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}
     paths: dict[str, list[dict[str, list[str]]]] = {
-        "/v1/bearer": [{"Bearer": []}],
-        "/v1beta/models/{model}:generateContent": [{"QueryKey": []}, {"GoogKey": []}],
-        "/v1/session": [{"Session": []}],
-        "/v1/admin": [{"Basic": []}],
+        "/canary/bearer": [{"Bearer": []}],
+        "/canary/models/{model}:generateContent": [{"QueryKey": []}, {"GoogKey": []}],
+        "/canary/session": [{"Session": []}],
+        "/canary/admin": [{"Basic": []}],
     }
     document = {
         "openapi": "3.1.0",
@@ -149,7 +149,9 @@ def _every_scheme(tmp_path: Path, env: dict[str, str], capfd: pytest.CaptureFixt
     spec = _schemes_spec(tmp_path / "schemes.json")
     with mock_process(["--api-key", CANARY, "--spec", str(spec)], log=tmp_path / "schemes-mock.log", env=env) as mock:
         # Findings (with their curls) on the operation whose key travels in the query.
-        httpx.post(f"{mock.base_url}/_mock/faults", json={"kind": "server_error", "path": "/v1beta/*", "every": 3})
+        httpx.post(
+            f"{mock.base_url}/_mock/faults", json={"kind": "server_error", "path": "/canary/models/*", "every": 3}
+        )
         conformance.main(
             [
                 "--target",
@@ -210,7 +212,7 @@ def test_the_canary_key_appears_nowhere(
     assert "GET /v1/videos/video_completed_demo 200" in everything  # the mock's request log was captured
     assert "Bearer ${TOKENOPS_API_KEY}" in everything  # reports carry the curl lines, key replaced
     assert "key=${TOKENOPS_API_KEY}" in everything  # also where it travels in the query
-    assert "POST /v1beta/models/g:generateContent 200" in everything  # the mock's log: the path, never the query
+    assert "POST /canary/models/g:generateContent 200" in everything  # the mock's log: the path, never the query
     assert "Traceback" in everything  # --debug printed tracebacks
     for form in _forms(CANARY):
         assert form not in everything, form
