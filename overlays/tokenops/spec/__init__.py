@@ -22,7 +22,15 @@ from importlib import resources
 from pathlib import Path
 
 from tokenops.spec._credentials import Placement, credential_variable, place_credential, place_credentials
-from tokenops.spec._document import SpecError, escape_token, load_document, parse_text, pointer_get, unescape_token
+from tokenops.spec._document import (
+    SpecError,
+    escape_token,
+    load_document,
+    openapi_document,
+    parse_text,
+    pointer_get,
+    unescape_token,
+)
 from tokenops.spec._model import (
     HTTP_METHODS,
     NO_DEFAULT,
@@ -68,6 +76,7 @@ __all__ = [
     "load",
     "load_document",
     "media_essence",
+    "openapi_document",
     "parse_text",
     "place_credential",
     "place_credentials",
