@@ -84,6 +84,7 @@ def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
         "message": "attribute removed: `.seconds` breaks",
         "operations": [],
         "sites": [],
+        "also": [],
     } in changes
 
 

@@ -20,6 +20,7 @@ import attrs
 from contract_tests._paths import REPO_ROOT
 from contract_tests.toolchain.load import load_pair
 from contract_tests.toolchain.rules import SEVERITIES, Change, describe, diff_documents
+from contract_tests.toolchain.rules.catalog import SITES
 from contract_tests.toolchain.surface import SurfaceChange, compare_packages, overlay_imports, package_surface, record
 
 ROOT = REPO_ROOT
@@ -115,10 +116,11 @@ def said(change: dict[str, Any]) -> str:
 def _fit(head: str, tail: str, change: dict[str, Any]) -> str:
     """``head + reach + tail`` within :data:`LINE_LIMIT`: fewer example operations first, then a shorter head."""
     for examples in (_EXAMPLES, 1, 0):
+        count = len(change.get("operations") or [])
         reach = (
             _reach(change, examples)
             if examples
-            else (f" ({len(change.get('operations') or [])} operations)" if _reach(change) else "")
+            else (f" ({count} operation{'s' if count > 1 else ''})" if _reach(change) else "")
         )
         line = head + reach + tail
         if len(line) <= LINE_LIMIT:
@@ -129,7 +131,16 @@ def _fit(head: str, tail: str, change: dict[str, Any]) -> str:
 
 def text_line(change: dict[str, Any]) -> str:
     """One change on one line of at most :data:`LINE_LIMIT` characters: severity, where, what, reach, rule."""
-    return _fit(f"{change['severity'].upper():8} {said(change)}", f"  [{change['rule']}]", change)
+    return _fit(f"{change['severity'].upper():8} {said(change)}", f"  [{rule_ids(change)}]", change)
+
+
+def rule_ids(change: dict[str, Any]) -> str:
+    """``request-body-property-removed +response-body``: the rule, and the other sites of the same fact."""
+    fact = change["rule"]
+    others = change.get("also") or []
+    for site in SITES:
+        fact = fact.removeprefix(site + "-")
+    return " ".join([change["rule"], *(f"+{rule.removesuffix('-' + fact)}" for rule in others)])
 
 
 def render(report: Report, fmt: str, fail_on: str, new_name: str, *, all_sites: bool = False) -> str:
@@ -155,7 +166,7 @@ def render(report: Report, fmt: str, fail_on: str, new_name: str, *, all_sites: 
         ]
         for c in changes:
             reach = _reach(c).strip(" ()") or "-"
-            lines.append(f"| {c['severity']} | {c['where']} | {c['message']} | {reach} | `{c['rule']}` |")
+            lines.append(f"| {c['severity']} | {c['where']} | {c['message']} | {reach} | `{rule_ids(c)}` |")
             if all_sites:
                 lines += [f"| | ↳ {site} | | | |" for site in c.get("sites") or []]
         lines += [f"> note: {warning}" for warning in report.warnings]
@@ -199,6 +210,7 @@ def records(changes: list[Change], old: dict[str, Any], new: dict[str, Any]) -> 
             "message": c.message,
             "operations": list(c.operations),
             "sites": list(c.sites),
+            "also": list(c.also),
         }
         for c in changes
     ]

@@ -71,6 +71,7 @@ def record(change: SurfaceChange) -> dict[str, Any]:
         "message": change.message,
         "operations": [],
         "sites": [],
+        "also": [],
     }
 
 

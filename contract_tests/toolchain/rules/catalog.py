@@ -57,7 +57,13 @@ SCHEMA_FACTS: dict[str, tuple[str, str, str]] = {
     "property-removed-optional": (WRN, WRN, "an optional property was removed"),
     "property-became-required": (BRK, INF, "an optional property became required"),
     "property-became-optional": (INF, BRK, "a required property became optional (it may be absent)"),
-    "additional-properties-narrowed": (BRK, INF, "fewer undeclared properties are allowed"),
+    "additional-properties-narrowed": (BRK, INF, "fewer undeclared properties are allowed (a map's entries, ...)"),
+    "additional-properties-closed": (
+        WRN,
+        INF,
+        "an object no longer accepts undeclared properties (objects built from the declared ones still pass; the "
+        "generated model loses `additional_properties`)",
+    ),
     "additional-properties-widened": (INF, WRN, "more undeclared properties are allowed"),
     "variant-added": (INF, BRK, "a oneOf/anyOf alternative no old one covers was added (nested unions flattened)"),
     "variant-removed": (BRK, INF, "a oneOf/anyOf alternative no new one covers was removed (nested unions flattened)"),

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from contract_tests.toolchain.rules.catalog import schema_rule
+from contract_tests.toolchain.rules.catalog import RULES, SENDING_SITES, SITES, schema_rule
 from contract_tests.toolchain.rules.model import HTTP_METHODS, Change, pointer
 from contract_tests.toolchain.rules.operation import OperationDiff, Where, is_deprecated_and_sunset
 from contract_tests.toolchain.rules.renames import renamed_schemas
@@ -143,7 +143,10 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any], *, today: dt.date |
     today = today or dt.datetime.now(tz=dt.UTC).date()
     out: list[Change] = []
     _top_level(old, new, out)
-    operations = OperationDiff(SchemaDiff(old, new), today)
+    renames = renamed_schemas(old, new)
+    prefix = "#/components/schemas/"
+    schemas = SchemaDiff(old, new, {prefix + a: prefix + b for a, b in renames})
+    operations = OperationDiff(schemas, today)
     old_ops, new_ops = _operations(old), _operations(new)
     for key in sorted(old_ops.keys() - new_ops.keys()):
         path, operation, _ = old_ops[key]
@@ -183,7 +186,40 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any], *, today: dt.date |
         where = Where(at, at, f"webhook {name} {key[1].upper()}")
         out.extend(operations.compare(a, b, items=(a_item, b_item), paths=(name, name), where=where, flipped=True))
     out.extend(_schema_changes(operations))
-    for old_name, new_name in renamed_schemas(old, new):
+    for old_name, new_name in renames:
         message = f"model `{old_name}` renamed to `{new_name}` (the generated class is renamed)"
         out.append(Change(pointer("components", "schemas", new_name), "schema-renamed", message))
-    return sorted(set(out))
+    return _one_per_change(out)
+
+
+def _directions(rules: list[str]) -> str:
+    sending = {site in SENDING_SITES for rule in rules for site in SITES if rule.startswith(site + "-")}
+    if sending == {True, False}:
+        return "in requests and responses"
+    return "as " + " and ".join(SITES[site][1] for rule in rules for site in SITES if rule.startswith(site + "-"))
+
+
+def _one_per_change(found: list[Change]) -> list[Change]:
+    """One change per place and fact: a component parameter added to three operations is one change reaching three;
+    a fact of one severity at several sites (a component property removed from what is sent and received) is one
+    change that says so, with the other rules in ``also``. Sorted by location, then rule."""
+    merged: dict[tuple[str, str, str, str], tuple[set[str], set[str]]] = {}
+    for change in found:
+        ops, sites = merged.setdefault((change.location, change.rule, change.message, change.document), (set(), set()))
+        ops.update(change.operations)
+        sites.update(change.sites)
+    by_fact: dict[tuple[str, str, str, str, str], list[str]] = {}
+    for location, rule, message, document in merged:
+        site = next((site for site in SITES if rule.startswith(site + "-")), None)
+        fact = rule[len(site) + 1 :] if site is not None else rule
+        by_fact.setdefault((location, fact, message, document, RULES[rule][0]), []).append(rule)
+    out = []
+    for (location, _, message, document, _), rules in by_fact.items():
+        rules.sort()
+        ops = set().union(*(merged[(location, rule, message, document)][0] for rule in rules))
+        sites = set().union(*(merged[(location, rule, message, document)][1] for rule in rules))
+        said = message if len(rules) == 1 else f"{message} ({_directions(rules)})"
+        out.append(
+            Change(location, rules[0], said, document, tuple(sorted(ops)), tuple(sorted(sites)), tuple(rules[1:]))
+        )
+    return sorted(out)
