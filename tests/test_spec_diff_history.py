@@ -203,3 +203,15 @@ def test_one_operation_is_said_in_the_singular() -> None:
     }
     line = render(Report([change]), "text", "breaking", "new").splitlines()[1]
     assert "(1 operation)" in line
+
+
+def test_an_optional_request_body_removed_is_a_warning_a_required_one_breaks() -> None:
+    # octokit 23.0.0 -> 23.0.1: a schema-less optional body, added to a GET by mistake, removed again.
+    body = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    old = _document({}, {"type": "object"}, request={"type": "object"})
+    old["paths"]["/things"]["post"]["requestBody"] = {**body, "required": False}
+    new = copy.deepcopy(old)
+    del new["paths"]["/things"]["post"]["requestBody"]
+    assert [(c.rule, c.severity) for c in diff_documents(old, new)] == [("request-body-removed-optional", "warning")]
+    old["paths"]["/things"]["post"]["requestBody"]["required"] = True
+    assert [(c.rule, c.severity) for c in diff_documents(old, new)] == [("request-body-removed", "breaking")]

@@ -128,7 +128,11 @@ _STATIC: dict[str, tuple[str, str]] = {
     ),
     "request-body-added-required": (BRK, "the operation now requires a request body"),
     "request-body-added-optional": (INF, "the operation accepts an optional request body"),
-    "request-body-removed": (BRK, "the operation no longer takes a request body"),
+    "request-body-removed": (BRK, "the operation no longer takes its required request body"),
+    "request-body-removed-optional": (
+        WRN,
+        "an optional request body was removed (calls that send none still work; the generated `body` argument goes)",
+    ),
     "request-body-became-required": (BRK, "the request body became required"),
     "request-body-became-optional": (INF, "the request body became optional"),
     "request-media-type-removed": (BRK, "a request media type is no longer accepted"),
