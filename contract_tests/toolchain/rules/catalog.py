@@ -29,7 +29,7 @@ SENDING_SITES = frozenset(site for site, (sends, _) in SITES.items() if sends)
 
 # fact -> (severity when the client sends the value, severity when it receives it, what changed)
 SCHEMA_FACTS: dict[str, tuple[str, str, str]] = {
-    "type-changed": (BRK, BRK, "a value's type or format changed incompatibly"),
+    "type-changed": (BRK, BRK, "a value's type or format changed incompatibly (or its generated Python type)"),
     "type-widened": (INF, BRK, "a value's type or format now admits more (integer -> number, format dropped)"),
     "type-narrowed": (BRK, INF, "a value's type or format now admits less (number -> integer, format added)"),
     "nullable-added": (INF, BRK, "a value may now be null"),
@@ -123,8 +123,9 @@ _STATIC: dict[str, tuple[str, str]] = {
         "style/explode/allowReserved/content changed: the wire form differs",
     ),
     "request-path-parameter-renamed": (
-        INF,
-        "a path parameter was renamed (same position; the generated argument is renamed)",
+        BRK,
+        "a path parameter was renamed (same position on the wire; the generated argument is renamed: keyword calls "
+        "break, and a renamed parameter often means another value)",
     ),
     "request-body-added-required": (BRK, "the operation now requires a request body"),
     "request-body-added-optional": (INF, "the operation accepts an optional request body"),

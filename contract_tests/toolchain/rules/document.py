@@ -9,9 +9,9 @@ from typing import Any
 
 from contract_tests.toolchain.rules.catalog import RULES, SENDING_SITES, SITES, schema_rule
 from contract_tests.toolchain.rules.model import HTTP_METHODS, Change, pointer
-from contract_tests.toolchain.rules.operation import OperationDiff, Where, is_deprecated_and_sunset
+from contract_tests.toolchain.rules.operation import OperationDiff, Reach, Where, is_deprecated_and_sunset
 from contract_tests.toolchain.rules.renames import renamed_schemas
-from contract_tests.toolchain.rules.schema import SchemaDiff
+from contract_tests.toolchain.rules.schema import NodeKey, SchemaDiff
 
 __all__ = ["diff_documents"]
 
@@ -186,10 +186,41 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any], *, today: dt.date |
         where = Where(at, at, f"webhook {name} {key[1].upper()}")
         out.extend(operations.compare(a, b, items=(a_item, b_item), paths=(name, name), where=where, flipped=True))
     out.extend(_schema_changes(operations))
+    users = _users(operations, {(prefix + a, prefix + b) for a, b in renames})
     for old_name, new_name in renames:
         message = f"model `{old_name}` renamed to `{new_name}` (the generated class is renamed)"
-        out.append(Change(pointer("components", "schemas", new_name), "schema-renamed", message))
+        ops, sites = users.get((prefix + old_name, prefix + new_name), (set(), set()))
+        at = pointer("components", "schemas", new_name)
+        out.append(Change(at, "schema-renamed", message, operations=tuple(sorted(ops)), sites=tuple(sorted(sites))))
     return _one_per_change(out)
+
+
+def _users(operations: OperationDiff, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[set[str], set[str]]]:
+    """The operations and sites whose schemas reach each ``(old $ref, new $ref)`` pair, through any number of refs."""
+    if not pairs:
+        return {}
+    parents: dict[NodeKey, set[NodeKey]] = {}
+    for key, node in operations.schemas.nodes.items():
+        for child, _ in node.children:
+            parents.setdefault(child, set()).add(key)
+    direct: dict[NodeKey, list[Reach]] = {}
+    for reach in operations.reaches:
+        for child, _ in reach.node.children:
+            direct.setdefault(child, []).append(reach)
+    found: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+    for start in [key for key in operations.schemas.nodes if key[:2] in pairs]:
+        ops, sites = found.setdefault(start[:2], (set(), set()))
+        seen, stack = {start}, [start]
+        while stack:
+            key = stack.pop()
+            for reach in direct.get(key, ()):
+                ops.add(reach.operation)
+                sites.add(reach.site)
+            for parent in parents.get(key, ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+    return found
 
 
 def _directions(rules: list[str]) -> str:

@@ -34,6 +34,7 @@ from contract_tests.toolchain.rules.shapes import (
     NUMERIC_BOUNDS,
     Effective,
     format_relation,
+    generated_type,
     is_annotation_only,
     is_null,
     numeric_bound,
@@ -43,7 +44,7 @@ from contract_tests.toolchain.rules.shapes import (
 )
 from contract_tests.toolchain.rules.where import describe
 
-__all__ = ["NARROWING_FACTS", "Fact", "Node", "SchemaDiff"]
+__all__ = ["NARROWING_FACTS", "Fact", "Node", "NodeKey", "SchemaDiff"]
 
 _MISSING = object()
 _ANY_PATTERN = frozenset({"", ".*", "^.*$", "^.*", ".*$", "(.*)", "^(.*)$", "[\\s\\S]*", "^[\\s\\S]*$"})
@@ -224,7 +225,11 @@ class _Comparison:
             if old_types == {"integer"}:  # a JSON integer is an int64 in practice (and an `int` in Python)
                 a, b = a or "int64", b or "int64"
             formats = format_relation(a, b)
-            if formats != "same":
+            a_type, b_type = generated_type(old_types, a), generated_type(new_types, b)
+            if formats != "same" and a_type != b_type:
+                shown = f"format {_show(a)} → {_show(b)} (the generated type {a_type} → {b_type})"
+                self.emit(new_e.at, "type-changed", shown)
+            elif formats != "same":
                 self.emit(new_e.at, f"type-{formats}", f"format {_show(a)} → {_show(b)}")
         self._nullability(old_e, new_e)
 
