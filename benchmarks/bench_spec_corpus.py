@@ -57,7 +57,7 @@ def _npm(package: str, version: str, members: list[str]) -> Path:
     return target
 
 
-def _pypi(package: str, version: str) -> Path:
+def fetch_pypi(package: str, version: str) -> Path:
     """The unpacked wheel of ``package==version`` (``pip download``, once)."""
     target = CACHE / f"{package}-{version}"
     if not target.is_dir():
@@ -80,7 +80,7 @@ def documents(pair: dict[str, Any]) -> tuple[Path, Path]:
         old = _npm(pair["package"], pair["old"], old_members) / old_file
         new = _npm(pair["package"], pair["new"], [new_file]) / new_file
         return old, new
-    return _pypi(pair["package"], pair["old"]) / old_file, _pypi(pair["package"], pair["new"]) / new_file
+    return fetch_pypi(pair["package"], pair["old"]) / old_file, fetch_pypi(pair["package"], pair["new"]) / new_file
 
 
 def run(old: Path, new: Path, fmt: str, seed: str) -> tuple[bytes, float, int]:
