@@ -303,3 +303,17 @@ def test_a_document_the_validator_cannot_read_is_one_line_that_says_why() -> Non
     (warning,) = _validation_warnings({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "x": 1j})
     assert warning.startswith("not validated: jsonschema-rs cannot read the document (")
     assert "\n" not in warning
+
+
+def test_strict_checks_the_schema_objects_of_a_3_1_document_against_json_schema_2020_12() -> None:
+    from contract_tests.toolchain import load  # noqa: PLC0415
+
+    text = (
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n"
+        "        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}\n"
+        "components: {schemas: {A: {type: object, required: [id, id]}}}\n"
+    )
+    with pytest.raises(SpecError, match=r"has non-unique elements at /components/schemas/A/required"):
+        load.parse_strict(text, "dup.yaml")
+    loaded = parse_tolerant(text, "dup.yaml")
+    assert any("has non-unique elements at /components/schemas/A/required" in warning for warning in loaded.warnings)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -152,27 +154,87 @@ def _parse_yaml(text: str, notes: _Notes) -> Any:
 
 def _schema_problems(document: dict[str, Any]) -> list[str]:
     """What the OpenAPI 3.0/3.1 JSON Schema (openapi-spec-validator's schemas) refuses in ``document``, checked by
-    jsonschema-rs (0.05 s for a 3 MB spec), one line each with its RFC 6901 location.
+    jsonschema-rs (a Rust validator: 0.05 s for a 3 MB spec), one line each with its RFC 6901 location.
 
     Raises:
         ValueError: jsonschema-rs cannot read the document even as JSON would have it.
     """
-    # Imported here: the validator pulls in a large dependency tree that only this path needs.
-    from openapi_spec_validator import schemas  # noqa: PLC0415
-    from openapi_spec_validator.schemas.backend import get_validator_for  # noqa: PLC0415
-
-    version = str(document.get("openapi", ""))
-    validator = get_validator_for(schemas.schema_v31 if version.startswith("3.1") else schemas.schema_v30)
+    validator = _schema_validator("3.1" if str(document.get("openapi", "")).startswith("3.1") else "3.0")
     try:
         errors = list(validator.iter_errors(document))
     except ValueError:  # a YAML date, bytes, a non-string key: what JSON would have had there instead
         errors = list(validator.iter_errors(_as_json(document)))
+    found = [("", error) for error in errors]
+    if str(document.get("openapi", "")).startswith("3.1"):
+        # The 3.1 schema leaves Schema Objects to their dialect: each is checked against JSON Schema 2020-12.
+        import jsonschema_rs  # noqa: PLC0415 - see _schema_validator
+
+        for at, schema in _schema_objects(document):
+            try:
+                found += _meta_errors(jsonschema_rs, at, schema)
+            except ValueError:
+                found += _meta_errors(jsonschema_rs, at, _as_json(schema))
     problems = []
-    for error in errors:
-        location = "/".join(escape(str(part)) for part in getattr(error, "absolute_path", ()))
-        message = str(getattr(error, "message", error)).split("\n\n", 1)[0]  # not the schema and instance dumps
-        problems.append(one_line(message, _LINE_LIMIT) + (f" at /{location}" if location else ""))
+    for at, error in found:
+        location = at + "".join("/" + escape(str(part)) for part in error.instance_path)
+        message = str(error.message).split("\n\n", 1)[0]  # not the schema and instance dumps
+        problems.append(one_line(message, _LINE_LIMIT) + (f" at {location}" if location else ""))
     return problems
+
+
+def _meta_errors(jsonschema_rs: Any, at: str, schema: Any) -> list[tuple[str, Any]]:
+    """The first error of ``schema`` against its meta-schema (jsonschema-rs reports one), located at ``at``."""
+    try:
+        jsonschema_rs.meta.validate(schema)
+    except jsonschema_rs.ValidationError as error:
+        return [(at, error)]
+    return []
+
+
+_NOT_SCHEMAS = frozenset({"example", "examples"})
+
+
+def _schema_objects(document: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``(pointer, schema)`` of every Schema Object a 3.1 document holds at its top: each component schema and each
+    ``schema`` of a parameter, header or media type (the schemas inside them are checked with them)."""
+    found: list[tuple[str, Any]] = []
+    components = document.get("components")
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    for name, schema in schemas.items() if isinstance(schemas, dict) else ():
+        found.append((f"/components/schemas/{escape(str(name))}", schema))
+    stack: list[tuple[Any, str]] = [
+        (value, f"/{escape(str(key))}") for key, value in document.items() if key != "components"
+    ]
+    stack += [
+        (value, f"/components/{escape(str(key))}")
+        for key, value in (components.items() if isinstance(components, dict) else ())
+        if key != "schemas"
+    ]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "schema" and isinstance(value, dict | bool):
+                    found.append((f"{at}/schema", value))
+                elif key not in _NOT_SCHEMAS and not str(key).startswith("x-"):
+                    stack.append((value, f"{at}/{escape(str(key))}"))
+        elif isinstance(node, list):
+            stack.extend((item, f"{at}/{index}") for index, item in enumerate(node))
+    return sorted(found, key=lambda item: item[0])
+
+
+@functools.cache
+def _schema_validator(version: str) -> Any:
+    """jsonschema-rs compiled for openapi-spec-validator's OpenAPI ``version`` schema (``3.0`` or ``3.1``), read from
+    its package data without importing it (its import alone takes a second)."""
+    import jsonschema_rs  # noqa: PLC0415 - the `contract` extra; only validation needs it
+
+    found = importlib.util.find_spec("openapi_spec_validator")
+    if found is None or not found.submodule_search_locations:
+        raise ImportError("openapi-spec-validator is not installed; run: make .venv")
+    path = Path(next(iter(found.submodule_search_locations))) / "resources" / "schemas" / f"v{version}" / "schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    return jsonschema_rs.validator_cls_for(schema)(schema)
 
 
 def _as_json(node: Any) -> Any:
