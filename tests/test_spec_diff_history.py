@@ -178,7 +178,7 @@ def test_a_component_change_in_requests_and_responses_is_one_line_when_the_sever
     text = render(Report(records(changes, old, new)), "text", "breaking", "new")
     assert text.splitlines() == [
         "spec diff: 0 breaking, 1 warning, 0 info",
-        "WARNING  `thing.b`: property `b` removed (in requests and responses) (1 operation: POST /things)"
+        "WARNING  `thing.b`: property `b` removed (1 operation: POST /things)"
         "  [request-body-property-removed-optional +response-body]",
     ]
     # Severities that differ stay two lines: the same fact means two things.

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from contract_tests.toolchain.rules.catalog import RULES, SENDING_SITES, SITES, schema_rule
+from contract_tests.toolchain.rules.catalog import RULES, SITES, schema_rule
 from contract_tests.toolchain.rules.model import HTTP_METHODS, Change, pointer
 from contract_tests.toolchain.rules.operation import OperationDiff, Reach, Where, is_deprecated_and_sunset
 from contract_tests.toolchain.rules.renames import renamed_schemas
@@ -223,17 +223,11 @@ def _users(operations: OperationDiff, pairs: set[tuple[str, str]]) -> dict[tuple
     return found
 
 
-def _directions(rules: list[str]) -> str:
-    sending = {site in SENDING_SITES for rule in rules for site in SITES if rule.startswith(site + "-")}
-    if sending == {True, False}:
-        return "in requests and responses"
-    return "as " + " and ".join(SITES[site][1] for rule in rules for site in SITES if rule.startswith(site + "-"))
-
-
 def _one_per_change(found: list[Change]) -> list[Change]:
     """One change per place and fact: a component parameter added to three operations is one change reaching three;
     a fact of one severity at several sites (a component property removed from what is sent and received) is one
-    change that says so, with the other rules in ``also``. Sorted by location, then rule."""
+    change, with the other sites' rules in ``also`` (the text line shows them: ``[request-body-... +response-body]``).
+    Sorted by location, then rule."""
     merged: dict[tuple[str, str, str, str], tuple[set[str], set[str]]] = {}
     for change in found:
         ops, sites = merged.setdefault((change.location, change.rule, change.message, change.document), (set(), set()))
@@ -249,8 +243,7 @@ def _one_per_change(found: list[Change]) -> list[Change]:
         rules.sort()
         ops = set().union(*(merged[(location, rule, message, document)][0] for rule in rules))
         sites = set().union(*(merged[(location, rule, message, document)][1] for rule in rules))
-        said = message if len(rules) == 1 else f"{message} ({_directions(rules)})"
         out.append(
-            Change(location, rules[0], said, document, tuple(sorted(ops)), tuple(sorted(sites)), tuple(rules[1:]))
+            Change(location, rules[0], message, document, tuple(sorted(ops)), tuple(sorted(sites)), tuple(rules[1:]))
         )
     return sorted(out)
