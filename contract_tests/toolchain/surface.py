@@ -259,64 +259,6 @@ def _shown(name: str, default: str | None) -> str:
     return f"{name}{'=' + default if default is not None else ''}"
 
 
-class _Comparison:
-    """griffe's traversal (``find_breaking_changes``) over two surfaces: members by name, aliases through their
-    targets, each old path once."""
-
-    def __init__(self, old: Surface, new: Surface) -> None:
-        self.old, self.new = old, new
-        self.children: tuple[dict[str, list[str]], dict[str, list[str]]] = (_children(old), _children(new))
-        self.seen: set[str] = set()
-        self.found: set[SurfaceChange] = set()
-
-    def members(self, old_path: str, new_path: str) -> None:
-        new_names = set(self.children[1].get(new_path, ()))
-        for name in self.children[0].get(old_path, ()):
-            old_member = f"{old_path}.{name}"
-            if name not in new_names:
-                message = _removed_message(old_member, self.old[old_member]["description"])
-                self.found.add(SurfaceChange(old_member, "import-symbol-removed", message))
-                continue
-            self.pair(old_member, f"{new_path}.{name}")
-
-    def pair(self, old_path: str, new_path: str) -> None:
-        if old_path in self.seen:
-            return
-        self.seen.add(old_path)
-        old_target, new_target = _target(self.old, old_path), _target(self.new, new_path)
-        if old_target is None or new_target is None:
-            return  # an alias to something outside the package: nothing to compare
-        if (old_target, new_target) != (old_path, new_path):
-            self.pair(old_target, new_target)  # aliases are compared through their targets
-            return
-        self.pair_resolved(old_path, new_path, self.old[old_path], self.new[new_path])
-
-    def pair_resolved(self, old_path: str, new_path: str, old: Record, new: Record) -> None:
-        if old["kind"] != new["kind"]:
-            self.add(new_path, griffe.BreakageKind.OBJECT_CHANGED_KIND, old["kind"], new["kind"])
-        elif old["kind"] == "module":
-            self.members(old_path, new_path)
-        elif old["kind"] == "class":
-            if old.get("bases") != new.get("bases") and len(new.get("bases") or []) < len(old.get("bases") or []):
-                self.add(new_path, griffe.BreakageKind.CLASS_REMOVED_BASE, str(old["bases"]), str(new["bases"]))
-            self.members(old_path, new_path)
-        elif old["kind"] == "function":
-            for kind, before, after in _parameters(old, new):
-                self.add(new_path, kind, before, after)
-
-    def add(self, symbol: str, kind: griffe.BreakageKind, before: str, after: str) -> None:
-        self.found.add(SurfaceChange(symbol, _BREAKAGE_RULES[kind], f"{kind.value}: {before} → {after}"))
-
-
-def _children(surface: Surface) -> dict[str, list[str]]:
-    children: dict[str, list[str]] = {}
-    for path in surface:
-        parent, _, name = path.rpartition(".")
-        if parent:
-            children.setdefault(parent, []).append(name)
-    return children
-
-
 def _target(surface: Surface, path: str) -> str | None:
     """The path an alias chain ends at, when it is in the surface (an external target cannot be checked)."""
     for _ in range(32):
@@ -329,23 +271,48 @@ def _target(surface: Surface, path: str) -> str | None:
     return None
 
 
+def _breakages(old: Surface, new: Surface, path: str) -> list[tuple[griffe.BreakageKind, str, str]]:
+    """griffe's checks of one name both surfaces have, its records differing (aliases through their targets)."""
+    old_record, new_record = old[path], new[path]
+    if "alias" in (old_record["kind"], new_record["kind"]):
+        old_target, new_target = _target(old, path), _target(new, path)
+        if old_target is None or new_target is None or (old_target, new_target) == (path, path):
+            return []
+        if old_target == new_target and old_target != path:
+            return []  # a re-export of the same object: compared at its own path
+        old_record, new_record = old[old_target], new[new_target]
+    if old_record["kind"] != new_record["kind"]:
+        return [(griffe.BreakageKind.OBJECT_CHANGED_KIND, old_record["kind"], new_record["kind"])]
+    if old_record["kind"] == "class":
+        old_bases, new_bases = old_record.get("bases") or [], new_record.get("bases") or []
+        if old_bases != new_bases and len(new_bases) < len(old_bases):
+            return [(griffe.BreakageKind.CLASS_REMOVED_BASE, str(old_bases), str(new_bases))]
+    if old_record["kind"] == "function":
+        return _parameters(old_record, new_record)
+    return []
+
+
 def compare_surfaces(old: Surface, new: Surface) -> list[SurfaceChange]:
     """What replacing the package read as ``old`` with the one read as ``new`` does to code importing it.
 
     The checks are griffe's (``griffe.find_breaking_changes``: objects removed, kinds changed, bases removed,
     parameters removed, moved, made required, changed kind or default, required ones added, a return annotation
-    dropped) run on the two records (:func:`read_surface`), plus the public names added (at the outermost new
-    name). Both roots must be the same package name.
+    dropped) run on the two records (:func:`read_surface`), plus the public names added. Removed and added names are
+    reported once, at the outermost one; only names whose records differ are compared, so two surfaces of 35,000
+    names compare in a fraction of a second.
 
     Returns:
         The changes, sorted by symbol.
     """
-    roots = [path for path in old if "." not in path]
-    comparison = _Comparison(old, new)
-    for root in roots:
-        if root in new:
-            comparison.pair(root, root)
-    found = comparison.found
+    found: set[SurfaceChange] = set()
+    for path, record in old.items():
+        parent = path.rpartition(".")[0]
+        if path not in new:
+            if not parent or (parent in new and parent in old and old[parent]["kind"] == new[parent]["kind"]):
+                found.add(SurfaceChange(path, "import-symbol-removed", _removed_message(path, record["description"])))
+        elif record != new[path]:
+            for kind, before, after in _breakages(old, new, path):
+                found.add(SurfaceChange(path, _BREAKAGE_RULES[kind], f"{kind.value}: {before} → {after}"))
     added = new.keys() - old.keys()
     for symbol in added:
         if symbol.rpartition(".")[0] in added:
