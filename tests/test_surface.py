@@ -210,7 +210,9 @@ def test_a_renamed_model_is_an_import_break_for_any_pair_of_specs(tmp_path: Path
 def test_generated_clients_are_cached_by_content_and_the_cache_is_bounded(
     client_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert not generate.is_cached(_pets("Pet"), cache=client_cache)
     first = generate.generate_cached(_pets("Pet"), cache=client_cache)
+    assert generate.is_cached(_pets("Pet"), cache=client_cache)
     again = generate.generate_cached(_pets("Pet"), cache=client_cache)
     assert (first.cached, again.cached) == (False, True)
     assert again.surface == first.surface

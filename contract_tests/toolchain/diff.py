@@ -9,11 +9,14 @@ name the ``tokenops`` overlay imports from it), as ``spec_sync`` records it.
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
+import os
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -239,10 +242,12 @@ def surface_pair(
     """
     from contract_tests.toolchain import generate  # noqa: PLC0415 - only this path needs the generator
 
-    with ThreadPoolExecutor(2) as pool:  # two generator processes: one per side
-        old_client, new_client = pool.map(
-            lambda text: generate.generate_cached(text, root, cache=cache), [old_text, new_text]
-        )
+    missing = [text for text in dict.fromkeys([old_text, new_text]) if not generate.is_cached(text, root, cache=cache)]
+    if len(missing) > 1 and (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # One process per side: each runs the generator and reads the client's surface (griffe holds the GIL).
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+            list(pool.map(functools.partial(generate.generate_cached, root=root, cache=cache), missing))
+    old_client, new_client = (generate.generate_cached(text, root, cache=cache) for text in (old_text, new_text))
     changes = [record(change) for change in compare_surfaces(old_client.surface, new_client.surface)]
     own, overlay = root / generate.SPEC_FILE, root / "overlays" / "tokenops"
     if overlay.is_dir() and own.is_file() and own.read_text(encoding="utf-8") == old_text:

@@ -185,6 +185,11 @@ def client_key(spec_text: str, root: Path = ROOT) -> str:
     return digest.hexdigest()
 
 
+def is_cached(spec_text: str, root: Path = ROOT, *, cache: Path | None = None) -> bool:
+    """True when :func:`generate_cached` would read the client of ``spec_text`` from the cache."""
+    return ((cache or cache_dir()) / client_key(spec_text, root) / "surface.json").is_file()
+
+
 def generate_cached(spec_text: str, root: Path = ROOT, *, cache: Path | None = None) -> GeneratedClient:
     """The client the pinned generator makes of ``spec_text`` with ``root``'s config and templates, and its surface,
     from the cache when it is there (``cache``, default :func:`cache_dir`); generated and stored otherwise.
