@@ -17,6 +17,15 @@ from tests.conftest import ROOT
 from tests.spec_edits import PAGE, edit_schema, schema_span
 
 GENERATED = ROOT / "generated" / "tokenops_client"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _client_cache_of_this_module(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The surface diff caches generated clients under the user's cache; these tests keep theirs to themselves."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv(generate.CACHE_ENV, str(tmp_path_factory.mktemp("clients")))
+    yield
+    patch.undo()
 MODEL = "tokenops_client.models.video_status_response.VideoStatusResponse"
 
 
