@@ -26,6 +26,8 @@ def _client_cache_of_this_module(tmp_path_factory: pytest.TempPathFactory) -> An
     patch.setenv(generate.CACHE_ENV, str(tmp_path_factory.mktemp("clients")))
     yield
     patch.undo()
+
+
 MODEL = "tokenops_client.models.video_status_response.VideoStatusResponse"
 
 
