@@ -34,7 +34,7 @@ SURFACE_RULES: dict[str, tuple[str, str]] = {
     "import-signature-changed": ("breaking", "a call valid before can fail now (parameter required/removed/moved)"),
     "import-default-changed": ("warning", "a parameter's default value changed"),
     "import-kind-changed": ("breaking", "a public name changed kind (attribute -> function, class -> module, ...)"),
-    "import-type-changed": ("warning", "an attribute's or return value's annotation changed"),
+    "import-type-changed": ("warning", "a function lost its return annotation (griffe compares no other annotations)"),
     "import-value-changed": ("warning", "a module or class attribute's value changed (enum members, constants)"),
     "import-base-removed": ("warning", "a class lost a base class"),
     "overlay-import-broken": ("breaking", "the tokenops overlay imports a name the regenerated package lacks"),
