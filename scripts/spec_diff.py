@@ -3,7 +3,8 @@
 Usage::
 
     python scripts/spec_diff.py OLD NEW [--format text|markdown|json|junit|github] [--all-sites]
-                                        [--fail-on breaking|warning|info] [--no-surface] [--strict] [--list-rules]
+                                        [--fail-on breaking|warning|info] [--no-surface] [--cache-dir DIR]
+                                        [--strict] [--list-rules]
     python scripts/spec_diff.py openapi.yaml --page upstream/new-page.md [...]
 
 Each change is reported once, where it is made (a component schema, or the operation for an inline one), with a
@@ -13,9 +14,12 @@ the JSON always does). Output is worst first, totals first, one line per change.
 what ``scripts/spec_sync.py`` would make of the recorded pages plus the given ones (nothing is written): what
 taking a new vendor page changes. Documents that YAML or JSON can load are diffed even when they are not valid
 OpenAPI; what was tolerated is printed as notes (``--strict`` refuses them instead, exit 2). Unless
-``--no-surface``, NEW is also regenerated into a temporary directory and the public import surface of
-``tokenops_client`` is compared with the committed ``generated/`` (plus every name the ``tokenops``
-overlay imports from it): what ``from tokenops_client... import ...`` or attribute access would break.
+``--no-surface``, the clients of OLD and NEW are generated with the pinned openapi-python-client and this repository's
+config and templates (kept in a content-addressed cache: ``--cache-dir``, else ``$TOKENOPS_CACHE_DIR``, else
+``$XDG_CACHE_HOME/tokenops/clients`` or ``~/.cache/tokenops/clients``) and their public import surfaces compared: what
+``from tokenops_client... import ...`` or attribute access would break, for any two specs (what the generator
+skips becomes a note). When OLD is this repository's ``openapi.yaml``, every name the ``tokenops`` overlay imports
+must survive too.
 
 Exit codes: 1 a change at or above ``--fail-on`` (default breaking), 0 none, 2 unreadable/invalid input.
 """
@@ -54,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--fail-on", choices=SEVERITIES, default="breaking")
     parser.add_argument("--no-surface", action="store_true", help="skip the generated import-surface diff")
+    parser.add_argument("--cache-dir", type=Path, help="where generated clients are cached (see above)")
     parser.add_argument("--strict", action="store_true", help="refuse documents that are not valid OpenAPI")
     parser.add_argument("--list-rules", action="store_true", help="print every rule id, its severity and why")
     args = parser.parse_args(argv)
@@ -74,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.page:
                 new = Path(tmp) / "openapi.yaml"
                 new.write_text(candidate_with_pages(ROOT, [str(page) for page in args.page]), encoding="utf-8")
-            report = compare(args.old, new, surface=not args.no_surface, strict=args.strict)
+            report = compare(args.old, new, surface=not args.no_surface, strict=args.strict, cache=args.cache_dir)
     except Exception as exc:
         print(f"spec_diff: error: {' '.join(str(exc).split())[:400]}", file=sys.stderr)
         return 2

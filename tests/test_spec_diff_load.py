@@ -41,7 +41,7 @@ def test_the_four_line_int_key_spec_from_the_issue_is_diffed(
     assert spec_diff.main([str(spec), str(spec), "--no-surface"]) == 0
     assert "note: " in capsys.readouterr().out
     assert spec_diff.main([str(spec), str(spec), "--no-surface", "--strict"]) == 2
-    assert "Dict key must be str" in capsys.readouterr().err  # what strict validation says
+    assert "a mapping key is not a string: 200 (at /paths/~1a/get/responses)" in capsys.readouterr().err
 
 
 def test_rewrites_of_the_same_api_are_not_changes() -> None:
@@ -256,3 +256,64 @@ def test_a_text_is_validated_once_per_process_and_the_memory_is_bounded(monkeypa
     for n in range(load._VALIDATED_MAX + 5):
         load.parse_tolerant(text + f"x-n: {n}\n", "d.yaml")
     assert len(load._VALIDATED) <= load._VALIDATED_MAX
+
+
+def _minimal(extra: str = "") -> str:
+    return "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n" + extra
+
+
+def test_strict_is_the_schema_check_by_jsonschema_rs_plus_references_and_refuses_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from contract_tests.toolchain import load  # noqa: PLC0415
+
+    good = _minimal(
+        "        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}\n"
+    )
+    good += "components: {schemas: {A: {type: string}}}\n"
+    assert load.parse_strict(good, "good.yaml").document["components"]["schemas"]["A"] == {"type": "string"}
+    with pytest.raises(SpecError, match=r"^dangling.yaml: \$ref '#/components/schemas/B' does not resolve \(at /paths"):
+        load.parse_strict(good.replace("schemas/A'", "schemas/B'"), "dangling.yaml")
+    with pytest.raises(
+        SpecError, match=r"^keys.yaml: a mapping key is not a string: 200 \(at /paths/~1a/get/responses\)"
+    ):
+        load.parse_strict(_minimal("        200: {description: ok}\n"), "keys.yaml")
+    invalid = tmp_path / "invalid.yaml"
+    invalid.write_text(_minimal("        '200': {}\n"), encoding="utf-8")
+    assert spec_diff.main([str(invalid), str(invalid), "--no-surface", "--strict"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"spec_diff: error: {invalid} is not a valid OpenAPI 3.0.3 document: ")
+    assert (
+        "{} is not valid under any of the schemas listed in the 'oneOf' keyword at /paths/~1a/get/responses/200" in line
+    )
+
+
+def test_values_json_would_have_read_as_text_do_not_stop_validation() -> None:
+    # A merge key sends the text to PyYAML, which reads `2024-01-01` as a date; JSON would have a string there.
+    text = _minimal("        '200': {}\n") + "x-base: &base {since: 2024-01-01}\nx-more: {<<: *base}\n"
+    loaded = parse_tolerant(text, "dates.yaml")
+    assert loaded.document["x-base"]["since"].isoformat() == "2024-01-01"  # PyYAML's reading is kept for the diff
+    (warning,) = [warning for warning in loaded.warnings if "OpenAPI" in warning or "validated" in warning]
+    assert "is not valid under any of the schemas" in warning
+
+
+def test_a_document_the_validator_cannot_read_is_one_line_that_says_why() -> None:
+    from contract_tests.toolchain.load import _validation_warnings  # noqa: PLC0415
+
+    (warning,) = _validation_warnings({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "x": 1j})
+    assert warning.startswith("not validated: jsonschema-rs cannot read the document (")
+    assert "\n" not in warning
+
+
+def test_strict_checks_the_schema_objects_of_a_3_1_document_against_json_schema_2020_12() -> None:
+    from contract_tests.toolchain import load  # noqa: PLC0415
+
+    text = (
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n"
+        "        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}\n"
+        "components: {schemas: {A: {type: object, required: [id, id]}}}\n"
+    )
+    with pytest.raises(SpecError, match=r"has non-unique elements at /components/schemas/A/required"):
+        load.parse_strict(text, "dup.yaml")
+    loaded = parse_tolerant(text, "dup.yaml")
+    assert any("has non-unique elements at /components/schemas/A/required" in warning for warning in loaded.warnings)

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import griffe
 import pytest
 
-from contract_tests.toolchain import diff
-from contract_tests.toolchain.surface import compare_packages, overlay_imports, package_surface
+from contract_tests.toolchain import diff, generate
+from contract_tests.toolchain.surface import compare_packages, compare_surfaces, overlay_imports, package_surface
 from scripts import spec_diff
 from tests.conftest import ROOT
 from tests.spec_edits import PAGE, edit_schema, schema_span
 
 GENERATED = ROOT / "generated" / "tokenops_client"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _client_cache_of_this_module(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The surface diff caches generated clients under the user's cache; these tests keep theirs to themselves."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv(generate.CACHE_ENV, str(tmp_path_factory.mktemp("clients")))
+    yield
+    patch.undo()
+
+
 MODEL = "tokenops_client.models.video_status_response.VideoStatusResponse"
 
 
@@ -84,6 +98,7 @@ def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
         "message": "attribute removed: `.seconds` breaks",
         "operations": [],
         "sites": [],
+        "also": [],
     } in changes
 
 
@@ -140,3 +155,111 @@ def test_every_kind_of_breakage_griffe_reports_has_a_rule() -> None:
 
     assert set(_BREAKAGE_RULES) == set(griffe.BreakageKind)
     assert set(_BREAKAGE_RULES.values()) <= set(SURFACE_RULES)
+
+
+# -- the import surface of any two specs (generated with the pinned generator, cached by content) ---------------
+
+
+def _pets(model: str = "Pet", *, broken: bool = False) -> str:
+    """A small spec that is not this repository's: one operation returning a model (or, ``broken``, a second
+    operation referring to a schema that does not exist, which the generator skips with a warning)."""
+    document: dict[str, object] = {
+        "openapi": "3.0.3",
+        "info": {"title": "pets", "version": "1"},
+        "paths": {
+            "/pets/{pet_id}": {
+                "get": {
+                    "operationId": "getPet",
+                    "parameters": [{"name": "pet_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}},
+                        }
+                    },
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                model: {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}}
+            }
+        },
+    }
+    if broken:
+        missing = {"$ref": "#/components/schemas/Missing"}
+        document["paths"]["/owners"] = {  # type: ignore[index]
+            "get": {
+                "operationId": "listOwners",
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": missing}}}},
+            }
+        }
+    return json.dumps(document)
+
+
+@pytest.fixture
+def client_cache(tmp_path: Path) -> Path:
+    return tmp_path / "clients"
+
+
+@pytest.mark.e2e
+def test_a_renamed_model_is_an_import_break_for_any_pair_of_specs(tmp_path: Path, client_cache: Path) -> None:
+    (tmp_path / "old.json").write_text(_pets("Pet"), encoding="utf-8")
+    (tmp_path / "new.json").write_text(_pets("Animal"), encoding="utf-8")
+    report = diff.compare(tmp_path / "old.json", tmp_path / "new.json", cache=client_cache)
+    found = {(c["rule"], c["location"]) for c in report.changes}
+    assert ("schema-renamed", "/components/schemas/Animal") in found
+    assert ("import-symbol-removed", "tokenops_client.models.pet") in found  # `from ...models.pet import Pet` breaks
+    assert ("import-symbol-removed", "tokenops_client.models.Pet") in found
+    assert ("import-symbol-added", "tokenops_client.models.animal") in found
+    renamed = next(c for c in report.changes if c["rule"] == "schema-renamed")
+    assert renamed["operations"] == ["GET /pets/{pet_id}"]
+    assert not any(c["rule"] == "overlay-import-broken" for c in report.changes)  # OLD is not this repository's spec
+
+
+@pytest.mark.e2e
+def test_generated_clients_are_cached_by_content_and_the_cache_is_bounded(
+    client_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not generate.is_cached(_pets("Pet"), cache=client_cache)
+    first = generate.generate_cached(_pets("Pet"), cache=client_cache)
+    assert generate.is_cached(_pets("Pet"), cache=client_cache)
+    again = generate.generate_cached(_pets("Pet"), cache=client_cache)
+    assert (first.cached, again.cached) == (False, True)
+    assert again.surface == first.surface
+    assert first.package_dir.parent.name == generate.client_key(_pets("Pet"))
+    assert sorted(path.name for path in client_cache.iterdir()) == [first.package_dir.parent.name]  # no staging left
+    monkeypatch.setattr(generate, "CACHE_ENTRIES", 1)
+    other = generate.generate_cached(_pets("Animal"), cache=client_cache)
+    assert [path.name for path in client_cache.iterdir()] == [other.package_dir.parent.name]  # the older one went
+
+
+@pytest.mark.e2e
+def test_generator_warnings_are_notes_for_the_surface_diff_but_regenerate_refuses_them(
+    tmp_path: Path, client_cache: Path
+) -> None:
+    client = generate.generate_cached(_pets(broken=True), cache=client_cache)
+    assert len(client.notes) == 1
+    assert client.notes[0].startswith("WARNING parsing GET /owners")
+    assert "tokenops_client.api.default.get_pet" in client.surface  # the rest was generated
+    (tmp_path / "openapi.yaml").write_text(_pets(broken=True), encoding="utf-8")
+    shutil.copyfile(ROOT / generate.CONFIG_FILE, tmp_path / generate.CONFIG_FILE)
+    (tmp_path / "out").mkdir()
+    with pytest.raises(generate.SetupError, match="openapi-python-client failed"):
+        generate.generate_package(tmp_path, tmp_path / "out")
+
+
+def test_compare_surfaces_follows_re_exports_to_what_they_name() -> None:
+    old: dict[str, dict[str, Any]] = {
+        "pkg": {"kind": "module", "description": "module"},
+        "pkg.f": {"kind": "alias", "description": "re-export of pkg.m.f", "target": "pkg.m.f"},
+        "pkg.m": {"kind": "module", "description": "module"},
+        "pkg.m.f": {
+            "kind": "function",
+            "description": "function(a)",
+            "params": [["a", "positional or keyword", True, None]],
+        },
+    }
+    new = {**old, "pkg.m.f": {**old["pkg.m.f"], "params": [["b", "positional or keyword", True, None]]}}
+    changes = {(c.symbol, c.rule) for c in compare_surfaces(old, new)}
+    assert changes == {("pkg.m.f", "import-signature-changed")}

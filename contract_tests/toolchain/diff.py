@@ -1,17 +1,22 @@
 """The classified spec diff plus the generated import-surface diff, rendered (``scripts/spec_diff.py`` is its CLI).
 
 Each change has a stable rule id (:mod:`contract_tests.toolchain.rules`), a severity and a JSON location.
-:func:`surface_changes` regenerates a candidate spec into a temporary directory and compares the public
-import surface of ``tokenops_client`` with the committed ``generated/`` (plus every name the ``tokenops``
-overlay imports from it): what ``from tokenops_client... import ...`` or attribute access would break.
+:func:`surface_pair` generates the clients of any two specs (cached by content: ``generate.generate_cached``) and
+compares their public import surfaces: what ``from tokenops_client... import ...`` or attribute access would break.
+:func:`surface_changes` regenerates a candidate spec and compares it with the committed ``generated/`` (plus every
+name the ``tokenops`` overlay imports from it), as ``spec_sync`` records it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
+import os
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,15 @@ import attrs
 from contract_tests._paths import REPO_ROOT
 from contract_tests.toolchain.load import load_pair
 from contract_tests.toolchain.rules import SEVERITIES, Change, describe, diff_documents
-from contract_tests.toolchain.surface import SurfaceChange, compare_packages, overlay_imports, package_surface, record
+from contract_tests.toolchain.rules.catalog import SITES
+from contract_tests.toolchain.surface import (
+    SurfaceChange,
+    compare_packages,
+    compare_surfaces,
+    overlay_imports,
+    package_surface,
+    record,
+)
 
 ROOT = REPO_ROOT
 FORMATS = ("text", "markdown", "json", "junit", "github")
@@ -75,6 +88,7 @@ class Report:
 
 
 LINE_LIMIT = 160  # characters of one text line; the JSON keeps everything
+_NOTES_SHOWN = 2  # generator warnings quoted in a note
 _EXAMPLES = 3  # operations named on a change's line
 _OPERATION_WORDS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE", "webhook", "path"})
 
@@ -115,10 +129,11 @@ def said(change: dict[str, Any]) -> str:
 def _fit(head: str, tail: str, change: dict[str, Any]) -> str:
     """``head + reach + tail`` within :data:`LINE_LIMIT`: fewer example operations first, then a shorter head."""
     for examples in (_EXAMPLES, 1, 0):
+        count = len(change.get("operations") or [])
         reach = (
             _reach(change, examples)
             if examples
-            else (f" ({len(change.get('operations') or [])} operations)" if _reach(change) else "")
+            else (f" ({count} operation{'s' if count > 1 else ''})" if _reach(change) else "")
         )
         line = head + reach + tail
         if len(line) <= LINE_LIMIT:
@@ -129,7 +144,16 @@ def _fit(head: str, tail: str, change: dict[str, Any]) -> str:
 
 def text_line(change: dict[str, Any]) -> str:
     """One change on one line of at most :data:`LINE_LIMIT` characters: severity, where, what, reach, rule."""
-    return _fit(f"{change['severity'].upper():8} {said(change)}", f"  [{change['rule']}]", change)
+    return _fit(f"{change['severity'].upper():8} {said(change)}", f"  [{rule_ids(change)}]", change)
+
+
+def rule_ids(change: dict[str, Any]) -> str:
+    """``request-body-property-removed +response-body``: the rule, and the other sites of the same fact."""
+    fact = change["rule"]
+    others = change.get("also") or []
+    for site in SITES:
+        fact = fact.removeprefix(site + "-")
+    return " ".join([change["rule"], *(f"+{rule.removesuffix('-' + fact)}" for rule in others)])
 
 
 def render(report: Report, fmt: str, fail_on: str, new_name: str, *, all_sites: bool = False) -> str:
@@ -155,7 +179,7 @@ def render(report: Report, fmt: str, fail_on: str, new_name: str, *, all_sites: 
         ]
         for c in changes:
             reach = _reach(c).strip(" ()") or "-"
-            lines.append(f"| {c['severity']} | {c['where']} | {c['message']} | {reach} | `{c['rule']}` |")
+            lines.append(f"| {c['severity']} | {c['where']} | {c['message']} | {reach} | `{rule_ids(c)}` |")
             if all_sites:
                 lines += [f"| | ↳ {site} | | | |" for site in c.get("sites") or []]
         lines += [f"> note: {warning}" for warning in report.warnings]
@@ -199,37 +223,88 @@ def records(changes: list[Change], old: dict[str, Any], new: dict[str, Any]) -> 
             "message": c.message,
             "operations": list(c.operations),
             "sites": list(c.sites),
+            "also": list(c.also),
         }
         for c in changes
     ]
 
 
-def compare(old_path: Path, new_path: Path, *, surface: bool = True, root: Path = ROOT, strict: bool = False) -> Report:
+def surface_pair(
+    old_text: str, new_text: str, root: Path = ROOT, *, cache: Path | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The import-surface changes from the client generated of ``old_text`` to the one generated of ``new_text``
+    (pinned generator, ``root``'s config and templates, both from the content-addressed cache when they are there),
+    and notes on what the generator skipped. When ``old_text`` is ``root``'s own spec, every name the ``tokenops``
+    overlay imports must survive too.
+
+    Raises:
+        contract_tests.toolchain.generate.SetupError: a side cannot be generated.
+    """
+    from contract_tests.toolchain import generate  # noqa: PLC0415 - only this path needs the generator
+
+    missing = [text for text in dict.fromkeys([old_text, new_text]) if not generate.is_cached(text, root, cache=cache)]
+    if len(missing) > 1 and (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # One process per side: each runs the generator and reads the client's surface (griffe holds the GIL).
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+            list(pool.map(functools.partial(generate.generate_cached, root=root, cache=cache), missing))
+    old_client, new_client = (generate.generate_cached(text, root, cache=cache) for text in (old_text, new_text))
+    changes = [record(change) for change in compare_surfaces(old_client.surface, new_client.surface)]
+    own, overlay = root / generate.SPEC_FILE, root / "overlays" / "tokenops"
+    if overlay.is_dir() and own.is_file() and own.read_text(encoding="utf-8") == old_text:
+        for name, where in sorted(overlay_imports(overlay, generate.PACKAGE).items()):
+            if name not in new_client.surface:
+                message = f"overlays/tokenops/{where} imports {name}, which would no longer exist"
+                changes.append(record(SurfaceChange(name, "overlay-import-broken", message)))
+    notes = []
+    for side, client in (("OLD", old_client), ("NEW", new_client)):
+        if client.notes:
+            more = len(client.notes) - _NOTES_SHOWN
+            shown = "; ".join(client.notes[:_NOTES_SHOWN]) + (f" (+{more} more)" if more > 0 else "")
+            notes.append(f"the client generated from {side} lacks what openapi-python-client skipped: {shown}")
+    return changes, notes
+
+
+def _spec_text(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".md":
+        from contract_tests.toolchain.spec import extract_fenced_block  # noqa: PLC0415
+
+        return extract_fenced_block(text)
+    return text
+
+
+def compare(
+    old_path: Path,
+    new_path: Path,
+    *,
+    surface: bool = True,
+    root: Path = ROOT,
+    strict: bool = False,
+    cache: Path | None = None,
+) -> Report:
     """Every change from ``old_path`` to ``new_path`` (specs or docs pages), plus the surface diff if asked.
 
     Args:
         old_path: the baseline document.
         new_path: the candidate document.
-        surface: also regenerate the candidate and compare the generated import surface.
-        root: the checkout whose ``generated/`` and ``overlays/`` the surface diff compares with.
+        surface: also generate both clients (cached) and compare their import surfaces.
+        root: the checkout whose generator config and templates are used (and whose overlay is checked when
+            ``old_path`` is its spec).
         strict: refuse documents that are not valid OpenAPI instead of reporting warnings.
+        cache: where generated clients are kept (default: ``generate.cache_dir()``).
 
     Raises:
         SpecError: either document is unreadable (or, ``strict``, invalid).
-        contract_tests.toolchain.generate.SetupError: the candidate cannot be generated (surface diff only).
+        contract_tests.toolchain.generate.SetupError: a client cannot be generated (surface diff only).
     """
     old, new = load_pair(old_path, new_path, strict=strict)
     changes = records(diff_documents(old.document, new.document), old.document, new.document)
+    warnings = [*old.warnings, *new.warnings]
     if surface and old.document != new.document:
-        with tempfile.TemporaryDirectory(prefix="tokenops-candidate-") as tmp:
-            source = new_path
-            if source.suffix == ".md":
-                from contract_tests.toolchain.spec import extract_fenced_block  # noqa: PLC0415
-
-                source = Path(tmp) / "openapi.yaml"
-                source.write_text(extract_fenced_block(new_path.read_text(encoding="utf-8")), encoding="utf-8")
-            changes += surface_changes(source, root)
-    return Report(changes, [*old.warnings, *new.warnings])
+        found, notes = surface_pair(_spec_text(old_path), _spec_text(new_path), root, cache=cache)
+        changes += found
+        warnings += notes
+    return Report(changes, warnings)
 
 
 def fails(report: Report, fail_on: str) -> bool:

@@ -10,6 +10,7 @@ file, so without a header).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import json
@@ -22,10 +23,12 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+import attrs
+
 from contract_tests._paths import REPO_ROOT
 from contract_tests.toolchain import changelog, surface
 from contract_tests.toolchain import lock as _lock
-from contract_tests.toolchain.spec import load_openapi
+from contract_tests.toolchain.spec import load_openapi, one_line
 from tokenops import spec
 
 ROOT = REPO_ROOT
@@ -76,6 +79,21 @@ def generate_into(root: Path, workdir: Path) -> Path:
     Raises:
         SetupError: the config is missing or the generator reported an error or warning.
     """
+    return generate_package(root, workdir)[0]
+
+
+def generate_package(
+    root: Path, workdir: Path, *, tolerant: bool = False, bundle: bool = True
+) -> tuple[Path, list[str]]:
+    """:func:`generate_into`, with the generator's warnings as notes when ``tolerant`` (a large real spec often has
+    pieces the generator skips) and without the bundled ``openapi.json`` unless ``bundle``.
+
+    Returns:
+        The package directory and one line per generator warning (empty unless ``tolerant``).
+
+    Raises:
+        SetupError: the config is missing, the generator failed, or (not ``tolerant``) it warned.
+    """
     config = root / CONFIG_FILE
     if not config.is_file():
         raise SetupError(f"{CONFIG_FILE} is missing under {root}")
@@ -101,16 +119,132 @@ def generate_into(root: Path, workdir: Path) -> Path:
         command += ["--custom-template-path", TEMPLATES_DIR]
     result = subprocess.run(command, cwd=workdir, env=_generator_env(), capture_output=True, text=True, check=False)
     output = (result.stdout + result.stderr).strip()
+    package_dir = workdir / PACKAGE
+    warned = "Warning" in output or "Error" in output
     # A warning means "some pieces may be missing": never accept a partial client silently.
-    if result.returncode != 0 or "Warning" in output or "Error" in output:
+    if result.returncode != 0 or not package_dir.is_dir() or (warned and not tolerant):
         detail = " | ".join(line for line in output.splitlines() if line.strip() and "Generating" not in line)
         raise SetupError(f"openapi-python-client failed: {detail[:600]}")
-    package_dir = workdir / PACKAGE
     for path in sorted(package_dir.rglob("*.py")):
         path.write_bytes(HEADER.encode() + path.read_bytes())
     (package_dir / "py.typed").write_text(PY_TYPED, encoding="utf-8")
-    (package_dir / spec.BUNDLED_NAME).write_text(bundled_spec(root / SPEC_FILE), encoding="utf-8")
-    return package_dir
+    if bundle:
+        (package_dir / spec.BUNDLED_NAME).write_text(bundled_spec(root / SPEC_FILE), encoding="utf-8")
+    return package_dir, generator_notes(output) if warned else []
+
+
+def generator_notes(output: str) -> list[str]:
+    """One line per piece the generator skipped or trimmed (``WARNING parsing GET /x ...: why``)."""
+    lines = [line.strip() for line in output.splitlines()]
+    notes = []
+    for index, line in enumerate(lines):
+        if line.startswith("WARNING"):
+            why = next(
+                (text for text in lines[index + 1 : index + 4] if text and not text.startswith(("{", "}", '"'))), ""
+            )
+            notes.append(one_line(f"{line} {why}".strip(), 200))
+    return notes
+
+
+# The content-addressed cache of generated clients (``spec_diff``'s import-surface diff of any two specs).
+CACHE_ENV = "TOKENOPS_CACHE_DIR"
+CACHE_ENTRIES = 16  # clients kept; the least recently used go first
+CACHE_BYTES = 2_000_000_000  # and at most this much on disk
+
+
+@attrs.frozen
+class GeneratedClient:
+    """A generated client in the cache: its package directory, its surface and what the generator skipped."""
+
+    package_dir: Path
+    surface: surface.Surface
+    notes: tuple[str, ...]
+    cached: bool
+
+
+def cache_dir() -> Path:
+    """``$TOKENOPS_CACHE_DIR``, else ``$XDG_CACHE_HOME/tokenops/clients``, else ``~/.cache/tokenops/clients``."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tokenops" / "clients"
+
+
+def client_key(spec_text: str, root: Path = ROOT) -> str:
+    """sha256 of everything the generated client depends on: the spec text, the config, the templates, the pinned
+    tool versions, the header and the interpreter version."""
+    digest = hashlib.sha256()
+    for name, wanted in sorted(PINNED_TOOLS.items()):
+        digest.update(f"{name}=={wanted}\0".encode())
+    digest.update(f"{sys.version_info[:2]}\0{HEADER}\0".encode())
+    digest.update(spec_text.encode("utf-8") + b"\0")
+    digest.update((root / CONFIG_FILE).read_bytes() + b"\0")
+    templates = root / TEMPLATES_DIR
+    for path in sorted(templates.rglob("*")) if templates.is_dir() else []:
+        if path.is_file():
+            digest.update(path.relative_to(templates).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def is_cached(spec_text: str, root: Path = ROOT, *, cache: Path | None = None) -> bool:
+    """True when :func:`generate_cached` would read the client of ``spec_text`` from the cache."""
+    return ((cache or cache_dir()) / client_key(spec_text, root) / "surface.json").is_file()
+
+
+def generate_cached(spec_text: str, root: Path = ROOT, *, cache: Path | None = None) -> GeneratedClient:
+    """The client the pinned generator makes of ``spec_text`` with ``root``'s config and templates, and its surface,
+    from the cache when it is there (``cache``, default :func:`cache_dir`); generated and stored otherwise.
+
+    Generator warnings become notes (the client may lack what it skipped). Entries are written in a temporary
+    directory and renamed into place (a concurrent run sees all of an entry or nothing); the cache keeps
+    :data:`CACHE_ENTRIES` entries and :data:`CACHE_BYTES` at most, the least recently used going first.
+
+    Raises:
+        SetupError: the tools are not the pinned ones, or the generator failed.
+    """
+    base = cache or cache_dir()
+    entry = base / client_key(spec_text, root)
+    if (entry / "surface.json").is_file():
+        os.utime(entry)  # recently used
+        stored = json.loads((entry / "surface.json").read_text(encoding="utf-8"))
+        return GeneratedClient(entry / PACKAGE, stored["surface"], tuple(stored["notes"]), cached=True)
+    check_tool_versions()
+    base.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=base))
+    try:
+        work, out = staging / "work", staging / "entry"
+        work.mkdir()
+        out.mkdir()
+        (work / SPEC_FILE).write_text(spec_text, encoding="utf-8")
+        shutil.copyfile(root / CONFIG_FILE, work / CONFIG_FILE)
+        if (root / TEMPLATES_DIR).is_dir():
+            shutil.copytree(root / TEMPLATES_DIR, work / TEMPLATES_DIR)
+        gen = staging / "gen"
+        gen.mkdir()
+        package_dir, notes = generate_package(work, gen, tolerant=True, bundle=False)
+        shutil.move(package_dir, out / PACKAGE)
+        found = surface.read_surface(out / PACKAGE)
+        stored = {"surface": found, "notes": notes}
+        (out / "surface.json").write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+        with contextlib.suppress(OSError):  # another run stored the same client first: theirs is as good
+            out.rename(entry)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _evict(base, keep=entry)
+    return GeneratedClient(entry / PACKAGE, found, tuple(notes), cached=False)
+
+
+def _evict(base: Path, *, keep: Path) -> None:
+    """Remove the least recently used entries beyond :data:`CACHE_ENTRIES` or :data:`CACHE_BYTES`."""
+    entries = sorted(
+        (path for path in base.iterdir() if path.is_dir() and not path.name.startswith(".")),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    total = 0
+    for index, path in enumerate(entries):
+        total += sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+        if path != keep and (index >= CACHE_ENTRIES or total > CACHE_BYTES):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def bundled_spec(spec_path: Path) -> str:

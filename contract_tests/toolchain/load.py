@@ -9,6 +9,9 @@ which refuses an invalid document (``regenerate`` and ``spec_sync`` rely on that
 from __future__ import annotations
 
 import collections
+import datetime as dt
+import functools
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -21,17 +24,18 @@ from typing import Any
 import attrs
 import yaml
 
+from contract_tests.toolchain.rules.model import escape, unescape
 from contract_tests.toolchain.spec import (
     SpecError,
     extract_fenced_block,
     one_line,
     openapi_document,
-    parse_openapi,
     text_key,
     yaml_error,
 )
+from tokenops import spec as spec_model
 
-__all__ = ["PARALLEL_MIN_BYTES", "LoadedSpec", "load_pair", "load_spec", "parse_tolerant"]
+__all__ = ["PARALLEL_MIN_BYTES", "LoadedSpec", "load_pair", "load_spec", "parse_strict", "parse_tolerant"]
 
 # Two documents at least this large are loaded in two processes (YAML loading is most of a big diff's time).
 PARALLEL_MIN_BYTES = 1_000_000
@@ -148,29 +152,179 @@ def _parse_yaml(text: str, notes: _Notes) -> Any:
     return yaml.load(text, Loader=_loader(notes, redefine_anchors=True))  # noqa: S506 - a SafeLoader subclass
 
 
-def _validation_warnings(document: dict[str, Any]) -> list[str]:
-    """Every size is validated against the OpenAPI schema (openapi-spec-validator's schemas through its jsonschema-rs
-    backend: 0.05 s for a 3 MB spec). ``--strict`` adds openapi-spec-validator's own checks (defaults and examples
-    against their schemas, ...), which take seconds on a large document."""
-    # Imported here: the validator pulls in a large dependency tree that only this path needs.
-    from openapi_spec_validator import schemas  # noqa: PLC0415
-    from openapi_spec_validator.schemas.backend import get_validator_for  # noqa: PLC0415
+def _schema_problems(document: dict[str, Any]) -> list[str]:
+    """What the OpenAPI 3.0/3.1 JSON Schema (openapi-spec-validator's schemas) refuses in ``document``, checked by
+    jsonschema-rs (a Rust validator: 0.05 s for a 3 MB spec), one line each with its RFC 6901 location.
 
-    problems: list[str] = []
+    Raises:
+        ValueError: jsonschema-rs cannot read the document even as JSON would have it.
+    """
+    validator = _schema_validator("3.1" if str(document.get("openapi", "")).startswith("3.1") else "3.0")
     try:
-        version = str(document.get("openapi", ""))
-        schema = schemas.schema_v31 if version.startswith("3.1") else schemas.schema_v30
-        for error in get_validator_for(schema).iter_errors(document):
-            location = "/".join(str(part) for part in getattr(error, "absolute_path", ()))
-            message = one_line(getattr(error, "message", str(error)), _LINE_LIMIT)
-            problems.append(message + (f" at /{location}" if location else ""))
-    except Exception as exc:  # a validator crash on a broken document is one more warning
-        return [f"not validated: the validator failed ({one_line(str(exc), 120)})"]
+        errors = list(validator.iter_errors(document))
+    except ValueError:  # a YAML date, bytes, a non-string key: what JSON would have had there instead
+        errors = list(validator.iter_errors(_as_json(document)))
+    found = [("", error) for error in errors]
+    if str(document.get("openapi", "")).startswith("3.1"):
+        # The 3.1 schema leaves Schema Objects to their dialect: each is checked against JSON Schema 2020-12.
+        import jsonschema_rs  # noqa: PLC0415 - see _schema_validator
+
+        for at, schema in _schema_objects(document):
+            try:
+                found += _meta_errors(jsonschema_rs, at, schema)
+            except ValueError:
+                found += _meta_errors(jsonschema_rs, at, _as_json(schema))
+    problems = []
+    for at, error in found:
+        location = at + "".join("/" + escape(str(part)) for part in error.instance_path)
+        message = str(error.message).split("\n\n", 1)[0]  # not the schema and instance dumps
+        problems.append(one_line(message, _LINE_LIMIT) + (f" at {location}" if location else ""))
+    return problems
+
+
+def _meta_errors(jsonschema_rs: Any, at: str, schema: Any) -> list[tuple[str, Any]]:
+    """The first error of ``schema`` against its meta-schema (jsonschema-rs reports one), located at ``at``."""
+    try:
+        jsonschema_rs.meta.validate(schema)
+    except jsonschema_rs.ValidationError as error:
+        return [(at, error)]
+    return []
+
+
+_NOT_SCHEMAS = frozenset({"example", "examples"})
+
+
+def _schema_objects(document: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``(pointer, schema)`` of every Schema Object a 3.1 document holds at its top: each component schema and each
+    ``schema`` of a parameter, header or media type (the schemas inside them are checked with them)."""
+    found: list[tuple[str, Any]] = []
+    components = document.get("components")
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    for name, schema in schemas.items() if isinstance(schemas, dict) else ():
+        found.append((f"/components/schemas/{escape(str(name))}", schema))
+    stack: list[tuple[Any, str]] = [
+        (value, f"/{escape(str(key))}") for key, value in document.items() if key != "components"
+    ]
+    stack += [
+        (value, f"/components/{escape(str(key))}")
+        for key, value in (components.items() if isinstance(components, dict) else ())
+        if key != "schemas"
+    ]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "schema" and isinstance(value, dict | bool):
+                    found.append((f"{at}/schema", value))
+                elif key not in _NOT_SCHEMAS and not str(key).startswith("x-"):
+                    stack.append((value, f"{at}/{escape(str(key))}"))
+        elif isinstance(node, list):
+            stack.extend((item, f"{at}/{index}") for index, item in enumerate(node))
+    return sorted(found, key=lambda item: item[0])
+
+
+@functools.cache
+def _schema_validator(version: str) -> Any:
+    """jsonschema-rs compiled for openapi-spec-validator's OpenAPI ``version`` schema (``3.0`` or ``3.1``), read from
+    its package data without importing it (its import alone takes a second)."""
+    import jsonschema_rs  # noqa: PLC0415 - the `contract` extra; only validation needs it
+
+    found = importlib.util.find_spec("openapi_spec_validator")
+    if found is None or not found.submodule_search_locations:
+        raise ImportError("openapi-spec-validator is not installed; run: make .venv")
+    path = Path(next(iter(found.submodule_search_locations))) / "resources" / "schemas" / f"v{version}" / "schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    return jsonschema_rs.validator_cls_for(schema)(schema)
+
+
+def _as_json(node: Any) -> Any:
+    """``node`` as JSON would carry it: dates and times as ISO text, bytes as text, every key a string."""
+    if isinstance(node, dict):
+        return {str(key): _as_json(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_as_json(item) for item in node]
+    if isinstance(node, dt.date | dt.time):
+        return node.isoformat()
+    if isinstance(node, bytes):
+        return node.decode("utf-8", "replace")
+    return node
+
+
+def _validation_warnings(document: dict[str, Any]) -> list[str]:
+    """The schema problems of every size (:func:`_schema_problems`) as one warning; a document the validator cannot
+    read is one warning that says why."""
+    try:
+        problems = _schema_problems(document)
+    except Exception as exc:  # any crash of the validator on a broken document is one more warning
+        return [
+            f"not validated: jsonschema-rs cannot read the document ({type(exc).__name__}: {one_line(str(exc), 120)})"
+        ]
     if not problems:
         return []
     shown = "; ".join(problems[:_SHOWN_PROBLEMS])
     more = f" (+{len(problems) - _SHOWN_PROBLEMS} more)" if len(problems) > _SHOWN_PROBLEMS else ""
     return [f"not a valid OpenAPI document: {shown}{more}"]
+
+
+def _non_string_key(node: Any, at: str = "") -> str | None:
+    """``KEY (at POINTER)`` of the first mapping key that is not a string (YAML's bare ``200:``), or None."""
+    stack = [(node, at)]
+    while stack:
+        current, where = stack.pop()
+        if isinstance(current, dict):
+            for key, value in current.items():
+                if not isinstance(key, str):
+                    return f"{key!r} (at {where or '/'})"
+                stack.append((value, f"{where}/{escape(key)}"))
+        elif isinstance(current, list):
+            stack.extend((item, f"{where}/{index}") for index, item in enumerate(current))
+    return None
+
+
+def _dangling_ref(document: dict[str, Any]) -> str | None:
+    """``'REF' does not resolve (at POINTER)`` for the first local ``$ref`` that points nowhere, or None."""
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        current, where = stack.pop()
+        if isinstance(current, dict):
+            ref = current.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#"):
+                node: Any = document
+                for token in ref[1:].split("/")[1:] if ref != "#" else []:
+                    key = unescape(token)
+                    if isinstance(node, dict) and key in node:
+                        node = node[key]
+                    elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                        node = node[int(key)]
+                    else:
+                        return f"$ref {ref!r} does not resolve (at {where}/$ref)"
+            stack.extend((value, f"{where}/{escape(str(key))}") for key, value in current.items() if key != "$ref")
+        elif isinstance(current, list):
+            stack.extend((item, f"{where}/{index}") for index, item in enumerate(current))
+    return None
+
+
+def parse_strict(text: str, name: str) -> LoadedSpec:
+    """Parse OpenAPI 3.x text and refuse what is not valid, in one line: keys YAML did not read as strings (a bare
+    ``200:``), what the OpenAPI 3.0/3.1 JSON Schema refuses (checked by jsonschema-rs: fast at every size), and local
+    ``$ref``s that resolve nowhere. JSON is read as JSON (valid ``\\ud83d\\udc4d`` escapes are fine).
+    openapi-spec-validator's own further checks (examples against their schemas, ...) are ``regenerate``'s.
+
+    Raises:
+        SpecError: not YAML/JSON, not OpenAPI 3.x, or invalid (the first problem, and how many more).
+    """
+    document = spec_model.parse_text(text, name, string_keys=False)
+    key = _non_string_key(document)
+    if key is not None:
+        raise SpecError(f"{name}: a mapping key is not a string: {key}; quote it")
+    problems = _schema_problems(document)
+    if problems:
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise SpecError(f"{name} is not a valid OpenAPI {document['openapi']} document: {problems[0]}{more}")
+    dangling = _dangling_ref(document)
+    if dangling is not None:
+        raise SpecError(f"{name}: {dangling}")
+    return LoadedSpec(document)
 
 
 # sha256 of a text -> its validation warnings: `make drift` and the spec diff see the same documents several times in
@@ -236,7 +390,7 @@ def load_spec(path: Path, *, strict: bool = False) -> LoadedSpec:
     if path.suffix == ".md":
         text = extract_fenced_block(text)
     if strict:
-        return LoadedSpec(parse_openapi(text, str(path)))
+        return parse_strict(text, str(path))
     return parse_tolerant(text, str(path))
 
 

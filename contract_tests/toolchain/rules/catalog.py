@@ -29,7 +29,7 @@ SENDING_SITES = frozenset(site for site, (sends, _) in SITES.items() if sends)
 
 # fact -> (severity when the client sends the value, severity when it receives it, what changed)
 SCHEMA_FACTS: dict[str, tuple[str, str, str]] = {
-    "type-changed": (BRK, BRK, "a value's type or format changed incompatibly"),
+    "type-changed": (BRK, BRK, "a value's type or format changed incompatibly (or its generated Python type)"),
     "type-widened": (INF, BRK, "a value's type or format now admits more (integer -> number, format dropped)"),
     "type-narrowed": (BRK, INF, "a value's type or format now admits less (number -> integer, format added)"),
     "nullable-added": (INF, BRK, "a value may now be null"),
@@ -57,7 +57,13 @@ SCHEMA_FACTS: dict[str, tuple[str, str, str]] = {
     "property-removed-optional": (WRN, WRN, "an optional property was removed"),
     "property-became-required": (BRK, INF, "an optional property became required"),
     "property-became-optional": (INF, BRK, "a required property became optional (it may be absent)"),
-    "additional-properties-narrowed": (BRK, INF, "fewer undeclared properties are allowed"),
+    "additional-properties-narrowed": (BRK, INF, "fewer undeclared properties are allowed (a map's entries, ...)"),
+    "additional-properties-closed": (
+        WRN,
+        INF,
+        "an object no longer accepts undeclared properties (objects built from the declared ones still pass; the "
+        "generated model loses `additional_properties`)",
+    ),
     "additional-properties-widened": (INF, WRN, "more undeclared properties are allowed"),
     "variant-added": (INF, BRK, "a oneOf/anyOf alternative no old one covers was added (nested unions flattened)"),
     "variant-removed": (BRK, INF, "a oneOf/anyOf alternative no new one covers was removed (nested unions flattened)"),
@@ -117,12 +123,17 @@ _STATIC: dict[str, tuple[str, str]] = {
         "style/explode/allowReserved/content changed: the wire form differs",
     ),
     "request-path-parameter-renamed": (
-        INF,
-        "a path parameter was renamed (same position; the generated argument is renamed)",
+        BRK,
+        "a path parameter was renamed (same position on the wire; the generated argument is renamed: keyword calls "
+        "break, and a renamed parameter often means another value)",
     ),
     "request-body-added-required": (BRK, "the operation now requires a request body"),
     "request-body-added-optional": (INF, "the operation accepts an optional request body"),
-    "request-body-removed": (BRK, "the operation no longer takes a request body"),
+    "request-body-removed": (BRK, "the operation no longer takes its required request body"),
+    "request-body-removed-optional": (
+        WRN,
+        "an optional request body was removed (calls that send none still work; the generated `body` argument goes)",
+    ),
     "request-body-became-required": (BRK, "the request body became required"),
     "request-body-became-optional": (INF, "the request body became optional"),
     "request-media-type-removed": (BRK, "a request media type is no longer accepted"),

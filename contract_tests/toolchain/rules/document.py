@@ -7,11 +7,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from contract_tests.toolchain.rules.catalog import schema_rule
+from contract_tests.toolchain.rules.catalog import RULES, SITES, schema_rule
 from contract_tests.toolchain.rules.model import HTTP_METHODS, Change, pointer
-from contract_tests.toolchain.rules.operation import OperationDiff, Where, is_deprecated_and_sunset
+from contract_tests.toolchain.rules.operation import OperationDiff, Reach, Where, is_deprecated_and_sunset
 from contract_tests.toolchain.rules.renames import renamed_schemas
-from contract_tests.toolchain.rules.schema import SchemaDiff
+from contract_tests.toolchain.rules.schema import NodeKey, SchemaDiff
 
 __all__ = ["diff_documents"]
 
@@ -143,7 +143,10 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any], *, today: dt.date |
     today = today or dt.datetime.now(tz=dt.UTC).date()
     out: list[Change] = []
     _top_level(old, new, out)
-    operations = OperationDiff(SchemaDiff(old, new), today)
+    renames = renamed_schemas(old, new)
+    prefix = "#/components/schemas/"
+    schemas = SchemaDiff(old, new, {prefix + a: prefix + b for a, b in renames})
+    operations = OperationDiff(schemas, today)
     old_ops, new_ops = _operations(old), _operations(new)
     for key in sorted(old_ops.keys() - new_ops.keys()):
         path, operation, _ = old_ops[key]
@@ -183,7 +186,64 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any], *, today: dt.date |
         where = Where(at, at, f"webhook {name} {key[1].upper()}")
         out.extend(operations.compare(a, b, items=(a_item, b_item), paths=(name, name), where=where, flipped=True))
     out.extend(_schema_changes(operations))
-    for old_name, new_name in renamed_schemas(old, new):
+    users = _users(operations, {(prefix + a, prefix + b) for a, b in renames})
+    for old_name, new_name in renames:
         message = f"model `{old_name}` renamed to `{new_name}` (the generated class is renamed)"
-        out.append(Change(pointer("components", "schemas", new_name), "schema-renamed", message))
-    return sorted(set(out))
+        ops, sites = users.get((prefix + old_name, prefix + new_name), (set(), set()))
+        at = pointer("components", "schemas", new_name)
+        out.append(Change(at, "schema-renamed", message, operations=tuple(sorted(ops)), sites=tuple(sorted(sites))))
+    return _one_per_change(out)
+
+
+def _users(operations: OperationDiff, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[set[str], set[str]]]:
+    """The operations and sites whose schemas reach each ``(old $ref, new $ref)`` pair, through any number of refs."""
+    if not pairs:
+        return {}
+    parents: dict[NodeKey, set[NodeKey]] = {}
+    for key, node in operations.schemas.nodes.items():
+        for child, _ in node.children:
+            parents.setdefault(child, set()).add(key)
+    direct: dict[NodeKey, list[Reach]] = {}
+    for reach in operations.reaches:
+        for child, _ in reach.node.children:
+            direct.setdefault(child, []).append(reach)
+    found: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+    for start in [key for key in operations.schemas.nodes if key[:2] in pairs]:
+        ops, sites = found.setdefault(start[:2], (set(), set()))
+        seen, stack = {start}, [start]
+        while stack:
+            key = stack.pop()
+            for reach in direct.get(key, ()):
+                ops.add(reach.operation)
+                sites.add(reach.site)
+            for parent in parents.get(key, ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+    return found
+
+
+def _one_per_change(found: list[Change]) -> list[Change]:
+    """One change per place and fact: a component parameter added to three operations is one change reaching three;
+    a fact of one severity at several sites (a component property removed from what is sent and received) is one
+    change, with the other sites' rules in ``also`` (the text line shows them: ``[request-body-... +response-body]``).
+    Sorted by location, then rule."""
+    merged: dict[tuple[str, str, str, str], tuple[set[str], set[str]]] = {}
+    for change in found:
+        ops, sites = merged.setdefault((change.location, change.rule, change.message, change.document), (set(), set()))
+        ops.update(change.operations)
+        sites.update(change.sites)
+    by_fact: dict[tuple[str, str, str, str, str], list[str]] = {}
+    for location, rule, message, document in merged:
+        site = next((site for site in SITES if rule.startswith(site + "-")), None)
+        fact = rule[len(site) + 1 :] if site is not None else rule
+        by_fact.setdefault((location, fact, message, document, RULES[rule][0]), []).append(rule)
+    out = []
+    for (location, _, message, document, _), rules in by_fact.items():
+        rules.sort()
+        ops = set().union(*(merged[(location, rule, message, document)][0] for rule in rules))
+        sites = set().union(*(merged[(location, rule, message, document)][1] for rule in rules))
+        out.append(
+            Change(location, rules[0], message, document, tuple(sorted(ops)), tuple(sorted(sites)), tuple(rules[1:]))
+        )
+    return sorted(out)

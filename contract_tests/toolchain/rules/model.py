@@ -43,7 +43,8 @@ class Change:
     ``location`` is an RFC 6901 pointer that resolves in the new document, or in the old one when ``document`` is
     ``"old"`` (what was removed); a change inside a component is located in the component, once, whatever number of
     operations reach it. ``operations`` (``GET /v1/x``) and ``sites`` (``GET /v1/x, 200 response``) say where it
-    shows, sorted.
+    shows, sorted. ``also``: the rules of the same fact at other sites of the same severity (a component property
+    removed from what is both sent and received is one change).
     """
 
     location: str
@@ -52,6 +53,7 @@ class Change:
     document: str = "new"
     operations: tuple[str, ...] = ()
     sites: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
 
     @property
     def severity(self) -> str:

@@ -264,7 +264,8 @@ class OperationDiff:
                 rule = "request-body-added-required" if b.get("required") is True else "request-body-added-optional"
                 out.append(self._change(where, b_at, rule, "request body added"))
             elif a is not None and b is None:
-                out.append(self._change(where, a_at, "request-body-removed", "request body removed", removed=True))
+                rule = "request-body-removed" if a.get("required") is True else "request-body-removed-optional"
+                out.append(self._change(where, a_at, rule, "request body removed", removed=True))
             elif a is not None and b is not None and bool(a.get("required")) != bool(b.get("required")):
                 rule = "request-body-became-required" if b.get("required") is True else "request-body-became-optional"
                 out.append(

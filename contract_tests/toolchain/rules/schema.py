@@ -34,6 +34,7 @@ from contract_tests.toolchain.rules.shapes import (
     NUMERIC_BOUNDS,
     Effective,
     format_relation,
+    generated_type,
     is_annotation_only,
     is_null,
     numeric_bound,
@@ -41,14 +42,17 @@ from contract_tests.toolchain.rules.shapes import (
     type_relation,
     types_of,
 )
+from contract_tests.toolchain.rules.where import describe
 
-__all__ = ["NARROWING_FACTS", "Fact", "Node", "SchemaDiff"]
+__all__ = ["NARROWING_FACTS", "Fact", "Node", "NodeKey", "SchemaDiff"]
 
 _MISSING = object()
 _ANY_PATTERN = frozenset({"", ".*", "^.*$", "^.*", ".*$", "(.*)", "^(.*)$", "[\\s\\S]*", "^[\\s\\S]*$"})
 _MAX_DEPTH = 64  # inline nesting within one node
 _MAX_FLATTEN = 8  # unions nested in unions
 _MAX_PROBE_REFS = 24  # $ref hops one subsumption probe follows
+_MAX_COVER_PAIRS = 64  # unnamed leftover variants paired by subsumption (old x new), beyond that in order
+_MAX_SPLIT = 64  # enum values checked one by one against the other side's alternatives
 # Keywords a union may carry and still be a pure wrapper of its variants.
 _WRAPPER_KEYS = ANNOTATIONS | {"discriminator", "nullable", "oneOf", "anyOf", "xml", "externalDocs"}
 # Facts by which the new schema admits fewer values than the old one (what a sender must not see).
@@ -68,6 +72,7 @@ NARROWING_FACTS = frozenset(
         "property-added-required",
         "property-became-required",
         "additional-properties-narrowed",
+        "additional-properties-closed",
         "variant-removed",
         "all-of-added",
         "constraint-added",
@@ -88,6 +93,10 @@ class Fact:
 
 
 NodeKey = tuple[str, str, str, bool]  # old $ref, new $ref, site, xml
+# A node reached from another: its key, and where the reference was swapped (None when both sides name the same
+# component, or a renamed one): the facts of a swapped pair are differences between two components, reported at the
+# place the reference changed.
+Edge = tuple[NodeKey, str | None]
 
 
 @attrs.define
@@ -95,7 +104,7 @@ class Node:
     """The facts located in one comparison, and the nodes (``$ref`` pairs) it reaches."""
 
     facts: set[Fact] = attrs.field(factory=set)
-    children: set[NodeKey] = attrs.field(factory=set)
+    children: set[Edge] = attrs.field(factory=set)
 
 
 class _Narrowed(Exception):
@@ -160,7 +169,7 @@ class _Comparison:
     def emit(self, pointer: str, fact: str, message: str, side: str = "new") -> None:
         raise NotImplementedError
 
-    def reference(self, old_ref: str, new_ref: str) -> None:
+    def reference(self, old_ref: str, new_ref: str, at: str) -> None:
         raise NotImplementedError
 
     # -- the walk -----------------------------------------------------------------------------------------------
@@ -171,7 +180,7 @@ class _Comparison:
             return
         old_ref, new_ref = pure_ref(old_raw), pure_ref(new_raw)
         if old_ref is not None and new_ref is not None:
-            self.reference(old_ref, new_ref)
+            self.reference(old_ref, new_ref, new_at)
             return
         self.compare(resolve(old_raw, self.old_root, old_at), resolve(new_raw, self.new_root, new_at), depth)
 
@@ -213,8 +222,14 @@ class _Comparison:
             self.emit(new_e.at, f"type-{relation}", f"type {_kinds(old_types)} → {_kinds(new_types)}")
         elif not (old_types ^ new_types):
             a, b = old.get("format"), new.get("format")
+            if old_types == {"integer"}:  # a JSON integer is an int64 in practice (and an `int` in Python)
+                a, b = a or "int64", b or "int64"
             formats = format_relation(a, b)
-            if formats != "same":
+            a_type, b_type = generated_type(old_types, a), generated_type(new_types, b)
+            if formats != "same" and a_type != b_type:
+                shown = f"format {_show(a)} → {_show(b)} (the generated type {a_type} → {b_type})"
+                self.emit(new_e.at, "type-changed", shown)
+            elif formats != "same":
                 self.emit(new_e.at, f"type-{formats}", f"format {_show(a)} → {_show(b)}")
         self._nullability(old_e, new_e)
 
@@ -335,6 +350,8 @@ class _Comparison:
         if a_kind != b_kind:
             narrowed = openness[b_kind] < openness[a_kind]
             fact = "additional-properties-narrowed" if narrowed else "additional-properties-widened"
+            if (a_kind, b_kind) == ("open", "closed"):
+                fact = "additional-properties-closed"  # no declared data is refused, unlike a map closed
             self.emit(new_e.at, fact, f"additionalProperties {a_kind} → {b_kind}")
         elif a_kind == "schema":
             at = "/additionalProperties"
@@ -391,7 +408,8 @@ class _Comparison:
             return pure
         if b is not None:
             if not _is_wrapper(new.schema):
-                self.emit(new.at, "constraint-added", f"now also one of {len(b)} variants")
+                if not _requirements_kept(old.schema, new.schema):
+                    self.emit(new.at, "constraint-added", f"now also one of {len(b)} variants")
                 return False
             single = _as_variant(old)
             if isinstance(new.schema.get("oneOf"), list) and len(b) > 1:
@@ -417,14 +435,14 @@ class _Comparison:
         for i in removed:
             # A named alternative is a generated class: code passing it breaks even when another one admits its values.
             named = pure_ref(a[i][0]) is not None
-            if named or not any(self.diff.covers(a[i][0], self.old_root, raw, self.new_root, self.xml) for raw, _ in b):
+            if named or not self._covered(a[i][0], self.old_root, [raw for raw, _ in b], self.new_root):
                 literal = _literal(resolve(a[i][0], self.old_root).schema)
                 if literal is not None and not named:
                     self.emit(a[i][1], "enum-value-removed", f"value {_show(literal[0])} removed", "old")
                 else:
                     self.emit(a[i][1], "variant-removed", f"{label(a[i][0], self.old_root)} alternative removed", "old")
         for j in added:
-            if not any(self.diff.covers(b[j][0], self.new_root, raw, self.old_root, self.xml) for raw, _ in a):
+            if not self._covered(b[j][0], self.new_root, [raw for raw, _ in a], self.old_root):
                 literal = _literal(resolve(b[j][0], self.new_root).schema)
                 if literal is not None and pure_ref(b[j][0]) is None:
                     self.emit(b[j][1], "enum-value-added", f"value {_show(literal[0])} added")
@@ -433,12 +451,30 @@ class _Comparison:
         for i, j in pairs:
             self.schema(a[i][0], b[j][0], a[i][1], b[j][1], depth + 1)
 
+    def _covered(self, narrow: Any, narrow_root: Any, wide: list[Any], wide_root: Any) -> bool:
+        """True when the alternatives ``wide`` together admit every value ``narrow`` admits: one of them admits all,
+        or ``narrow`` is a finite enum each of whose values one of them admits."""
+        if any(self.diff.covers(narrow, narrow_root, raw, wide_root, self.xml) for raw in wide):
+            return True
+        schema = resolve(narrow, narrow_root).schema
+        values = schema.get("enum")
+        if not isinstance(values, list) or not 1 < len(values) <= _MAX_SPLIT:
+            return False
+        return all(
+            any(self.diff.covers({**schema, "enum": [value]}, narrow_root, raw, wide_root, self.xml) for raw in wide)
+            for value in values
+        )
+
     def _key(self, raw: Any, root: Any) -> str | None:
         target, ref = deref(raw, root)
         if ref:
             return "ref:" + ref.rsplit("/", 1)[-1]
         title = target.get("title") if isinstance(target, dict) else None
-        return f"title:{title}" if isinstance(title, str) else None
+        if isinstance(title, str):
+            return f"title:{title}"
+        parts = target.get("allOf") if isinstance(target, dict) else None
+        refs = [found for found in map(pure_ref, parts) if found] if isinstance(parts, list) else []
+        return "all-of:" + ",".join(ref.rsplit("/", 1)[-1] for ref in refs) if refs else None  # named by its parts
 
     def _shape(self, raw: Any, root: Any) -> str:
         target = resolve(raw, root).schema
@@ -467,10 +503,26 @@ class _Comparison:
                 pairs.append((i, j))
                 a_left.remove(i)
                 b_left.remove(j)
-        # Unnamed leftovers pair in order, literals apart: a constant that is not in the other list was removed or
-        # added, it did not change (a model name inserted into a union of names is one name added).
+        # Unnamed leftovers pair with one that admits all they admit (or all of whose values they admit), then in
+        # order, literals apart: a constant that is not in the other list was removed or added, it did not change (a
+        # model name inserted into a union of names is one name added).
         unnamed_a = [i for i in a_left if a_keys[i] is None and _literal(resolve(old[i], self.old_root).schema) is None]
         unnamed_b = [j for j in b_left if b_keys[j] is None and _literal(resolve(new[j], self.new_root).schema) is None]
+        if len(unnamed_a) * len(unnamed_b) <= _MAX_COVER_PAIRS:
+            for i in list(unnamed_a):
+                j = next(
+                    (
+                        j
+                        for j in unnamed_b
+                        if self.diff.covers(old[i], self.old_root, new[j], self.new_root, self.xml)
+                        or self.diff.covers(new[j], self.new_root, old[i], self.old_root, self.xml)
+                    ),
+                    None,
+                )
+                if j is not None:
+                    pairs.append((i, j))
+                    for left, index in ((a_left, i), (b_left, j), (unnamed_a, i), (unnamed_b, j)):
+                        left.remove(index)
         for i, j in zip(unnamed_a, unnamed_b, strict=False):
             pairs.append((i, j))
             a_left.remove(i)
@@ -579,6 +631,31 @@ def _literal(schema: dict[str, Any]) -> tuple[Any] | None:
     return (values[0],) if isinstance(values, list) and len(values) == 1 else None
 
 
+def _requirements_kept(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """True when ``new`` adds a oneOf/anyOf of alternatives that only require properties, and every value ``old``
+    accepted satisfies it: some alternative requires only what ``old`` required (for a oneOf, the others each
+    require a property ``old`` did not declare, so a value built from the old properties matches exactly one)."""
+    keyword = "oneOf" if isinstance(new.get("oneOf"), list) else "anyOf"
+    alternatives = new.get(keyword)
+    if not isinstance(alternatives, list) or not alternatives:
+        return False
+    required: list[set[str]] = []
+    for alternative in alternatives:
+        if not isinstance(alternative, dict) or not isinstance(alternative.get("required"), list):
+            return False
+        if any(key != "required" and key not in ANNOTATIONS for key in alternative):
+            return False
+        required.append({str(name) for name in alternative["required"]})
+    had = {str(name) for name in old.get("required") or [] if isinstance(old.get("required"), list)}
+    declared = set(old.get("properties") or {}) if isinstance(old.get("properties"), dict) else set()
+    met = [names <= had for names in required]
+    if keyword == "anyOf":
+        return any(met)
+    return met.count(True) == 1 and all(
+        met_one or not names <= declared for met_one, names in zip(met, required, strict=True)
+    )
+
+
 def _is_wrapper(schema: Any) -> bool:
     """True for a oneOf/anyOf with nothing beside it but annotations: it admits exactly what its variants admit."""
     return (
@@ -607,8 +684,9 @@ class _Recorder(_Comparison):
     def emit(self, pointer: str, fact: str, message: str, side: str = "new") -> None:
         self.node.facts.add(Fact(pointer, fact, message, side))
 
-    def reference(self, old_ref: str, new_ref: str) -> None:
-        self.node.children.add(self.diff.node_for((old_ref, new_ref, self.site, self.xml)))
+    def reference(self, old_ref: str, new_ref: str, at: str) -> None:
+        swapped = old_ref != new_ref and self.diff.renamed.get(old_ref) != new_ref
+        self.node.children.add((self.diff.node_for((old_ref, new_ref, self.site, self.xml)), at if swapped else None))
 
 
 class _Probe(_Comparison):
@@ -622,7 +700,7 @@ class _Probe(_Comparison):
         if fact in NARROWING_FACTS:
             raise _Narrowed
 
-    def reference(self, old_ref: str, new_ref: str) -> None:
+    def reference(self, old_ref: str, new_ref: str, at: str) -> None:
         if (old_ref, new_ref) in self.seen or len(self.seen) >= _MAX_PROBE_REFS:
             return  # a cycle (or a very deep graph): what is being compared already covers it
         self.seen.add((old_ref, new_ref))
@@ -632,8 +710,9 @@ class _Probe(_Comparison):
 class SchemaDiff:
     """Schema comparison between two documents (their roots resolve ``$ref``s); nodes are shared across calls."""
 
-    def __init__(self, old_root: Any, new_root: Any) -> None:
+    def __init__(self, old_root: Any, new_root: Any, renamed: dict[str, str] | None = None) -> None:
         self.old_root, self.new_root = old_root, new_root
+        self.renamed = renamed or {}  # old $ref -> new $ref of a renamed component (compared as the same one)
         self.nodes: dict[NodeKey, Node] = {}
         self._pending: list[NodeKey] = []
         self._covers: dict[tuple[str, str, bool, bool], bool] = {}
@@ -664,7 +743,7 @@ class SchemaDiff:
         if self._live is None:
             parents: dict[NodeKey, list[NodeKey]] = {}
             for key, node in self.nodes.items():
-                for child in node.children:
+                for child, _ in node.children:
                     parents.setdefault(child, []).append(key)
             live = {key for key, node in self.nodes.items() if node.facts}
             stack = list(live)
@@ -677,19 +756,26 @@ class SchemaDiff:
         return self._live
 
     def reached(self, start: Node) -> set[Fact]:
-        """Every fact ``start`` reaches: its own and those of every node reachable from it."""
+        """Every fact ``start`` reaches: its own and those of every node reachable from it.
+
+        Below a swapped reference (``$ref: A`` became ``$ref: B``), the differences between A and B are reported at
+        the swap; a component reached there that both sides name keeps its own facts.
+        """
         live = self._live_nodes()
         found = set(start.facts)
-        seen: set[NodeKey] = set()
-        stack = [key for key in start.children if key in live]
+        seen: set[tuple[NodeKey, str | None]] = set()
+        stack = [(key, at) for key, at in start.children if key in live]
         while stack:
-            key = stack.pop()
-            if key in seen:
+            key, swap = stack.pop()
+            if (key, swap) in seen:
                 continue
-            seen.add(key)
+            seen.add((key, swap))
             node = self.nodes[key]
-            found |= node.facts
-            stack.extend(child for child in node.children if child in live and child not in seen)
+            found |= node.facts if swap is None else {_at_swap(fact, key, swap) for fact in node.facts}
+            for child, at in node.children:
+                below = None if at is None else (swap if swap is not None else at)
+                if child in live and (child, below) not in seen:
+                    stack.append((child, below))
         return found
 
     def facts(self, old: Any, new: Any, site: str, xml: bool = False) -> list[Fact]:
@@ -713,6 +799,14 @@ class SchemaDiff:
         if key is not None:
             self._covers[key] = result
         return result
+
+
+def _at_swap(fact: Fact, key: NodeKey, at: str) -> Fact:
+    """A fact found comparing the two components of a swapped reference, located at the swap (``at``)."""
+    old_name, new_name = (ref.rsplit("/", 1)[-1] for ref in key[:2])
+    inside = describe(fact.pointer) if fact.pointer.startswith("/components/") else ""
+    whole = inside in (f"`{old_name}`", f"`{new_name}`")
+    return Fact(at, fact.fact, f"`{old_name}` → `{new_name}`{'' if whole else ', ' + inside}: {fact.message}")
 
 
 def _multiple_of(a: Any, b: Any) -> Iterator[tuple[str, str]]:

@@ -20,6 +20,7 @@ __all__ = [
     "Effective",
     "effective",
     "format_relation",
+    "generated_type",
     "is_annotation_only",
     "is_null",
     "numeric_bound",
@@ -172,6 +173,15 @@ def type_relation(old: frozenset[str], new: frozenset[str], *, textual: bool) ->
     if _covers(old, new, textual=textual):
         return "narrowed"
     return "changed"
+
+
+# String formats the generator turns into another Python type than `str` (openapi-python-client).
+_GENERATED_TYPES = {"date-time": "datetime", "date": "date", "uuid": "UUID", "binary": "File"}
+
+
+def generated_type(types: frozenset[str], fmt: Any) -> str:
+    """The Python type a generated client uses for a string of format ``fmt`` (``str`` unless the format maps)."""
+    return _GENERATED_TYPES.get(fmt, "str") if types == {"string"} and isinstance(fmt, str) else "str"
 
 
 def format_relation(old: Any, new: Any) -> str:
