@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -140,18 +141,47 @@ def test_against_the_mock_as_a_real_server(tmp_path: Path, monkeypatch: pytest.M
     assert {f["signature"] for f in findings_of(report)} == {"401", "404"}
 
 
-def test_update_baseline_accepts_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    baseline = tmp_path / "baseline.json"
+def test_the_printed_accept_command_accepts_the_findings_into_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
     # Evidence thresholds are not the subject (a third of the bodies are mislabelled): one checked body will do.
-    args = ("--mock-fault", "wrong_content_type,every=3", "--baseline", str(baseline), "--min-checked", "1")
-    code, _ = run_cli(tmp_path, *args, "--update-baseline", monkeypatch=monkeypatch)
-    assert code == 0
-    entries = json.loads(baseline.read_text(encoding="utf-8"))["entries"]
+    args = ("--mock-fault", "wrong_content_type,every=3", "--min-checked", "1")
+    code, report = run_cli(tmp_path, *args, monkeypatch=monkeypatch)
+    assert (code, report["verdict"]["verdict"]) == (1, "fail")
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "Fix the server, or accept them: " in last
+    command = shlex.split(last.split("accept them: ", 1)[1].split(" (then review", 1)[0])
+    assert command[0] == "tokenops-conformance"
+    assert command[-1] == "--update-baseline"
+    from contract_tests.suite import cli  # noqa: PLC0415
+
+    monkeypatch.setenv("TOKENOPS_API_KEY", CANARY)
+    assert cli.main(command[1:]) == 0  # the same run, accepted: judged again with the new baseline
+    out = capsys.readouterr().out
+    assert out.startswith("baseline conformance-baseline.json: ")
+    assert "server_nonconformance: Undocumented Content-Type (content_type_conformance" in out
+    assert "\nPASS: embedded mock" in out
+    entries = json.loads((tmp_path / "conformance-baseline.json").read_text(encoding="utf-8"))["entries"]
     assert {entry["check"] for entry in entries} >= {"content_type_conformance", "status_code_conformance"}
     assert all(entry["category"] for entry in entries)
+    assert not list((ROOT / "contract_tests").rglob("*baseline*.json"))  # never inside the package
     code, report = run_cli(tmp_path, *args, monkeypatch=monkeypatch)
-    assert code == 0
-    assert report["summary"]["new"] == 0
+    assert (code, report["summary"]["new"]) == (0, 0)
+
+
+def test_a_server_that_answers_errors_to_everything_is_not_offered_for_acceptance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, report = run_cli(tmp_path, "--mock-fault", "server_error", "--update-baseline", monkeypatch=monkeypatch)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "  not accepted: " in out
+    assert "accept them: " not in out
+    assert report["verdict"]["reasons"][0].startswith("the server answers errors to ")
+    assert "give ids" not in " ".join(report["verdict"]["reasons"])
+    assert not (tmp_path / "conformance-baseline.json").exists()
 
 
 @pytest.mark.parametrize(
@@ -163,7 +193,9 @@ def test_update_baseline_accepts_findings(tmp_path: Path, monkeypatch: pytest.Mo
         ([], "sk bad key", "TOKENOPS_API_KEY has a bad format"),
         (["--target", "http://127.0.0.1:9", "--mock-fault", "reality"], CANARY, "apply to the embedded mock"),
         (["--mock-fault", "meteor"], CANARY, "unknown fault kind 'meteor'"),
-        (["--baseline", "/nonexistent/baseline.json"], CANARY, "does not exist"),
+        (["--baseline", "/nonexistent/baseline.json"], CANARY, "baseline /nonexistent/baseline.json does not exist"),
+        (["--baseline", "/"], CANARY, "baseline / is a directory"),
+        (["--accept-server-errors"], CANARY, "--accept-server-errors goes with --update-baseline"),
         (["--max-examples", "0"], CANARY, "--max-examples must be >= 1"),
         (["--min-checked", "-1"], CANARY, "--min-checked must be >= 0"),
         (["--poll-interval", "0"], CANARY, "--poll-interval and --lifecycle-timeout must be > 0"),
@@ -198,7 +230,7 @@ def test_a_broken_baseline_is_a_setup_error_naming_the_file(
     code, _ = run_cli(tmp_path, "--baseline", str(baseline), monkeypatch=monkeypatch)
     err = capsys.readouterr().err.strip()
     assert code == 2
-    assert err.startswith(f"conformance: error: {baseline}: Entry")
+    assert err.startswith(f"conformance: error: baseline {baseline}: Entry")
     assert "missing string fields: check, failure, signature" in err
 
 

@@ -13,6 +13,7 @@ import pytest
 from contract_tests.mock import DEFAULT_API_KEY
 from contract_tests.suite import cli
 from contract_tests.suite.categories import Category
+from contract_tests.suite.runner import RunResult
 from contract_tests.suite.verdict import Decision, Verdict
 from tests.rawserver import raw_server
 
@@ -74,7 +75,10 @@ def test_options_collect_ids_from_flags_and_the_environment(monkeypatch: pytest.
 )
 def test_the_last_line_says_what_the_verdict_means(verdict: Verdict, start: str) -> None:
     decision = Decision(verdict, (), 2, (Category.SERVER_NONCONFORMANCE,), 5)
-    assert cli._last_line(decision).startswith(start)
+    args = cli._parser("conformance").parse_args(["--target", "http://h"])
+    invocation = cli._Invocation("tokenops-conformance", ("--target", "http://h"))
+    result = RunResult(target="t", base_url="http://h", started_at=0.0)
+    assert cli._last_line(decision, result, args, invocation).startswith(start)
 
 
 def test_the_console_script_exits_with_mains_code(

@@ -19,7 +19,7 @@ from contract_tests.suite.spec_facts import load_facts
 from contract_tests.suite.steering import ABSENT_ID, KEEP_GENERATED_EVERY, IdPools, Steering
 from contract_tests.suite.targets import EMBEDDED_START, remote, serve_app
 from contract_tests.suite.verdict import decide
-from tests.conformance_fakes import LABEL, STATUS_PATH, Breaker, Recorder, matrix_of
+from tests.conformance_fakes import LABEL, PROJECT_BASELINE, STATUS_PATH, Breaker, Recorder, matrix_of
 from tests.conftest import ROOT, SERVER_KEY
 
 KEY = "sk-evidence"
@@ -157,7 +157,7 @@ def test_a_proxy_page_instead_of_an_api_error_is_a_new_server_nonconformance(how
     app = create_app(api_keys=[KEY], clock=MockClock(start=EMBEDDED_START), log_requests=False)
     target = serve_app(Breaker(app, how, when), control=True)
     try:
-        result = run(RunOptions(target=target, api_key=KEY, max_examples=5))
+        result = run(RunOptions(target=target, api_key=KEY, max_examples=5, baseline=PROJECT_BASELINE))
     finally:
         target.close()
     report = to_json(result, decide(result), {})

@@ -133,16 +133,9 @@ def test_the_mock_extra_serves_the_api(dist: dict[str, Path], tmp_path: Path) ->
         stderr=log,
     )
     try:
+        _wait_for(f"http://127.0.0.1:{port}", bin_dir, tmp_path)
         call = (
-            "import sys, time, httpx\n"
             "from tokenops import TokenOps\n"
-            "deadline = time.monotonic() + 30\n"
-            "while True:\n"
-            "    try:\n"
-            f"        httpx.get('http://127.0.0.1:{port}/_mock/clock', timeout=1); break\n"
-            "    except httpx.TransportError:\n"
-            "        if time.monotonic() > deadline: sys.exit('mock did not start')\n"
-            "        time.sleep(0.1)\n"
             f"with TokenOps(api_key='sk-packaged', base_url='http://127.0.0.1:{port}') as client:\n"
             "    print(client.videos.retrieve('video_failed_demo').status)\n"
         )
@@ -153,10 +146,16 @@ def test_the_mock_extra_serves_the_api(dist: dict[str, Path], tmp_path: Path) ->
         log.close()
 
 
+@pytest.fixture(scope="module")
+def contract_install(dist: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel with the contract extra in a fresh venv: its bin/."""
+    return _venv(tmp_path_factory.mktemp("contract"), f"tokenops[contract] @ {dist['wheel'].as_uri()}")
+
+
 def test_the_contract_extra_runs_a_conformance_run_outside_the_repository(
-    dist: dict[str, Path], tmp_path: Path, server: str
+    contract_install: Path, tmp_path: Path, server: str
 ) -> None:
-    bin_dir = _venv(tmp_path, f"tokenops[contract] @ {dist['wheel'].as_uri()}")
+    bin_dir = contract_install
     assert "usage: tokenops-conformance" in _run([str(bin_dir / "tokenops-conformance"), "--help"], cwd=tmp_path)
     env = _clean_env(TOKENOPS_API_KEY=SERVER_KEY)
     # Small (2 examples per phase, 1 checked body per operation): this is about the installed wheel running a real
@@ -165,3 +164,59 @@ def test_the_contract_extra_runs_a_conformance_run_outside_the_repository(
     command += ["--min-checked", "1"]
     _run([*command, "--report-dir", str(tmp_path / "reports")], cwd=tmp_path, env=env)
     assert (tmp_path / "reports" / "conformance.json").is_file()
+
+
+def test_the_printed_accept_command_works_from_the_wheel(contract_install: Path, tmp_path: Path) -> None:
+    """A failing run against a broken server prints the command that accepts its findings; pasted into a shell it
+    writes the baseline into the current directory (never the installed package) and the next run passes."""
+    bin_dir = contract_install
+    port = free_port()
+    log = (tmp_path / "mock.log").open("wb")
+    mock = [str(bin_dir / "tokenops-mock"), "--port", str(port), "--api-key", "sk-accept", "--quiet"]
+    server = subprocess.Popen(
+        [*mock, "--fault", "wrong_content_type,every=3"], cwd=tmp_path, env=_clean_env(), stdout=log, stderr=log
+    )
+    env = _clean_env(TOKENOPS_API_KEY="sk-accept", PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    command = ["tokenops-conformance", "--target", f"http://127.0.0.1:{port}", "--max-examples", "3"]
+    command += ["--min-checked", "1", "--quiet"]
+    try:
+        _wait_for(f"http://127.0.0.1:{port}", bin_dir, tmp_path)
+        failed = subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert failed.returncode == 1, failed.stdout[-2000:] + failed.stderr[-2000:]
+        last = failed.stdout.strip().splitlines()[-1]
+        accept = last.split("accept them: ", 1)[1].split(" (then review", 1)[0]
+        assert accept.startswith("tokenops-conformance --target ")
+        accepted = subprocess.run(
+            ["bash", "-c", accept], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert accepted.returncode == 0, accepted.stdout[-3000:] + accepted.stderr[-2000:]
+        assert accepted.stdout.startswith("baseline conformance-baseline.json: ")
+        assert "\nPASS: " in accepted.stdout
+        assert (tmp_path / "conformance-baseline.json").is_file()
+        site = Path(
+            _run([str(bin_dir / "python"), "-c", "import contract_tests; print(contract_tests.__file__)"], cwd=tmp_path)
+        ).parent
+        assert not list(site.rglob("*baseline*.json"))
+        again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert again.returncode == 0, again.stdout[-2000:]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def _wait_for(base: str, bin_dir: Path, cwd: Path) -> None:
+    """Wait until the mock at ``base`` answers (30 s at most)."""
+    poll = (
+        "import sys, time, httpx\n"
+        "deadline = time.monotonic() + 30\n"
+        "while True:\n"
+        "    try:\n"
+        f"        httpx.get('{base}/_mock/clock', timeout=1); break\n"
+        "    except httpx.TransportError:\n"
+        "        if time.monotonic() > deadline: sys.exit('mock did not start')\n"
+        "        time.sleep(0.1)\n"
+    )
+    _run([str(bin_dir / "python"), "-c", poll], cwd=cwd)

@@ -67,6 +67,13 @@ class Finding:
     def identity(self) -> tuple[str, str, str, str]:
         return (self.operation, self.check, self.failure_type, self.key)
 
+    def match(self, known: KnownDeviations) -> None:
+        """Set ``known``, ``baseline_id`` and ``baseline_expired`` from the entry of ``known`` covering it."""
+        found = known.match(self)
+        self.baseline_id = found.entry_id if found is not None else None
+        self.baseline_expired = found.expired if found is not None else None
+        self.known = found is not None and found.expired is None
+
 
 @attrs.frozen
 class CheckResult:
@@ -216,11 +223,7 @@ class Ledger:
             response=response,
             evidence=redact_json(evidence or {}),
         )
-        match = self.known.match(finding)
-        if match is not None:
-            finding.baseline_id = match.entry_id
-            finding.baseline_expired = match.expired
-            finding.known = match.expired is None
+        finding.match(self.known)
         self._by_identity[identity] = finding
         self.findings.append(finding)
         return finding
@@ -305,7 +308,8 @@ class Ledger:
                 outcomes[result.check] = result.outcome
         failures = [result for result in results if result.failure is not None]
         produced: list[Finding] = []
-        root = not_an_api_response(received, facts) if failures else None
+        page = not_an_api_response(received, facts)
+        root = page if failures else None
         if root is not None:
             key, title, message = root
             finding = self.add(
@@ -350,6 +354,7 @@ class Ledger:
                 for name, value in sent.headers
             )
         )
+        deviating = ordinary and success and body_held and bool(produced)
         self.evidence.record(
             label,
             ordinary=ordinary,
@@ -357,9 +362,12 @@ class Ledger:
             with_key=with_key,
             outcomes=outcomes,
             checked=ordinary and success and body_held and not produced,
-            known_only=ordinary and success and body_held and bool(produced) and all(f.known for f in produced),
+            known_only=deviating and all(f.known for f in produced),
             path_params=path_params if ordinary else {},
+            error_answer=received.status >= 500 or page is not None,  # noqa: PLR2004
         )
+        if deviating:
+            self.evidence.deviating_bodies.append((label, tuple(f.identity for f in produced)))
         return produced
 
     def no_response(

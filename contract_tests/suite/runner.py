@@ -44,9 +44,8 @@ from contract_tests.suite.targets import Target
 from tokenops import Clock, SystemClock
 from tokenops.redaction import redact, register_secret
 
-__all__ = ["DEFAULT_BASELINE", "DISPOSABLE_FIXTURES", "RunOptions", "RunResult", "run"]
+__all__ = ["DISPOSABLE_FIXTURES", "RunOptions", "RunResult", "run"]
 
-DEFAULT_BASELINE = Path(__file__).resolve().parent / "baseline.json"
 # schemathesis checks that judge a response by an earlier step of the scenario (see _Engine._blame_the_page).
 CROSS_REQUEST_CHECKS = frozenset({"use_after_free", "ensure_resource_availability"})
 DISPOSABLE_FIXTURES = 12  # jobs created on our mock for operations that delete what they name
@@ -65,7 +64,7 @@ class RunOptions:
     disposable: dict[str, list[str]] = attrs.field(factory=dict)
     spec: Path = attrs.field(factory=spec_path)
     config: Path = attrs.field(factory=config_path)
-    baseline: Path | None = DEFAULT_BASELINE
+    baseline: Path | None = None  # known deviations (None: none)
     max_examples: int | None = None
     request_timeout: float | None = None  # seconds; None: schemathesis.toml's, else 10
     lifecycle_deadline: float = 120.0
@@ -110,6 +109,16 @@ class RunResult:
     @property
     def responses(self) -> int:
         return sum(e.requests for e in self.evidence.operations.values())
+
+    def rematch(self, known: KnownDeviations) -> None:
+        """Judge the findings by another baseline (after ``--update-baseline``): which are known, new or expired,
+        which 2xx bodies had known deviations only, which entries no finding matched."""
+        known.used.clear()
+        for finding in self.findings:
+            finding.match(known)
+        self.evidence.recount_known_only({finding.identity for finding in self.findings if finding.known})
+        self.baseline = str(known.path) if known.path is not None else None
+        self.baseline_unused = known.unused()
 
 
 def _config(options: RunOptions, credentials: RunCredentials) -> schemathesis.Config:

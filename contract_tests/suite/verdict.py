@@ -19,10 +19,19 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from contract_tests.suite.categories import Category
-from contract_tests.suite.evidence import OperationEvidence
+from contract_tests.suite.evidence import NO_RESPONSE, OperationEvidence
 from contract_tests.suite.runner import RunResult
 
-__all__ = ["DEFAULT_FAIL_ON", "DEFAULT_MIN_CHECKED", "EXIT_CODES", "Decision", "Verdict", "decide", "parse_fail_on"]
+__all__ = [
+    "DEFAULT_FAIL_ON",
+    "DEFAULT_MIN_CHECKED",
+    "EXIT_CODES",
+    "Decision",
+    "Verdict",
+    "decide",
+    "errors_everywhere",
+    "parse_fail_on",
+]
 
 DEFAULT_MIN_CHECKED = 5
 DEFAULT_FAIL_ON = (Category.SERVER_NONCONFORMANCE, Category.LIFECYCLE_VIOLATION, Category.CLIENT_INCOMPATIBILITY)
@@ -85,6 +94,33 @@ def _api_not_reached(result: RunResult) -> bool:
     )
 
 
+def errors_everywhere(result: RunResult) -> bool:
+    """No usable answer anywhere: no operation got a checked 2xx body, and most requests to each got a 5xx, a page
+    that is not an API response, or no response at all (a server that is down, misrouted or behind a broken proxy;
+    the odd 4xx a server sends before routing, for a huge path or header, does not change that)."""
+    tried = [e for label in result.operations if (e := result.evidence.operation(label)).requests]
+    return bool(tried) and all(
+        e.checked_bodies == 0 and (e.error_answers + e.statuses.get(NO_RESPONSE, 0)) * 2 > e.requests for e in tried
+    )
+
+
+def _errors_reason(result: RunResult) -> str:
+    evidence = [result.evidence.operation(label) for label in result.operations]
+    unanswered = sum(e.statuses.get(NO_RESPONSE, 0) for e in evidence)
+    errors = sum(e.error_answers for e in evidence)
+    requests = sum(e.requests for e in evidence)
+    if unanswered * 2 > requests:
+        return (
+            f"the server did not answer {unanswered} of {requests} requests (see the transport findings): "
+            "is it up, and is --target its address?"
+        )
+    every = "every request" if errors + unanswered == requests else f"nearly every request ({errors} of {requests})"
+    return (
+        f"the server answers errors to {every}: a 5xx or a page that is not an API response; fix the server, or "
+        "check that --target is the API and not a proxy's error page"
+    )
+
+
 def _operation_reasons(result: RunResult, min_checked: int) -> Iterable[str]:
     # "Every" allows for the odd request a server refuses before looking at the key (a 414 for a huge path).
     all_refused = [
@@ -94,6 +130,9 @@ def _operation_reasons(result: RunResult, min_checked: int) -> Iterable[str]:
     ]
     if all_refused and len(all_refused) == len(result.operations):
         yield "every authenticated request got 401: is TOKENOPS_API_KEY right?"
+        return
+    if errors_everywhere(result):
+        yield _errors_reason(result)
         return
     fixed = set(result.fixed_requests)
     for label in result.operations:
