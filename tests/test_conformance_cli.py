@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import socket
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -56,12 +57,14 @@ def test_options_collect_ids_from_flags_and_the_environment(monkeypatch: pytest.
             "--request-timeout", "4",
         ]
     )  # fmt: skip
-    options = cli._options(args, target=None, api_key="sk-x", notify=print)  # type: ignore[arg-type]  # unused here
+    target = types.SimpleNamespace(embedded=False)  # only whether writes may be sent is read from it here
+    options = cli._options(args, target=target, api_key="sk-x", notify=print)  # type: ignore[arg-type]
     assert options.ids == {"video_id": ["video_flag", "video_env_1", "video_env_2"], "job_id": ["job_1"]}
     assert options.disposable == {"video_id": ["video_doomed"], "job_id": ["job_doomed"]}
     assert options.spec == spec
     assert options.baseline is None  # a baseline that does not exist yet is no baseline
     assert options.request_timeout == 4.0
+    assert (options.writes.allowed, options.writes.max_writes) == (False, None)  # a target other than the mock
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,11 @@ def test_fail_on_decides_which_categories_fail(tmp_path: Path, monkeypatch: pyte
     code, report = run_cli(tmp_path, *args, monkeypatch=monkeypatch)
     assert code == 0  # the 401/404 spec gaps are new, but reported, not failing
     gaps = report["summary"]["categories"]["spec_gap"]["new"]
-    assert {(f["signature"], f["status"]) for f in findings_of(report)} == {("401", "new"), ("404", "new")}
+    assert {(f["signature"], f["status"]) for f in findings_of(report)} == {
+        ("401", "new"),
+        ("404", "new"),
+        ("414", "new"),
+    }
     assert gaps == len(report["findings"])
     code, report = run_cli(tmp_path, *args, "--fail-on", "spec_gap", monkeypatch=monkeypatch)
     assert code == 1

@@ -10,9 +10,11 @@ Usage::
         [--max-examples N] [--request-timeout S] [--lifecycle-timeout S] [--poll-interval S] [--spec FILE] [--quiet]
         [--mock-fault SPEC]... [--mock-rig-lifecycle]
 
-Default target: our mock, started by the suite on 127.0.0.1. The key comes from ``TOKENOPS_API_KEY`` (the
-embedded mock accepts whatever key is set, and a local default when none is). Ids that exist on a live
-target come from ``--video-id`` / ``--path-id`` or ``TOKENOPS_VIDEO_IDS`` (comma-separated). Reports:
+Default target: our mock, started by the suite on 127.0.0.1, tested fully. Against ``--target`` only requests that
+change nothing are sent (GET, HEAD, OPTIONS, to operations not marked billed) unless ``--include-writes`` is given;
+``--max-writes N`` caps the writes; operations left out are listed as not tested. The key comes from
+``TOKENOPS_API_KEY`` (the embedded mock accepts whatever key is set, and a local default when none is). Ids that exist
+on a live target come from ``--video-id`` / ``--path-id`` or ``TOKENOPS_VIDEO_IDS`` (comma-separated). Reports:
 conformance.json, conformance.md, conformance.html, junit.xml in ``--report-dir`` (default ``reports/``).
 Known deviations: ``--baseline FILE`` (default ``conformance-baseline.json`` in the current directory); a failing
 run prints the command that accepts its findings into it (the same run with ``--update-baseline``).
@@ -45,6 +47,7 @@ from contract_tests.suite.report import terminal_lines, to_json, write_all
 from contract_tests.suite.runner import RunOptions, RunResult, run
 from contract_tests.suite.targets import Target, TargetError, embedded, remote
 from contract_tests.suite.verdict import DEFAULT_FAIL_ON, DEFAULT_MIN_CHECKED, Decision, decide, parse_fail_on
+from contract_tests.suite.writes import PolicyError, WritePolicy
 from tokenops.redaction import redact, register_secret
 
 __all__ = ["main", "run_cli"]
@@ -129,6 +132,19 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     add("--lifecycle-timeout", type=float, default=120.0, help="live lifecycle deadline (s)")
     add("--poll-interval", type=float, default=2.0, help="live lifecycle: seconds between polls of one id")
     add("--spec", type=Path, help="test another OpenAPI file (default: the repo's openapi.yaml)")
+    add(
+        "--include-writes",
+        action="store_true",
+        help="--target only: also send writes (not GET/HEAD/OPTIONS, or billed); the embedded mock always gets them",
+    )
+    add("--max-writes", type=int, metavar="N", help="send at most N writes (requests that change or cost something)")
+    add(
+        "--billed",
+        action="append",
+        default=[],
+        metavar="OPERATION",
+        help="treat this operation (operationId or 'METHOD /path') as billed: a write (repeat)",
+    )
     add("--quiet", action="store_true", help="no progress, only the final summary")
     add("--mock-fault", action="append", default=[], metavar="SPEC", help="embedded mock only: a fault rule (repeat)")
     add("--mock-rig-lifecycle", action="store_true", help="embedded mock only: a job whose progress goes backwards")
@@ -144,6 +160,10 @@ def _validate(args: argparse.Namespace) -> list[Category]:
         raise UsageError("--poll-interval and --lifecycle-timeout must be > 0")
     if args.request_timeout is not None and args.request_timeout <= 0:
         raise UsageError("--request-timeout must be > 0")
+    if args.max_writes is not None and args.max_writes < 0:
+        raise UsageError("--max-writes must be >= 0")
+    if args.include_writes and not args.target:
+        raise UsageError("--include-writes applies to --target: the embedded mock always gets every write")
     if args.baseline.is_dir():
         raise UsageError(f"baseline {args.baseline} is a directory: --baseline takes a file")
     if not args.update_baseline and not args.baseline.exists() and args.baseline != DEFAULT_BASELINE:
@@ -180,6 +200,9 @@ def _options(args: argparse.Namespace, target: Target, api_key: str, notify: Cal
         poll_interval=args.poll_interval,
         misbehave=args.mock_rig_lifecycle,
         on_progress=notify,
+        writes=WritePolicy(
+            allowed=target.embedded or args.include_writes, max_writes=args.max_writes, billed=frozenset(args.billed)
+        ),
     )
     if args.spec is not None:
         options.spec = args.spec
@@ -284,7 +307,7 @@ def main(argv: list[str] | None = None, *, prog: str = "conformance") -> int:
         code = _finish(args, result, fail_on, _Invocation(_program(prog), tuple(arguments)))
         del secret
         return code
-    except (UsageError, TargetError, FaultSpecError, BaselineError) as exc:
+    except (UsageError, TargetError, FaultSpecError, BaselineError, PolicyError) as exc:
         print(redact(f"conformance: error: {exc}"), file=sys.stderr)
         return USAGE_EXIT
     except KeyboardInterrupt:

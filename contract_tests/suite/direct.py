@@ -26,6 +26,7 @@ from contract_tests.suite.findings import CheckResult, Finding, Ledger
 from contract_tests.suite.records import Received, Sent
 from contract_tests.suite.spec_facts import OperationFacts, SpecFacts
 from contract_tests.suite.targets import Target, http_client
+from contract_tests.suite.writes import WritePolicy
 from tokenops import Clock
 from tokenops.spec import Placement
 
@@ -70,6 +71,7 @@ class Direct:
     clock: Clock
     timeout: float = 10.0
     credentials: RunCredentials | None = None
+    writes: WritePolicy | None = None  # None: every write may be sent
     rate_limit_waits: int = 0
     _http: httpx.Client | None = None
     _results: list[Any] = attrs.field(factory=list)
@@ -141,11 +143,13 @@ class Direct:
         checks: Sequence[str] | None = None,
         extras: Sequence[Extra] = (),
         credentials: Placement | None = None,
+        probe: str | None = None,
     ) -> Exchange:
         """Send one request for ``facts`` and account the answer (or its absence) in the ledger.
 
         Credentials: ``credentials`` when given (a probe's), else none when ``headers`` are given, else the run's
-        own, placed as the operation requires.
+        own, placed as the operation requires. A write the policy holds back is not sent (an empty exchange).
+        ``probe`` names the probe that sends the request: findings it causes say so.
         """
         method = (method or facts.method).upper()
         placed = self.auth(facts) if headers is None and credentials is None else credentials or Placement()
@@ -154,6 +158,9 @@ class Direct:
             headers["Cookie"] = cookie
         path = self.path_for(facts, path_params, raw=raw_path_params)
         ordinary = method == facts.method
+        held = self.writes is not None and self.writes.writes(facts, method)
+        if held and self.writes is not None and not self.writes.take(facts.label if ordinary else None):
+            return Exchange(None, None, [])  # held back by the write policy: nothing was sent
         url = f"{self.target.base_url}{path}"
         try:
             response = self._request(method, path, headers, body, placed.query)
@@ -188,6 +195,7 @@ class Direct:
             sent=sent,
             received=received,
             results=results,
+            probe=probe,
         )
         decoded = None
         if 200 <= received.status < 300:  # noqa: PLR2004

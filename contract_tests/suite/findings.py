@@ -238,8 +238,10 @@ class Ledger:
         phase: str,
         sent: Sent | None,
         received: Received | None,
+        probe: str | None = None,
     ) -> Finding:
-        """Record a schemathesis or suite failure."""
+        """Record a schemathesis or suite failure (``probe``: the suite's probe that sent the request, if one did:
+        a schema or status failure it caused is named after it)."""
         message = str(failure.message or "").strip()
         if not message and received is not None:  # schemathesis leaves a 5xx's message empty: show the body
             message = f"{received.status}: {body_text(received.content)[:300]}"
@@ -251,6 +253,10 @@ class Ledger:
         title = failure.title
         if hasattr(failure, "instance_path") and evidence.get("field"):  # say which field, in the title
             title = f"{title}: {evidence['field']}"
+        if probe is not None:
+            evidence["probe"] = probe
+            if not isinstance(failure, ContractFailure):  # a probe's own verdicts already say what was probed
+                title = f"{title} (probe: {probe})"
         return self.add(
             check=check,
             failure_type=type(failure).__name__,
@@ -294,8 +300,10 @@ class Ledger:
         sent: Sent | None,
         received: Received,
         results: Iterable[CheckResult],
+        probe: str | None = None,
     ) -> list[Finding]:
-        """Account one answered request and every check result on it; returns the findings it produced."""
+        """Account one answered request and every check result on it; returns the findings it produced
+        (``probe``: the suite's probe that sent it, named in the findings)."""
         results = list(results)
         if received.status == THROTTLED:  # a throttled answer says nothing about what a check asks
             results = [
@@ -340,6 +348,7 @@ class Ledger:
                         phase=phase,
                         sent=sent,
                         received=received,
+                        probe=probe,
                     )
                 )
         ordinary = facts is not None and method.upper() == facts.method

@@ -41,6 +41,7 @@ from contract_tests.suite.resources import rules_for
 from contract_tests.suite.spec_facts import SpecFacts, load_facts
 from contract_tests.suite.steering import IdPools, Steering
 from contract_tests.suite.targets import Target
+from contract_tests.suite.writes import NOT_ALLOWED, SAFE_METHODS, WritePolicy, WriteRefused
 from tokenops import Clock, SystemClock
 from tokenops.redaction import redact, register_secret
 
@@ -74,6 +75,8 @@ class RunOptions:
     on_progress: Callable[[str], None] | None = None
     # Where TOKENOPS_CREDENTIAL_<SCHEME> variables are read: a credential per security scheme, else ``api_key``.
     environ: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), repr=False)
+    # Which writes (requests that change something or cost money) may be sent: all of them by default.
+    writes: WritePolicy = attrs.field(factory=WritePolicy)
 
 
 @attrs.define
@@ -101,6 +104,18 @@ class RunResult:
     baseline_unused: list[str] = attrs.field(factory=list)
     # Operations that take no input at all (no parameter, no body): every request is the same one.
     fixed_requests: list[str] = attrs.field(factory=list)
+    # Operations the run did not test, with why ("writes not allowed ..."): reported, never held against the verdict.
+    not_tested: dict[str, str] = attrs.field(factory=dict)
+    # Operations whose writes were cut short by --max-writes after some were sent (they need one checked body).
+    write_capped: list[str] = attrs.field(factory=list)
+    writes_allowed: bool = True
+    max_writes: int | None = None
+    writes_sent: int = 0
+
+    @property
+    def tested(self) -> list[str]:
+        """The operations the run tested (``operations`` minus ``not_tested``)."""
+        return [label for label in self.operations if label not in self.not_tested]
 
     @property
     def new_findings(self) -> list[Finding]:
@@ -146,6 +161,13 @@ def _config(options: RunOptions, credentials: RunCredentials) -> schemathesis.Co
     if options.request_timeout is not None:
         data["request-timeout"] = options.request_timeout
     data["base-url"] = options.target.base_url
+    if options.writes.max_writes is not None:
+        # ignored_auth re-sends each request twice without passing the before_call hook that counts writes; the
+        # suite's auth probes ask the same questions, counted.
+        data.setdefault("checks", {})["ignored_auth"] = {"enabled": False}
+    if not options.writes.allowed:  # undeclared methods the coverage phase tries: only those that change nothing
+        coverage = data.setdefault("phases", {}).setdefault("coverage", {})
+        coverage["unexpected-methods"] = sorted(method.lower() for method in SAFE_METHODS - {"HEAD"})
     return schemathesis.Config.from_dict(data)
 
 
@@ -306,6 +328,8 @@ class _Engine:
 
     def error(self, event: events.NonFatalError | events.FatalError) -> None:
         error: BaseException = event.value if isinstance(event, events.NonFatalError) else event.exception
+        if isinstance(getattr(error, "original_error", error), WriteRefused):  # held back by the write policy:
+            return  # nothing was sent (schemathesis wraps what a hook raises in a HookExecutionError)
         label = getattr(event, "label", "") or ""
         phase = getattr(getattr(event, "phase", None), "value", "") or "engine"
         where = f"{phase}: {label}" if label else phase
@@ -383,11 +407,24 @@ def _stages(
         direct.close()
 
 
+def _account_writes(result: RunResult, policy: WritePolicy) -> None:
+    """Operations the write limit cut: untested when nothing reached them, else tested in part."""
+    result.writes_sent, result.writes_allowed, result.max_writes = policy.sent, policy.allowed, policy.max_writes
+    for label, count in sorted(policy.refused.items()):
+        if label in result.not_tested or not count:
+            continue
+        if result.evidence.operation(label).requests == 0:
+            result.not_tested[label] = f"the write limit (--max-writes {policy.max_writes}) was reached before it"
+        else:
+            result.write_capped.append(label)
+
+
 def run(options: RunOptions) -> RunResult:
     """Run the suite against ``options.target``; Ctrl-C ends it early with ``interrupted`` set.
 
     Raises:
         BaselineError: the baseline file cannot be used.
+        PolicyError: ``--billed`` names an operation the spec does not have.
         schemathesis.errors.SchemathesisError / ValueError / OSError: unusable spec or config.
     """
     secrets = [register_secret(options.api_key)]
@@ -406,6 +443,10 @@ def run(options: RunOptions) -> RunResult:
     started = time.monotonic()
     known = KnownDeviations.load(options.baseline)
     facts = load_facts(options.spec)
+    options.writes.learn(facts)
+    result.not_tested = {
+        label: NOT_ALLOWED for label, op in facts.operations.items() if not options.writes.operation_may_write(op)
+    }
     credentials = resolve_credentials(facts.model, options.api_key, options.environ)
     secrets += [register_secret(value) for value in credentials.secrets()]
     result.operations = sorted(facts.operations)
@@ -423,7 +464,9 @@ def run(options: RunOptions) -> RunResult:
     )
     result.evidence = ledger.evidence
     config = _config(options, credentials)
-    schema = schemathesis.openapi.from_path(str(options.spec), config=config)
+    schema: Any = schemathesis.openapi.from_path(str(options.spec), config=config)
+    if result.not_tested:
+        schema = schema.exclude(lambda context: str(context.operation.label) in result.not_tested)
     direct = Direct(
         schema,
         facts,
@@ -433,10 +476,11 @@ def run(options: RunOptions) -> RunResult:
         options.clock,
         timeout=options.request_timeout or 10.0,
         credentials=credentials,
+        writes=options.writes,
     )
     pools = IdPools()
     engine = _Engine(facts, ledger, result, notify)
-    with _sigint_watch() as engine.sigint:
+    with _sigint_watch() as engine.sigint, options.writes.active(schema, facts):
         _stages(options, facts=facts, pools=pools, schema=schema, engine=engine, direct=direct, result=result)
     result.interrupted = result.interrupted or engine.sigint.is_set()
     ledger.evidence.finalize(SUITE_CHECKS)
@@ -444,6 +488,7 @@ def run(options: RunOptions) -> RunResult:
     result.created_jobs = list(target.created_jobs)
     result.rate_limit_waits = direct.rate_limit_waits
     result.baseline_unused = known.unused()
+    _account_writes(result, options.writes)
     result.duration = time.monotonic() - started
     del secrets  # the caller keeps its own registration for as long as it writes reports
     return result

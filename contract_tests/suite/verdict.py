@@ -9,6 +9,9 @@
   operation that takes no input: every request to it is the same) were schema-checked with no finding at all
   (a body with a known deviation never counts); every given id was requested and one of its bodies checked; the
   run's key was not refused everywhere; no phase stopped early; every lifecycle resource reached a terminal state.
+
+Operations the run did not test (writes not allowed against a live target, or none left under ``--max-writes``) are
+listed in every report and need no evidence; an operation ``--max-writes`` cut short needs one checked body.
 """
 
 from __future__ import annotations
@@ -88,10 +91,8 @@ def _not_found_only(evidence: OperationEvidence) -> bool:
 
 
 def _api_not_reached(result: RunResult) -> bool:
-    """Every operation answered 404 and nothing else: the API is not where --target points (a /v1 suffix)."""
-    return bool(result.operations) and all(
-        _not_found_only(result.evidence.operation(label)) for label in result.operations
-    )
+    """Every operation answered 404 and nothing else: the API is not where --target points."""
+    return bool(result.tested) and all(_not_found_only(result.evidence.operation(label)) for label in result.tested)
 
 
 def errors_everywhere(result: RunResult) -> bool:
@@ -128,14 +129,14 @@ def _operation_reasons(result: RunResult, min_checked: int) -> Iterable[str]:
         for evidence in result.evidence.operations.values()
         if not evidence.statuses.get("2xx") and evidence.auth_refused > evidence.authenticated / 2
     ]
-    if all_refused and len(all_refused) == len(result.operations):
+    if all_refused and len(all_refused) == len(result.tested):
         yield "every authenticated request got 401: is TOKENOPS_API_KEY right?"
         return
     if errors_everywhere(result):
         yield _errors_reason(result)
         return
-    fixed = set(result.fixed_requests)
-    for label in result.operations:
+    fixed = set(result.fixed_requests) | set(result.write_capped)
+    for label in result.tested:
         evidence = result.evidence.operation(label)
         checked = evidence.checked_bodies
         if checked >= (min(min_checked, 1) if label in fixed else min_checked):
@@ -181,6 +182,11 @@ def _id_reasons(result: RunResult) -> Iterable[str]:
 def _run_reasons(result: RunResult) -> Iterable[str]:
     if not result.operations:
         yield "the spec has no operation to test"
+    elif not result.tested:
+        yield (
+            "no operation was tested: every one sends writes, and writes are not allowed against --target; "
+            "pass --include-writes (with --max-writes N) to test them"
+        )
     yield from (f"{line}: see the errors and findings" for line in result.aborted)
     lifecycle = result.lifecycle
     if _api_not_reached(result):

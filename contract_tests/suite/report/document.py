@@ -24,6 +24,7 @@ __all__ = [
     "evidence_lines",
     "replay_commands",
     "to_json",
+    "writes_line",
 ]
 
 REPORT_VERSION = 2
@@ -122,10 +123,19 @@ def to_json(
                 "authenticated": e.authenticated,
                 "auth_refused": e.auth_refused,
                 "not_found": e.not_found,
+                "error_answers": e.error_answers,
+                "not_tested": result.not_tested.get(label),
             }
             for label in result.operations
             for e in [evidence.operation(label)]
         ],
+        "not_tested": [{"operation": label, "reason": reason} for label, reason in sorted(result.not_tested.items())],
+        "writes": {
+            "allowed": result.writes_allowed,
+            "max_writes": result.max_writes,
+            "sent": result.writes_sent,
+            "cut_short": sorted(result.write_capped),
+        },
         "matrix": [
             {
                 "operation": label,
@@ -176,10 +186,27 @@ def requests_text(report: dict[str, Any]) -> str:
     return f"{requests} requests, {checked} responses checked (probes included)"
 
 
+def writes_line(report: dict[str, Any]) -> str | None:
+    """What the write policy let through, for people; None when it held nothing back (every write was allowed)."""
+    writes = report["writes"]
+    untested = len(report["not_tested"])
+    if not writes["allowed"]:
+        held = f"; {untested} operation(s) not tested" if untested else ""
+        return f"writes: none sent (not allowed against --target: --include-writes sends them){held}"
+    if writes["max_writes"] is None:
+        return None
+    cut = f"; cut short: {', '.join(writes['cut_short'])}" if writes["cut_short"] else ""
+    held = f"; {untested} operation(s) not tested" if untested else ""
+    return f"writes: {writes['sent']} sent (--max-writes {writes['max_writes']}){cut}{held}"
+
+
 def evidence_lines(report: dict[str, Any]) -> list[str]:
     """The run's evidence in short lines: per operation, then per known id (given ones first)."""
     lines = []
     for op in report["operations"]:
+        if op["not_tested"]:
+            lines.append(f"{op['operation']}: not tested: {op['not_tested']}")
+            continue
         statuses = ", ".join(f"{kind} {count}" for kind, count in op["statuses"].items()) or "no requests"
         refused = f", key refused {op['auth_refused']}/{op['authenticated']}" if op["auth_refused"] else ""
         lines.append(f"{op['operation']}: {op['checked_bodies']} 2xx bodies checked ({statuses}{refused})")
@@ -200,6 +227,8 @@ def describe_evidence(finding: dict[str, Any]) -> list[str]:
         value = f" = {evidence['value']!r}" if "value" in evidence else ""
         rule = f" (rule: {evidence['rule']})" if evidence.get("rule") else ""
         lines.append(f"field {evidence['field']}{value}{rule}")
+    if evidence.get("probe"):
+        lines.append(f"sent by the probe: {evidence['probe']}")
     if "asked" in evidence or "got" in evidence:
         lines.append(f"asked for {evidence.get('asked')!r}, got {evidence.get('got')!r}")
     if finding.get("status_code") is not None:

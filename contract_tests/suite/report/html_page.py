@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 from contract_tests.suite.categories import Category
-from contract_tests.suite.report.document import describe_evidence, requests_text
+from contract_tests.suite.report.document import describe_evidence, requests_text, writes_line
 
 __all__ = ["html_report"]
 
@@ -102,6 +102,12 @@ def _tables(report: dict[str, Any]) -> list[str]:
         "<th>checked 2xx bodies</th><th>key refused</th></tr>"
     ]
     for op in report["operations"]:
+        if op["not_tested"]:
+            parts.append(
+                f"<tr class='untested'><td><code>{e(op['operation'])}</code></td>"
+                f"<td colspan='4'>not tested: {e(op['not_tested'])}</td></tr>"
+            )
+            continue
         statuses = ", ".join(f"{kind}: {count}" for kind, count in op["statuses"].items())
         parts.append(
             f"<tr><td><code>{e(op['operation'])}</code></td><td class='n'>{op['requests']}</td>"
@@ -153,6 +159,8 @@ def html_report(report: dict[str, Any]) -> str:
         parts.append(f"<h2>{heading}</h2><ul class='reasons'>")
         parts += [f"<li>{e(reason)}</li>" for reason in verdict["reasons"]]
         parts.append("</ul>")
+    if (writes := writes_line(report)) is not None:
+        parts.append(f"<p class='note'>{e(writes.capitalize())}.</p>")
     parts += [_chart(report), "<h2>Findings</h2>"]
     if not report["findings"]:
         parts.append("<p>None.</p>")
