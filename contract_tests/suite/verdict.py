@@ -8,7 +8,8 @@
 - **pass**: none of the above. For every operation tested, at least ``min_checked`` 2xx bodies (one for an
   operation that takes no input: every request to it is the same) were schema-checked with no finding at all
   (a body with a known deviation never counts); every given id was requested and one of its bodies checked; the
-  run's key was not refused everywhere; no phase stopped early; every lifecycle resource reached a terminal state.
+  run's key was not refused everywhere; no phase stopped early; at least one followed lifecycle resource reached a
+  terminal state (the others, still running at the deadline, are listed with their last state).
 
 Operations the run did not test (writes not allowed against a live target, or none left under ``--max-writes``) are
 listed in every report and need no evidence; an operation ``--max-writes`` cut short needs one checked body.
@@ -191,11 +192,12 @@ def _run_reasons(result: RunResult) -> Iterable[str]:
     lifecycle = result.lifecycle
     if _api_not_reached(result):
         yield "every operation answered only 404: the API is not at --target, so no finding is judged"
-    if lifecycle.unfinished:
+    if lifecycle.proves_nothing:
         count = len(lifecycle.unfinished)
         yield (
-            f"lifecycle: {count} job{'s' if count != 1 else ''} did not finish within {lifecycle.deadline:g} s: "
-            "raise --lifecycle-timeout or pass ids of jobs close to done"
+            f"lifecycle: no followed resource reached a terminal state within {lifecycle.deadline:g} s "
+            f"({', '.join(item.describe() for item in lifecycle.unfinished)}): raise --lifecycle-timeout or pass "
+            f"the id{'s' if count != 1 else ''} of a job close to done"
         )
 
 

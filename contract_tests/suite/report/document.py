@@ -162,7 +162,16 @@ def to_json(
         "phases": dict(sorted(result.phases.items())),
         "lifecycle": {
             "followed": sorted(result.lifecycle.followed),
-            "unfinished": sorted(result.lifecycle.unfinished),
+            "finished": sorted(result.lifecycle.finished),
+            "unfinished": [
+                {
+                    "id": item.id,
+                    "last_status": item.last_status,
+                    "last_progress": item.last_progress,
+                    "followed_seconds": item.followed_seconds,
+                }
+                for item in sorted(result.lifecycle.unfinished, key=lambda item: item.id)
+            ],
             "never_found": sorted(result.lifecycle.never_found),
             "polls": result.lifecycle.polls,
             "deadline_seconds": result.lifecycle.deadline,
