@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from contract_tests import _commands
 from contract_tests.mock import DEFAULT_API_KEY
 from contract_tests.suite import cli
 from contract_tests.suite.categories import Category
@@ -89,12 +90,12 @@ def test_the_console_script_exits_with_mains_code(
 ) -> None:
     monkeypatch.setattr(sys, "argv", ["tokenops-conformance", "--max-examples", "0"])
     with pytest.raises(SystemExit) as exited:
-        cli.run_cli()
+        _commands.conformance()
     assert exited.value.code == 2
     assert capsys.readouterr().err == "conformance: error: --max-examples must be >= 1\n"
     monkeypatch.setattr(sys, "argv", ["tokenops-conformance", "--max-examples", "many"])
     with pytest.raises(SystemExit) as exited:
-        cli.run_cli()
+        _commands.conformance()
     assert exited.value.code == 2
     assert capsys.readouterr().err.startswith("usage: tokenops-conformance ")
 

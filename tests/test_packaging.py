@@ -115,6 +115,31 @@ def test_the_sdist_installs_and_runs(base_install: Path, tmp_path: Path) -> None
     assert "usage: tokenops" in _run([str(base_install / "tokenops"), "--help"], cwd=tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("script", "extra", "missing"),
+    [("tokenops-mock", "mock", "starlette"), ("tokenops-conformance", "contract", "schemathesis")],
+)
+def test_a_tool_without_its_extra_says_which_in_one_line(
+    base_install: Path, tmp_path: Path, script: str, extra: str, missing: str
+) -> None:
+    for args in (["--help"], []):
+        done = subprocess.run(
+            [str(base_install / script), *args],
+            cwd=tmp_path,
+            env=_clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2, done.stderr
+        (line,) = done.stderr.splitlines()
+        assert line.startswith(f"{script} needs the {extra} extra: pip install 'tokenops[{extra}]' (missing: ")
+        assert missing in line
+        assert done.stdout == ""
+        assert list(tmp_path.iterdir()) == []  # nothing written
+
+
 def test_the_cli_extra_brings_rich(dist: dict[str, Path], tmp_path: Path) -> None:
     bin_dir = _venv(tmp_path, f"tokenops[cli] @ {dist['wheel'].as_uri()}")
     _run([str(bin_dir / "python"), "-c", "import rich.progress"], cwd=tmp_path)
@@ -123,6 +148,11 @@ def test_the_cli_extra_brings_rich(dist: dict[str, Path], tmp_path: Path) -> Non
 def test_the_mock_extra_serves_the_api(dist: dict[str, Path], tmp_path: Path) -> None:
     bin_dir = _venv(tmp_path, f"tokenops[mock] @ {dist['wheel'].as_uri()}")
     assert "usage: tokenops-mock" in _run([str(bin_dir / "tokenops-mock"), "--help"], cwd=tmp_path)
+    conformance = subprocess.run(
+        [str(bin_dir / "tokenops-conformance"), "--help"], env=_clean_env(), capture_output=True, text=True, check=False
+    )
+    assert conformance.returncode == 2
+    assert conformance.stderr.startswith("tokenops-conformance needs the contract extra: ")
     port = free_port()
     log = (tmp_path / "mock.log").open("wb")
     server = subprocess.Popen(
@@ -156,6 +186,11 @@ def test_the_contract_extra_runs_a_conformance_run_outside_the_repository(
     contract_install: Path, tmp_path: Path, server: str
 ) -> None:
     bin_dir = contract_install
+    # The wheel's spec diff (the import-surface half included) has what it imports.
+    _run(
+        [str(bin_dir / "python"), "-c", "import contract_tests.toolchain.surface, contract_tests.toolchain.diff"],
+        cwd=tmp_path,
+    )
     assert "usage: tokenops-conformance" in _run([str(bin_dir / "tokenops-conformance"), "--help"], cwd=tmp_path)
     env = _clean_env(TOKENOPS_API_KEY=SERVER_KEY)
     # Small (2 examples per phase, 1 checked body per operation): this is about the installed wheel running a real

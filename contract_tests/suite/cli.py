@@ -1,6 +1,7 @@
 """The conformance command line: test every operation of the spec against a server and write the reports.
 
-``python scripts/conformance.py`` and the ``tokenops-conformance`` console script both run :func:`main`.
+``python scripts/conformance.py`` and the ``tokenops-conformance`` console script (through
+:mod:`contract_tests._commands`, which checks the ``contract`` extra first) both run :func:`main`.
 
 Usage::
 
@@ -50,7 +51,7 @@ from contract_tests.suite.verdict import DEFAULT_FAIL_ON, DEFAULT_MIN_CHECKED, D
 from contract_tests.suite.writes import PolicyError, WritePolicy
 from tokenops.redaction import redact, register_secret
 
-__all__ = ["main", "run_cli"]
+__all__ = ["CONSOLE_SCRIPT", "main"]
 
 _KEY_RE = re.compile(r"[\x21-\x7e]{1,512}")
 USAGE_EXIT = 2
@@ -319,8 +320,3 @@ def main(argv: list[str] | None = None, *, prog: str = "conformance") -> int:
     finally:
         if target is not None:
             target.close(wait=False)  # the reports are written: the server stops in the background
-
-
-def run_cli() -> None:
-    """Console-script entry point (``tokenops-conformance``)."""
-    sys.exit(main(prog=CONSOLE_SCRIPT))
