@@ -104,6 +104,20 @@ class Browser:
                 raise TimeoutError(f"{url} did not load")
             self.events.append(self._read())
 
+    def click(self, expression: str) -> None:
+        """Click the element ``expression`` (JavaScript) evaluates to, and wait for the page it opens to load."""
+        self.events.clear()
+        found = self.evaluate(
+            f"(() => {{ const element = {expression}; if (!element) return false; element.click(); return true; }})()"
+        )
+        if not found:
+            raise LookupError(f"nothing to click: {expression}")
+        deadline = time.monotonic() + self.timeout
+        while not any(event.get("method") == "Page.loadEventFired" for event in self.events):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"clicking {expression} loaded nothing")
+            self.events.append(self._read())
+
     def evaluate(self, expression: str) -> Any:
         """The JSON value of a JavaScript expression in the page."""
         result = self.page("Runtime.evaluate", expression=expression, returnByValue=True)

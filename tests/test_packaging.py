@@ -83,8 +83,9 @@ def test_the_wheel_carries_the_three_packages_the_bundled_spec_and_the_metadata(
     assert not any(name.startswith("tests/") or "/test_" in name for name in names)
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
     assert "License-Expression: MIT" in metadata
-    assert "Project-URL: Source," in metadata
-    assert "Project-URL: Changelog," in metadata
+    assert "Project-URL: Vendor API documentation, https://docs-model.skyengine.com.cn/llms.txt" in metadata
+    assert "tokenops.github.io" not in metadata  # no site or repository that does not exist
+    assert "github.com/tokenops" not in metadata
     for extra in ("cli", "mock", "contract"):
         assert f"Provides-Extra: {extra}" in metadata
     for script in ("tokenops =", "tokenops-mock =", "tokenops-conformance ="):
@@ -92,7 +93,14 @@ def test_the_wheel_carries_the_three_packages_the_bundled_spec_and_the_metadata(
     assert "rich" not in [line.split()[1] for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     with tarfile.open(dist["sdist"]) as sdist:
         members = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    for required in ("LICENSE", "openapi.yaml", "README.md", "pyproject.toml", "overlays/tokenops/__init__.py"):
+    for required in (
+        "LICENSE",
+        "openapi.yaml",
+        "README.md",
+        "CHANGELOG.md",
+        "docs/guides/conformance.md",
+        "pyproject.toml",
+    ):
         assert required in members
 
 
