@@ -31,13 +31,30 @@ def test_a_wrong_key_is_inconclusive_not_a_pass(tmp_path: Path, monkeypatch: pyt
     )
 
 
-def test_a_v1_base_path_is_inconclusive_and_says_so(
+def test_a_base_url_ending_in_v1_reaches_the_same_api(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
 ) -> None:
-    code, report = run_cli(tmp_path, "--target", f"{server}/v1", key=SERVER_KEY, monkeypatch=monkeypatch)
+    # One base URL rule (tokenops.spec.join_url), as the client and the CLI: https://host/v1 and https://host are
+    # the same API for paths that start with /v1, and our mock's control API is found at the shared base.
+    code, report = run_cli(
+        tmp_path, "--target", f"{server}/v1", key=SERVER_KEY, monkeypatch=monkeypatch, examples=PASSING
+    )
+    assert (code, report["verdict"]["reasons"]) == (0, [])
+    assert report["target"]["base_url"] == f"{server}/v1"
+    assert report["target"]["name"].startswith("tokenops mock at")
+    assert all(op["checked_bodies"] >= 5 for op in report["operations"])
+    urls = [f["request"]["url"] for f in report["findings"] if f["request"].get("url")]
+    assert urls
+    assert all(url.startswith(f"{server}/v1/videos/") for url in urls), urls
+
+
+def test_a_base_url_where_the_api_is_not_is_inconclusive_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
+) -> None:
+    code, report = run_cli(tmp_path, "--target", f"{server}/api", key=SERVER_KEY, monkeypatch=monkeypatch)
     assert code == 3
     assert (
-        f"no 2xx body for {LABEL}: every id returned 404; check the ids and that --target has no /v1 suffix"
+        f"no 2xx body for {LABEL}: every id returned 404; check the ids and that --target is the API's base URL"
         in report["verdict"]["reasons"]
     )
 

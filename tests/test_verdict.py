@@ -101,8 +101,9 @@ def test_an_interrupted_run_is_interrupted_whatever_it_found() -> None:
     result.interrupted = True
     decision = decide(result)
     assert (decision.verdict, decision.exit_code) == (Verdict.INTERRUPTED, 130)
+    # Not "raise --max-examples": what the run lacks, it lacks because it stopped.
     assert decision.reasons == (
-        f"only 1 2xx body checked for {GET} (need 5): raise --max-examples, give more ids, or lower --min-checked",
+        "the run was interrupted before it had the evidence to conclude: run it again to the end",
     )
 
 
@@ -113,3 +114,16 @@ def test_an_operation_that_takes_no_input_needs_one_checked_body() -> None:
     assert decide(result).verdict is Verdict.PASS
     result.evidence.operations[LIST] = _checked(LIST, bodies=0)
     assert decide(result).verdict is Verdict.INCONCLUSIVE
+
+
+@pytest.mark.parametrize("kind", ["5xx", "pages"])
+def test_a_server_answering_errors_to_everything_gets_advice_about_the_server_not_the_ids(kind: str) -> None:
+    statuses = collections.Counter({"5xx": 12} if kind == "5xx" else {"2xx": 12})
+    broken = OperationEvidence(GET, requests=12, statuses=statuses, authenticated=12, error_answers=12)
+    decision = decide(
+        _result(broken, OperationEvidence(LIST, requests=3, statuses=collections.Counter({"5xx": 3}), error_answers=3))
+    )
+    assert decision.reasons == (
+        "the server answers errors to every request: a 5xx or a page that is not an API response; fix the server, "
+        "or check that --target is the API and not a proxy's error page",
+    )

@@ -72,6 +72,9 @@ class Direct:
     timeout: float = 10.0
     credentials: RunCredentials | None = None
     writes: WritePolicy | None = None  # None: every write may be sent
+    # Each operation's base URL (the shared base URL rule, contract_tests.suite.targets.operation_base); default the
+    # target's.
+    bases: Mapping[str, str] = attrs.field(factory=dict)
     rate_limit_waits: int = 0
     _http: httpx.Client | None = None
     _results: list[Any] = attrs.field(factory=list)
@@ -79,9 +82,7 @@ class Direct:
 
     def _client(self) -> httpx.Client:
         if self._http is None:
-            self._http = http_client(
-                base_url=self.target.base_url, timeout=self.timeout, headers={"User-Agent": USER_AGENT}
-            )
+            self._http = http_client(timeout=self.timeout, headers={"User-Agent": USER_AGENT})
         if not self._hooked:
 
             def after_validate(context: Any, case: Any, response: Any, results: list[Any]) -> None:
@@ -114,12 +115,12 @@ class Direct:
         return path
 
     def _request(
-        self, method: str, path: str, headers: Mapping[str, str], body: Any, params: Mapping[str, str] | None = None
+        self, method: str, url: str, headers: Mapping[str, str], body: Any, params: Mapping[str, str] | None = None
     ) -> httpx.Response:
         client = self._client()
         waits = 0
         while True:
-            response = client.request(method, path, headers=dict(headers), json=body, params=params or None)
+            response = client.request(method, url, headers=dict(headers), json=body, params=params or None)
             response.read()
             if response.status_code != 429 or waits >= MAX_RATE_LIMIT_WAITS:  # noqa: PLR2004
                 return response
@@ -161,9 +162,9 @@ class Direct:
         held = self.writes is not None and self.writes.writes(facts, method)
         if held and self.writes is not None and not self.writes.take(facts.label if ordinary else None):
             return Exchange(None, None, [])  # held back by the write policy: nothing was sent
-        url = f"{self.target.base_url}{path}"
+        url = f"{self.bases.get(facts.label, self.target.base_url)}{path}"
         try:
-            response = self._request(method, path, headers, body, placed.query)
+            response = self._request(method, url, headers, body, placed.query)
         except httpx.HTTPError as exc:
             try:
                 sent = Sent.of(exc.request)

@@ -40,20 +40,39 @@ from contract_tests.suite.records import Received, Sent
 from contract_tests.suite.resources import rules_for
 from contract_tests.suite.spec_facts import SpecFacts, load_facts
 from contract_tests.suite.steering import IdPools, Steering
-from contract_tests.suite.targets import Target
+from contract_tests.suite.targets import Target, operation_base
 from contract_tests.suite.writes import NOT_ALLOWED, SAFE_METHODS, WritePolicy, WriteRefused
 from tokenops import Clock, SystemClock
 from tokenops.redaction import redact, register_secret
 
-__all__ = ["DISPOSABLE_FIXTURES", "RunOptions", "RunResult", "run"]
+__all__ = ["DISPOSABLE_FIXTURES", "PHASE_OUTCOMES", "PhaseOutcome", "RunOptions", "RunResult", "run"]
 
 # schemathesis checks that judge a response by an earlier step of the scenario (see _Engine._blame_the_page).
 CROSS_REQUEST_CHECKS = frozenset({"use_after_free", "ensure_resource_availability"})
 DISPOSABLE_FIXTURES = 12  # jobs created on our mock for operations that delete what they name
 
-# How a finished phase is announced: schemathesis says "failure" for any failed check, also for deviations the
-# baseline knows (the verdict below says what they mean), so that word would contradict a PASS.
-_PHASE_SAID = {"success": "done", "failure": "done, deviations found (classified below)", "skip": "skipped"}
+# A finished phase in the suite's terms. Schemathesis says "failure" for any failed check, also for deviations the
+# baseline knows or a spec gap that fails nothing: what a finding means is the verdict's to say, not the phase's.
+PHASE_OUTCOMES = {
+    "success": "completed",
+    "failure": "completed",
+    "skip": "skipped",
+    "error": "stopped early",
+    "interrupted": "interrupted",
+}
+
+
+@attrs.frozen
+class PhaseOutcome:
+    """How a phase ended (:data:`PHASE_OUTCOMES`) and the findings first seen in it, new and known."""
+
+    outcome: str
+    new: int = 0
+    known: int = 0
+
+    def describe(self) -> str:
+        """``completed: 1 new finding, 2 known``."""
+        return f"{self.outcome}: {self.new} new finding{'s' if self.new != 1 else ''}, {self.known} known"
 
 
 @attrs.define
@@ -82,14 +101,16 @@ class RunOptions:
 @attrs.define
 class RunResult:
     target: str
-    base_url: str
+    base_url: str  # where the run sent its requests (the embedded mock: the free port it ran on)
     started_at: float
+    replay_base_url: str | None = None  # the embedded mock: where its replay command serves it, as the curls say
     spec: str = ""
     duration: float = 0.0
     operations: list[str] = attrs.field(factory=list)
     findings: list[Finding] = attrs.field(factory=list)
     evidence: Evidence = attrs.field(factory=Evidence)
-    phases: dict[str, str] = attrs.field(factory=dict)
+    # Each schemathesis phase: its outcome in the suite's terms, and the findings first seen in it.
+    phases: dict[str, PhaseOutcome] = attrs.field(factory=dict)
     errors: list[str] = attrs.field(factory=list)
     aborted: list[str] = attrs.field(factory=list)
     notes: list[str] = attrs.field(factory=list)
@@ -357,9 +378,15 @@ class _Engine:
             if isinstance(event, events.PhaseStarted):
                 self.notify(f"phase {event.phase.name.value}: started")
             elif isinstance(event, events.PhaseFinished):
-                self.result.phases[event.phase.name.value] = event.status.value
-                said = _PHASE_SAID.get(event.status.value, event.status.value)
-                self.notify(f"phase {event.phase.name.value}: {said}")
+                name = event.phase.name.value
+                first_seen = [finding for finding in self.ledger.findings if finding.phase == name]
+                outcome = PhaseOutcome(
+                    PHASE_OUTCOMES.get(event.status.value, "stopped early"),
+                    new=sum(not finding.known for finding in first_seen),
+                    known=sum(finding.known for finding in first_seen),
+                )
+                self.result.phases[name] = outcome
+                self.notify(f"phase {name}: {outcome.describe()}")
             elif isinstance(event, events.ScenarioFinished):
                 self.scenario(event)
             elif isinstance(event, events.NonFatalError | events.FatalError):
@@ -407,6 +434,25 @@ def _stages(
         direct.close()
 
 
+def _operation_bases(target: Target, facts: SpecFacts) -> dict[str, str]:
+    """Each operation's base URL under the shared rule (:func:`contract_tests.suite.targets.operation_base`). When
+    they are all one (the usual case: ``--target https://host/v1`` and paths that all start with ``/v1``), the target
+    is rebased there, so schemathesis, the suite's requests and the mock's control API all use it.
+
+    Raises:
+        TargetError: nothing answers at the rebased URL.
+    """
+    bases = {
+        label: operation_base(target.base_url, op.model.template) if op.model is not None else target.base_url
+        for label, op in facts.operations.items()
+    }
+    shared = set(bases.values())
+    if len(shared) == 1:
+        target.rebase(shared.pop())
+        return dict.fromkeys(bases, target.base_url)
+    return bases
+
+
 def _account_writes(result: RunResult, policy: WritePolicy) -> None:
     """Operations the write limit cut: untested when nothing reached them, else tested in part."""
     result.writes_sent, result.writes_allowed, result.max_writes = policy.sent, policy.allowed, policy.max_writes
@@ -432,7 +478,8 @@ def run(options: RunOptions) -> RunResult:
     target = options.target
     result = RunResult(
         target=target.name,
-        base_url=target.public_base_url,
+        base_url=target.base_url,
+        replay_base_url=target.public_base_url if target.embedded else None,
         started_at=time.time(),
         spec=options.spec.name,
         given_ids={name: list(values) for name, values in options.ids.items()},
@@ -443,6 +490,8 @@ def run(options: RunOptions) -> RunResult:
     started = time.monotonic()
     known = KnownDeviations.load(options.baseline)
     facts = load_facts(options.spec)
+    bases = _operation_bases(target, facts)
+    result.target = target.name  # our mock, found at the shared base (--target https://host/v1)
     options.writes.learn(facts)
     result.not_tested = {
         label: NOT_ALLOWED for label, op in facts.operations.items() if not options.writes.operation_may_write(op)
@@ -467,6 +516,12 @@ def run(options: RunOptions) -> RunResult:
     schema: Any = schemathesis.openapi.from_path(str(options.spec), config=config)
     if result.not_tested:
         schema = schema.exclude(lambda context: str(context.operation.label) in result.not_tested)
+    if len(set(bases.values())) > 1:  # operations under different bases (see _operation_bases): one base each
+
+        def before_init_operation(context: Any, operation: Any) -> None:
+            operation.base_url = bases.get(str(operation.label), operation.base_url)
+
+        schema.hook(before_init_operation)
     direct = Direct(
         schema,
         facts,
@@ -477,6 +532,7 @@ def run(options: RunOptions) -> RunResult:
         timeout=options.request_timeout or 10.0,
         credentials=credentials,
         writes=options.writes,
+        bases=bases,
     )
     pools = IdPools()
     engine = _Engine(facts, ledger, result, notify)

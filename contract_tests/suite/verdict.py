@@ -54,8 +54,8 @@ EXIT_CODES = {Verdict.PASS: 0, Verdict.FAIL: 1, Verdict.INCONCLUSIVE: 3, Verdict
 @attrs.frozen
 class Decision:
     verdict: Verdict
-    # Why the evidence is not enough (one line each: the cause, then what to do). Also listed for fail and
-    # interrupted runs, as context.
+    # Why the evidence is not enough (one line each: the cause, then what to do). Also listed for fail runs, as
+    # context; an interrupted run has one: it was interrupted (what it lacks, it lacks for that reason).
     reasons: tuple[str, ...]
     failing: int  # new findings in a failing category
     fail_on: tuple[Category, ...]
@@ -146,7 +146,7 @@ def _operation_reasons(result: RunResult, min_checked: int) -> Iterable[str]:
             yield f"every authenticated request to {label} got 401/403: is TOKENOPS_API_KEY allowed to use it?"
         elif _not_found_only(evidence):
             where = "every id returned 404; check the ids and" if "{" in label else "every request returned 404; check"
-            yield f"no 2xx body for {label}: {where} that --target has no /v1 suffix"
+            yield f"no 2xx body for {label}: {where} that --target is the API's base URL"
         elif checked == 0 and evidence.known_only_bodies:
             yield (
                 f"no 2xx body for {label} without a known deviation ({evidence.known_only_bodies} had one): "
@@ -206,9 +206,11 @@ def decide(
 ) -> Decision:
     """The run's verdict and the reasons the evidence falls short (if it does)."""
     failing = sum(1 for finding in result.new_findings if finding.category in fail_on)
-    reasons = tuple(
-        dict.fromkeys([*_run_reasons(result), *_operation_reasons(result, min_checked), *_id_reasons(result)])
-    )
+    if result.interrupted:  # what is missing is missing because the run stopped: that is the one thing to say
+        found = ["the run was interrupted before it had the evidence to conclude: run it again to the end"]
+    else:
+        found = [*_run_reasons(result), *_operation_reasons(result, min_checked), *_id_reasons(result)]
+    reasons = tuple(dict.fromkeys(found))
     if result.interrupted:
         verdict = Verdict.INTERRUPTED
     elif failing and not _api_not_reached(result):

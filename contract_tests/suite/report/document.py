@@ -1,8 +1,9 @@
 """``conformance.json``: the machine-readable report every other writer renders from.
 
 It follows ``conformance.schema.json`` (``report_version`` bumps on any incompatible change). Apart from
-``started_at`` and ``duration_seconds``, the same server and spec give the same document: lists are sorted,
-and nothing random (case ids, ports of the embedded mock) is in it.
+``started_at``, ``duration_seconds`` and, for the embedded mock, the port it ran on (``target.base_url``), the same
+server and spec give the same document: lists are sorted, nothing random (case ids) is in it, and the curls name
+the embedded mock's replay address (``target.replay_base_url``).
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ __all__ = [
     "describe_evidence",
     "evidence_lines",
     "replay_commands",
+    "target_text",
     "to_json",
     "writes_line",
 ]
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 SCHEMA_PATH = Path(__file__).with_name("conformance.schema.json")
 SEED_FILE = "mock-seed.json"  # the jobs an embedded run created, for the replay command
 
@@ -94,7 +96,12 @@ def to_json(
     return {
         "report_version": REPORT_VERSION,
         "tools": tools,
-        "target": {"name": result.target, "base_url": result.base_url, "embedded": result.embedded},
+        "target": {
+            "name": result.target,
+            "base_url": result.base_url,
+            "embedded": result.embedded,
+            "replay_base_url": result.replay_base_url,
+        },
         "spec": result.spec,
         "started_at": datetime.datetime.fromtimestamp(result.started_at, tz=datetime.UTC).isoformat(),
         "duration_seconds": round(result.duration, 3),
@@ -159,7 +166,10 @@ def to_json(
             }
             for _key, ids in sorted(evidence.ids.items())
         ],
-        "phases": dict(sorted(result.phases.items())),
+        "phases": {
+            name: {"outcome": phase.outcome, "new_findings": phase.new, "known_findings": phase.known}
+            for name, phase in sorted(result.phases.items())
+        },
         "lifecycle": {
             "followed": sorted(result.lifecycle.followed),
             "finished": sorted(result.lifecycle.finished),
@@ -184,6 +194,14 @@ def to_json(
         "baseline": {"file": result.baseline, "unused": list(result.baseline_unused)},
         "rate_limit_waits": result.rate_limit_waits,
     }
+
+
+def target_text(report: dict[str, Any]) -> str:
+    """``embedded mock (ran on http://127.0.0.1:41234; curls replay on http://127.0.0.1:4010)``, or the name and URL."""
+    target = report["target"]
+    if target.get("replay_base_url") and target["replay_base_url"] != target["base_url"]:
+        return f"{target['name']} (ran on {target['base_url']}; curls replay on {target['replay_base_url']})"
+    return f"{target['name']} ({target['base_url']})"
 
 
 def requests_text(report: dict[str, Any]) -> str:

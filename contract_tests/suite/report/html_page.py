@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 from contract_tests.suite.categories import Category
-from contract_tests.suite.report.document import describe_evidence, requests_text, writes_line
+from contract_tests.suite.report.document import describe_evidence, requests_text, target_text, writes_line
 
 __all__ = ["html_report"]
 
@@ -151,7 +151,7 @@ def html_report(report: dict[str, Any]) -> str:
         f"<div id='verdict' class='banner {e(name)}' style='background:{_BANNER[name]}'>{e(name.upper())}"
         f"<small>{summary['new']} new, {summary['known']} known finding(s) · exit {verdict['exit_code']}</small></div>",
         "<h1>TokenOps API conformance</h1>",
-        f"<p>Target: {e(report['target']['name'])} ({e(report['target']['base_url'])}) · spec {e(report['spec'])} · "
+        f"<p>Target: {e(target_text(report))} · spec {e(report['spec'])} · "
         f"started {e(report['started_at'])} · {report['duration_seconds']:.1f} s · {e(requests_text(report))}</p>",
     ]
     if verdict["reasons"]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from contract_tests.suite.categories import Category
-from contract_tests.suite.report.document import describe_evidence, requests_text, writes_line
+from contract_tests.suite.report.document import describe_evidence, requests_text, target_text, writes_line
 
 __all__ = ["VERDICT_ICONS", "markdown"]
 
@@ -47,7 +47,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"## {VERDICT_ICONS[name]} TokenOps API conformance: {name.upper()} "
         f"({summary['new']} new, {summary['known']} known finding(s))",
         "",
-        f"Target: {report['target']['name']} ({report['target']['base_url']}) · spec {report['spec']} · "
+        f"Target: {target_text(report)} · spec {report['spec']} · "
         f"{requests_text(report)} · {report['duration_seconds']:.1f} s · exit {verdict['exit_code']}",
         "",
     ]

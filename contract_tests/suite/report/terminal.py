@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from contract_tests.suite.categories import Category
-from contract_tests.suite.report.document import describe_evidence, evidence_lines, requests_text, writes_line
+from contract_tests.suite.report.document import (
+    describe_evidence,
+    evidence_lines,
+    requests_text,
+    target_text,
+    writes_line,
+)
 
 __all__ = ["MAX_FINDINGS_SHOWN", "terminal_lines"]
 
@@ -16,7 +22,7 @@ def terminal_lines(report: dict[str, Any], paths: dict[str, Any]) -> list[str]:
     """The summary printed at the end of a run (plain text; no line is cut)."""
     verdict, summary = report["verdict"], report["summary"]
     lines = [
-        f"{verdict['verdict'].upper()}: {report['target']['name']} ({report['target']['base_url']}), "
+        f"{verdict['verdict'].upper()}: {target_text(report)}, "
         f"{requests_text(report)} in {report['duration_seconds']:.1f} s (exit {verdict['exit_code']})"
     ]
     lines += [f"  why: {reason}" for reason in verdict["reasons"]]
