@@ -63,8 +63,8 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
 
 
 def _ordered(findings: list[Finding]) -> list[Finding]:
-    order = list(Category)
-    return sorted(findings, key=lambda f: (f.known, order.index(f.category), f.operation, f.check, f.key))
+    """New before known; then by category weight (heaviest first), then by count (most first); then stable."""
+    return sorted(findings, key=lambda f: (f.known, -f.category.weight, -f.occurrences, f.operation, f.check, f.key))
 
 
 def replay_commands(result: RunResult, report_dir: str) -> list[str]:
