@@ -213,6 +213,9 @@ def test_a_server_that_answers_errors_to_everything_is_not_offered_for_acceptanc
         (["--fail-on", "meteors"], CANARY, "--fail-on: unknown category meteors"),
         (["--path-id", "no-equals-sign"], CANARY, "--path-id takes NAME=ID"),
         (["--spec", "/nonexistent/openapi.yaml"], CANARY, "is not a file"),
+        (["--max-writes", "-1"], CANARY, "--max-writes must be >= 0"),
+        (["--include-writes"], CANARY, "--include-writes applies to --target"),
+        (["--billed", "makeVideos"], CANARY, "--billed 'makeVideos' is no operation of the spec (operations: "),
     ],
 )
 def test_usage_and_setup_errors_exit_2_with_one_line(
@@ -223,12 +226,14 @@ def test_usage_and_setup_errors_exit_2_with_one_line(
     env_key: str | None,
     message: str,
 ) -> None:
+    monkeypatch.chdir(tmp_path)
     code, _ = run_cli(tmp_path, *args, key=env_key, monkeypatch=monkeypatch)
     err = capsys.readouterr().err
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing written: no reports, no baseline
 
 
 def test_a_broken_baseline_is_a_setup_error_naming_the_file(

@@ -12,14 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.chromium import CHROMIUM, Browser
+from tests.chromium import Browser, module_browser
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
-HOW_TO_RUN = (
-    "headless Chromium not found: run `make chromium` (root with apt-get) or `apt-get install chromium`, "
-    "then `pytest tests/test_docs_site.py`"
-)
 LANDED = """({url: location.href, title: document.title,
   article: !!document.querySelector('article.md-content__inner'),
   listing: document.body.innerText.startsWith('Index of')})"""
@@ -40,10 +36,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    if CHROMIUM is None:
-        pytest.skip(HOW_TO_RUN)
-    with Browser(tmp_path_factory.mktemp("chromium") / "profile") as browser:
-        yield browser
+    yield from module_browser(tmp_path_factory, "tests/test_docs_site.py")
 
 
 def test_every_navigation_link_opens_a_page_from_disk(site: Path, browser: Browser) -> None:

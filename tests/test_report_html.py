@@ -11,14 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.chromium import CHROMIUM, Browser
+from tests.chromium import Browser, module_browser
 from tests.conformance_fakes import REALITY_AND_RIGGED
 
 pytestmark = pytest.mark.e2e
-HOW_TO_RUN = (
-    "headless Chromium not found: run `make chromium` (root with apt-get) or `apt-get install chromium`, "
-    "then `pytest tests/test_report_html.py`"
-)
 MEASURE = """(() => {
   const box = (element) => { const r = element.getBoundingClientRect();
     return {left: r.left, right: r.right, width: r.width, height: r.height, text: element.textContent}; };
@@ -68,11 +64,7 @@ def report_page(conformance_runs: Any) -> tuple[Path, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    """One headless Chromium for the module's pages (each test sets its own viewport)."""
-    if CHROMIUM is None:
-        pytest.skip(HOW_TO_RUN)
-    with Browser(tmp_path_factory.mktemp("chromium") / "profile") as browser:
-        yield browser
+    yield from module_browser(tmp_path_factory, "tests/test_report_html.py")
 
 
 @pytest.mark.parametrize("width", [1400, 420])
