@@ -108,7 +108,7 @@ def test_a_live_target_gets_no_write_and_the_writes_are_listed_as_not_tested(
     assert report["writes"] == {"allowed": False, "max_writes": None, "sent": 0, "cut_short": []}
     reports = tmp_path / "reports"
     markdown = (reports / "conformance.md").read_text(encoding="utf-8")
-    page = (reports / "conformance.html").read_text(encoding="utf-8")
+    page = (reports / "conformance.html").read_text(encoding="utf-8").replace("<wbr>", "")
     skipped = [case for case in ET.parse(reports / "junit.xml").getroot() if case.get("name") == "not tested"]
     for label in WRITES:
         assert f"| `{label}` | not tested: writes not allowed" in markdown

@@ -42,7 +42,7 @@ from tokenops._logging import enable
 from tokenops._models import Video
 from tokenops._progress import display_for
 from tokenops._version import __version__
-from tokenops.operations import find
+from tokenops.operations import all_endpoints
 from tokenops.redaction import redact
 from tokenops.spec import PathTemplate, join_url
 
@@ -121,7 +121,8 @@ def _api_key() -> None:
 
 def _base_url(given: str | None) -> str | None:
     """The base URL the client gets: ``--base-url``, else ``TOKENOPS_BASE_URL`` (else None: the spec's server), reduced
-    by :func:`tokenops.spec.join_url` for the operation the CLI calls, so the URL it calls is the rule's.
+    by :func:`tokenops.spec.join_url` to the base the operations' paths are appended to, so the URL it calls is the
+    rule's (when the operations do not share one, the URL as given).
 
     Raises:
         _UsageError: not an absolute http(s) URL, or with a password, query or fragment.
@@ -143,9 +144,13 @@ def _base_url(given: str | None) -> str | None:
         )
     if parsed.query or parsed.fragment or "?" in url or "#" in url:
         raise _UsageError(f"{where} {shown!r} must not contain a query (?...) or fragment (#...)")
-    template = PathTemplate.compile(find("getVideoStatus").path)
-    full = join_url(url, template, template.text)
-    return full[: len(full) - len(template.text)]
+    # The base each operation's path is appended to under the rule; the CLI's operations all share one.
+    reduced = set()
+    for endpoint in all_endpoints().values():
+        template = PathTemplate.compile(endpoint.path)
+        full = join_url(url, template, template.text)
+        reduced.add(full[: len(full) - len(template.text)])
+    return reduced.pop() if len(reduced) == 1 else url
 
 
 def _unreachable(exc: TokenOpsError) -> str | None:
