@@ -13,11 +13,12 @@ import shlex
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-__all__ = ["CHROMIUM", "FLAGS", "Browser"]
+__all__ = ["CHROMIUM", "FLAGS", "Browser", "module_browser"]
 
 CHROMIUM = next((path for name in ("chromium", "chromium-browser") if (path := shutil.which(name))), None)
 FLAGS = (
@@ -104,6 +105,20 @@ class Browser:
                 raise TimeoutError(f"{url} did not load")
             self.events.append(self._read())
 
+    def click(self, expression: str) -> None:
+        """Click the element ``expression`` (JavaScript) evaluates to, and wait for the page it opens to load."""
+        self.events.clear()
+        found = self.evaluate(
+            f"(() => {{ const element = {expression}; if (!element) return false; element.click(); return true; }})()"
+        )
+        if not found:
+            raise LookupError(f"nothing to click: {expression}")
+        deadline = time.monotonic() + self.timeout
+        while not any(event.get("method") == "Page.loadEventFired" for event in self.events):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"clicking {expression} loaded nothing")
+            self.events.append(self._read())
+
     def evaluate(self, expression: str) -> Any:
         """The JSON value of a JavaScript expression in the page."""
         result = self.page("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -130,3 +145,17 @@ class Browser:
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+def module_browser(tmp_path_factory: Any, test_file: str) -> Iterator[Browser]:
+    """The body of a module-scoped ``browser`` fixture: one headless Chromium for the module (each test sets its own
+    viewport), or the test skipped with how to get Chromium and rerun ``test_file``."""
+    import pytest  # noqa: PLC0415 - only the fixtures that drive a browser need it
+
+    if CHROMIUM is None:
+        pytest.skip(
+            "headless Chromium not found: run `make chromium` (root with apt-get) or `apt-get install chromium`, "
+            f"then `pytest {test_file}`"
+        )
+    with Browser(tmp_path_factory.mktemp("chromium") / "profile") as browser:
+        yield browser

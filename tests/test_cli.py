@@ -189,15 +189,90 @@ def test_wait_json_prints_null_when_no_state_was_ever_seen(capsys: pytest.Captur
     assert json.loads(capsys.readouterr().out) is None
 
 
-def test_wait_says_connection_refused_at_once_with_the_url(capsys: pytest.CaptureFixture[str]) -> None:
-    script = Script(httpx.ConnectError("[Errno 111] Connection refused"))
-    argv = ["videos", "wait", "video_123", "--timeout", "5"]
-    assert _cli.main(argv, http_client=_http(script), clock=FakeClock()) == 3
-    lines = capsys.readouterr().err.splitlines()
-    assert "connection refused" in lines[0]
-    assert "http://api.test/v1/videos/video_123" in lines[0]
-    assert lines[0].startswith("video_123 retrying in ")
-    assert "connection refused" in lines[-1]
+@pytest.mark.parametrize("action", ["get", "wait"])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ConnectError("[Errno 111] Connection refused"),
+        httpx.ConnectError("[Errno -2] Name or service not known"),
+        httpx.ConnectTimeout("timed out"),
+    ],
+    ids=["refused", "dns", "connect-timeout"],
+)
+def test_a_server_never_reached_ends_get_and_wait_as_unreachable(
+    capsys: pytest.CaptureFixture[str], action: str, failure: Exception
+) -> None:
+    script = Script(failure)
+    clock = FakeClock()
+    argv = ["videos", action, "video_123"]  # wait's default --timeout is 600 s: not waited out
+    assert _cli.main(argv, http_client=_http(script), clock=clock) == 1
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith("tokenops: error: unreachable: http://api.test/v1/videos/video_123 (")
+    assert len(script.requests) == _cli.CONNECT_ATTEMPTS
+    assert clock.now - FakeClock().now < 10  # the backoff between the attempts (fake clock): seconds, not --timeout
+
+
+def test_every_request_has_the_connect_budget() -> None:
+    script = Script(ok(video("completed")))
+    assert run(script, "videos", "get", "video_123") == 0
+    assert script.requests[0].extensions["timeout"]["connect"] == _cli.CONNECT_TIMEOUT
+
+
+def test_a_server_that_answered_once_is_polled_through_a_dropped_connection(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    script = Script(
+        ok(video("in_progress", progress=10, id="v"), headers={"openai-poll-after-ms": "1"}),
+        *[httpx.ConnectError("[Errno 111] Connection refused")] * 4,
+        ok(video("completed", id="v")),
+    )
+    assert _cli.main(["videos", "wait", "v", "--timeout", "60"], http_client=_http(script), clock=FakeClock()) == 0
+    assert "retrying in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("env", "argv", "message"),
+    [
+        ({"TOKENOPS_API_KEY": ""}, [], "no API key: set TOKENOPS_API_KEY (the CLI never takes the key as an argument)"),
+        ({}, ["--base-url", "ftp://x"], "--base-url 'ftp://x' must be an absolute http:// or https:// URL"),
+        ({"TOKENOPS_BASE_URL": "http://u:pw@host"}, [], "TOKENOPS_BASE_URL 'http://***@host' contains a user name or"),
+        ({}, ["--base-url", "http://h/v1?x=1"], "--base-url 'http://h/v1?x=1' must not contain a query"),
+    ],
+)
+def test_cli_errors_name_options_and_variables_not_python_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str],
+    argv: list[str],
+    message: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert run(Script(ok()), *argv, "videos", "get", "video_123") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"tokenops: error: {message}")
+    assert "api_key=" not in err
+    assert "base_url" not in err
+
+
+def test_a_bad_timeout_is_a_usage_error_naming_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        run(Script(ok()), "videos", "wait", "video_123", "--timeout", "-1")
+    assert caught.value.code == 2
+    assert "argument --timeout: '-1' is not a positive number of seconds" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["http://h", "http://h/", "http://h/v1", "http://h/v1/", "http://h/api", "http://h/api/v1", "http://h/v1/videos"],
+)
+def test_the_cli_calls_the_url_of_the_shared_base_url_rule(base: str) -> None:
+    from tokenops.spec import PathTemplate, join_url  # noqa: PLC0415
+
+    script = Script(ok())
+    assert run(script, "--base-url", base, "videos", "get", "video_123") == 0
+    template = PathTemplate.compile("/v1/videos/{video_id}")
+    assert str(script.requests[0].url) == join_url(base, template, template.expand({"video_id": "video_123"}))
 
 
 def test_plain_lines_when_rich_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -325,7 +400,7 @@ class _ClosedPipe(io.StringIO):
         return self._fd
 
 
-def test_run_ends_quietly_with_exit_1_when_the_reader_went_away(
+def test_run_ends_quietly_with_exit_0_when_the_reader_went_away(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with (tmp_path / "stdout").open("w") as target:
@@ -336,7 +411,7 @@ def test_run_ends_quietly_with_exit_1_when_the_reader_went_away(
             _cli.run()
         # The descriptor now points at /dev/null, so the interpreter's last flush cannot raise again.
         assert os.path.samestat(os.fstat(target.fileno()), Path(os.devnull).stat())
-    assert caught.value.code == _cli.EXIT_FAILED
+    assert caught.value.code == _cli.EXIT_OK  # what the reader wanted (`| head -1`), it read
     assert capsys.readouterr().err == ""
 
 
@@ -349,3 +424,47 @@ def test_retry_reason_is_a_few_scrubbed_words() -> None:
     reason = retry_reason(ResponseValidationError(f"bad body from {secret.value}: " + "x" * 300))
     assert reason.startswith(f"bad body from {REDACTED}: xxx")
     assert len(reason) == 200
+
+
+@pytest.mark.e2e
+def test_the_installed_cli_against_a_refused_port_a_v1_base_and_a_closed_pipe(server: str) -> None:
+    """``tokenops`` as installed: a refused port ends get and wait at once (exit 1, ``unreachable: URL``), a base URL
+    ending in ``/v1`` reaches the API, and ``| head -1`` ends with exit 0."""
+    from contract_tests.mock.process import free_port  # noqa: PLC0415
+    from tests.conftest import SERVER_KEY  # noqa: PLC0415
+
+    script = str(Path(sys.executable).with_name("tokenops"))
+    env = {**os.environ, "TOKENOPS_API_KEY": SERVER_KEY, "TOKENOPS_BASE_URL": f"http://127.0.0.1:{free_port()}"}
+    for action in ("get", "wait"):
+        done = subprocess.run(
+            [script, "videos", action, "video_completed_demo"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr
+        (line,) = [line for line in done.stderr.splitlines() if line.startswith("tokenops: error:")]
+        assert line.startswith(
+            f"tokenops: error: unreachable: {env['TOKENOPS_BASE_URL']}/v1/videos/video_completed_demo ("
+        )
+    env["TOKENOPS_BASE_URL"] = f"{server}/v1"
+    done = subprocess.run(
+        [script, "videos", "get", "video_completed_demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.split()[:2]) == (0, ["video_completed_demo", "completed"]), done.stderr
+    piped = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"{script} videos get video_completed_demo --json | head -1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (piped.returncode, piped.stdout, piped.stderr) == (0, "{\n", "")

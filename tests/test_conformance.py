@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -47,7 +48,12 @@ def test_clean_run_passes_with_evidence_and_only_known_spec_gaps(conformance_run
     }
     # Undocumented error statuses are the only deviations, and the baseline knows them all.
     assert {(f["category"], f["status"]) for f in report["findings"]} == {("spec_gap", "known")}
-    assert {(f["signature"], f["status"]) for f in findings_of(report)} == {("401", "known"), ("404", "known")}
+    # 414: the very-long path-edge probe, judged by every check (the project baseline knows it too).
+    assert {(f["signature"], f["status"]) for f in findings_of(report)} == {
+        ("401", "known"),
+        ("404", "known"),
+        ("414", "known"),
+    }
     assert {op["operation"] for op in report["operations"]} == set(load_facts(ROOT / "openapi.yaml").operations)
     for operation in report["operations"]:
         assert operation["checked_bodies"] >= 5, operation
@@ -121,7 +127,7 @@ def test_reports_parse_and_follow_their_schema(conformance_runs: Any) -> None:
     assert "| Lifecycle violation |" in markdown
     page = (reports / "conformance.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
-    assert "<svg" in page
+    assert "<div class='chart'" in page  # the findings by category, as HTML bars
     assert 'curl -sS -i -X "GET"' in page.replace("&quot;", '"')
     for external in ("src=", "href=", "url(", "@import", "<script", "<link"):
         assert external not in page, external
@@ -137,21 +143,54 @@ def test_against_the_mock_as_a_real_server(tmp_path: Path, monkeypatch: pytest.M
     assert report["replay"] == []
     # The committed baseline applies to a server the suite did not start, as to its own mock.
     assert {(f["category"], f["status"]) for f in report["findings"]} == {("spec_gap", "known")}
-    assert {f["signature"] for f in findings_of(report)} == {"401", "404"}
+    assert {f["signature"] for f in findings_of(report)} == {"401", "404", "414"}
 
 
-def test_update_baseline_accepts_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    baseline = tmp_path / "baseline.json"
+def test_the_printed_accept_command_accepts_the_findings_into_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
     # Evidence thresholds are not the subject (a third of the bodies are mislabelled): one checked body will do.
-    args = ("--mock-fault", "wrong_content_type,every=3", "--baseline", str(baseline), "--min-checked", "1")
-    code, _ = run_cli(tmp_path, *args, "--update-baseline", monkeypatch=monkeypatch)
-    assert code == 0
-    entries = json.loads(baseline.read_text(encoding="utf-8"))["entries"]
+    args = ("--mock-fault", "wrong_content_type,every=3", "--min-checked", "1")
+    code, report = run_cli(tmp_path, *args, monkeypatch=monkeypatch)
+    assert (code, report["verdict"]["verdict"]) == (1, "fail")
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "Fix the server, or accept them: " in last
+    command = shlex.split(last.split("accept them: ", 1)[1].split(" (then review", 1)[0])
+    assert command[0] == "tokenops-conformance"
+    assert command[-1] == "--update-baseline"
+    from contract_tests.suite import cli  # noqa: PLC0415
+
+    monkeypatch.setenv("TOKENOPS_API_KEY", CANARY)
+    assert cli.main(command[1:]) == 0  # the same run, accepted: judged again with the new baseline
+    out = capsys.readouterr().out
+    assert out.startswith("baseline conformance-baseline.json: ")
+    assert "server_nonconformance: Undocumented Content-Type (content_type_conformance" in out
+    assert "\nPASS: embedded mock" in out
+    entries = json.loads((tmp_path / "conformance-baseline.json").read_text(encoding="utf-8"))["entries"]
     assert {entry["check"] for entry in entries} >= {"content_type_conformance", "status_code_conformance"}
     assert all(entry["category"] for entry in entries)
+    assert not list((ROOT / "contract_tests").rglob("*baseline*.json"))  # never inside the package
     code, report = run_cli(tmp_path, *args, monkeypatch=monkeypatch)
-    assert code == 0
-    assert report["summary"]["new"] == 0
+    assert (code, report["summary"]["new"]) == (0, 0)
+
+
+def test_a_server_that_answers_errors_to_everything_is_not_offered_for_acceptance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, report = run_cli(tmp_path, "--mock-fault", "server_error", "--update-baseline", monkeypatch=monkeypatch)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "  not accepted: " in out
+    assert "accept them: " not in out
+    assert report["verdict"]["reasons"][0].startswith("the server answers errors to ")
+    assert "give ids" not in " ".join(report["verdict"]["reasons"])
+    accepted = json.loads((tmp_path / "conformance-baseline.json").read_text(encoding="utf-8"))["entries"]
+    assert accepted  # the auth probes' 401s (answered before the fault) are the API's: offered and accepted
+    assert not [
+        entry for entry in accepted if entry["signature"].startswith("5") or entry["check"] == "not_a_server_error"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -163,7 +202,9 @@ def test_update_baseline_accepts_findings(tmp_path: Path, monkeypatch: pytest.Mo
         ([], "sk bad key", "TOKENOPS_API_KEY has a bad format"),
         (["--target", "http://127.0.0.1:9", "--mock-fault", "reality"], CANARY, "apply to the embedded mock"),
         (["--mock-fault", "meteor"], CANARY, "unknown fault kind 'meteor'"),
-        (["--baseline", "/nonexistent/baseline.json"], CANARY, "does not exist"),
+        (["--baseline", "/nonexistent/baseline.json"], CANARY, "baseline /nonexistent/baseline.json does not exist"),
+        (["--baseline", "/"], CANARY, "baseline / is a directory"),
+        (["--accept-server-errors"], CANARY, "--accept-server-errors goes with --update-baseline"),
         (["--max-examples", "0"], CANARY, "--max-examples must be >= 1"),
         (["--min-checked", "-1"], CANARY, "--min-checked must be >= 0"),
         (["--poll-interval", "0"], CANARY, "--poll-interval and --lifecycle-timeout must be > 0"),
@@ -172,6 +213,9 @@ def test_update_baseline_accepts_findings(tmp_path: Path, monkeypatch: pytest.Mo
         (["--fail-on", "meteors"], CANARY, "--fail-on: unknown category meteors"),
         (["--path-id", "no-equals-sign"], CANARY, "--path-id takes NAME=ID"),
         (["--spec", "/nonexistent/openapi.yaml"], CANARY, "is not a file"),
+        (["--max-writes", "-1"], CANARY, "--max-writes must be >= 0"),
+        (["--include-writes"], CANARY, "--include-writes applies to --target"),
+        (["--billed", "makeVideos"], CANARY, "--billed 'makeVideos' is no operation of the spec (operations: "),
     ],
 )
 def test_usage_and_setup_errors_exit_2_with_one_line(
@@ -182,12 +226,14 @@ def test_usage_and_setup_errors_exit_2_with_one_line(
     env_key: str | None,
     message: str,
 ) -> None:
+    monkeypatch.chdir(tmp_path)
     code, _ = run_cli(tmp_path, *args, key=env_key, monkeypatch=monkeypatch)
     err = capsys.readouterr().err
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing written: no reports, no baseline
 
 
 def test_a_broken_baseline_is_a_setup_error_naming_the_file(
@@ -198,7 +244,7 @@ def test_a_broken_baseline_is_a_setup_error_naming_the_file(
     code, _ = run_cli(tmp_path, "--baseline", str(baseline), monkeypatch=monkeypatch)
     err = capsys.readouterr().err.strip()
     assert code == 2
-    assert err.startswith(f"conformance: error: {baseline}: Entry")
+    assert err.startswith(f"conformance: error: baseline {baseline}: Entry")
     assert "missing string fields: check, failure, signature" in err
 
 

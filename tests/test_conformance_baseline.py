@@ -91,7 +91,7 @@ def test_baseline_errors_name_the_file(tmp_path: Path, content: str, message: st
     path.write_text(content, encoding="utf-8")
     with pytest.raises(BaselineError) as raised:
         KnownDeviations.load(path)
-    assert str(raised.value).startswith(f"{path}: ")
+    assert str(raised.value).startswith(f"baseline {path}: ")
     assert message in str(raised.value)
 
 
@@ -101,10 +101,12 @@ def test_update_records_the_category_that_made_it_acceptable(tmp_path: Path) -> 
     known.path = path
     ledger = Ledger(known, "sk-baseline")
     _add(ledger, OPENAI_401)
-    assert known.update(ledger.findings) == 1
+    change = known.update(ledger.findings)
+    assert ([e.signature for e in change.added], change.updated, change.renewed) == (["401"], [], [])
     (entry,) = json.loads(path.read_text(encoding="utf-8"))["entries"]
     assert (entry["operation"], entry["category"], entry["signature"]) == (LABEL, "spec_gap", "401")
-    assert known.update(ledger.findings) == 0  # already covered: last_seen refreshed, nothing added
+    again = known.update(ledger.findings)  # already covered: last_seen refreshed, nothing added
+    assert (again.added, [e.signature for e in again.updated], again.renewed) == ([], ["401"], [])
 
 
 def test_an_entry_for_another_operation_does_not_cover_a_finding(tmp_path: Path) -> None:
@@ -118,12 +120,32 @@ def test_an_entry_for_another_operation_does_not_cover_a_finding(tmp_path: Path)
 def test_updating_needs_a_writable_file(tmp_path: Path) -> None:
     ledger = Ledger(KnownDeviations(None), "sk-baseline")
     _add(ledger, OPENAI_401)
-    with pytest.raises(BaselineError, match=r"^no baseline file given$"):
+    with pytest.raises(BaselineError, match=r"^baseline: no file given$"):
         KnownDeviations(None).update(ledger.findings)
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("", encoding="utf-8")
     known = KnownDeviations(blocker / "baseline.json")
     with pytest.raises(
-        BaselineError, match=r"not-a-directory/baseline\.json: cannot write: (File exists|Not a directory)$"
+        BaselineError, match=r"^baseline .*not-a-directory/baseline\.json: cannot write: (File exists|Not a directory)$"
     ):
         known.update(ledger.findings)
+
+
+def test_an_expired_entry_is_renewed_in_place_keeping_its_scope_and_reason(tmp_path: Path) -> None:
+    yesterday = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+    path = _baseline(tmp_path, expires=yesterday, reason="the vendor documents no 401")
+    known = KnownDeviations.load(path)
+    ledger = Ledger(known, "sk-baseline")
+    _add(ledger, OPENAI_401)
+    _add(ledger, OPENAI_401, operation="DELETE /v1/videos/{video_id}")
+    change = known.update(ledger.findings)
+    assert ([r.expired for r in change.renewed], change.added, change.updated) == ([yesterday], [], [])
+    (entry,) = json.loads(path.read_text(encoding="utf-8"))["entries"]
+    assert (entry["operation"], entry["reason"], "expires" in entry) == ("*", "the vendor documents no 401", False)
+
+
+def test_nothing_accepted_writes_nothing(tmp_path: Path) -> None:
+    known = KnownDeviations(tmp_path / "baseline.json")
+    change = known.update([])
+    assert (change.added, change.updated, change.renewed) == ([], [], [])
+    assert not (tmp_path / "baseline.json").exists()

@@ -6,13 +6,16 @@ from __future__ import annotations
 import signal
 import socket
 import sys
+import types
 from pathlib import Path
 
 import pytest
 
+from contract_tests import _commands
 from contract_tests.mock import DEFAULT_API_KEY
 from contract_tests.suite import cli
 from contract_tests.suite.categories import Category
+from contract_tests.suite.runner import RunResult
 from contract_tests.suite.verdict import Decision, Verdict
 from tests.rawserver import raw_server
 
@@ -55,12 +58,14 @@ def test_options_collect_ids_from_flags_and_the_environment(monkeypatch: pytest.
             "--request-timeout", "4",
         ]
     )  # fmt: skip
-    options = cli._options(args, target=None, api_key="sk-x", notify=print)  # type: ignore[arg-type]  # unused here
+    target = types.SimpleNamespace(embedded=False)  # only whether writes may be sent is read from it here
+    options = cli._options(args, target=target, api_key="sk-x", notify=print)  # type: ignore[arg-type]
     assert options.ids == {"video_id": ["video_flag", "video_env_1", "video_env_2"], "job_id": ["job_1"]}
     assert options.disposable == {"video_id": ["video_doomed"], "job_id": ["job_doomed"]}
     assert options.spec == spec
     assert options.baseline is None  # a baseline that does not exist yet is no baseline
     assert options.request_timeout == 4.0
+    assert (options.writes.allowed, options.writes.max_writes) == (False, None)  # a target other than the mock
 
 
 @pytest.mark.parametrize(
@@ -74,7 +79,10 @@ def test_options_collect_ids_from_flags_and_the_environment(monkeypatch: pytest.
 )
 def test_the_last_line_says_what_the_verdict_means(verdict: Verdict, start: str) -> None:
     decision = Decision(verdict, (), 2, (Category.SERVER_NONCONFORMANCE,), 5)
-    assert cli._last_line(decision).startswith(start)
+    args = cli._parser("conformance").parse_args(["--target", "http://h"])
+    invocation = cli._Invocation("tokenops-conformance", ("--target", "http://h"))
+    result = RunResult(target="t", base_url="http://h", started_at=0.0)
+    assert cli._last_line(decision, result, args, invocation).startswith(start)
 
 
 def test_the_console_script_exits_with_mains_code(
@@ -82,12 +90,12 @@ def test_the_console_script_exits_with_mains_code(
 ) -> None:
     monkeypatch.setattr(sys, "argv", ["tokenops-conformance", "--max-examples", "0"])
     with pytest.raises(SystemExit) as exited:
-        cli.run_cli()
+        _commands.conformance()
     assert exited.value.code == 2
     assert capsys.readouterr().err == "conformance: error: --max-examples must be >= 1\n"
     monkeypatch.setattr(sys, "argv", ["tokenops-conformance", "--max-examples", "many"])
     with pytest.raises(SystemExit) as exited:
-        cli.run_cli()
+        _commands.conformance()
     assert exited.value.code == 2
     assert capsys.readouterr().err.startswith("usage: tokenops-conformance ")
 

@@ -19,7 +19,8 @@ from contract_tests.suite.spec_facts import load_facts
 from contract_tests.suite.steering import ABSENT_ID, KEEP_GENERATED_EVERY, IdPools, Steering
 from contract_tests.suite.targets import EMBEDDED_START, remote, serve_app
 from contract_tests.suite.verdict import decide
-from tests.conformance_fakes import LABEL, STATUS_PATH, Breaker, Recorder, matrix_of
+from contract_tests.suite.writes import WritePolicy
+from tests.conformance_fakes import LABEL, PROJECT_BASELINE, STATUS_PATH, Breaker, Recorder, matrix_of
 from tests.conftest import ROOT, SERVER_KEY
 
 KEY = "sk-evidence"
@@ -157,7 +158,7 @@ def test_a_proxy_page_instead_of_an_api_error_is_a_new_server_nonconformance(how
     app = create_app(api_keys=[KEY], clock=MockClock(start=EMBEDDED_START), log_requests=False)
     target = serve_app(Breaker(app, how, when), control=True)
     try:
-        result = run(RunOptions(target=target, api_key=KEY, max_examples=5))
+        result = run(RunOptions(target=target, api_key=KEY, max_examples=5, baseline=PROJECT_BASELINE))
     finally:
         target.close()
     report = to_json(result, decide(result), {})
@@ -242,3 +243,48 @@ def test_a_check_that_fails_because_an_earlier_step_got_a_page_is_part_of_the_pa
         ("use_after_free", Outcome.NOT_APPLICABLE, None),
         ("not_a_server_error", Outcome.HELD, None),
     ]
+
+
+class _DotDotReachesTheListing:
+    """A server whose router normalises ``/v1/videos/%2E%2E`` to ``/v1`` and answers it with an index object."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("raw_path", b"").endswith(b"/%2E%2E"):
+            body = json.dumps({"object": "list", "data": [], "has_more": False}).encode()
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.e2e
+def test_a_probe_answered_with_another_routes_body_is_a_schema_finding_named_after_the_probe() -> None:
+    app = create_app(api_keys=[KEY], clock=MockClock(start=EMBEDDED_START), log_requests=False)
+    recorder = Recorder(_DotDotReachesTheListing(app))
+    target = serve_app(recorder, control=True)  # a live target (not the embedded mock): writes need --include-writes
+    try:
+        result = run(
+            RunOptions(
+                target=target, api_key=KEY, max_examples=5, baseline=PROJECT_BASELINE, writes=WritePolicy(allowed=True)
+            )
+        )
+    finally:
+        target.close()
+    report = to_json(result, decide(result), {})
+    schema = [f for f in report["findings"] if f["check"] == "response_schema_conformance" and f["phase"] == "probes"]
+    assert schema, [f["title"] for f in report["findings"]]
+    assert all(f["title"].endswith("(probe: path edge 'dot-dot')") for f in schema), [f["title"] for f in schema]
+    assert {(f["category"], f["status"]) for f in schema} == {("server_nonconformance", "new")}
+    assert report["verdict"]["verdict"] == "fail"
+    # The wrong-method DELETE probe goes to an id the run may use (one the mock created for it); no DELETE, the
+    # probe's or schemathesis' own undeclared-method cases, names an id the run reads.
+    deleted = {path.rsplit("/", 1)[1] for method, path, *_ in recorder.responses if method == "DELETE"}
+    assert "video_conformance_disposable_01" in deleted
+    readable = {job["id"] for job in result.created_jobs if "disposable" not in job["id"]}
+    assert readable
+    assert not deleted & readable, deleted

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,13 +31,30 @@ def test_a_wrong_key_is_inconclusive_not_a_pass(tmp_path: Path, monkeypatch: pyt
     )
 
 
-def test_a_v1_base_path_is_inconclusive_and_says_so(
+def test_a_base_url_ending_in_v1_reaches_the_same_api(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
 ) -> None:
-    code, report = run_cli(tmp_path, "--target", f"{server}/v1", key=SERVER_KEY, monkeypatch=monkeypatch)
+    # One base URL rule (tokenops.spec.join_url), as the client and the CLI: https://host/v1 and https://host are
+    # the same API for paths that start with /v1, and our mock's control API is found at the shared base.
+    code, report = run_cli(
+        tmp_path, "--target", f"{server}/v1", key=SERVER_KEY, monkeypatch=monkeypatch, examples=PASSING
+    )
+    assert (code, report["verdict"]["reasons"]) == (0, [])
+    assert report["target"]["base_url"] == f"{server}/v1"
+    assert report["target"]["name"].startswith("tokenops mock at")
+    assert all(op["checked_bodies"] >= 5 for op in report["operations"])
+    urls = [f["request"]["url"] for f in report["findings"] if f["request"].get("url")]
+    assert urls
+    assert all(url.startswith(f"{server}/v1/videos/") for url in urls), urls
+
+
+def test_a_base_url_where_the_api_is_not_is_inconclusive_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
+) -> None:
+    code, report = run_cli(tmp_path, "--target", f"{server}/api", key=SERVER_KEY, monkeypatch=monkeypatch)
     assert code == 3
     assert (
-        f"no 2xx body for {LABEL}: every id returned 404; check the ids and that --target has no /v1 suffix"
+        f"no 2xx body for {LABEL}: every id returned 404; check the ids and that --target is the API's base URL"
         in report["verdict"]["reasons"]
     )
 
@@ -67,7 +85,11 @@ def test_fail_on_decides_which_categories_fail(tmp_path: Path, monkeypatch: pyte
     code, report = run_cli(tmp_path, *args, monkeypatch=monkeypatch)
     assert code == 0  # the 401/404 spec gaps are new, but reported, not failing
     gaps = report["summary"]["categories"]["spec_gap"]["new"]
-    assert {(f["signature"], f["status"]) for f in findings_of(report)} == {("401", "new"), ("404", "new")}
+    assert {(f["signature"], f["status"]) for f in findings_of(report)} == {
+        ("401", "new"),
+        ("404", "new"),
+        ("414", "new"),
+    }
     assert gaps == len(report["findings"])
     code, report = run_cli(tmp_path, *args, "--fail-on", "spec_gap", monkeypatch=monkeypatch)
     assert code == 1
@@ -135,3 +157,56 @@ def test_the_server_stops_with_the_run(tmp_path: Path, monkeypatch: pytest.Monke
     target.close()
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{target.base_url}/_mock/clock", timeout=2)
+
+
+class _NoControl:
+    """Our mock without its control API: to the suite, a live server it can only poll."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/_mock"):
+            await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"no"})
+            return
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.parametrize(
+    ("ids", "verdict"),
+    [(["video_completed_demo", "video_in_progress_demo"], "pass"), (["video_in_progress_demo"], "inconclusive")],
+    ids=["one-finished", "none-finished"],
+)
+def test_a_long_job_is_inconclusive_only_when_no_followed_job_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ids: list[str], verdict: str
+) -> None:
+    from contract_tests.mock import create_app  # noqa: PLC0415
+    from contract_tests.suite.targets import serve_app  # noqa: PLC0415
+
+    target = serve_app(_NoControl(create_app(api_keys=[SERVER_KEY], log_requests=False)), control=False)
+    args = ["--target", target.base_url, "--lifecycle-timeout", "1", "--poll-interval", "0.5", "--min-checked", "1"]
+    args += [word for video_id in ids for word in ("--video-id", video_id)]
+    try:
+        _code, report = run_cli(tmp_path, *args, key=SERVER_KEY, monkeypatch=monkeypatch)
+    finally:
+        target.close()
+    lifecycle = report["lifecycle"]
+    (running,) = lifecycle["unfinished"]
+    assert (running["id"], running["last_status"], running["followed_seconds"]) == (
+        "video_in_progress_demo",
+        "in_progress",
+        1,
+    )
+    assert 0 < running["last_progress"] < 100
+    lifecycle_reasons = [reason for reason in report["verdict"]["reasons"] if reason.startswith("lifecycle:")]
+    assert report["verdict"]["verdict"] == verdict, report["verdict"]["reasons"]
+    if verdict == "pass":
+        assert lifecycle["finished"] == ["video_completed_demo"]
+        assert lifecycle_reasons == []
+        assert any("video_in_progress_demo (in_progress, " in note for note in report["notes"])
+    else:
+        assert lifecycle["finished"] == []
+        assert len(lifecycle_reasons) == 1
+        assert "video_in_progress_demo (in_progress, " in lifecycle_reasons[0]
+        assert "followed 1 s" in lifecycle_reasons[0]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import json
 from typing import Any
 
 from contract_tests.suite.baseline import KnownDeviations
 from contract_tests.suite.direct import Exchange
 from contract_tests.suite.findings import Ledger
-from contract_tests.suite.lifecycle import check_sequence, run_lifecycle
+from contract_tests.suite.lifecycle import Unfinished, check_sequence, run_lifecycle
 from contract_tests.suite.records import Received, Sent
 from contract_tests.suite.resources import Lifecycle, rules_for
 from contract_tests.suite.spec_facts import facts_for, load_facts
@@ -126,6 +127,7 @@ def _follow(script: list[tuple[int, dict[str, Any]]], **options: Any) -> tuple[A
 def test_a_resource_that_vanishes_while_followed_is_a_finding() -> None:
     result, direct = _follow([(200, body("in_progress", 10)), (404, NOT_FOUND)], deadline=10, poll_interval=2)
     assert (result.followed, result.unfinished, result.never_found, result.polls) == (["video_live"], [], [], 2)
+    assert result.finished == ["video_live"]  # vanishing ends the following too (and is a finding)
     [finding] = direct.ledger.findings
     assert (finding.check, finding.title, finding.key) == (
         "lifecycle_resource_kept",
@@ -137,13 +139,54 @@ def test_a_resource_that_vanishes_while_followed_is_a_finding() -> None:
     assert direct.clock.slept == [2]
 
 
-def test_a_live_job_still_running_at_the_deadline_is_unfinished() -> None:
+def test_a_live_job_still_running_at_the_deadline_is_unfinished_with_its_last_state() -> None:
     notes: list[str] = []
     result, direct = _follow([(200, body("in_progress", 10))], deadline=3, poll_interval=1, on_progress=notes.append)
-    assert (result.unfinished, result.polls, result.deadline) == (["video_live"], 3, 3)
+    assert (result.unfinished, result.polls, result.deadline) == (
+        [Unfinished("video_live", "in_progress", 10, 3)],
+        3,
+        3,
+    )
+    assert result.proves_nothing
     assert direct.clock.slept == [1, 1, 1]
     assert direct.ledger.findings == []
     assert notes[0] == "lifecycle: following 1 resource(s)"
+
+
+class PerIdDirect(ScriptedDirect):
+    """Answers each id from its own script (the last answer repeats)."""
+
+    def __init__(self, scripts: dict[str, list[tuple[int, dict[str, Any]]]]) -> None:
+        super().__init__([])
+        self.scripts, self.seen = scripts, collections.Counter[str]()
+
+    def send(self, facts: Any, *, phase: str, path_params: dict[str, str]) -> Any:
+        video_id = path_params["video_id"]
+        script = self.scripts[video_id]
+        status, answer = script[min(self.seen[video_id], len(script) - 1)]
+        self.seen[video_id] += 1
+        sent = Sent("GET", f"http://t/v1/videos/{video_id}")
+        received = Received(status, (("content-type", "application/json"),), json.dumps(answer).encode())
+        return Exchange(sent, received, [], answer if 200 <= status < 300 else None)
+
+
+def test_one_job_finishing_is_the_evidence_and_the_long_one_is_listed() -> None:
+    direct = PerIdDirect(
+        {
+            "video_quick": [(200, body("in_progress", 50)), (200, {**body("completed", 100), **DONE})],
+            "video_long": [(200, body("queued", 0)), (200, body("in_progress", 7))],
+        }
+    )
+    spec = load_facts(ROOT / "openapi.yaml")
+    given = {"video_id": ["video_quick", "video_long"]}
+    result = run_lifecycle(direct, spec, given=given, deadline=10, poll_interval=2)  # type: ignore[arg-type]
+    assert result.finished == ["video_quick"]
+    assert result.unfinished == [Unfinished("video_long", "in_progress", 7, 10)]
+    assert not result.proves_nothing
+    assert result.notes == [
+        "lifecycle: 1 resource still running at the deadline (video_long (in_progress, 7 %, followed 10 s)); "
+        "1 reached a terminal state, which is the evidence"
+    ]
 
 
 def test_a_status_enum_nothing_reads_by_id_is_noted() -> None:

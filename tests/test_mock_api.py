@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,10 +57,11 @@ def test_several_keys_can_be_accepted() -> None:
         harness.close()
 
 
-def test_default_key_comes_from_env_else_documented_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOKENOPS_API_KEY", "sk-from-env")
+def test_default_key_comes_from_the_mocks_own_variable_never_the_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKENOPS_API_KEY", "sk-a-users-real-key")
+    monkeypatch.setenv("TOKENOPS_MOCK_API_KEY", "sk-from-env")
     assert create_app(log_requests=False).state.api_keys == {"sk-from-env"}
-    monkeypatch.delenv("TOKENOPS_API_KEY")
+    monkeypatch.delenv("TOKENOPS_MOCK_API_KEY")
     assert create_app(log_requests=False).state.api_keys == {DEFAULT_API_KEY}
 
 
@@ -234,8 +236,10 @@ class _Served:
     def __init__(self) -> None:
         self.calls: list[tuple[Any, dict[str, Any]]] = []
 
-    def __call__(self, app: Any, **options: Any) -> None:
+    def __call__(self, app: Any, *, sockets: list[socket.socket], **options: Any) -> bool:
         self.calls.append((app, options))
+        self.addresses = [sock.getsockname()[:2] for sock in sockets]
+        return True
 
 
 @pytest.fixture
@@ -258,9 +262,12 @@ def test_main_serves_the_app_with_the_options_given(
     argv = ["--quiet", "--port", "0", "--seed", str(seed), "--fault", "server_error,every=2", "--keep-alive", "9"]
     assert main(argv, serve=served) == 0
     [(app, options)] = served.calls
+    [(host, port)] = served.addresses  # the socket it was given already listens: on a free port, for --port 0
+    assert (host, port) == ("127.0.0.1", options["port"])
+    assert port > 0
     assert options == {
         "host": "127.0.0.1",
-        "port": 0,
+        "port": port,
         "log_level": "warning",
         "access_log": False,
         "timeout_graceful_shutdown": 2,
@@ -269,14 +276,14 @@ def test_main_serves_the_app_with_the_options_given(
         "server_header": False,
     }
     banner = capsys.readouterr().err
-    assert banner.startswith("TokenOps mock on http://127.0.0.1:0  well-known ids: video_")
+    assert banner.startswith(f"TokenOps mock on http://127.0.0.1:{port}  key: sk-mock-local  well-known ids: video_")
     assert f"({len(app.spec.operations)} operations from {app.spec.source}," in banner
     assert "1 seeded jobs, 1 fault rules)" in banner
     assert any(type(f).__name__ == "_DroppedOnPurpose" for f in logging.getLogger("uvicorn.error").filters)
 
 
 def test_main_logs_requests_at_info_unless_quiet(served: _Served) -> None:
-    assert main(["--host", "127.0.0.2", "--api-key", KEY], serve=served) == 0
+    assert main(["--host", "127.0.0.2", "--api-key", KEY, "--port", "0"], serve=served) == 0
     [(_, options)] = served.calls
     assert (options["host"], options["log_level"], options["timeout_keep_alive"]) == ("127.0.0.2", "info", 75.0)
 
@@ -370,3 +377,60 @@ def test_bad_stream_flags_exit_2_with_one_line(
 ) -> None:
     assert main(argv) == 2
     assert capsys.readouterr().err == f"mock: error: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "said"),
+    [
+        ([], {}, "key: sk-mock-local  well-known"),
+        ([], {"TOKENOPS_MOCK_API_KEY": "sk-team"}, "key: the one in $TOKENOPS_MOCK_API_KEY  well-known"),
+        (["--api-key", "a", "--api-key", "b"], {}, "key: the ones given with --api-key  well-known"),
+        (
+            [],
+            {"TOKENOPS_API_KEY": "sk-real-key"},
+            "key: sk-mock-local  ($TOKENOPS_API_KEY is set but not used by the mock: use the key above, or start the "
+            "mock with --api-key / $TOKENOPS_MOCK_API_KEY)  well-known",
+        ),
+        ([], {"TOKENOPS_API_KEY": DEFAULT_API_KEY}, "key: sk-mock-local  well-known"),  # the same key: nothing to say
+    ],
+)
+def test_the_start_up_line_says_which_key_the_mock_accepts(
+    served: _Served,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    env: dict[str, str],
+    said: str,
+) -> None:
+    for name in ("TOKENOPS_API_KEY", "TOKENOPS_MOCK_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["--quiet", "--port", "0", *argv], serve=served) == 0
+    line = capsys.readouterr().err
+    assert said in line
+    assert "sk-real-key" not in line
+    assert "sk-team" not in line
+
+
+def test_a_busy_port_is_one_line_and_exit_2(served: _Served, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["--quiet", "--port", str(port)], serve=served) == 2
+    assert served.calls == []
+    assert capsys.readouterr().err == (
+        f"mock: error: port {port} on 127.0.0.1 is already in use (another mock?): stop it, or pick a free port "
+        "with --port N (0 picks one)\n"
+    )
+    assert main(["--quiet", "--host", "192.0.2.1", "--port", "0"], serve=served) == 2  # not an address of this host
+    assert capsys.readouterr().err.startswith("mock: error: cannot listen on 192.0.2.1:0: ")
+
+
+def test_a_server_that_failed_to_start_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    def fails(app: Any, *, sockets: list[socket.socket], **options: Any) -> bool:
+        return False
+
+    assert main(["--quiet", "--port", "0"], serve=fails) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "mock: error: the server stopped before it served (see uvicorn's message above)"
+    )

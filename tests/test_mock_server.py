@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -54,3 +62,44 @@ def test_huge_headers_are_refused_over_tcp(server: str, mock_control: httpx.Clie
         "/v1/videos/video_completed_demo", headers={"Authorization": f"Bearer {KEY}", "X-Big": "y" * 20_000}
     )
     assert 400 <= response.status_code < 500
+
+
+@pytest.mark.e2e
+def test_the_console_script_says_its_key_ignores_the_clients_and_refuses_a_busy_port(tmp_path: Path) -> None:
+    """``tokenops-mock`` as a user starts it with a real key exported: it names the key it accepts (not theirs), and a
+    second one on the same port says so in one line and exits 2."""
+    script = Path(sys.executable).with_name("tokenops-mock")
+    env = {**os.environ, "TOKENOPS_API_KEY": "sk-a-users-real-key"}
+    env.pop("TOKENOPS_MOCK_API_KEY", None)
+    log = tmp_path / "mock.log"
+    with log.open("wb") as sink:
+        first = subprocess.Popen([str(script), "--port", "0", "--quiet"], env=env, stdout=sink, stderr=sink)
+    try:
+        deadline = time.monotonic() + 30
+        while "TokenOps mock on " not in log.read_text(encoding="utf-8") and first.poll() is None:
+            assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            time.sleep(0.05)
+        line = log.read_text(encoding="utf-8").splitlines()[-1]
+        found = re.match(
+            r"TokenOps mock on (http://127\.0\.0\.1:(\d+))  key: sk-mock-local  \(\$TOKENOPS_API_KEY is", line
+        )
+        assert found, line
+        base, port = found.group(1), found.group(2)
+        assert "sk-a-users-real-key" not in line
+        with httpx.Client(base_url=base, timeout=10) as http:
+            path = "/v1/videos/video_completed_demo"
+            assert http.get(path, headers={"Authorization": "Bearer sk-a-users-real-key"}).status_code == 401
+            assert http.get(path, headers={"Authorization": "Bearer sk-mock-local"}).status_code == 200
+        second = subprocess.run(
+            [str(script), "--port", port], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert second.returncode == 2
+        assert second.stderr == (
+            f"mock: error: port {port} on 127.0.0.1 is already in use (another mock?): stop it, or pick a free "
+            "port with --port N (0 picks one)\n"
+        )
+    finally:
+        first.send_signal(signal.SIGINT)  # Ctrl-C: a normal shutdown, exit 0, no traceback
+        code = first.wait(timeout=10)
+    assert code == 0
+    assert "Traceback" not in log.read_text(encoding="utf-8")

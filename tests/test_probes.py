@@ -10,7 +10,8 @@ from contract_tests.suite.credentials import resolve_credentials
 from contract_tests.suite.probes import WRONG_KEY, _refusal_expected, _same_or_refused, run_probes, sweep
 from contract_tests.suite.records import Received
 from contract_tests.suite.spec_facts import facts_for
-from contract_tests.suite.steering import IdPools
+from contract_tests.suite.steering import ABSENT_ID, IdPools
+from contract_tests.suite.writes import WritePolicy
 from tokenops.spec import Placement
 
 JSON = (("content-type", "application/json"),)
@@ -38,9 +39,10 @@ DOCUMENT: dict[str, Any] = {
 class RecordingDirect:
     """Records what the probes would send; places credentials as the real ``Direct`` does."""
 
-    def __init__(self) -> None:
+    def __init__(self, writes: WritePolicy | None = None) -> None:
         self.sent: list[dict[str, Any]] = []
         self.credentials = resolve_credentials(facts_for(DOCUMENT).model, "sk-right", {})
+        self.writes = writes
 
     def auth(self, facts: Any = None, key: str | None = None) -> Placement:
         return self.credentials.placement(facts.model if facts is not None else None, value=key)
@@ -78,13 +80,14 @@ def test_probes_go_where_they_apply_and_say_what_they_skipped() -> None:
     assert ("GET /things/{thing_id}", {"Authorization": f"Bearer {WRONG_KEY}"}, {}) in auth
     assert ("POST /things", {}, {}) in auth  # no key at all
     assert ("POST /things", {}, {"api_key": "sk-right"}) in auth  # the right key where no scheme takes it
-    edges = {s["label"] for s in direct.sent if "raw_path_params" in s}
-    assert edges == {"GET /things/{thing_id}", "GET /open/{slot}"}  # not the unsafe cancel, not /things
-    assert notes == [
-        "wrong-method probe DELETE /things/{thing_id} skipped: no disposable id",
-        "wrong-method probe DELETE /things/{thing_id}/cancel skipped: no disposable id",
-        "wrong-method probe DELETE /open/{slot} skipped: no disposable id",
-    ]
+    edges = [s for s in direct.sent if "raw_path_params" in s]
+    assert {s["label"] for s in edges} == {"GET /things/{thing_id}", "GET /open/{slot}"}  # not the unsafe cancel
+    # Every answer is judged: path edges by every check a fuzzed response gets (checks=None), named as the probe.
+    assert {("checks" in s, s["probe"].split("'")[0]) for s in edges} == {(False, "path edge ")}
+    # A DELETE never names a known id: without a disposable one it goes to an id nothing has (a refusal expected).
+    deletes = [(s["label"], s["path_params"]) for s in direct.sent if s.get("method") == "DELETE"]
+    assert ("GET /things/{thing_id}", {"thing_id": ABSENT_ID}) in deletes
+    assert notes == []
 
 
 def _received(status: int, body: Any, headers: tuple[tuple[str, str], ...] = JSON) -> Received:
@@ -127,10 +130,26 @@ def test_a_path_edge_answered_for_another_id_fails() -> None:
     assert page.key == "refusal-format:edge:trailing-slash"
 
 
-def test_probes_without_ids_are_skipped_and_said_so() -> None:
+def test_probes_without_known_ids_use_an_id_nothing_has_but_path_edges_need_a_real_one() -> None:
     direct = RecordingDirect()
     notes = run_probes(direct, facts_for(DOCUMENT), IdPools())  # type: ignore[arg-type]
-    assert "auth probes for GET /things/{thing_id} skipped: no known id" in notes
-    assert "path-edge probes for GET /open/{slot} skipped: no known id" in notes
-    assert "wrong-method probe PUT /open/{slot} skipped: no known id" in notes
-    assert {s["label"] for s in direct.sent} == {"GET /things", "POST /things"}  # auth probes need no id there
+    assert notes == [
+        "path-edge probes for GET /things/{thing_id} skipped: no known id",
+        "path-edge probes for GET /open/{slot} skipped: no known id",
+    ]
+    auth = {(s["label"], tuple(s["path_params"].values())) for s in direct.sent if "credentials" in s}
+    assert ("GET /things/{thing_id}", (ABSENT_ID,)) in auth
+    assert ("PUT", {"slot": ABSENT_ID}) in [(s.get("method"), s["path_params"]) for s in direct.sent]
+
+
+def test_with_writes_not_allowed_no_probe_writes() -> None:
+    policy = WritePolicy(allowed=False)
+    policy.learn(facts_for(DOCUMENT))
+    direct, pools = RecordingDirect(policy), IdPools()
+    pools.add("thing_id", ["t1"])
+    notes = run_probes(direct, facts_for(DOCUMENT), pools)  # type: ignore[arg-type]
+    assert {s.get("method") for s in direct.sent if "method" in s} == {"GET"}  # wrong methods: only GET is safe
+    assert "wrong-method probe DELETE /things/{thing_id} skipped: writes not allowed" in notes
+    assert "wrong-method probe POST /things/{thing_id} skipped: writes not allowed" in notes
+    # No auth probe for an operation that only writes: the run does not test it (and lists it).
+    assert {s["label"] for s in direct.sent if "credentials" in s} == {"GET /things", "GET /things/{thing_id}"}

@@ -162,6 +162,7 @@ def _every_scheme(tmp_path: Path, env: dict[str, str], capfd: pytest.CaptureFixt
                 str(tmp_path / "schemes"),
                 "--max-examples",
                 "5",
+                "--include-writes",  # the POST whose key travels in the query: our own mock, nothing is billed
             ]
         )
         outputs = list(capfd.readouterr())

@@ -5,11 +5,12 @@ from __future__ import annotations
 import socket
 import threading
 
+import httpx
 import pytest
 
 from contract_tests.mock import MockClock, create_app
 from contract_tests.suite import targets
-from contract_tests.suite.targets import EMBEDDED_START, Target, TargetError, remote, serve_app
+from contract_tests.suite.targets import EMBEDDED_START, Target, TargetError, operation_base, remote, serve_app
 from tests.rawserver import Behaviour, raw_server, reset_before_headers
 
 
@@ -112,3 +113,42 @@ def test_ctrl_c_while_joining_at_exit_is_quiet(monkeypatch: pytest.MonkeyPatch) 
         targets._join_stopping()
     except KeyboardInterrupt:  # pytest would stop the whole session: say what failed instead
         pytest.fail("Ctrl-C while joining at exit escaped _join_stopping (an atexit traceback for the user)")
+
+
+BASES = [
+    "http://h",
+    "http://h/",
+    "http://h/v1",
+    "http://h/v1/",
+    "http://h/api",
+    "http://h/api/v1",
+    "https://gateway.example/tokenops/v1",
+]
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_one_base_url_rule_for_the_suite_the_client_and_join_url(base: str) -> None:
+    """The suite's requests, the client's and tokenops.spec.join_url name the same URL for every base URL a user
+    would give (with or without the /v1 the spec's paths start with)."""
+    from tests.fakes import Script, ok, video  # noqa: PLC0415
+    from tokenops import TokenOps  # noqa: PLC0415
+    from tokenops.spec import PathTemplate, join_url  # noqa: PLC0415
+
+    template = PathTemplate.compile("/v1/videos/{video_id}")
+    path = template.expand({"video_id": "video_1"})
+    rule = join_url(base, template, path)
+    assert operation_base(base, template) + path == rule  # the suite: schemathesis and its own requests
+    script = Script(ok(video("completed")))
+    with TokenOps(
+        api_key="sk-rule", base_url=base, http_client=httpx.Client(transport=httpx.MockTransport(script))
+    ) as c:
+        c.videos.retrieve("video_1")
+    assert str(script.requests[0].url) == rule  # the client (and the CLI, which calls it)
+
+
+def test_operation_base_keeps_a_path_the_template_does_not_start_with() -> None:
+    from tokenops.spec import PathTemplate  # noqa: PLC0415
+
+    assert operation_base("http://h/api", PathTemplate.compile("/v1/videos")) == "http://h/api"
+    assert operation_base("http://h/v1/videos", PathTemplate.compile("/v1/videos")) == "http://h"
+    assert operation_base("http://h/v1", PathTemplate.compile("/v1beta/models/{m}")) == "http://h/v1"

@@ -6,7 +6,7 @@ As a server: ``python -m contract_tests.mock [--host 127.0.0.1] [--port 4010] [-
 [--quiet] [--fault SPEC]... [--fault-seed N] [--max-jobs N] [--spec FILE]`` (or ``tokenops-mock``).
 """
 
-from contract_tests.mock._app import DEFAULT_API_KEY, MockApp, create_app
+from contract_tests.mock._app import DEFAULT_API_KEY, KEY_VARIABLE, MockApp, create_app
 from contract_tests.mock._clock import MockClock
 from contract_tests.mock._faults import (
     FaultKind,
@@ -25,6 +25,7 @@ from tokenops.spec import Spec, SpecError
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_MAX_JOBS",
+    "KEY_VARIABLE",
     "WELL_KNOWN_IDS",
     "FaultKind",
     "FaultRule",

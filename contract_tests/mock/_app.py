@@ -26,9 +26,11 @@ from contract_tests.mock._spec import Spec, load_spec
 from contract_tests.mock._state import MockState
 from contract_tests.mock._stream import DEFAULT_EVENTS
 
-__all__ = ["DEFAULT_API_KEY", "MockApp", "create_app"]
+__all__ = ["DEFAULT_API_KEY", "KEY_VARIABLE", "MockApp", "create_app"]
 
-DEFAULT_API_KEY = "sk-mock-local"  # accepted when neither --api-key nor TOKENOPS_API_KEY says otherwise
+DEFAULT_API_KEY = "sk-mock-local"  # accepted when neither --api-key nor TOKENOPS_MOCK_API_KEY says otherwise
+# The mock's own variable: a user's real TOKENOPS_API_KEY (the client's) is never the mock's key by accident.
+KEY_VARIABLE = "TOKENOPS_MOCK_API_KEY"
 MAX_PATH_BYTES = 2048
 MAX_HEADER_BYTES = 16 * 1024
 logger = logging.getLogger("contract_tests.mock")
@@ -160,7 +162,8 @@ def create_app(
     """Build the mock.
 
     Args:
-        api_keys: accepted bearer keys; default ``$TOKENOPS_API_KEY`` if set, else :data:`DEFAULT_API_KEY`.
+        api_keys: accepted bearer keys; default ``$TOKENOPS_MOCK_API_KEY`` if set, else :data:`DEFAULT_API_KEY`
+            (never the client's ``$TOKENOPS_API_KEY``: a user's real key is not the mock's).
         clock: the mock's time (default: wall-clock time, advanceable through the control API).
         max_jobs: job store cap (least recently used jobs are evicted).
         seeds: job descriptions loaded at start and on every reset.
@@ -178,7 +181,7 @@ def create_app(
         JobSpecError: a seed job is invalid.
         SpecError: the spec cannot be read or served.
     """
-    keys = frozenset(api_keys or [os.environ.get("TOKENOPS_API_KEY") or DEFAULT_API_KEY])
+    keys = frozenset(api_keys or [os.environ.get(KEY_VARIABLE) or DEFAULT_API_KEY])
     state = MockState(MockClock() if clock is None else clock, JobStore(max_jobs), Faults(faults, fault_seed), keys)
     state.seeds = list(seeds or [])
     state.stream_events, state.stream_interval = stream_events, stream_interval

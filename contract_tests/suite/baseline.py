@@ -1,11 +1,15 @@
-"""Known deviations (``baseline.json``, schemathesis' baseline file format) and how a finding matches one.
+"""Known deviations (a baseline file in schemathesis' baseline format) and how a finding matches one.
+
+The default file is ``conformance-baseline.json`` in the current directory (:data:`DEFAULT_BASELINE`): a team
+keeps it next to its CI configuration and commits it; nothing is ever read from or written into the installed
+package.
 
 An entry's identity is schemathesis' (operation, check, failure class, signature) *plus what made the
 deviation acceptable*: its ``category``. The 401/404 spec gaps are accepted only while the server answers in
 the OpenAI error format; the same status as an HTML page is a server nonconformance and stays new. An entry's
 ``operation`` may be ``*``: the deviation is accepted for every operation of the spec (a spec that documents
 no 401 anywhere). Expired entries (``expires`` in the past) still identify their finding, which is then new
-and reported as *expired*. Every error names the file.
+and reported as *expired*. Every error says "baseline" and names the file.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from typing import Protocol
 import attrs
 from schemathesis.baseline import Baseline, BaselineEntry
 
-__all__ = ["ANY_OPERATION", "BaselineError", "KnownDeviations", "Match"]
+__all__ = ["ANY_OPERATION", "DEFAULT_BASELINE", "BaselineError", "KnownDeviations", "Match", "Renewed", "Update"]
 
 ANY_OPERATION = "*"
+DEFAULT_BASELINE = Path("conformance-baseline.json")  # relative: the current directory of the run
 
 
 class BaselineError(Exception):
-    """The baseline file cannot be used; the message starts with its path."""
+    """The baseline file cannot be used; the message starts with ``baseline PATH:``."""
 
 
 class Identified(Protocol):
@@ -64,7 +69,7 @@ class KnownDeviations:
         try:
             baseline = Baseline.load(path)
         except (OSError, ValueError) as exc:
-            raise BaselineError(f"{path}: {' '.join(str(exc).split())}") from None
+            raise BaselineError(f"baseline {path}: {' '.join(str(exc).split())}") from None
         return cls(path, baseline.entries)
 
     def match(self, finding: Identified, *, today: datetime.date | None = None) -> Match | None:
@@ -86,29 +91,62 @@ class KnownDeviations:
         """Ids of entries no finding of the run matched (candidates for removal)."""
         return sorted(entry.id for entry in self.entries if entry.id not in self.used)
 
-    def update(self, findings: Iterable[Identified]) -> int:
-        """Accept every finding not yet covered (refresh ``last_seen`` of covered ones), save, count the added ones.
+    def update(self, findings: Iterable[Identified]) -> Update:
+        """Accept ``findings``, then save: a new entry for each one no entry covers; an expired entry that covers one
+        is renewed (its ``expires`` removed: accepting it again is the decision the date asked for); ``last_seen``
+        is refreshed on every entry that covers one.
+
+        Returns:
+            What changed, entry by entry (nothing changed: nothing is written).
 
         Raises:
             BaselineError: the file cannot be written.
         """
         if self.path is None:
-            raise BaselineError("no baseline file given")
+            raise BaselineError("baseline: no file given")
         stamp = datetime.date.today().isoformat()
-        added = 0
+        change = Update()
         for finding in findings:
             match = self.match(finding)
             entry = next((e for e in self.entries if match is not None and e.id == match.entry_id), None)
-            if entry is None or match is None or match.expired:
+            if entry is None:
                 entry = BaselineEntry(
                     finding.operation, finding.check, finding.failure_type, finding.key, first_seen=stamp
                 )
                 entry.extra.update(category=finding.category_value, title=finding.title)
-                self.entries = [e for e in self.entries if e.identity != entry.identity] + [entry]
-                added += 1
+                self.entries.append(entry)
+                change.added.append(entry)
+            elif entry.expires is not None and match is not None and match.expired:
+                change.renewed.append(Renewed(entry.id, entry.expires))
+                entry.expires = None
+            elif not change.covers(entry):
+                change.updated.append(entry)
             entry.last_seen = stamp
+        if not (change.added or change.updated or change.renewed):
+            return change  # nothing accepted: no file is written
         try:
             Baseline(entries=self.entries).save(self.path)
         except OSError as exc:
-            raise BaselineError(f"{self.path}: cannot write: {exc.strerror}") from None
-        return added
+            raise BaselineError(f"baseline {self.path}: cannot write: {exc.strerror}") from None
+        return change
+
+
+@attrs.frozen
+class Renewed:
+    """An expired entry a current finding matched: ``expired`` is the date it had."""
+
+    entry_id: str
+    expired: str
+
+
+@attrs.define
+class Update:
+    """What :meth:`KnownDeviations.update` changed."""
+
+    added: list[BaselineEntry] = attrs.field(factory=list)  # findings accepted for the first time
+    updated: list[BaselineEntry] = attrs.field(factory=list)  # entries seen again (``last_seen`` refreshed)
+    renewed: list[Renewed] = attrs.field(factory=list)  # expired entries accepted again (no expiry now)
+
+    def covers(self, entry: BaselineEntry) -> bool:
+        """True when ``entry`` is already listed."""
+        return entry in self.added or entry in self.updated or any(r.entry_id == entry.id for r in self.renewed)

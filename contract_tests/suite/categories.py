@@ -40,6 +40,17 @@ class Category(enum.StrEnum):
         }[self.value]
 
     @property
+    def weight(self) -> int:
+        """How much a finding of this category matters, for ordering (heaviest first): the server broke the spec,
+        then a resource moved wrongly, then our client cannot read it, then a gap in the spec."""
+        return {
+            "server_nonconformance": 4,
+            "lifecycle_violation": 3,
+            "client_incompatibility": 2,
+            "spec_gap": 1,
+        }[self.value]
+
+    @property
     def meaning(self) -> str:
         return {
             "server_nonconformance": "the server broke the spec",

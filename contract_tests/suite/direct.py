@@ -26,6 +26,7 @@ from contract_tests.suite.findings import CheckResult, Finding, Ledger
 from contract_tests.suite.records import Received, Sent
 from contract_tests.suite.spec_facts import OperationFacts, SpecFacts
 from contract_tests.suite.targets import Target, http_client
+from contract_tests.suite.writes import WritePolicy
 from tokenops import Clock
 from tokenops.spec import Placement
 
@@ -70,6 +71,10 @@ class Direct:
     clock: Clock
     timeout: float = 10.0
     credentials: RunCredentials | None = None
+    writes: WritePolicy | None = None  # None: every write may be sent
+    # Each operation's base URL (the shared base URL rule, contract_tests.suite.targets.operation_base); default the
+    # target's.
+    bases: Mapping[str, str] = attrs.field(factory=dict)
     rate_limit_waits: int = 0
     _http: httpx.Client | None = None
     _results: list[Any] = attrs.field(factory=list)
@@ -77,9 +82,7 @@ class Direct:
 
     def _client(self) -> httpx.Client:
         if self._http is None:
-            self._http = http_client(
-                base_url=self.target.base_url, timeout=self.timeout, headers={"User-Agent": USER_AGENT}
-            )
+            self._http = http_client(timeout=self.timeout, headers={"User-Agent": USER_AGENT})
         if not self._hooked:
 
             def after_validate(context: Any, case: Any, response: Any, results: list[Any]) -> None:
@@ -112,12 +115,12 @@ class Direct:
         return path
 
     def _request(
-        self, method: str, path: str, headers: Mapping[str, str], body: Any, params: Mapping[str, str] | None = None
+        self, method: str, url: str, headers: Mapping[str, str], body: Any, params: Mapping[str, str] | None = None
     ) -> httpx.Response:
         client = self._client()
         waits = 0
         while True:
-            response = client.request(method, path, headers=dict(headers), json=body, params=params or None)
+            response = client.request(method, url, headers=dict(headers), json=body, params=params or None)
             response.read()
             if response.status_code != 429 or waits >= MAX_RATE_LIMIT_WAITS:  # noqa: PLR2004
                 return response
@@ -141,11 +144,13 @@ class Direct:
         checks: Sequence[str] | None = None,
         extras: Sequence[Extra] = (),
         credentials: Placement | None = None,
+        probe: str | None = None,
     ) -> Exchange:
         """Send one request for ``facts`` and account the answer (or its absence) in the ledger.
 
         Credentials: ``credentials`` when given (a probe's), else none when ``headers`` are given, else the run's
-        own, placed as the operation requires.
+        own, placed as the operation requires. A write the policy holds back is not sent (an empty exchange).
+        ``probe`` names the probe that sends the request: findings it causes say so.
         """
         method = (method or facts.method).upper()
         placed = self.auth(facts) if headers is None and credentials is None else credentials or Placement()
@@ -154,9 +159,12 @@ class Direct:
             headers["Cookie"] = cookie
         path = self.path_for(facts, path_params, raw=raw_path_params)
         ordinary = method == facts.method
-        url = f"{self.target.base_url}{path}"
+        held = self.writes is not None and self.writes.writes(facts, method)
+        if held and self.writes is not None and not self.writes.take(facts.label if ordinary else None):
+            return Exchange(None, None, [])  # held back by the write policy: nothing was sent
+        url = f"{self.bases.get(facts.label, self.target.base_url)}{path}"
         try:
-            response = self._request(method, path, headers, body, placed.query)
+            response = self._request(method, url, headers, body, placed.query)
         except httpx.HTTPError as exc:
             try:
                 sent = Sent.of(exc.request)
@@ -188,6 +196,7 @@ class Direct:
             sent=sent,
             received=received,
             results=results,
+            probe=probe,
         )
         decoded = None
         if 200 <= received.status < 300:  # noqa: PLR2004

@@ -60,6 +60,7 @@ class OperationEvidence:
     authenticated: int = 0  # answered requests that carried the run's key
     auth_refused: int = 0  # ... answered 401/403
     not_found: int = 0  # ... answered 404
+    error_answers: int = 0  # answered requests whose answer was a 5xx or not an API response at all (a page)
     checks: dict[str, CheckCount] = attrs.field(factory=dict)
 
 
@@ -73,10 +74,23 @@ class IdEvidence:
     statuses: collections.Counter[str] = attrs.field(factory=collections.Counter)
 
 
+Identity = tuple[str, str, str, str]  # a finding's (operation, check, failure class, signature)
+
+
 @attrs.define
 class Evidence:
     operations: dict[str, OperationEvidence] = attrs.field(factory=dict)
     ids: dict[tuple[str, str], IdEvidence] = attrs.field(factory=dict)
+    # Each 2xx body that held the body check but produced findings: (operation, the findings' identities). Whether
+    # it counts as *known only* depends on the baseline; :meth:`recount_known_only` recounts it for another one.
+    deviating_bodies: list[tuple[str, tuple[Identity, ...]]] = attrs.field(factory=list)
+
+    def recount_known_only(self, known: set[Identity]) -> None:
+        """Recount each operation's ``known_only_bodies`` with ``known`` as the findings a baseline covers."""
+        for evidence in self.operations.values():
+            evidence.known_only_bodies = 0
+        for label, identities in self.deviating_bodies:
+            self.operation(label).known_only_bodies += all(identity in known for identity in identities)
 
     def operation(self, label: str) -> OperationEvidence:
         """The evidence of ``label`` (created empty on first use)."""
@@ -115,6 +129,7 @@ class Evidence:
         checked: bool,
         known_only: bool,
         path_params: Mapping[str, object],
+        error_answer: bool = False,
     ) -> None:
         """Account one exchange of operation ``label``.
 
@@ -127,6 +142,7 @@ class Evidence:
             checked: a 2xx body that the schema check and every other check passed.
             known_only: a 2xx body whose only failures are known deviations.
             path_params: the path parameters sent.
+            error_answer: the answer was a 5xx or not an API response at all.
         """
         evidence = self.operation(label)
         for name, outcome in outcomes.items():
@@ -139,6 +155,7 @@ class Evidence:
         evidence.statuses[status_class(status)] += 1
         evidence.checked_bodies += checked
         evidence.known_only_bodies += known_only
+        evidence.error_answers += error_answer
         if with_key and status is not None:
             evidence.authenticated += 1
             evidence.auth_refused += status in (401, 403)

@@ -67,6 +67,13 @@ class Finding:
     def identity(self) -> tuple[str, str, str, str]:
         return (self.operation, self.check, self.failure_type, self.key)
 
+    def match(self, known: KnownDeviations) -> None:
+        """Set ``known``, ``baseline_id`` and ``baseline_expired`` from the entry of ``known`` covering it."""
+        found = known.match(self)
+        self.baseline_id = found.entry_id if found is not None else None
+        self.baseline_expired = found.expired if found is not None else None
+        self.known = found is not None and found.expired is None
+
 
 @attrs.frozen
 class CheckResult:
@@ -230,11 +237,7 @@ class Ledger:
             response=response,
             evidence=redact_json(evidence or {}),
         )
-        match = self.known.match(finding)
-        if match is not None:
-            finding.baseline_id = match.entry_id
-            finding.baseline_expired = match.expired
-            finding.known = match.expired is None
+        finding.match(self.known)
         self._by_identity[identity] = finding
         self.findings.append(finding)
         return finding
@@ -249,8 +252,10 @@ class Ledger:
         phase: str,
         sent: Sent | None,
         received: Received | None,
+        probe: str | None = None,
     ) -> Finding:
-        """Record a schemathesis or suite failure."""
+        """Record a schemathesis or suite failure (``probe``: the suite's probe that sent the request, if one did:
+        a schema or status failure it caused is named after it)."""
         message = str(failure.message or "").strip()
         if not message and received is not None:  # schemathesis leaves a 5xx's message empty: show the body
             message = f"{received.status}: {body_text(received.content)[:300]}"
@@ -262,6 +267,10 @@ class Ledger:
         title = failure.title
         if hasattr(failure, "instance_path") and evidence.get("field"):  # say which field, in the title
             title = f"{title}: {evidence['field']}"
+        if probe is not None:
+            evidence["probe"] = probe
+            if not isinstance(failure, ContractFailure):  # a probe's own verdicts already say what was probed
+                title = f"{title} (probe: {probe})"
         return self.add(
             check=check,
             failure_type=type(failure).__name__,
@@ -305,8 +314,10 @@ class Ledger:
         sent: Sent | None,
         received: Received,
         results: Iterable[CheckResult],
+        probe: str | None = None,
     ) -> list[Finding]:
-        """Account one answered request and every check result on it; returns the findings it produced."""
+        """Account one answered request and every check result on it; returns the findings it produced
+        (``probe``: the suite's probe that sent it, named in the findings)."""
         results = list(results)
         if received.status == THROTTLED:  # a throttled answer says nothing about what a check asks
             results = [
@@ -322,7 +333,8 @@ class Ledger:
                 outcomes[result.check] = result.outcome
         failures = [result for result in results if result.failure is not None]
         produced: list[Finding] = []
-        root = not_an_api_response(received, facts) if failures else None
+        page = not_an_api_response(received, facts)
+        root = page if failures else None
         if root is not None:
             key, title, message = root
             finding = self.add(
@@ -353,6 +365,7 @@ class Ledger:
                         phase=phase,
                         sent=sent,
                         received=received,
+                        probe=probe,
                     )
                 )
         ordinary = facts is not None and method.upper() == facts.method
@@ -367,6 +380,7 @@ class Ledger:
                 for name, value in sent.headers
             )
         )
+        deviating = ordinary and success and body_held and bool(produced)
         self.evidence.record(
             label,
             ordinary=ordinary,
@@ -374,9 +388,12 @@ class Ledger:
             with_key=with_key,
             outcomes=outcomes,
             checked=ordinary and success and body_held and not produced,
-            known_only=ordinary and success and body_held and bool(produced) and all(f.known for f in produced),
+            known_only=deviating and all(f.known for f in produced),
             path_params=path_params if ordinary else {},
+            error_answer=received.status >= 500 or page is not None,  # noqa: PLR2004
         )
+        if deviating:
+            self.evidence.deviating_bodies.append((label, tuple(f.identity for f in produced)))
         return produced
 
     def no_response(

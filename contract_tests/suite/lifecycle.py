@@ -7,6 +7,10 @@ injectable clock, so tests never sleep). Every poll goes through :class:`~contra
 bodies are schema-checked and run through every check; a failed poll (no response, 5xx, a resource that
 vanished) is a finding, never silence. Across each resource's bodies: progress never decreases, status never
 moves backwards, terminal states are stable, timestamps do not change once set.
+
+Evidence: the test proves something when at least one followed resource reached a terminal state; resources still
+running at the deadline are listed with their last state and how long they were followed (by the run's clock: the
+mock's, or the waits between polls of a live server), and only when *none* finished is the run inconclusive.
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ from contract_tests.suite.evidence import CheckCount
 from contract_tests.suite.resources import VIDEO_JOB, Lifecycle, rules_for
 from contract_tests.suite.spec_facts import OperationFacts, SpecFacts
 
-__all__ = ["LIFECYCLE_CHECKS", "LifecycleResult", "LifecycleViolation", "check_sequence", "run_lifecycle"]
+__all__ = [
+    "LIFECYCLE_CHECKS",
+    "LifecycleResult",
+    "LifecycleViolation",
+    "Unfinished",
+    "check_sequence",
+    "run_lifecycle",
+]
 
 LIFECYCLE_CHECKS = (
     "lifecycle_progress_monotonic",
@@ -44,14 +55,35 @@ class LifecycleViolation(ContractFailure):
     kind_title: ClassVar[str] = "Lifecycle violated"
 
 
+@attrs.frozen
+class Unfinished:
+    """A resource still not in a terminal state when the test stopped following it."""
+
+    id: str
+    last_status: str | None
+    last_progress: float | None
+    followed_seconds: float
+
+    def describe(self) -> str:
+        """``video_x (in_progress, 40 %, followed 120 s)``."""
+        progress = f", {self.last_progress:g} %" if self.last_progress is not None else ""
+        return f"{self.id} ({self.last_status or 'no status'}{progress}, followed {self.followed_seconds:g} s)"
+
+
 @attrs.define
 class LifecycleResult:
     followed: list[str] = attrs.field(factory=list)
-    unfinished: list[str] = attrs.field(factory=list)
+    finished: list[str] = attrs.field(factory=list)  # reached a terminal state (or vanished: also an end)
+    unfinished: list[Unfinished] = attrs.field(factory=list)
     never_found: list[str] = attrs.field(factory=list)
     polls: int = 0
     deadline: float = 0.0
     notes: list[str] = attrs.field(factory=list)
+
+    @property
+    def proves_nothing(self) -> bool:
+        """Resources were followed, some never finished, and none reached a terminal state."""
+        return bool(self.unfinished) and not self.finished
 
 
 @attrs.define
@@ -143,6 +175,8 @@ class _Subject:
     bodies: list[dict[str, Any]] = attrs.field(factory=list)
     after_terminal: int = 0
     vanished: bool = False
+    first_poll_at: float | None = None  # the run's waiting clock at the first and the latest poll
+    last_poll_at: float = 0.0
 
     @property
     def done(self) -> bool:
@@ -181,7 +215,10 @@ def _subjects(
     return subjects
 
 
-def _poll(direct: Direct, subject: _Subject, result: LifecycleResult) -> None:
+def _poll(direct: Direct, subject: _Subject, result: LifecycleResult, waited: float) -> None:
+    if subject.first_poll_at is None:
+        subject.first_poll_at = waited
+    subject.last_poll_at = waited
     exchange = direct.send(subject.facts, phase="lifecycle", path_params={subject.parameter: subject.value})
     result.polls += 1
     subject.exchanges.append(exchange)
@@ -232,27 +269,52 @@ def run_lifecycle(
     control = direct.target.control
     step = MOCK_STEP_SECONDS if control else poll_interval
     steps = MOCK_MAX_STEPS if control else max(1, int(deadline / poll_interval))
+    waited = 0.0  # seconds of the run's clock (the mock's, or the waits between polls of a live server)
     for _ in range(steps):
         pending = [subject for subject in subjects if not subject.done]
         if not pending:
             break
         for subject in pending:
-            _poll(direct, subject, result)
+            _poll(direct, subject, result, waited)
         if all(subject.done for subject in subjects):
             break
         if control:
             direct.target.advance(step)
         else:
             direct.clock.sleep(step)
+        waited += step
     for subject in subjects:
         result.followed.append(subject.value)
-        if not subject.bodies:
-            result.never_found.append(subject.value)
-        elif subject.bodies[-1].get("status") not in subject.rules.terminal and not subject.vanished:
-            result.unfinished.append(subject.value)
+        _conclude(subject, result, waited)
         _account(direct, subject)
+    if result.unfinished and result.finished:
+        count = len(result.unfinished)
+        result.notes.append(
+            f"lifecycle: {count} resource{'s' if count != 1 else ''} still running at the deadline "
+            f"({', '.join(item.describe() for item in result.unfinished)}); {len(result.finished)} reached a "
+            "terminal state, which is the evidence"
+        )
     notify(f"lifecycle: done in {time.monotonic() - started:.1f}s, {result.polls} polls")
     return result
+
+
+def _conclude(subject: _Subject, result: LifecycleResult, waited: float) -> None:
+    """File ``subject`` as never found, finished or still running (with its last state and time followed)."""
+    if not subject.bodies:
+        result.never_found.append(subject.value)
+    elif subject.vanished or subject.bodies[-1].get("status") in subject.rules.terminal:
+        result.finished.append(subject.value)
+    else:
+        last = subject.bodies[-1]
+        progress = last.get(subject.rules.progress) if subject.rules.progress else None
+        result.unfinished.append(
+            Unfinished(
+                subject.value,
+                str(last["status"]) if last.get("status") is not None else None,
+                float(progress) if isinstance(progress, int | float) and not isinstance(progress, bool) else None,
+                round(waited - (subject.first_poll_at or 0.0), 3),
+            )
+        )
 
 
 def _account(direct: Direct, subject: _Subject) -> None:

@@ -10,8 +10,12 @@
 - **Path edges**: ``..``, ``/``, ``%2F``, empty, very long and non-ASCII values (built on an existing id) for
   every safe operation: refused with an API error, or answered for exactly that id; never a 5xx or a hang.
 
-``DELETE`` is only ever sent to ids the suite may destroy (its own fixtures on our mock, ``--disposable-id``);
-without one, those probes are skipped and the run says so.
+Every probe's answer is judged: path-edge and auth probes by every check a fuzzed response gets (a ``..`` that
+reaches another route and answers ``200`` with another schema is a schema finding, named after the probe), wrong
+methods as schemathesis judges its own undeclared-method cases. Probes never lack an id: they use one the run knows
+(a disposable one for ``DELETE``: the suite's own fixtures on our mock, ``--disposable-id``), else the spec's example,
+else an id nothing has (a refusal is the expected answer either way). Writes follow the run's write policy
+(:mod:`contract_tests.suite.writes`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from contract_tests.suite.checks import ContractFailure
 from contract_tests.suite.direct import RESPONSE_CHECKS, Direct, Extra
 from contract_tests.suite.records import Received
 from contract_tests.suite.spec_facts import OperationFacts, SpecFacts, is_json_media_type
-from contract_tests.suite.steering import IdPools
+from contract_tests.suite.steering import ABSENT_ID, IdPools
 from tokenops.spec import Placement
 
 __all__ = ["PROBE_METHODS", "WRONG_KEY", "ProbeViolation", "edge_values", "run_probes", "sweep"]
@@ -147,17 +151,14 @@ def _documented_value(facts: OperationFacts, name: str) -> str | None:
     return None
 
 
-def _existing_or_documented(facts: OperationFacts, pools: IdPools) -> dict[str, str] | None:
-    """Known ids, else the spec's example values, for every path parameter (an auth probe needs the route, and a
-    server that checks the key before the resource refuses either way); None when a parameter has neither."""
+def _usable_ids(facts: OperationFacts, pools: IdPools, *, destructive: bool) -> dict[str, str]:
+    """An id for every path parameter that the run may use in a request expected to be refused: a known id (a
+    disposable one for a DELETE), else the spec's example value (not for a DELETE), else :data:`ABSENT_ID` (an id
+    nothing has: the answer must be a refusal either way, a 404 as good as the 401 or 405 the probe asks for)."""
     values: dict[str, str] = {}
     for name in facts.path_params:
-        value = pools.first(name, destructive=facts.destructive) or (
-            None if facts.destructive else _documented_value(facts, name)
-        )
-        if value is None:
-            return None
-        values[name] = value
+        value = pools.first(name, destructive=destructive) or (None if destructive else _documented_value(facts, name))
+        values[name] = value or ABSENT_ID
     return values
 
 
@@ -188,12 +189,18 @@ def _wrong_methods(spec: SpecFacts) -> Iterator[tuple[OperationFacts, str]]:
 
 def run_probes(direct: Direct, spec: SpecFacts, pools: IdPools) -> list[str]:
     """Send the wrong-method, auth and path-edge probes; returns notes on probes that had to be skipped."""
-    notes: list[str] = []
+    notes = list(_wrong_method_probes(direct, spec, pools))
+    _auth_probes(direct, spec, pools)
+    return notes + list(_edge_probes(direct, spec, pools))
+
+
+def _wrong_method_probes(direct: Direct, spec: SpecFacts, pools: IdPools) -> Iterator[str]:
+    """Every method a path does not declare, on ids the run may use; checked as schemathesis checks its own
+    undeclared-method cases (no server error), plus: refused, with an API error."""
+    policy = direct.writes
     for anchor, method in _wrong_methods(spec):
-        values = _known_ids(anchor.path_params, pools, destructive=method == "DELETE")
-        if values is None:
-            kind = "disposable" if method == "DELETE" else "known"
-            notes.append(f"wrong-method probe {method} {anchor.path} skipped: no {kind} id")
+        if policy is not None and not policy.allowed and policy.writes(anchor, method):
+            yield f"wrong-method probe {method} {anchor.path} skipped: writes not allowed"
             continue
         what = f"{method} on {anchor.path}, a method the spec does not declare there"
         extra: Extra = ("undeclared_method_refused", _refusal_expected(anchor.label, what, f"method:{method}"))
@@ -201,20 +208,21 @@ def run_probes(direct: Direct, spec: SpecFacts, pools: IdPools) -> list[str]:
             anchor,
             phase="probes",
             method=method,
-            path_params=values,
+            path_params=_usable_ids(anchor, pools, destructive=method == "DELETE"),
             body={} if method in ("POST", "PUT", "PATCH") else None,
             checks=["not_a_server_error"],
             extras=[extra],
+            probe=f"wrong method {method}",
         )
+
+
+def _auth_probes(direct: Direct, spec: SpecFacts, pools: IdPools) -> None:
+    """Each operation that needs credentials, without them, with wrong ones and with the right ones misplaced."""
+    policy = direct.writes
     for facts in spec.operations.values():
-        known = _existing_or_documented(facts, pools) if facts.path_params else {}
-        if known is None:
-            notes.append(
-                f"auth probes for {facts.label} skipped: no {'disposable' if facts.destructive else 'known'} id"
-            )
-            continue
-        if not facts.requires_auth:
-            continue
+        if not facts.requires_auth or (policy is not None and not policy.operation_may_write(facts)):
+            continue  # an operation the run does not test at all is listed as such
+        known = _usable_ids(facts, pools, destructive=facts.destructive)
         misplaced = direct.credentials.wrong_place(facts.model) if direct.credentials and facts.model else None
         probes: list[tuple[Placement, str, str]] = [
             (Placement(), "a request without a key", "no-key"),
@@ -231,13 +239,19 @@ def run_probes(direct: Direct, spec: SpecFacts, pools: IdPools) -> list[str]:
                 credentials=credentials,
                 checks=RESPONSE_CHECKS,
                 extras=[("auth_enforced", _refusal_expected(facts.label, what, f"auth:{key}"))],
+                probe=f"auth {key}",
             )
+
+
+def _edge_probes(direct: Direct, spec: SpecFacts, pools: IdPools) -> Iterator[str]:
+    """Path edge cases around a known id for each safe operation, checked like every response (a ``..`` that reaches
+    another route and answers 200 with another schema is a schema finding, named after the probe)."""
     for facts in spec.operations.values():
         if not facts.safe or not facts.path_params:
             continue
         existing = _existing(facts, pools)
         if existing is None:
-            notes.append(f"path-edge probes for {facts.label} skipped: no known id")
+            yield f"path-edge probes for {facts.label} skipped: no known id"
             continue
         name = facts.addressed_by or facts.path_params[-1]
         for edge, raw, decoded in edge_values(existing[name]):
@@ -246,7 +260,6 @@ def run_probes(direct: Direct, spec: SpecFacts, pools: IdPools) -> list[str]:
                 phase="probes",
                 path_params={**existing, name: decoded},
                 raw_path_params={name: raw},
-                checks=["not_a_server_error"],
                 extras=[("path_edge_handled", _same_or_refused(facts, edge, decoded))],
+                probe=f"path edge {edge!r}",
             )
-    return notes

@@ -40,20 +40,39 @@ from contract_tests.suite.records import Received, Sent
 from contract_tests.suite.resources import rules_for
 from contract_tests.suite.spec_facts import SpecFacts, load_facts
 from contract_tests.suite.steering import IdPools, Steering
-from contract_tests.suite.targets import Target
+from contract_tests.suite.targets import Target, operation_base
+from contract_tests.suite.writes import NOT_ALLOWED, SAFE_METHODS, WritePolicy, WriteRefused
 from tokenops import Clock, SystemClock
 from tokenops.redaction import redact, register_secret
 
-__all__ = ["DEFAULT_BASELINE", "DISPOSABLE_FIXTURES", "RunOptions", "RunResult", "run"]
+__all__ = ["DISPOSABLE_FIXTURES", "PHASE_OUTCOMES", "PhaseOutcome", "RunOptions", "RunResult", "run"]
 
-DEFAULT_BASELINE = Path(__file__).resolve().parent / "baseline.json"
 # schemathesis checks that judge a response by an earlier step of the scenario (see _Engine._blame_the_page).
 CROSS_REQUEST_CHECKS = frozenset({"use_after_free", "ensure_resource_availability"})
 DISPOSABLE_FIXTURES = 12  # jobs created on our mock for operations that delete what they name
 
-# How a finished phase is announced: schemathesis says "failure" for any failed check, also for deviations the
-# baseline knows (the verdict below says what they mean), so that word would contradict a PASS.
-_PHASE_SAID = {"success": "done", "failure": "done, deviations found (classified below)", "skip": "skipped"}
+# A finished phase in the suite's terms. Schemathesis says "failure" for any failed check, also for deviations the
+# baseline knows or a spec gap that fails nothing: what a finding means is the verdict's to say, not the phase's.
+PHASE_OUTCOMES = {
+    "success": "completed",
+    "failure": "completed",
+    "skip": "skipped",
+    "error": "stopped early",
+    "interrupted": "interrupted",
+}
+
+
+@attrs.frozen
+class PhaseOutcome:
+    """How a phase ended (:data:`PHASE_OUTCOMES`) and the findings first seen in it, new and known."""
+
+    outcome: str
+    new: int = 0
+    known: int = 0
+
+    def describe(self) -> str:
+        """``completed: 1 new finding, 2 known``."""
+        return f"{self.outcome}: {self.new} new finding{'s' if self.new != 1 else ''}, {self.known} known"
 
 
 @attrs.define
@@ -65,7 +84,7 @@ class RunOptions:
     disposable: dict[str, list[str]] = attrs.field(factory=dict)
     spec: Path = attrs.field(factory=spec_path)
     config: Path = attrs.field(factory=config_path)
-    baseline: Path | None = DEFAULT_BASELINE
+    baseline: Path | None = None  # known deviations (None: none)
     max_examples: int | None = None
     request_timeout: float | None = None  # seconds; None: schemathesis.toml's, else 10
     lifecycle_deadline: float = 120.0
@@ -75,19 +94,23 @@ class RunOptions:
     on_progress: Callable[[str], None] | None = None
     # Where TOKENOPS_CREDENTIAL_<SCHEME> variables are read: a credential per security scheme, else ``api_key``.
     environ: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), repr=False)
+    # Which writes (requests that change something or cost money) may be sent: all of them by default.
+    writes: WritePolicy = attrs.field(factory=WritePolicy)
 
 
 @attrs.define
 class RunResult:
     target: str
-    base_url: str
+    base_url: str  # where the run sent its requests (the embedded mock: the free port it ran on)
     started_at: float
+    replay_base_url: str | None = None  # the embedded mock: where its replay command serves it, as the curls say
     spec: str = ""
     duration: float = 0.0
     operations: list[str] = attrs.field(factory=list)
     findings: list[Finding] = attrs.field(factory=list)
     evidence: Evidence = attrs.field(factory=Evidence)
-    phases: dict[str, str] = attrs.field(factory=dict)
+    # Each schemathesis phase: its outcome in the suite's terms, and the findings first seen in it.
+    phases: dict[str, PhaseOutcome] = attrs.field(factory=dict)
     errors: list[str] = attrs.field(factory=list)
     aborted: list[str] = attrs.field(factory=list)
     notes: list[str] = attrs.field(factory=list)
@@ -102,6 +125,18 @@ class RunResult:
     baseline_unused: list[str] = attrs.field(factory=list)
     # Operations that take no input at all (no parameter, no body): every request is the same one.
     fixed_requests: list[str] = attrs.field(factory=list)
+    # Operations the run did not test, with why ("writes not allowed ..."): reported, never held against the verdict.
+    not_tested: dict[str, str] = attrs.field(factory=dict)
+    # Operations whose writes were cut short by --max-writes after some were sent (they need one checked body).
+    write_capped: list[str] = attrs.field(factory=list)
+    writes_allowed: bool = True
+    max_writes: int | None = None
+    writes_sent: int = 0
+
+    @property
+    def tested(self) -> list[str]:
+        """The operations the run tested (``operations`` minus ``not_tested``)."""
+        return [label for label in self.operations if label not in self.not_tested]
 
     @property
     def new_findings(self) -> list[Finding]:
@@ -110,6 +145,16 @@ class RunResult:
     @property
     def responses(self) -> int:
         return sum(e.requests for e in self.evidence.operations.values())
+
+    def rematch(self, known: KnownDeviations) -> None:
+        """Judge the findings by another baseline (after ``--update-baseline``): which are known, new or expired,
+        which 2xx bodies had known deviations only, which entries no finding matched."""
+        known.used.clear()
+        for finding in self.findings:
+            finding.match(known)
+        self.evidence.recount_known_only({finding.identity for finding in self.findings if finding.known})
+        self.baseline = str(known.path) if known.path is not None else None
+        self.baseline_unused = known.unused()
 
 
 def _config(options: RunOptions, credentials: RunCredentials) -> schemathesis.Config:
@@ -137,6 +182,13 @@ def _config(options: RunOptions, credentials: RunCredentials) -> schemathesis.Co
     if options.request_timeout is not None:
         data["request-timeout"] = options.request_timeout
     data["base-url"] = options.target.base_url
+    if options.writes.max_writes is not None:
+        # ignored_auth re-sends each request twice without passing the before_call hook that counts writes; the
+        # suite's auth probes ask the same questions, counted.
+        data.setdefault("checks", {})["ignored_auth"] = {"enabled": False}
+    if not options.writes.allowed:  # undeclared methods the coverage phase tries: only those that change nothing
+        coverage = data.setdefault("phases", {}).setdefault("coverage", {})
+        coverage["unexpected-methods"] = sorted(method.lower() for method in SAFE_METHODS - {"HEAD"})
     return schemathesis.Config.from_dict(data)
 
 
@@ -297,6 +349,8 @@ class _Engine:
 
     def error(self, event: events.NonFatalError | events.FatalError) -> None:
         error: BaseException = event.value if isinstance(event, events.NonFatalError) else event.exception
+        if isinstance(getattr(error, "original_error", error), WriteRefused):  # held back by the write policy:
+            return  # nothing was sent (schemathesis wraps what a hook raises in a HookExecutionError)
         label = getattr(event, "label", "") or ""
         phase = getattr(getattr(event, "phase", None), "value", "") or "engine"
         where = f"{phase}: {label}" if label else phase
@@ -324,9 +378,15 @@ class _Engine:
             if isinstance(event, events.PhaseStarted):
                 self.notify(f"phase {event.phase.name.value}: started")
             elif isinstance(event, events.PhaseFinished):
-                self.result.phases[event.phase.name.value] = event.status.value
-                said = _PHASE_SAID.get(event.status.value, event.status.value)
-                self.notify(f"phase {event.phase.name.value}: {said}")
+                name = event.phase.name.value
+                first_seen = [finding for finding in self.ledger.findings if finding.phase == name]
+                outcome = PhaseOutcome(
+                    PHASE_OUTCOMES.get(event.status.value, "stopped early"),
+                    new=sum(not finding.known for finding in first_seen),
+                    known=sum(finding.known for finding in first_seen),
+                )
+                self.result.phases[name] = outcome
+                self.notify(f"phase {name}: {outcome.describe()}")
             elif isinstance(event, events.ScenarioFinished):
                 self.scenario(event)
             elif isinstance(event, events.NonFatalError | events.FatalError):
@@ -374,11 +434,43 @@ def _stages(
         direct.close()
 
 
+def _operation_bases(target: Target, facts: SpecFacts) -> dict[str, str]:
+    """Each operation's base URL under the shared rule (:func:`contract_tests.suite.targets.operation_base`). When
+    they are all one (the usual case: ``--target https://host/v1`` and paths that all start with ``/v1``), the target
+    is rebased there, so schemathesis, the suite's requests and the mock's control API all use it.
+
+    Raises:
+        TargetError: nothing answers at the rebased URL.
+    """
+    bases = {
+        label: operation_base(target.base_url, op.model.template) if op.model is not None else target.base_url
+        for label, op in facts.operations.items()
+    }
+    shared = set(bases.values())
+    if len(shared) == 1:
+        target.rebase(shared.pop())
+        return dict.fromkeys(bases, target.base_url)
+    return bases
+
+
+def _account_writes(result: RunResult, policy: WritePolicy) -> None:
+    """Operations the write limit cut: untested when nothing reached them, else tested in part."""
+    result.writes_sent, result.writes_allowed, result.max_writes = policy.sent, policy.allowed, policy.max_writes
+    for label, count in sorted(policy.refused.items()):
+        if label in result.not_tested or not count:
+            continue
+        if result.evidence.operation(label).requests == 0:
+            result.not_tested[label] = f"the write limit (--max-writes {policy.max_writes}) was reached before it"
+        else:
+            result.write_capped.append(label)
+
+
 def run(options: RunOptions) -> RunResult:
     """Run the suite against ``options.target``; Ctrl-C ends it early with ``interrupted`` set.
 
     Raises:
         BaselineError: the baseline file cannot be used.
+        PolicyError: ``--billed`` names an operation the spec does not have.
         schemathesis.errors.SchemathesisError / ValueError / OSError: unusable spec or config.
     """
     secrets = [register_secret(options.api_key)]
@@ -386,7 +478,8 @@ def run(options: RunOptions) -> RunResult:
     target = options.target
     result = RunResult(
         target=target.name,
-        base_url=target.public_base_url,
+        base_url=target.base_url,
+        replay_base_url=target.public_base_url if target.embedded else None,
         started_at=time.time(),
         spec=options.spec.name,
         given_ids={name: list(values) for name, values in options.ids.items()},
@@ -397,6 +490,12 @@ def run(options: RunOptions) -> RunResult:
     started = time.monotonic()
     known = KnownDeviations.load(options.baseline)
     facts = load_facts(options.spec)
+    bases = _operation_bases(target, facts)
+    result.target = target.name  # our mock, found at the shared base (--target https://host/v1)
+    options.writes.learn(facts)
+    result.not_tested = {
+        label: NOT_ALLOWED for label, op in facts.operations.items() if not options.writes.operation_may_write(op)
+    }
     credentials = resolve_credentials(facts.model, options.api_key, options.environ)
     secrets += [register_secret(value) for value in credentials.secrets()]
     result.operations = sorted(facts.operations)
@@ -414,7 +513,15 @@ def run(options: RunOptions) -> RunResult:
     )
     result.evidence = ledger.evidence
     config = _config(options, credentials)
-    schema = schemathesis.openapi.from_path(str(options.spec), config=config)
+    schema: Any = schemathesis.openapi.from_path(str(options.spec), config=config)
+    if result.not_tested:
+        schema = schema.exclude(lambda context: str(context.operation.label) in result.not_tested)
+    if len(set(bases.values())) > 1:  # operations under different bases (see _operation_bases): one base each
+
+        def before_init_operation(context: Any, operation: Any) -> None:
+            operation.base_url = bases.get(str(operation.label), operation.base_url)
+
+        schema.hook(before_init_operation)
     direct = Direct(
         schema,
         facts,
@@ -424,10 +531,12 @@ def run(options: RunOptions) -> RunResult:
         options.clock,
         timeout=options.request_timeout or 10.0,
         credentials=credentials,
+        writes=options.writes,
+        bases=bases,
     )
     pools = IdPools()
     engine = _Engine(facts, ledger, result, notify)
-    with _sigint_watch() as engine.sigint:
+    with _sigint_watch() as engine.sigint, options.writes.active(schema, facts):
         _stages(options, facts=facts, pools=pools, schema=schema, engine=engine, direct=direct, result=result)
     result.interrupted = result.interrupted or engine.sigint.is_set()
     ledger.evidence.finalize(SUITE_CHECKS)
@@ -435,6 +544,7 @@ def run(options: RunOptions) -> RunResult:
     result.created_jobs = list(target.created_jobs)
     result.rate_limit_waits = direct.rate_limit_waits
     result.baseline_unused = known.unused()
+    _account_writes(result, options.writes)
     result.duration = time.monotonic() - started
     del secrets  # the caller keeps its own registration for as long as it writes reports
     return result

@@ -20,6 +20,8 @@ from typing import Any
 import attrs
 import httpx
 
+from tokenops.spec import PathTemplate, join_url
+
 __all__ = [
     "EMBEDDED_REPLAY_BASE",
     "EMBEDDED_START",
@@ -27,6 +29,7 @@ __all__ = [
     "TargetError",
     "embedded",
     "http_client",
+    "operation_base",
     "remote",
     "serve_app",
 ]
@@ -36,6 +39,7 @@ EMBEDDED_START = 1_741_570_283.0
 # Reports of embedded runs name this address: the one the printed replay command starts the mock on.
 EMBEDDED_REPLAY_BASE = "http://127.0.0.1:4010"
 DEFAULT_MAX_SECONDS = 3600.0
+_SERVER_AT, _MOCK_AT = "server at ", "tokenops mock at "  # how reports name a --target
 
 
 # Servers told to stop whose close() did not wait: the process joins them at exit (never mid-shutdown).
@@ -121,6 +125,22 @@ class Target:
             raise TargetError(f"mock control API {path} refused: {response.status_code} {response.text[:200]}")
         return response.json() if response.content else None
 
+    def rebase(self, base_url: str, timeout: float = 10.0) -> None:
+        """Send requests to ``base_url`` from now on (the base every operation of the spec shares, when ``--target``
+        ended in part of their paths, ``https://host/v1``): our mock's control API is looked for there too.
+
+        Raises:
+            TargetError: nothing answers there.
+        """
+        if base_url == self.base_url:
+            return
+        if self.public_base_url == self.base_url:
+            self.public_base_url = base_url
+        self.base_url = base_url
+        if not self.control and self._server is None and _detect_control(base_url, timeout):
+            self.control = True
+            self.name = self.name.replace(_SERVER_AT, _MOCK_AT, 1)
+
     def create_jobs(self, jobs: Sequence[dict[str, Any]]) -> None:
         """Create jobs through the mock's control API (``POST /_mock/jobs``)."""
         self.control_request("POST", "jobs", list(jobs))
@@ -150,6 +170,16 @@ class Target:
             elif self._thread.is_alive():
                 _STOPPING.add(self._thread)
                 _STOPPING.difference_update([thread for thread in _STOPPING if not thread.is_alive()])
+
+
+def operation_base(base_url: str, template: PathTemplate) -> str:
+    """The base URL one operation's path is appended to under the shared rule (:func:`tokenops.spec.join_url`): the
+    base's path is kept, minus the literal head of the template it already ends with. ``https://host/v1`` and
+    ``/v1/videos/{id}`` give ``https://host``; ``https://host/api`` gives ``https://host/api``."""
+    base = base_url.rstrip("/")
+    rest = join_url(base, template, template.text)[len(base) :]  # the template's path minus the head the base has
+    head = template.text[: len(template.text) - len(rest)]
+    return base[: len(base) - len(head)] if head and base.endswith(head) else base
 
 
 def _detect_control(base_url: str, timeout: float) -> bool:
@@ -251,7 +281,8 @@ def embedded(api_key: str, *, faults: Sequence[str] = (), max_seconds: float = D
 
 
 def remote(url: str, timeout: float = 10.0) -> Target:
-    """Any server at ``url``; detects our mock by its control API.
+    """Any server at ``url`` (its base URL, with or without a path: the runner applies the shared base URL rule);
+    detects our mock by its control API.
 
     Raises:
         TargetError: not an http(s) URL, or nothing answers there.
@@ -264,5 +295,5 @@ def remote(url: str, timeout: float = 10.0) -> Target:
         raise TargetError(f"--target {url!r} must be an http:// or https:// URL")
     base = url.rstrip("/")
     control = _detect_control(base, timeout)
-    name = f"tokenops mock at {base}" if control else f"server at {base}"
+    name = f"{_MOCK_AT if control else _SERVER_AT}{base}"
     return Target(name=name, base_url=base, control=control)

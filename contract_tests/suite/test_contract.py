@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from contract_tests._paths import REPO_ROOT
 from contract_tests.suite.categories import Category
 from contract_tests.suite.runner import RunOptions, run
 from contract_tests.suite.targets import embedded
@@ -14,7 +15,8 @@ from contract_tests.suite.verdict import Verdict, decide
 def test_embedded_mock_conforms_to_the_spec() -> None:
     target = embedded("sk-contract-suite")
     try:
-        result = run(RunOptions(target=target, api_key="sk-contract-suite"))
+        baseline = REPO_ROOT / "conformance-baseline.json"  # the project's known spec gaps
+        result = run(RunOptions(target=target, api_key="sk-contract-suite", baseline=baseline))
     finally:
         target.close()
     decision = decide(result)

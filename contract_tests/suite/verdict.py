@@ -8,7 +8,11 @@
 - **pass**: none of the above. For every operation tested, at least ``min_checked`` 2xx bodies (one for an
   operation that takes no input: every request to it is the same) were schema-checked with no finding at all
   (a body with a known deviation never counts); every given id was requested and one of its bodies checked; the
-  run's key was not refused everywhere; no phase stopped early; every lifecycle resource reached a terminal state.
+  run's key was not refused everywhere; no phase stopped early; at least one followed lifecycle resource reached a
+  terminal state (the others, still running at the deadline, are listed with their last state).
+
+Operations the run did not test (writes not allowed against a live target, or none left under ``--max-writes``) are
+listed in every report and need no evidence; an operation ``--max-writes`` cut short needs one checked body.
 """
 
 from __future__ import annotations
@@ -19,10 +23,19 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from contract_tests.suite.categories import Category
-from contract_tests.suite.evidence import OperationEvidence
+from contract_tests.suite.evidence import NO_RESPONSE, OperationEvidence
 from contract_tests.suite.runner import RunResult
 
-__all__ = ["DEFAULT_FAIL_ON", "DEFAULT_MIN_CHECKED", "EXIT_CODES", "Decision", "Verdict", "decide", "parse_fail_on"]
+__all__ = [
+    "DEFAULT_FAIL_ON",
+    "DEFAULT_MIN_CHECKED",
+    "EXIT_CODES",
+    "Decision",
+    "Verdict",
+    "decide",
+    "errors_everywhere",
+    "parse_fail_on",
+]
 
 DEFAULT_MIN_CHECKED = 5
 DEFAULT_FAIL_ON = (Category.SERVER_NONCONFORMANCE, Category.LIFECYCLE_VIOLATION, Category.CLIENT_INCOMPATIBILITY)
@@ -41,8 +54,8 @@ EXIT_CODES = {Verdict.PASS: 0, Verdict.FAIL: 1, Verdict.INCONCLUSIVE: 3, Verdict
 @attrs.frozen
 class Decision:
     verdict: Verdict
-    # Why the evidence is not enough (one line each: the cause, then what to do). Also listed for fail and
-    # interrupted runs, as context.
+    # Why the evidence is not enough (one line each: the cause, then what to do). Also listed for fail runs, as
+    # context; an interrupted run has one: it was interrupted (what it lacks, it lacks for that reason).
     reasons: tuple[str, ...]
     failing: int  # new findings in a failing category
     fail_on: tuple[Category, ...]
@@ -79,9 +92,34 @@ def _not_found_only(evidence: OperationEvidence) -> bool:
 
 
 def _api_not_reached(result: RunResult) -> bool:
-    """Every operation answered 404 and nothing else: the API is not where --target points (a /v1 suffix)."""
-    return bool(result.operations) and all(
-        _not_found_only(result.evidence.operation(label)) for label in result.operations
+    """Every operation answered 404 and nothing else: the API is not where --target points."""
+    return bool(result.tested) and all(_not_found_only(result.evidence.operation(label)) for label in result.tested)
+
+
+def errors_everywhere(result: RunResult) -> bool:
+    """No usable answer anywhere: no operation got a checked 2xx body, and most requests to each got a 5xx, a page
+    that is not an API response, or no response at all (a server that is down, misrouted or behind a broken proxy;
+    the odd 4xx a server sends before routing, for a huge path or header, does not change that)."""
+    tried = [e for label in result.operations if (e := result.evidence.operation(label)).requests]
+    return bool(tried) and all(
+        e.checked_bodies == 0 and (e.error_answers + e.statuses.get(NO_RESPONSE, 0)) * 2 > e.requests for e in tried
+    )
+
+
+def _errors_reason(result: RunResult) -> str:
+    evidence = [result.evidence.operation(label) for label in result.operations]
+    unanswered = sum(e.statuses.get(NO_RESPONSE, 0) for e in evidence)
+    errors = sum(e.error_answers for e in evidence)
+    requests = sum(e.requests for e in evidence)
+    if unanswered * 2 > requests:
+        return (
+            f"the server did not answer {unanswered} of {requests} requests (see the transport findings): "
+            "is it up, and is --target its address?"
+        )
+    every = "every request" if errors + unanswered == requests else f"nearly every request ({errors} of {requests})"
+    return (
+        f"the server answers errors to {every}: a 5xx or a page that is not an API response; fix the server, or "
+        "check that --target is the API and not a proxy's error page"
     )
 
 
@@ -92,11 +130,14 @@ def _operation_reasons(result: RunResult, min_checked: int) -> Iterable[str]:
         for evidence in result.evidence.operations.values()
         if not evidence.statuses.get("2xx") and evidence.auth_refused > evidence.authenticated / 2
     ]
-    if all_refused and len(all_refused) == len(result.operations):
+    if all_refused and len(all_refused) == len(result.tested):
         yield "every authenticated request got 401: is TOKENOPS_API_KEY right?"
         return
-    fixed = set(result.fixed_requests)
-    for label in result.operations:
+    if errors_everywhere(result):
+        yield _errors_reason(result)
+        return
+    fixed = set(result.fixed_requests) | set(result.write_capped)
+    for label in result.tested:
         evidence = result.evidence.operation(label)
         checked = evidence.checked_bodies
         if checked >= (min(min_checked, 1) if label in fixed else min_checked):
@@ -105,7 +146,7 @@ def _operation_reasons(result: RunResult, min_checked: int) -> Iterable[str]:
             yield f"every authenticated request to {label} got 401/403: is TOKENOPS_API_KEY allowed to use it?"
         elif _not_found_only(evidence):
             where = "every id returned 404; check the ids and" if "{" in label else "every request returned 404; check"
-            yield f"no 2xx body for {label}: {where} that --target has no /v1 suffix"
+            yield f"no 2xx body for {label}: {where} that --target is the API's base URL"
         elif checked == 0 and evidence.known_only_bodies:
             yield (
                 f"no 2xx body for {label} without a known deviation ({evidence.known_only_bodies} had one): "
@@ -142,15 +183,21 @@ def _id_reasons(result: RunResult) -> Iterable[str]:
 def _run_reasons(result: RunResult) -> Iterable[str]:
     if not result.operations:
         yield "the spec has no operation to test"
+    elif not result.tested:
+        yield (
+            "no operation was tested: every one sends writes, and writes are not allowed against --target; "
+            "pass --include-writes (with --max-writes N) to test them"
+        )
     yield from (f"{line}: see the errors and findings" for line in result.aborted)
     lifecycle = result.lifecycle
     if _api_not_reached(result):
         yield "every operation answered only 404: the API is not at --target, so no finding is judged"
-    if lifecycle.unfinished:
+    if lifecycle.proves_nothing:
         count = len(lifecycle.unfinished)
         yield (
-            f"lifecycle: {count} job{'s' if count != 1 else ''} did not finish within {lifecycle.deadline:g} s: "
-            "raise --lifecycle-timeout or pass ids of jobs close to done"
+            f"lifecycle: no followed resource reached a terminal state within {lifecycle.deadline:g} s "
+            f"({', '.join(item.describe() for item in lifecycle.unfinished)}): raise --lifecycle-timeout or pass "
+            f"the id{'s' if count != 1 else ''} of a job close to done"
         )
 
 
@@ -159,9 +206,11 @@ def decide(
 ) -> Decision:
     """The run's verdict and the reasons the evidence falls short (if it does)."""
     failing = sum(1 for finding in result.new_findings if finding.category in fail_on)
-    reasons = tuple(
-        dict.fromkeys([*_run_reasons(result), *_operation_reasons(result, min_checked), *_id_reasons(result)])
-    )
+    if result.interrupted:  # what is missing is missing because the run stopped: that is the one thing to say
+        found = ["the run was interrupted before it had the evidence to conclude: run it again to the end"]
+    else:
+        found = [*_run_reasons(result), *_operation_reasons(result, min_checked), *_id_reasons(result)]
+    reasons = tuple(dict.fromkeys(found))
     if result.interrupted:
         verdict = Verdict.INTERRUPTED
     elif failing and not _api_not_reached(result):

@@ -1,8 +1,9 @@
 """``conformance.json``: the machine-readable report every other writer renders from.
 
 It follows ``conformance.schema.json`` (``report_version`` bumps on any incompatible change). Apart from
-``started_at`` and ``duration_seconds``, the same server and spec give the same document: lists are sorted,
-and nothing random (case ids, ports of the embedded mock) is in it.
+``started_at``, ``duration_seconds`` and, for the embedded mock, the port it ran on (``target.base_url``), the same
+server and spec give the same document: lists are sorted, nothing random (case ids) is in it, and the curls name
+the embedded mock's replay address (``target.replay_base_url``).
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ __all__ = [
     "describe_evidence",
     "evidence_lines",
     "replay_commands",
+    "target_text",
     "to_json",
+    "writes_line",
 ]
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 SCHEMA_PATH = Path(__file__).with_name("conformance.schema.json")
 SEED_FILE = "mock-seed.json"  # the jobs an embedded run created, for the replay command
 
@@ -60,8 +63,8 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
 
 
 def _ordered(findings: list[Finding]) -> list[Finding]:
-    order = list(Category)
-    return sorted(findings, key=lambda f: (f.known, order.index(f.category), f.operation, f.check, f.key))
+    """New before known; then by category weight (heaviest first), then by count (most first); then stable."""
+    return sorted(findings, key=lambda f: (f.known, -f.category.weight, -f.occurrences, f.operation, f.check, f.key))
 
 
 def replay_commands(result: RunResult, report_dir: str) -> list[str]:
@@ -93,7 +96,12 @@ def to_json(
     return {
         "report_version": REPORT_VERSION,
         "tools": tools,
-        "target": {"name": result.target, "base_url": result.base_url, "embedded": result.embedded},
+        "target": {
+            "name": result.target,
+            "base_url": result.base_url,
+            "embedded": result.embedded,
+            "replay_base_url": result.replay_base_url,
+        },
         "spec": result.spec,
         "started_at": datetime.datetime.fromtimestamp(result.started_at, tz=datetime.UTC).isoformat(),
         "duration_seconds": round(result.duration, 3),
@@ -122,10 +130,19 @@ def to_json(
                 "authenticated": e.authenticated,
                 "auth_refused": e.auth_refused,
                 "not_found": e.not_found,
+                "error_answers": e.error_answers,
+                "not_tested": result.not_tested.get(label),
             }
             for label in result.operations
             for e in [evidence.operation(label)]
         ],
+        "not_tested": [{"operation": label, "reason": reason} for label, reason in sorted(result.not_tested.items())],
+        "writes": {
+            "allowed": result.writes_allowed,
+            "max_writes": result.max_writes,
+            "sent": result.writes_sent,
+            "cut_short": sorted(result.write_capped),
+        },
         "matrix": [
             {
                 "operation": label,
@@ -149,10 +166,22 @@ def to_json(
             }
             for _key, ids in sorted(evidence.ids.items())
         ],
-        "phases": dict(sorted(result.phases.items())),
+        "phases": {
+            name: {"outcome": phase.outcome, "new_findings": phase.new, "known_findings": phase.known}
+            for name, phase in sorted(result.phases.items())
+        },
         "lifecycle": {
             "followed": sorted(result.lifecycle.followed),
-            "unfinished": sorted(result.lifecycle.unfinished),
+            "finished": sorted(result.lifecycle.finished),
+            "unfinished": [
+                {
+                    "id": item.id,
+                    "last_status": item.last_status,
+                    "last_progress": item.last_progress,
+                    "followed_seconds": item.followed_seconds,
+                }
+                for item in sorted(result.lifecycle.unfinished, key=lambda item: item.id)
+            ],
             "never_found": sorted(result.lifecycle.never_found),
             "polls": result.lifecycle.polls,
             "deadline_seconds": result.lifecycle.deadline,
@@ -167,6 +196,14 @@ def to_json(
     }
 
 
+def target_text(report: dict[str, Any]) -> str:
+    """``embedded mock (ran on http://127.0.0.1:41234; curls replay on http://127.0.0.1:4010)``, or the name and URL."""
+    target = report["target"]
+    if target.get("replay_base_url") and target["replay_base_url"] != target["base_url"]:
+        return f"{target['name']} (ran on {target['base_url']}; curls replay on {target['replay_base_url']})"
+    return f"{target['name']} ({target['base_url']})"
+
+
 def requests_text(report: dict[str, Any]) -> str:
     """``106 requests`` for the headlines, with the responses the checks saw when probes add to them."""
     requests = report["summary"]["responses"]
@@ -176,10 +213,27 @@ def requests_text(report: dict[str, Any]) -> str:
     return f"{requests} requests, {checked} responses checked (probes included)"
 
 
+def writes_line(report: dict[str, Any]) -> str | None:
+    """What the write policy let through, for people; None when it held nothing back (every write was allowed)."""
+    writes = report["writes"]
+    untested = len(report["not_tested"])
+    if not writes["allowed"]:
+        held = f"; {untested} operation(s) not tested" if untested else ""
+        return f"writes: none sent (not allowed against --target: --include-writes sends them){held}"
+    if writes["max_writes"] is None:
+        return None
+    cut = f"; cut short: {', '.join(writes['cut_short'])}" if writes["cut_short"] else ""
+    held = f"; {untested} operation(s) not tested" if untested else ""
+    return f"writes: {writes['sent']} sent (--max-writes {writes['max_writes']}){cut}{held}"
+
+
 def evidence_lines(report: dict[str, Any]) -> list[str]:
     """The run's evidence in short lines: per operation, then per known id (given ones first)."""
     lines = []
     for op in report["operations"]:
+        if op["not_tested"]:
+            lines.append(f"{op['operation']}: not tested: {op['not_tested']}")
+            continue
         statuses = ", ".join(f"{kind} {count}" for kind, count in op["statuses"].items()) or "no requests"
         refused = f", key refused {op['auth_refused']}/{op['authenticated']}" if op["auth_refused"] else ""
         lines.append(f"{op['operation']}: {op['checked_bodies']} 2xx bodies checked ({statuses}{refused})")
@@ -200,6 +254,8 @@ def describe_evidence(finding: dict[str, Any]) -> list[str]:
         value = f" = {evidence['value']!r}" if "value" in evidence else ""
         rule = f" (rule: {evidence['rule']})" if evidence.get("rule") else ""
         lines.append(f"field {evidence['field']}{value}{rule}")
+    if evidence.get("probe"):
+        lines.append(f"sent by the probe: {evidence['probe']}")
     if "asked" in evidence or "got" in evidence:
         lines.append(f"asked for {evidence.get('asked')!r}, got {evidence.get('got')!r}")
     if finding.get("status_code") is not None:

@@ -1,17 +1,21 @@
-"""``conformance.html``: one self-contained page (inline CSS and SVG; no scripts, no external assets).
+"""``conformance.html``: one self-contained page (inline CSS; no scripts, no external assets).
 
-A verdict banner, why the run is not a pass, every finding with its evidence, curl and the response (JSON
-pretty-printed, UTF-8 text as text), and the evidence tables. It reflows down to phone widths (420 px): long
-words wrap, tables take the page's width, the chart scales.
+A verdict banner, why the run is not a pass, the findings by category (a bar chart in plain HTML, so its labels keep
+the page's type size), every finding with its evidence, curl and the response (JSON pretty-printed, UTF-8 text as
+text), and the evidence tables. Readable down to phone widths (420 px): no text under 12 px, words are never broken
+in the middle (identifiers break after ``/``, ``_``, ``.`` and the like; a table wider than the screen scrolls in
+its own box), and nothing makes the page itself scroll sideways. Findings come heaviest first: new before known,
+then by category weight, then by count.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from contract_tests.suite.categories import Category
-from contract_tests.suite.report.document import describe_evidence, requests_text
+from contract_tests.suite.report.document import describe_evidence, requests_text, target_text, writes_line
 
 __all__ = ["html_report"]
 
@@ -26,43 +30,54 @@ _CSS = "".join(
     (
         "*{box-sizing:border-box}",
         "body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:12px;color:#222;",
-        "overflow-wrap:anywhere}h1{font-size:1.4em;margin:.4em 0}h2{font-size:1.2em;margin-top:1.4em}",
+        "overflow-wrap:break-word;hyphens:none}h1{font-size:1.4em;margin:.4em 0}h2{font-size:1.2em;margin-top:1.4em}",
         "h3{display:inline;font-size:1em;margin:0}",
         ".banner{color:#fff;padding:14px 16px;border-radius:6px;font-size:1.3em;font-weight:700}",
         ".banner small{display:block;font-size:.7em;font-weight:400}",
-        "table{border-collapse:collapse;margin:.6em 0;width:100%;table-layout:fixed;font-size:.9em}",
-        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}td.n{text-align:right}",
-        "tr.fail td{background:#fbe3e0}tr.known td{background:#fdf3d8}",
-        "pre{background:#f6f6f6;padding:8px;white-space:pre-wrap;overflow-wrap:anywhere;margin:.3em 0}",
+        ".scroll{overflow-x:auto;max-width:100%}",
+        "table{border-collapse:collapse;margin:.6em 0;width:100%;font-size:.9em}",
+        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:normal}",
+        "td.n{text-align:right}tr.fail td{background:#fbe3e0}tr.known td{background:#fdf3d8}",
+        "pre{background:#f6f6f6;padding:8px;white-space:pre-wrap;overflow-wrap:anywhere;margin:.3em 0;font-size:13px}",
         ".tag{display:inline-block;padding:1px 6px;border-radius:3px;color:#fff;font-size:12px}",
         "details{margin:.6em 0;border:1px solid #ddd;padding:.4em .8em;border-radius:4px}details.known{opacity:.8}",
         "summary{cursor:pointer}.note{color:#555}ul.reasons li{margin:.2em 0}",
-        "svg{width:100%;max-width:640px;height:auto}code{overflow-wrap:anywhere}",
+        ".chart{display:grid;grid-template-columns:max-content 1fr;gap:6px 10px;align-items:center;margin:.8em 0}",
+        ".chart .label{font-size:14px}.chart .bar{display:flex;align-items:center;gap:6px;min-width:0}",
+        ".chart .new,.chart .known{display:inline-block;height:18px;border-radius:2px}.chart .known{opacity:.35}",
+        ".chart .count{font-size:13px;white-space:nowrap}",
+        "@media (max-width:520px){.chart{grid-template-columns:1fr}.chart .label{margin-top:4px}}",
     )
 )
+# Where an identifier may break across lines: after these characters, never inside a word.
+_BREAK_AFTER = re.compile(r"([/_.,:=&?{}\[\]()-])")
+
+
+def _text(value: object) -> str:
+    """``value`` escaped for HTML, with a line-break opportunity after each separator of an identifier
+    (``GET /v1/videos/{video_id}``, ``response_schema_conformance``): long names wrap at their joints."""
+    return "".join(
+        html.escape(piece) + ("<wbr>" if _BREAK_AFTER.fullmatch(piece) else "")
+        for piece in _BREAK_AFTER.split(str(value))
+        if piece
+    )
 
 
 def _chart(report: dict[str, Any]) -> str:
-    """Inline SVG bar chart of findings by category (new solid, known pale); scales with the page."""
+    """Findings by category as HTML bars (new solid, known pale): its labels are text at the page's size."""
     counts = report["summary"]["categories"]
     top = max([1] + [c["new"] + c["known"] for c in counts.values()])
     rows = []
-    for index, category in enumerate(Category):
-        y = 10 + index * 34
+    for category in sorted(Category, key=lambda c: -c.weight):
         new, known = counts[category.value]["new"], counts[category.value]["known"]
-        new_w, known_w = 260 * new / top, 260 * known / top
         colour = _COLOURS[category]
         rows.append(
-            f'<text x="0" y="{y + 15}" font-size="13">{html.escape(category.label)}</text>'
-            f'<rect x="180" y="{y}" width="{new_w:.1f}" height="20" fill="{colour}"/>'
-            f'<rect x="{180 + new_w:.1f}" y="{y}" width="{known_w:.1f}" height="20" fill="{colour}" opacity="0.35"/>'
-            f'<text x="{186 + new_w + known_w:.1f}" y="{y + 15}" font-size="13">{new} new · {known} known</text>'
+            f"<span class='label'>{html.escape(category.label)}</span><span class='bar'>"
+            f"<span class='new' style='width:{70 * new / top:.1f}%;background:{colour}'></span>"
+            f"<span class='known' style='width:{70 * known / top:.1f}%;background:{colour}'></span>"
+            f"<span class='count'>{new} new · {known} known</span></span>"
         )
-    height = 10 + 34 * len(Category)
-    return (
-        f'<svg role="img" aria-label="findings by category" viewBox="0 0 640 {height}" '
-        f'preserveAspectRatio="xMinYMin meet">' + "".join(rows) + "</svg>"
-    )
+    return "<div class='chart' role='img' aria-label='findings by category'>" + "".join(rows) + "</div>"
 
 
 def _finding(finding: dict[str, Any]) -> str:
@@ -73,16 +88,16 @@ def _finding(finding: dict[str, Any]) -> str:
     )
     response = finding["response"] or {}
     headers = "\n".join(f"{k}: {v}" for k, v in response.get("headers", {}).items())
-    evidence = "".join(f"<li>{e(line)}</li>" for line in describe_evidence(finding))
+    evidence = "".join(f"<li>{_text(line)}</li>" for line in describe_evidence(finding))
     curl = finding["request"].get("curl", "")
     opened = "open" if finding["status"] != "known" else ""
     return (
         f"<details class='finding {e(finding['status'])}' {opened}><summary>"
         f"<span class='tag' style='background:{_COLOURS[category]}'>{e(category.label)}</span> "
-        f"<h3 class='finding-title'>{e(finding['title'])}</h3> · <code>{e(finding['check'])}</code> · "
+        f"<h3 class='finding-title'>{_text(finding['title'])}</h3> · <code>{_text(finding['check'])}</code> · "
         f"{e(state)} · ×{finding['occurrences']}</summary>"
-        f"<p>{e(finding['operation'])} · first seen in {e(finding['phase'])}</p>"
-        f"<p class='msg'>{e(finding['message'])}</p>"
+        f"<p>{_text(finding['operation'])} · first seen in {e(finding['phase'])}</p>"
+        f"<p class='msg'>{_text(finding['message'])}</p>"
         + (f"<ul>{evidence}</ul>" if evidence else "")
         + (f"<p>Reproduce:</p><pre>{e(curl)}</pre>" if curl else "")
         + (
@@ -95,41 +110,49 @@ def _finding(finding: dict[str, Any]) -> str:
     )
 
 
+def _table(headers: list[str], rows: list[str]) -> str:
+    """A table in its own scrolling box: wider than the screen, it scrolls there, not the page."""
+    head = "".join(f"<th>{html.escape(header)}</th>" for header in headers)
+    return f"<div class='scroll'><table><tr>{head}</tr>{''.join(rows)}</table></div>"
+
+
 def _tables(report: dict[str, Any]) -> list[str]:
-    e = html.escape
-    parts = [
-        "<h2>Evidence per operation</h2><table><tr><th>operation</th><th>requests</th><th>statuses</th>"
-        "<th>checked 2xx bodies</th><th>key refused</th></tr>"
-    ]
+    rows = []
     for op in report["operations"]:
+        if op["not_tested"]:
+            rows.append(
+                f"<tr class='untested'><td><code>{_text(op['operation'])}</code></td>"
+                f"<td colspan='4'>not tested: {_text(op['not_tested'])}</td></tr>"
+            )
+            continue
         statuses = ", ".join(f"{kind}: {count}" for kind, count in op["statuses"].items())
-        parts.append(
-            f"<tr><td><code>{e(op['operation'])}</code></td><td class='n'>{op['requests']}</td>"
-            f"<td>{e(statuses)}</td><td class='n'>{op['checked_bodies']}</td>"
+        rows.append(
+            f"<tr><td><code>{_text(op['operation'])}</code></td><td class='n'>{op['requests']}</td>"
+            f"<td>{html.escape(statuses)}</td><td class='n'>{op['checked_bodies']}</td>"
             f"<td class='n'>{op['auth_refused']}/{op['authenticated']}</td></tr>"
         )
-    parts.append("</table>")
+    parts = [
+        "<h2>Evidence per operation</h2>",
+        _table(["operation", "requests", "statuses", "checked 2xx bodies", "key refused"], rows),
+    ]
     if report["ids"]:
-        parts.append("<table><tr><th>id</th><th>given</th><th>requests</th><th>checked bodies</th></tr>")
-        for ids in report["ids"]:
-            parts.append(
-                f"<tr><td><code>{e(ids['parameter'])}={e(ids['value'])}</code></td>"
-                f"<td>{'yes' if ids['given'] else 'created'}</td><td class='n'>{ids['requests']}</td>"
-                f"<td class='n'>{ids['checked_bodies']}</td></tr>"
-            )
-        parts.append("</table>")
+        rows = [
+            f"<tr><td><code>{_text(ids['parameter'])}={_text(ids['value'])}</code></td>"
+            f"<td>{'yes' if ids['given'] else 'created'}</td><td class='n'>{ids['requests']}</td>"
+            f"<td class='n'>{ids['checked_bodies']}</td></tr>"
+            for ids in report["ids"]
+        ]
+        parts.append(_table(["id", "given", "requests", "checked bodies"], rows))
     new_cells = {(f["operation"], f["check"]) for f in report["findings"] if f["status"] != "known"}
-    parts.append(
-        "<h2>Checks</h2><table><tr><th>operation</th><th>check</th><th>held</th><th>failed</th><th>n/a</th></tr>"
-    )
+    rows = []
     for row in report["matrix"]:
         css = "fail" if (row["operation"], row["check"]) in new_cells else "known" if row["failed"] else ""
-        parts.append(
-            f"<tr class='{css}'><td><code>{e(row['operation'])}</code></td><td><code>{e(row['check'])}</code></td>"
-            f"<td class='n'>{row['held']}</td><td class='n'>{row['failed']}</td>"
-            f"<td class='n'>{row['not_applicable']}</td></tr>"
+        rows.append(
+            f"<tr class='{css}'><td><code>{_text(row['operation'])}</code></td>"
+            f"<td><code>{_text(row['check'])}</code></td><td class='n'>{row['held']}</td>"
+            f"<td class='n'>{row['failed']}</td><td class='n'>{row['not_applicable']}</td></tr>"
         )
-    parts.append("</table>")
+    parts += ["<h2>Checks</h2>", _table(["operation", "check", "held", "failed", "n/a"], rows)]
     return parts
 
 
@@ -145,14 +168,16 @@ def html_report(report: dict[str, Any]) -> str:
         f"<div id='verdict' class='banner {e(name)}' style='background:{_BANNER[name]}'>{e(name.upper())}"
         f"<small>{summary['new']} new, {summary['known']} known finding(s) · exit {verdict['exit_code']}</small></div>",
         "<h1>TokenOps API conformance</h1>",
-        f"<p>Target: {e(report['target']['name'])} ({e(report['target']['base_url'])}) · spec {e(report['spec'])} · "
-        f"started {e(report['started_at'])} · {report['duration_seconds']:.1f} s · {e(requests_text(report))}</p>",
+        f"<p>Target: {_text(target_text(report))} · spec {e(report['spec'])} · "
+        f"started {_text(report['started_at'])} · {report['duration_seconds']:.1f} s · {e(requests_text(report))}</p>",
     ]
     if verdict["reasons"]:
         heading = "Why this is not a pass" if name != "pass" else "Notes"
         parts.append(f"<h2>{heading}</h2><ul class='reasons'>")
-        parts += [f"<li>{e(reason)}</li>" for reason in verdict["reasons"]]
+        parts += [f"<li>{_text(reason)}</li>" for reason in verdict["reasons"]]
         parts.append("</ul>")
+    if (writes := writes_line(report)) is not None:
+        parts.append(f"<p class='note'>{_text(writes.capitalize())}.</p>")
     parts += [_chart(report), "<h2>Findings</h2>"]
     if not report["findings"]:
         parts.append("<p>None.</p>")
@@ -164,7 +189,7 @@ def html_report(report: dict[str, Any]) -> str:
         ("Notes", report["notes"]),
     ):
         if items:
-            parts.append(f"<h2>{title}</h2><ul>" + "".join(f"<li>{e(item)}</li>" for item in items) + "</ul>")
+            parts.append(f"<h2>{title}</h2><ul>" + "".join(f"<li>{_text(item)}</li>" for item in items) + "</ul>")
     if report["replay"]:
         parts.append(
             "<h2>Replay</h2><p class='note'>The target was the embedded mock. Recreate it with this run's jobs, "

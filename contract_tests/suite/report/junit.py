@@ -1,5 +1,6 @@
-"""``junit.xml``: one test case per (operation, check) that held, one per finding (new = failure), and one for
-the verdict's evidence (a failure when inconclusive, an error when interrupted)."""
+"""``junit.xml``: one test case per (operation, check) that held, one per finding (new = failure), one skipped case
+per operation the run did not test, and one for the verdict's evidence (a failure when inconclusive, an error when
+interrupted)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def junit(report: dict[str, Any]) -> bytes:
         tests="0",
         failures="0",
         errors="0",
-        skipped=str(report["summary"]["known"]),
+        skipped=str(report["summary"]["known"] + len(report["not_tested"])),
         time=f"{report['duration_seconds']:.3f}",
     )
     failures = errors = 0
@@ -42,6 +43,9 @@ def junit(report: dict[str, Any]) -> bytes:
             element = ET.SubElement(case, "failure", message=title, type=finding["category"])
             element.text = text
             failures += 1
+    for untested in report["not_tested"]:
+        case = ET.SubElement(suite, "testcase", classname=untested["operation"], name="not tested")
+        ET.SubElement(case, "skipped", message=f"not tested: {untested['reason']}")
     verdict = report["verdict"]
     case = ET.SubElement(suite, "testcase", classname="conformance", name=f"verdict [{verdict['verdict']}]")
     if verdict["verdict"] == "inconclusive":

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from contract_tests.suite.categories import Category
-from contract_tests.suite.report.document import describe_evidence, requests_text
+from contract_tests.suite.report.document import describe_evidence, requests_text, target_text, writes_line
 
 __all__ = ["VERDICT_ICONS", "markdown"]
 
@@ -47,13 +47,15 @@ def markdown(report: dict[str, Any]) -> str:
         f"## {VERDICT_ICONS[name]} TokenOps API conformance: {name.upper()} "
         f"({summary['new']} new, {summary['known']} known finding(s))",
         "",
-        f"Target: {report['target']['name']} ({report['target']['base_url']}) · spec {report['spec']} · "
+        f"Target: {target_text(report)} · spec {report['spec']} · "
         f"{requests_text(report)} · {report['duration_seconds']:.1f} s · exit {verdict['exit_code']}",
         "",
     ]
     if verdict["reasons"]:
         lines += ["**Why this is not a pass:**" if name != "pass" else "**Notes:**", ""]
         lines += [f"- {reason}" for reason in verdict["reasons"]] + [""]
+    if (writes := writes_line(report)) is not None:
+        lines += [f"{writes.capitalize()}.", ""]
     lines += [
         f"Failing categories (`--fail-on`): {', '.join(verdict['fail_on'])} · "
         f"at least {verdict['min_checked']} checked 2xx bodies per operation (`--min-checked`)",
@@ -85,6 +87,9 @@ def _evidence(report: dict[str, Any]) -> list[str]:
         "| --- | ---: | --- | ---: | ---: | ---: |",
     ]
     for op in report["operations"]:
+        if op["not_tested"]:
+            lines.append(f"| `{op['operation']}` | not tested: {_cell(op['not_tested'])} | | | | |")
+            continue
         statuses = ", ".join(f"{kind}: {count}" for kind, count in op["statuses"].items())
         lines.append(
             f"| `{op['operation']}` | {op['requests']} | {statuses} | {op['checked_bodies']} | "

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from contract_tests.suite.categories import Category
-from contract_tests.suite.report.document import describe_evidence, evidence_lines, requests_text
+from contract_tests.suite.report.document import (
+    describe_evidence,
+    evidence_lines,
+    requests_text,
+    target_text,
+    writes_line,
+)
 
 __all__ = ["MAX_FINDINGS_SHOWN", "terminal_lines"]
 
@@ -16,11 +22,13 @@ def terminal_lines(report: dict[str, Any], paths: dict[str, Any]) -> list[str]:
     """The summary printed at the end of a run (plain text; no line is cut)."""
     verdict, summary = report["verdict"], report["summary"]
     lines = [
-        f"{verdict['verdict'].upper()}: {report['target']['name']} ({report['target']['base_url']}), "
+        f"{verdict['verdict'].upper()}: {target_text(report)}, "
         f"{requests_text(report)} in {report['duration_seconds']:.1f} s (exit {verdict['exit_code']})"
     ]
     lines += [f"  why: {reason}" for reason in verdict["reasons"]]
     lines += [f"  {line}" for line in evidence_lines(report)]
+    if (writes := writes_line(report)) is not None:
+        lines.append(f"  {writes}")
     for category in Category:
         counts = summary["categories"][category.value]
         failing = " (fails the run)" if category.value in verdict["fail_on"] else ""
