@@ -85,7 +85,7 @@ def test_the_wheel_carries_the_three_packages_the_bundled_spec_and_the_metadata(
     assert "License-Expression: MIT" in metadata
     assert "Project-URL: Source," in metadata
     assert "Project-URL: Changelog," in metadata
-    for extra in ("cli", "mock", "contract"):
+    for extra in ("cli", "mock", "contract", "aiohttp"):
         assert f"Provides-Extra: {extra}" in metadata
     for script in ("tokenops =", "tokenops-mock =", "tokenops-conformance ="):
         assert script in entry_points
