@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -100,6 +101,7 @@ async def _httpx_aiohttp(base_url: str) -> Any:
 async def _openai(base_url: str, aiohttp: bool = False) -> Any:
     import openai  # noqa: PLC0415 - the `dev` extra
 
+    warnings.filterwarnings("ignore", "The Sora API", DeprecationWarning)  # its retrieve warns on every call
     http_client = openai.DefaultAioHttpClient() if aiohttp else None
     async with openai.AsyncOpenAI(api_key=KEY, base_url=f"{base_url}/v1", http_client=http_client) as sdk:
 

@@ -213,6 +213,13 @@ def report(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     """(measurement, figure, goal, met) rows, for this script and benchmarks/run_all.py (met None: no goal)."""
     limit = GOAL_CONNECTIONS * r["concurrency"]
     name = f"wait_many {r['jobs']:.0f} jobs @ {r['concurrency']:.0f} ({r['transport']})"
+    if r["transport"] == "plain-aiohttp":  # the reference poller: figures, no goals (they are tokenops')
+        name = f"reference: plain aiohttp poller, {r['jobs']:.0f} jobs @ {r['concurrency']:.0f}"
+        figures = (
+            f"{r['cpu_per_poll_us']:.0f} us/poll, noticed after {r['lag_median_s']:.2f} / {r['lag_p95_s']:.2f} s, "
+            f"{r['ratio']:.3f}x ideal"
+        )
+        return [(name, figures, "-", None)]
     return [
         (
             f"{name}: outcomes at the deadline",

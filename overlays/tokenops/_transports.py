@@ -22,7 +22,7 @@ import collections
 import contextlib
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
@@ -54,6 +54,7 @@ AIOHTTP_EXTRA = "tokenops[aiohttp]"
 CHUNK_SIZE = 64 * 1024
 URL_CACHE = 16_384  # parsed URLs DefaultAioHttpClient keeps (wait_many polls each job's URL again and again)
 PREREAD_BYTES = 64 * 1024  # a body declared this small (and not encoded) is read with the headers
+TIMEOUT_CACHE = 64  # aiohttp timeout objects kept (a client's usual timeouts; deadline-capped ones come and go)
 S = TypeVar("S")
 
 
@@ -217,38 +218,36 @@ def _seconds(*values: float | None) -> float | None:
     return max(present) if present else None
 
 
-@contextlib.contextmanager
-def _mapped_errors(request: httpx.Request) -> Iterator[None]:
-    """aiohttp's exceptions as the httpx ones they mean (what the error tree and the retry rules read).
+def _mapped(exc: Exception, request: httpx.Request) -> Exception:
+    """The httpx exception an aiohttp one means (what the error tree and the retry rules read), or ``exc`` itself.
 
-    Connect failures and timeouts waiting for a connection are raised before a byte was sent (``ConnectError``,
-    ``ConnectTimeout``: retry-safe for any method); anything later is a read, protocol or timeout error.
+    Connect failures and timeouts waiting for a connection happen before a byte was sent (``ConnectError``,
+    ``ConnectTimeout``: retry-safe for any method); anything later is a read, protocol or timeout error. Messages
+    lose any ``user:password@`` of a proxy URL.
     """
     aiohttp = _aiohttp()
-    try:
-        yield
-    except aiohttp.ClientError as exc:
-        message = shown_url(str(exc) or type(exc).__name__)
-        mapped: type[httpx.TransportError]
-        if isinstance(exc, aiohttp.ConnectionTimeoutError):
-            mapped = httpx.ConnectTimeout
-        elif isinstance(exc, aiohttp.ServerTimeoutError):
-            mapped = httpx.ReadTimeout
-        elif isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
-            mapped = httpx.ProxyError
-        elif isinstance(exc, aiohttp.ClientConnectorError):
-            mapped = httpx.ConnectError
-        elif isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
-            mapped = httpx.UnsupportedProtocol
-        elif isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
-            mapped = httpx.RemoteProtocolError
-        elif isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientConnectionError):
-            mapped = httpx.ReadError
-        else:
-            mapped = httpx.TransportError
-        raise mapped(message, request=request) from exc
-    except TimeoutError as exc:  # a timeout aiohttp raised bare
-        raise httpx.ReadTimeout("timed out", request=request) from exc
+    if isinstance(exc, TimeoutError) and not isinstance(exc, aiohttp.ClientError):  # a timeout aiohttp raised bare
+        return httpx.ReadTimeout("timed out", request=request)
+    if not isinstance(exc, aiohttp.ClientError):
+        return exc
+    mapped: type[httpx.TransportError]
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        mapped = httpx.ConnectTimeout
+    elif isinstance(exc, aiohttp.ServerTimeoutError):
+        mapped = httpx.ReadTimeout
+    elif isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
+        mapped = httpx.ProxyError
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        mapped = httpx.ConnectError
+    elif isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        mapped = httpx.UnsupportedProtocol
+    elif isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
+        mapped = httpx.RemoteProtocolError
+    elif isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientConnectionError):
+        mapped = httpx.ReadError
+    else:
+        mapped = httpx.TransportError
+    return mapped(shown_url(str(exc) or type(exc).__name__), request=request)
 
 
 class _AioHttpStream(httpx.AsyncByteStream):
@@ -259,9 +258,11 @@ class _AioHttpStream(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _mapped_errors(self._request):
+        try:
             async for chunk in self._response.content.iter_chunked(CHUNK_SIZE):
                 yield chunk
+        except Exception as exc:
+            raise _mapped(exc, self._request) from exc
 
     async def aclose(self) -> None:
         self._response.release()
@@ -289,6 +290,10 @@ class AioHttpTransport(httpx.AsyncBaseTransport):
         keepalive_expiry: float = KEEPALIVE_EXPIRY,
     ) -> None:
         self._aiohttp = _aiohttp()
+        import yarl  # noqa: PLC0415 - aiohttp's URL type, installed with it
+
+        self._yarl = yarl.URL
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._max_connections = max_connections
         self._tls = verify or default_tls()
         self._keepalive = keepalive_expiry
@@ -310,9 +315,7 @@ class AioHttpTransport(httpx.AsyncBaseTransport):
             if not proxy:
                 found = (None, None)
             else:
-                import yarl  # noqa: PLC0415 - installed with aiohttp
-
-                parsed = yarl.URL(proxy if "://" in proxy else f"http://{proxy}")
+                parsed = self._yarl(proxy if "://" in proxy else f"http://{proxy}")
                 auth = self._aiohttp.BasicAuth.from_url(parsed) if parsed.user else None
                 found = (parsed.with_user(None), auth)
             self._proxies[key] = found
@@ -340,36 +343,36 @@ class AioHttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self._session_here()
-        timeout: Mapping[str, float | None] = request.extensions.get("timeout", {})
-        data: bytes | None = await request.aread() or None
-        headers = [(k, v) for k, v in request.headers.multi_items() if k not in ("transfer-encoding", "host")]
+        try:
+            data: bytes | None = request.content or None
+        except httpx.RequestNotRead:  # a streamed body (multipart files): read it whole, aiohttp sends bytes
+            data = await request.aread() or None
+        headers = [(k, v) for k, v in request.headers.multi_items() if k != "transfer-encoding"]
         proxy, proxy_auth = self._proxy(request.url) if self._env_proxies else (None, None)
-        with _mapped_errors(request):
+        try:
             response = await session.request(
                 request.method,
-                self._aiohttp_url(request.url),
-                proxy=proxy,
-                proxy_auth=proxy_auth,
+                self._yarl(str(request.url), encoded=True),  # percent-encoded by httpx already: sent as it is
                 headers=headers,
                 data=data,
                 allow_redirects=False,
-                timeout=self._aiohttp.ClientTimeout(
-                    total=None,
-                    connect=_seconds(timeout.get("pool"), timeout.get("connect")),
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                ),
+                proxy=proxy,
+                proxy_auth=proxy_auth,
+                timeout=self._timeout(request),
             )
+        except Exception as exc:
+            raise _mapped(exc, request) from exc
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("ascii", "replace")
         length = response.content_length
         if length is not None and length <= PREREAD_BYTES and "Content-Encoding" not in response.headers:
-            # The common small JSON answer: read now, in one piece (the caller's size limit still sees its
-            # declared length before it looks at the body).
+            # The common small JSON answer, read now in one piece (the caller's size limit still sees the declared
+            # length before it looks at the body): a third of the cost of streaming it through httpx.
             try:
-                with _mapped_errors(request):
-                    content = await response.read()
+                content = await response.read()
+            except Exception as exc:
+                raise _mapped(exc, request) from exc
             finally:
                 response.release()
             return httpx.Response(
@@ -383,10 +386,19 @@ class AioHttpTransport(httpx.AsyncBaseTransport):
             extensions=extensions,
         )
 
-    def _aiohttp_url(self, url: httpx.URL) -> Any:
-        import yarl  # noqa: PLC0415 - aiohttp's own URL type, installed with it
-
-        return yarl.URL(str(url), encoded=True)  # already percent-encoded by httpx: sent as it is
+    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for httpx's (``connect``: waiting for a connection and making it; no write timeout)."""
+        timeout: Mapping[str, float | None] = request.extensions.get("timeout", {})
+        key = (timeout.get("pool"), timeout.get("connect"), timeout.get("read"))
+        found = self._timeouts.get(key)
+        if found is None:
+            if len(self._timeouts) >= TIMEOUT_CACHE:  # deadlines make every timeout different: keep only the latest
+                self._timeouts.clear()
+            pool, connect, read = key
+            found = self._timeouts[key] = self._aiohttp.ClientTimeout(
+                total=None, connect=_seconds(pool, connect), sock_connect=connect, sock_read=read
+            )
+        return found
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -464,7 +476,9 @@ class DefaultAioHttpClient(httpx.AsyncClient):
                 timeout=timeout,
                 extensions=extensions,
             )
-        chosen = self.timeout if timeout is httpx.USE_CLIENT_DEFAULT else httpx.Timeout(timeout)
+        chosen = self.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout
+        if not isinstance(chosen, httpx.Timeout):
+            chosen = httpx.Timeout(chosen)
         return httpx.Request(
             method,
             self._parsed(url),

@@ -62,7 +62,9 @@ class VideoJob:
 
     def poll(self, deadline: float) -> Generator[Action, Any, tuple[Video, httpx.Response]]:
         """GET the job once; warns (strict: raises) once if the server answers for another id."""
-        send = attrs.evolve(self._send, deadline=deadline)
+        send = self._send
+        if send.deadline != deadline:  # a wait has one deadline: the request is made for it once, not per poll
+            send = self._send = attrs.evolve(send, deadline=deadline)
         video, info = yield from call_flow(self._settings, RETRIEVE, send, Video)
         if not self._warned and isinstance(video.id, str) and video.id != self.name:
             message = f"asked for video {self.name!r} but the response is for {video.id!r}"
@@ -350,7 +352,7 @@ class AsyncVideos:
             wait_flow(settings, job, timeout=timeout, poll_interval=poll_interval, on_progress=progress(index))
             for index, job in enumerate(jobs)
         ]
-        async with self._requester.pool(concurrency) as http:
+        async with self._requester.pool(min(concurrency, max(len(flows), 1))) as http:
 
             def send(action: Send) -> Awaitable[Received | Failure]:
                 return self._requester.send(action, http)
