@@ -372,3 +372,69 @@ def test_wait_many_against_a_server_that_stops_answering_keeps_its_deadline_and_
     assert [getattr(r, "video_id", None) for r in results] == ids  # every outcome in place, in input order
     assert all(isinstance(r, WaitTimeout) for r in results)
     assert all(r.last_video is not None for r in results)  # 25 answers reached every job before the stall
+
+
+# --- streamed downloads and the error map --------------------------------------------------------------------------
+
+
+def _download_server(body: bytes, *, stall_after: int | None = None) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ncontent-length: %d\r\n\r\n" % len(body))
+            writer.write(body if stall_after is None else body[:stall_after])
+            await writer.drain()
+            await reader.read()  # hold the connection until the client lets go
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    return handle
+
+
+@pytest.mark.parametrize("transport", ASYNC_TRANSPORTS)
+def test_a_large_download_streams_whole_and_a_stall_mid_body_is_a_timeout(transport: str) -> None:
+    from tests.test_client_downloads import DOWNLOAD  # noqa: PLC0415 - a binary operation, built like generated ones
+    from tokenops import APITimeoutError  # noqa: PLC0415
+
+    body = bytes(range(256)) * 2048  # 512 KiB: streamed, not read with the headers
+
+    async def fetch(stall_after: int | None) -> bytes:
+        listener = await asyncio.start_server(_download_server(body, stall_after=stall_after), "127.0.0.1", 0)
+        async with listener:
+            base_url = f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}"
+            timeout = httpx.Timeout(5.0, read=0.3)
+            async with async_client(transport, api_key=CANARY_KEY, base_url=base_url, timeout=timeout) as client:
+                download = await client.operations.call(DOWNLOAD, video_id="v")
+                async with download:
+                    return b"".join([chunk async for chunk in download.aiter_bytes()])
+
+    assert asyncio.run(asyncio.wait_for(fetch(None), 30)) == body
+    with pytest.raises(APITimeoutError, match="Download timed out"):
+        asyncio.run(asyncio.wait_for(fetch(100_000), 30))
+
+
+def test_aiohttp_errors_map_to_the_httpx_errors_they_mean() -> None:
+    import aiohttp  # noqa: PLC0415
+
+    from tokenops._transports import _mapped  # noqa: PLC0415 - the map itself: most of its cases need a broken network
+
+    request = httpx.Request("GET", "http://api.test/v1/videos/v")
+    cases: list[tuple[Exception, type[Exception]]] = [
+        (aiohttp.ConnectionTimeoutError("connect"), httpx.ConnectTimeout),
+        (aiohttp.SocketTimeoutError("read"), httpx.ReadTimeout),
+        (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError),
+        (aiohttp.ClientPayloadError("cut"), httpx.ReadError),
+        (aiohttp.InvalidURL("nope://x"), httpx.UnsupportedProtocol),
+        (aiohttp.ClientError("other"), httpx.TransportError),
+        (TimeoutError(), httpx.ReadTimeout),
+    ]
+    for error, expected in cases:
+        mapped = _mapped(error, request)
+        assert type(mapped) is expected, (error, mapped)
+        assert mapped.request is request  # type: ignore[attr-defined]
+    leaked = aiohttp.ClientError("proxy said: http://user:secret@proxy.test:3128 refused")
+    assert "secret" not in str(_mapped(leaked, request))
+    unrelated = ValueError("a bug")
+    assert _mapped(unrelated, request) is unrelated
