@@ -24,7 +24,6 @@ import asyncio
 import gc
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench_wait_many import counting_proxy
 from contract_tests.mock.process import mock_process
 from tokenops import AsyncTokenOps, DefaultAioHttpClient
 
@@ -78,7 +78,10 @@ async def _aiohttp(base_url: str) -> Any:
 async def _httpx(base_url: str, transport: httpx.AsyncBaseTransport | None = None) -> Any:
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     headers = {"Authorization": f"Bearer {KEY}"}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, transport=transport) as client:
+    timeout = httpx.Timeout(60.0)  # as tokenops' and openai's: a loaded machine must not fail the peer
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, limits=limits, transport=transport, timeout=timeout
+    ) as client:
 
         async def call(video_id: str) -> object:
             response = await client.get(f"/v1/videos/{video_id}")
@@ -191,27 +194,14 @@ def _connections(mock_url: str, names: list[str], requests: int) -> dict[str, in
     """Connections each candidate opens for ``requests`` calls (a fresh client each), through the counting proxy."""
     counts: dict[str, int] = {}
     for name in names:
-        proxy = subprocess.Popen(
-            [sys.executable, "-m", "tests.rawserver", mock_url],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        if proxy.stdin is None or proxy.stdout is None:
-            raise RuntimeError("the proxy process has no pipes")
-        try:
-            base_url = proxy.stdout.readline().strip()
+        with counting_proxy(mock_url) as proxy:
 
-            async def run(base_url: str = base_url, name: str = name) -> None:
+            async def run(base_url: str = proxy.base_url, name: str = name) -> None:
                 async with CANDIDATES[name](base_url) as call:
                     await fan_out(call, requests)
 
             asyncio.run(run())
-        finally:
-            proxy.stdin.close()
-            counts[name] = int(proxy.stdout.readline().strip() or -1)
-            proxy.wait(timeout=30)
+        counts[name] = proxy.connections
     return counts
 
 

@@ -33,6 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,35 @@ NEVER_EVERY = 500  # one job in this many never finishes: the call must end at i
 GOAL_CONNECTIONS, GOAL_RATIO, GOAL_RSS_MB, GOAL_OVERRUN_S = 1.2, 1.05, 150, 1.0
 GOAL_CPU_PER_POLL_US, GOAL_LAG_MEDIAN_S, GOAL_LAG_P95_S = 400.0, 0.25, 1.0
 TRANSPORTS = ("httpx", "aiohttp", "plain-aiohttp")  # the last: the issue's reference poller, not tokenops
+
+
+class ProxyProcess:
+    """A counting TCP proxy running as its own process (``python -m tests.rawserver``): its URL, then its count."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.connections = -1  # known once the proxy has stopped
+
+
+@contextmanager
+def counting_proxy(target: str) -> Iterator[ProxyProcess]:
+    """Start the counting proxy in front of ``target``; on exit stop it and read how many connections it saw."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.rawserver", target],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if process.stdin is None or process.stdout is None:
+        raise RuntimeError("the proxy process has no pipes")
+    proxy = ProxyProcess(process.stdout.readline().strip())
+    try:
+        yield proxy
+    finally:
+        process.stdin.close()
+        proxy.connections = int(process.stdout.readline().strip() or -1)
+        process.wait(timeout=30)
 
 
 def ideal_polls(spec: dict[str, Any], timeout: float) -> int:
@@ -86,37 +117,24 @@ def measure(
     ideal = sum(ideal_polls(spec, timeout) for spec in specs)
     with tempfile.TemporaryDirectory() as tmp:
         args = ["--api-key", KEY, "--quiet", "--max-jobs", str(jobs + 1000)]
-        with mock_process(args, log=Path(tmp) / "mock.log") as mock:
-            proxy = subprocess.Popen(
-                [sys.executable, "-m", "tests.rawserver", mock.base_url],
-                cwd=ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
+        with mock_process(args, log=Path(tmp) / "mock.log") as mock, counting_proxy(mock.base_url) as proxy:
+            base_url = proxy.base_url
+            finishes: dict[str, float] = {}  # id -> when the job finishes (perf_counter), as the mock schedules it
+            for start in range(0, jobs, 1000):  # the jobs start now: the client starts polling at once
+                created = time.perf_counter()
+                httpx.post(
+                    f"{mock.base_url}/_mock/jobs", json=specs[start : start + 1000], timeout=30
+                ).raise_for_status()
+                for spec in specs[start : start + 1000]:
+                    finishes[spec["id"]] = created + spec["pending_seconds"] + spec["running_seconds"]
+            noticed: dict[str, float] = {}
+            began, cpu = time.perf_counter(), time.process_time()
+            results = asyncio.run(
+                _wait(base_url, [s["id"] for s in specs], concurrency, timeout, noticed, transport=transport)
             )
-            if proxy.stdin is None or proxy.stdout is None:
-                raise RuntimeError("the proxy process has no pipes")
-            try:
-                base_url = proxy.stdout.readline().strip()
-                finishes: dict[str, float] = {}  # id -> when the job finishes (perf_counter), as the mock schedules it
-                for start in range(0, jobs, 1000):  # the jobs start now: the client starts polling at once
-                    created = time.perf_counter()
-                    httpx.post(
-                        f"{mock.base_url}/_mock/jobs", json=specs[start : start + 1000], timeout=30
-                    ).raise_for_status()
-                    for spec in specs[start : start + 1000]:
-                        finishes[spec["id"]] = created + spec["pending_seconds"] + spec["running_seconds"]
-                noticed: dict[str, float] = {}
-                began, cpu = time.perf_counter(), time.process_time()
-                results = asyncio.run(
-                    _wait(base_url, [s["id"] for s in specs], concurrency, timeout, noticed, transport=transport)
-                )
-                elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
-                stats = httpx.get(f"{mock.base_url}/_mock/stats", timeout=10).json()["requests"]
-            finally:
-                proxy.stdin.close()
-                connections = int(proxy.stdout.readline().strip() or -1)
-                proxy.wait(timeout=30)
+            elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+            stats = httpx.get(f"{mock.base_url}/_mock/stats", timeout=10).json()["requests"]
+    connections = proxy.connections
     ordered = all(r is None or _id(r) == s["id"] for r, s in zip(results, specs, strict=True))
     outcomes = [_outcome(r) for r in results]
     lags = sorted(max(0.0, noticed[i] - finishes[i]) for i in noticed)

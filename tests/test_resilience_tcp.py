@@ -40,6 +40,19 @@ def _fault(control: httpx.Client, **rule: Any) -> None:
     assert control.post("/_mock/faults", json=rule).status_code == 201
 
 
+def _retrieve(transport: str, base_url: str, clock: LinkedClock, **options: Any) -> Video:
+    """``videos.retrieve("video_completed_demo")`` on a client for ``transport``, linked to the mock's clock."""
+    video: Video = call_with(
+        transport,
+        lambda client: client.videos.retrieve("video_completed_demo"),
+        api_key=KEY,
+        base_url=base_url,
+        clock=clock,
+        **options,
+    )
+    return video
+
+
 def _count(control: httpx.Client, status: int) -> int:
     return int(control.get("/_mock/stats").json()["requests"].get(f"api_{status}", 0))
 
@@ -50,13 +63,7 @@ def test_429_retry_after_is_honoured(
     mock_base: str, mock_control: httpx.Client, clock: LinkedClock, transport: str
 ) -> None:
     _fault(mock_control, kind="rate_limit", retry_after=3, count=1)
-    video = call_with(
-        transport,
-        lambda client: client.videos.retrieve("video_completed_demo"),
-        api_key=KEY,
-        base_url=mock_base,
-        clock=clock,
-    )
+    video = _retrieve(transport, mock_base, clock)
     assert video.is_terminal
     assert clock.sleeps == [3.0]
     assert _count(mock_control, 429) == 1
@@ -67,14 +74,7 @@ def test_503_burst_shorter_than_the_retry_budget_succeeds(
     mock_base: str, mock_control: httpx.Client, clock: LinkedClock, transport: str
 ) -> None:
     _fault(mock_control, kind="server_error", status=503, count=2)
-    video = call_with(
-        transport,
-        lambda client: client.videos.retrieve("video_completed_demo"),
-        api_key=KEY,
-        base_url=mock_base,
-        clock=clock,
-        max_retries=2,
-    )
+    video = _retrieve(transport, mock_base, clock, max_retries=2)
     assert video.status is VideoStatus.COMPLETED
     assert _count(mock_control, 503) == 2
     assert len(clock.sleeps) == 2
@@ -87,14 +87,7 @@ def test_503_burst_longer_fails_after_exactly_max_retries_plus_one_attempts(
 ) -> None:
     _fault(mock_control, kind="server_error", status=503, count=10)
     with pytest.raises(InternalServerError):
-        call_with(
-            transport,
-            lambda client: client.videos.retrieve("video_completed_demo"),
-            api_key=KEY,
-            base_url=mock_base,
-            clock=clock,
-            max_retries=max_retries,
-        )
+        _retrieve(transport, mock_base, clock, max_retries=max_retries)
     assert _count(mock_control, 503) == max_retries + 1
 
 
@@ -103,14 +96,7 @@ def test_connection_drops_are_retried(
     mock_base: str, mock_control: httpx.Client, clock: LinkedClock, transport: str
 ) -> None:
     _fault(mock_control, kind="drop", count=2)
-    video = call_with(
-        transport,
-        lambda client: client.videos.retrieve("video_completed_demo"),
-        api_key=KEY,
-        base_url=mock_base,
-        clock=clock,
-        max_retries=2,
-    )
+    video = _retrieve(transport, mock_base, clock, max_retries=2)
     assert video.is_terminal
     assert _count(mock_control, 200) == 1
     assert _count(mock_control, 599) == 2  # the mock counts a response cut mid-body as 599

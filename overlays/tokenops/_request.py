@@ -33,6 +33,7 @@ from tokenops._errors import APITimeoutError, ClientClosedError, InvalidArgument
 from tokenops._flows import Action, Failure, Flow, Received, Send, Sleep, request_flow
 from tokenops._models import RawResponse, ResponseInfo, carry_response
 from tokenops._retry import is_idempotent
+from tokenops._scheduler import until_done
 from tokenops._tolerance import parse_model
 from tokenops._transports import async_pool, send_streaming
 from tokenops_client.types import Endpoint
@@ -548,16 +549,5 @@ class AsyncRequester(_RequesterBase):
 async def _close_all(pools: list[httpx.AsyncClient]) -> None:
     """Close every pool. The closing runs shielded to its end, however often the task is cancelled meanwhile; the
     first cancellation is raised once it has ended."""
-    if not pools:
-        return
-    closing = asyncio.ensure_future(asyncio.gather(*(pool.aclose() for pool in pools)))
-    cancelled: asyncio.CancelledError | None = None
-    while True:
-        try:
-            await asyncio.shield(closing)
-        except asyncio.CancelledError as exc:
-            cancelled = cancelled or exc
-            continue
-        break
-    if cancelled is not None:
-        raise cancelled
+    if pools:
+        await until_done(asyncio.gather(*(pool.aclose() for pool in pools)))

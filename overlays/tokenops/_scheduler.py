@@ -20,7 +20,7 @@ from tokenops._clock import Clock
 from tokenops._errors import TokenOpsError
 from tokenops._flows import Failure, Flow, Received, Send, Sleep
 
-__all__ = ["EARLY", "FlowScheduler", "settle"]
+__all__ = ["EARLY", "FlowScheduler", "settle", "until_done"]
 
 EARLY = 0.001  # a flow due this close is due now: timers fire a hair early and re-arming for it costs a loop turn
 Sender = Callable[[Send], Awaitable[Received | Failure]]
@@ -184,11 +184,17 @@ async def settle(tasks: Sequence[asyncio.Task[Any]]) -> None:
         return
     for task in tasks:
         task.cancel()
-    ending = asyncio.ensure_future(asyncio.gather(*tasks, return_exceptions=True))
+    await until_done(asyncio.gather(*tasks, return_exceptions=True))
+
+
+async def until_done(awaitable: Awaitable[Any]) -> None:
+    """Await ``awaitable`` to its end, shielded: cancelling this task meanwhile does not stop it, and the first
+    cancellation is raised once it has ended (closing pools, stopping workers: cleanup that must finish)."""
+    running = asyncio.ensure_future(awaitable)
     cancelled: asyncio.CancelledError | None = None
     while True:
         try:
-            await asyncio.shield(ending)
+            await asyncio.shield(running)
         except asyncio.CancelledError as exc:
             cancelled = cancelled or exc
             continue
