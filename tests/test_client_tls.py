@@ -1,4 +1,5 @@
-"""TLS: the clients' pools share one TLS context per trust setting, and certificates are still verified."""
+"""TLS: the clients' pools share one TLS context per trust setting, and certificates are still verified (on every
+transport)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 import tokenops
 from tests.rawserver import raw_server
+from tests.transports import TRANSPORTS, call_with
 from tokenops import _config
 
 if TYPE_CHECKING:
@@ -42,6 +44,8 @@ def test_clients_share_one_tls_context_per_trust_setting(monkeypatch: pytest.Mon
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     clients = [tokenops.TokenOps(api_key="sk-tls") for _ in range(3)]
     clients += [tokenops.AsyncTokenOps(api_key="sk-tls") for _ in range(2)]  # type: ignore[misc]
+    aiohttp_client = tokenops.DefaultAioHttpClient()
+    clients.append(tokenops.AsyncTokenOps(api_key="sk-tls", http_client=aiohttp_client))  # type: ignore[arg-type]
     assert len(built) == 1  # loading a CA bundle costs ~25 ms: once per process, not once per client
 
     import trustme  # noqa: PLC0415 - cryptography costs 70 ms at collection
@@ -66,8 +70,9 @@ def _tls_server(ca: trustme.CA) -> contextlib.AbstractContextManager[str]:
     return raw_server(lambda conn: conn.sendall(answer), max_seconds=10, tls=context)
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_ca_from_ssl_cert_file_is_trusted_and_another_is_refused(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, transport: str
 ) -> None:
     import trustme  # noqa: PLC0415 - cryptography costs 70 ms at collection
 
@@ -77,11 +82,22 @@ def test_a_ca_from_ssl_cert_file_is_trusted_and_another_is_refused(
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     with _tls_server(server_ca) as url:
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "other-ca.pem"))
-        client = tokenops.TokenOps(api_key="sk-tls", base_url=url, max_retries=0)
-        with client, pytest.raises(tokenops.APIConnectionError) as refused:
-            client.videos.retrieve("video_tls")
+        with pytest.raises(tokenops.APIConnectionError) as refused:
+            call_with(
+                transport,
+                lambda client: client.videos.retrieve("video_tls"),
+                api_key="sk-tls",
+                base_url=url,
+                max_retries=0,
+            )
         assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value)
 
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "server-ca.pem"))
-        with tokenops.TokenOps(api_key="sk-tls", base_url=url, max_retries=0) as trusting:
-            assert trusting.videos.retrieve("video_tls").status == "completed"
+        trusted = call_with(
+            transport,
+            lambda client: client.videos.retrieve("video_tls"),
+            api_key="sk-tls",
+            base_url=url,
+            max_retries=0,
+        )
+        assert trusted.status == "completed"

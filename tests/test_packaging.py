@@ -86,7 +86,7 @@ def test_the_wheel_carries_the_three_packages_the_bundled_spec_and_the_metadata(
     assert "Project-URL: Vendor API documentation, https://docs-model.skyengine.com.cn/llms.txt" in metadata
     assert "tokenops.github.io" not in metadata  # no site or repository that does not exist
     assert "github.com/tokenops" not in metadata
-    for extra in ("cli", "mock", "contract"):
+    for extra in ("cli", "mock", "contract", "aiohttp"):
         assert f"Provides-Extra: {extra}" in metadata
     for script in ("tokenops =", "tokenops-mock =", "tokenops-conformance ="):
         assert script in entry_points

@@ -506,15 +506,15 @@ def test_wait_many_never_sends_past_its_deadline_while_queueing(make_async_clien
     assert clock.now - start <= 2 + 2 * slack
 
 
-async def _slot_pools(client: AsyncTokenOps, concurrency: int) -> list[httpx.AsyncClient | None]:
-    """The pool behind each slot wait_many would get for ``concurrency`` (``None``: the client's own)."""
-    async with client.videos._requester.slots(concurrency) as slots:
-        pools = [slots.get_nowait() for _ in range(slots.qsize())]
-    assert all(pool is None or pool.is_closed for pool in pools)  # opened for the call, closed after it
-    return pools
+async def _pool_for(client: AsyncTokenOps, connections: int) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
+    """The pool wait_many sends over for ``connections`` in flight, and the client's own."""
+    requester = client.videos._requester
+    async with requester.pool(connections) as pool:
+        assert not pool.is_closed
+    return pool, requester._http
 
 
-def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wait_many_opens_a_pool_of_its_concurrency_only_beyond_the_clients_own(monkeypatch: pytest.MonkeyPatch) -> None:
     contexts: list[ssl.SSLContext] = []
     real_context = ssl.create_default_context
 
@@ -526,16 +526,19 @@ def test_wait_many_sizes_its_pools_for_its_concurrency_in_shards(monkeypatch: py
     _config.tls_for.cache_clear()
     client = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", max_connections=50)
     try:
-        assert asyncio.run(_slot_pools(client, 8)) == [None] * 8
-        pools = asyncio.run(_slot_pools(client, 200))
-        assert len(contexts) == 1  # the CA bundle is loaded once for the client and all 100 pools, not once per pool
-        assert sorted(Counter(id(pool) for pool in pools).values()) == [2] * 100
-        assert len(asyncio.run(_slot_pools(client, 33))) == 33
-        assert all(pool is not None and pool.headers["authorization"] == "Bearer sk-test" for pool in pools)
+        pool, own = asyncio.run(_pool_for(client, 50))
+        assert pool is own
+        pool, own = asyncio.run(_pool_for(client, 200))
+        assert pool is not own
+        assert pool.is_closed  # opened for the call, closed after it
+        assert not own.is_closed
+        assert pool.headers["authorization"] == "Bearer sk-test"
+        assert len(contexts) == 1  # the CA bundle is loaded once for the client and every pool it opens
     finally:
         asyncio.run(client.close())
     injected = AsyncTokenOps(api_key="sk-test", base_url="http://api.test", http_client=httpx.AsyncClient())
-    assert asyncio.run(_slot_pools(injected, 10_000)) == [None] * 10_000  # a pool you pass in is yours to size
+    pool, own = asyncio.run(_pool_for(injected, 10_000))
+    assert pool is own  # a pool you pass in is yours to size
 
 
 class _ParkedClock(SystemClock):
@@ -546,11 +549,11 @@ class _ParkedClock(SystemClock):
 
 
 def test_wait_many_closes_its_pools_however_often_it_is_cancelled() -> None:
-    # 20 in flight: 10 pools of 2 opened for the call. Every job polls once (a real keep-alive connection each),
-    # then parks; the call is cancelled, and cancelled again at every step of its cleanup. The connections must
-    # still be closed, by the client: the cyclic garbage collector, which would close the sockets of pools left
-    # open, is off meanwhile. (Before: the second cancellation skipped the closing; a plain `await aclose()` in a
-    # `finally` loses the pools a later cancellation interrupts.)
+    # 20 in flight on a client whose own pool holds 5: a pool of 20 is opened for the call. Every job polls once (a
+    # real keep-alive connection each), then parks; the call is cancelled, and cancelled again at every step of its
+    # cleanup. The connections must still be closed, by the client: the cyclic garbage collector, which would close
+    # the sockets of pools left open, is off meanwhile. (Before: the second cancellation skipped the closing; a
+    # plain `await aclose()` in a `finally` loses the pools a later cancellation interrupts.)
     state = {"requests": 0, "open": 0}
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -574,7 +577,8 @@ def test_wait_many_closes_its_pools_however_often_it_is_cancelled() -> None:
         server = await asyncio.start_server(handle, "127.0.0.1", 0)
         async with server:
             base_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-            async with AsyncTokenOps(api_key="sk-test", base_url=base_url, clock=_ParkedClock()) as client:
+            client = AsyncTokenOps(api_key="sk-test", base_url=base_url, clock=_ParkedClock(), max_connections=5)
+            async with client:
                 ids = [f"video_{i}" for i in range(20)]
                 task = asyncio.ensure_future(client.videos.wait_many(ids, concurrency=20, timeout=60))
                 while state["requests"] < len(ids):
@@ -634,3 +638,73 @@ def test_wait_many_returns_at_its_deadline_even_when_a_request_hangs(clock: Fake
     assert isinstance(hung, WaitTimeout)
     assert hung.last_video is not None
     assert hung.last_video.progress == 7
+
+
+# --- wait_many's scheduler: each job on its own hints, no task per waiting job ---------------------------------------
+
+
+class HintServer:
+    """Job N finishes ``durations[N]`` fake seconds after the start and asks to be polled every ``hints[N]`` ms;
+    counts requests per job and the tasks alive while each request is served."""
+
+    def __init__(self, clock: FakeClock, durations: dict[str, float], hints: dict[str, int]) -> None:
+        self.clock, self.start = clock, clock.now
+        self.durations, self.hints = durations, hints
+        self.polls: Counter[str] = Counter()
+        self.tasks = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        video_id = request.url.path.rsplit("/", 1)[-1]
+        self.polls[video_id] += 1
+        self.tasks = max(self.tasks, len(asyncio.all_tasks()))
+        if self.clock.now - self.start < self.durations[video_id]:
+            hint = {"openai-poll-after-ms": str(self.hints[video_id])}
+            return ok(video("in_progress", id=video_id, progress=1), headers=hint)
+        return ok(video("completed", id=video_id))
+
+
+def test_wait_many_polls_each_job_when_its_server_hint_says(make_async_client: Any, clock: FakeClock) -> None:
+    durations = {"video_fast": 3.0, "video_slow": 3.0, "video_once": 0.0}
+    hints = {"video_fast": 500, "video_slow": 1500, "video_once": 1000}
+    server = HintServer(clock, durations, hints)
+
+    async def run() -> list[Any]:
+        async with make_async_client(server) as client:
+            return await client.videos.wait_many(list(durations), timeout=60, concurrency=2)
+
+    assert all(isinstance(result, Video) for result in asyncio.run(run()))
+    # At 0, then every hint until done: 0, .5, ... 3.0 (7 polls); 0, 1.5, 3.0 (3); done at once (1).
+    assert server.polls == {"video_fast": 7, "video_slow": 3, "video_once": 1}
+
+
+def test_wait_many_keeps_no_task_per_waiting_job(make_async_client: Any, clock: FakeClock) -> None:
+    ids = [f"video_{i}" for i in range(300)]
+    server = HintServer(clock, dict.fromkeys(ids, 5.0), dict.fromkeys(ids, 1000))
+
+    async def run() -> list[Any]:
+        async with make_async_client(server) as client:
+            return await client.videos.wait_many(ids, timeout=60, concurrency=4)
+
+    assert all(isinstance(result, Video) for result in asyncio.run(run()))
+    assert sum(server.polls.values()) == 300 * 6
+    # The call's task, 4 workers and the timer: waiting jobs are heap entries (before: a task per job, 301+).
+    assert server.tasks <= 1 + 4 + 1
+
+
+def test_an_error_in_on_progress_ends_wait_many_with_it_and_leaves_nothing_running(
+    make_async_client: Any, clock: FakeClock
+) -> None:
+    ids = [f"video_{i}" for i in range(20)]
+    server = HintServer(clock, dict.fromkeys(ids, 5.0), dict.fromkeys(ids, 1000))
+
+    def boom(video: Video) -> None:
+        if video.id == "video_7":
+            raise LookupError("the caller's bug")
+
+    async def run() -> set[asyncio.Task[Any]]:
+        async with make_async_client(server) as client:
+            with pytest.raises(LookupError, match="the caller's bug"):
+                await client.videos.wait_many(ids, timeout=60, concurrency=3, on_progress=boom)
+        return set(asyncio.all_tasks()) - {asyncio.current_task()}
+
+    assert asyncio.run(run()) == set()

@@ -50,6 +50,7 @@ from tokenops._logging import configure_from_env as _configure_logging
 from tokenops._models import RawResponse, ResponseInfo, Video, VideoStatus, response_info
 from tokenops._streaming import AsyncStream, Stream
 from tokenops._tolerance import parse_model, parse_video
+from tokenops._transports import DefaultAioHttpClient
 from tokenops._version import __version__
 from tokenops._videos import AsyncVideos, Videos
 from tokenops_client.models import OpenAIVideoError as VideoError
@@ -81,6 +82,7 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "ConflictError",
+    "DefaultAioHttpClient",
     "Download",
     "InternalServerError",
     "InvalidArgumentError",

@@ -7,7 +7,7 @@ settings and the pool behind the one request path (``_request.py``). ``with_opti
 from __future__ import annotations
 
 import copy as _copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -31,6 +31,7 @@ from tokenops._config import (
     pool_limits,
 )
 from tokenops._request import AsyncRequester, Requester
+from tokenops._transports import async_pool
 from tokenops._videos import AsyncVideos, Videos
 
 __all__ = [
@@ -47,6 +48,13 @@ __all__ = [
 # --- the clients -------------------------------------------------------------------------------------------------
 
 
+def _sync_pool(connections: int, *, headers: Mapping[str, str] | None, timeout: httpx.Timeout) -> httpx.Client:
+    """The ``httpx.Client`` a ``TokenOps`` builds: keep-alive for every connection, no redirects."""
+    return httpx.Client(
+        verify=default_tls(), follow_redirects=False, limits=pool_limits(connections), headers=headers, timeout=timeout
+    )
+
+
 class _Client:
     _settings: Settings
     _http: Any
@@ -55,7 +63,7 @@ class _Client:
     _pool_headers: Mapping[str, str] | None
     _pool_timeout: httpx.Timeout | None
 
-    def _configure(self, http_client: Any, make_http: type[Any], **settings: Any) -> None:
+    def _configure(self, http_client: Any, make_http: Callable[..., Any], **settings: Any) -> None:
         """Settings and connection pool, common to both clients."""
         self._settings = build_settings(**settings)
         self._owns_http = self._own_pool = http_client is None
@@ -68,11 +76,7 @@ class _Client:
                 self._pool_headers = self._settings.headers
             self._pool_timeout = self._settings.timeout
             http_client = make_http(
-                verify=default_tls(),
-                follow_redirects=False,
-                limits=pool_limits(self._settings.max_connections),
-                headers=self._pool_headers,
-                timeout=self._pool_timeout,
+                self._settings.max_connections, headers=self._pool_headers, timeout=self._pool_timeout
             )
         self._http = http_client
         self._resources()
@@ -192,7 +196,7 @@ class TokenOps(_Client):
     ) -> None:
         self._configure(
             http_client,
-            httpx.Client,
+            _sync_pool,
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
@@ -248,7 +252,7 @@ class AsyncTokenOps(_Client):
     ) -> None:
         self._configure(
             http_client,
-            httpx.AsyncClient,
+            async_pool,
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,

@@ -18,7 +18,6 @@ import copy
 import functools
 import inspect
 import json
-import math
 import re
 import types
 import typing
@@ -30,7 +29,7 @@ from typing import Any, ParamSpec, Self, TypeVar
 import httpx
 
 from tokenops import spec
-from tokenops._config import CallOptions, Settings, default_tls, pool_limits
+from tokenops._config import CallOptions, Settings
 from tokenops._download import AsyncDownload, Download
 from tokenops._errors import (
     APITimeoutError,
@@ -42,8 +41,10 @@ from tokenops._errors import (
 from tokenops._flows import Action, Failure, Flow, Received, Send, Sleep, request_flow
 from tokenops._models import RawResponse, ResponseInfo, carry_response
 from tokenops._retry import is_idempotent
+from tokenops._scheduler import until_done
 from tokenops._streaming import AsyncStream, Stream, event_parser
 from tokenops._tolerance import parse_model
+from tokenops._transports import async_pool, send_streaming
 from tokenops.spec import PathTemplate, join_url
 from tokenops_client.types import Endpoint
 
@@ -51,7 +52,6 @@ __all__ = [
     "IDEMPOTENCY_HEADER",
     "AsyncRequester",
     "Requester",
-    "Slots",
     "async_to_raw_response_wrapper",
     "call_flow",
     "check_arguments",
@@ -426,9 +426,6 @@ def parse_result(endpoint: Endpoint, response: httpx.Response, strict: bool) -> 
 
 _SEND_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ResponseValidationError)
 _DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
-Slots = asyncio.LifoQueue[httpx.AsyncClient | None]
-SHARD_ABOVE = 8  # wait_many uses the client's own pool up to this many requests in flight (AsyncRequester.slots)
-POOL_SHARD = 2  # and beyond it, pools of this many connections
 
 
 # --- reading a body under the size limit, with httpx's public API ------------------------------------------------
@@ -642,15 +639,15 @@ class Requester(_RequesterBase):
 
 
 class AsyncRequester(_RequesterBase):
-    """The async driver over an :class:`httpx.AsyncClient`, with the slots ``wait_many`` shares requests over."""
+    """The async driver over an :class:`httpx.AsyncClient`; ``wait_many``'s scheduler sends through it too."""
 
     async def call(self, endpoint: Endpoint, send: Send, expect: type[T]) -> T:
         """Async :meth:`Requester.call`; a binary result is an :class:`AsyncDownload`."""
         outcome = await self.run(call_flow(self._settings, endpoint, send, expect))
         return self._result(endpoint, send, outcome, AsyncDownload, AsyncStream)  # type: ignore[no-any-return]
 
-    async def run(self, flow: Flow, slots: Slots | None = None) -> Any:
-        """Drive ``flow`` to its return value; with ``slots``, each request waits for a free slot first."""
+    async def run(self, flow: Flow) -> Any:
+        """Drive ``flow`` to its return value."""
         reply: Any = None
         try:
             while True:
@@ -659,58 +656,29 @@ class AsyncRequester(_RequesterBase):
                     await self._settings.clock.asleep(action.seconds)
                     reply = None
                 else:
-                    reply = await self._send(action, slots)
+                    reply = await self._send_now(action, self._http)
         except StopIteration as stop:
             return stop.value
         finally:
             flow.close()
 
+    async def send(self, send: Send, http: httpx.AsyncClient | None = None) -> Received | Failure:
+        """One request of a flow, over ``http`` (default: the client's pool): the reply the flow expects."""
+        return await self._send_now(send, http or self._http)
+
     @contextlib.asynccontextmanager
-    async def slots(self, concurrency: int) -> AsyncIterator[Slots]:
-        """Slots for ``concurrency`` requests in flight; pools opened for them are closed on exit, every one of them
-        even when the task is cancelled again while they close.
-
-        httpcore's pool bookkeeping costs grow with the square of its open connections (about 5 ms of CPU per
-        request at 200: every request checks every idle connection's socket), so beyond :data:`SHARD_ABOVE`
-        connections the work is split over pools of :data:`POOL_SHARD`, each kept fully alive (pools of 2: 1.6 ms
-        per request at 200 in ``benchmarks/bench_wait_many.py``, 2.2 ms with pools of 8). A ``None`` slot is the
-        client's own pool; an ``http_client`` you passed in is used as it is, for every slot.
-        """
-        pools: list[httpx.AsyncClient] = []
-        slots: Slots = asyncio.LifoQueue()
-        if not self._own_pool or concurrency <= min(SHARD_ABOVE, self._settings.max_connections):
-            for _ in range(concurrency):
-                slots.put_nowait(None)
-        else:
-            shards = math.ceil(concurrency / POOL_SHARD)
-            tls = default_tls()  # one TLS context: loading the CA bundle per pool would cost 2 s at 200
-            for index in range(shards):
-                size = concurrency // shards + (1 if index < concurrency % shards else 0)
-                pool = httpx.AsyncClient(
-                    verify=tls,
-                    follow_redirects=False,
-                    limits=pool_limits(size),
-                    headers=self._pool_headers,
-                    timeout=self._pool_timeout,
-                )
-                pools.append(pool)
-                for _ in range(size):
-                    slots.put_nowait(pool)
+    async def pool(self, connections: int) -> AsyncIterator[httpx.AsyncClient]:
+        """A pool for ``connections`` requests in flight: the client's own, unless the client built it smaller; then
+        one of that size for the duration, closed on exit (to its end, even when the task is cancelled again while
+        it closes). An ``http_client`` you passed in is used as it is: size its limits yourself."""
+        if not self._own_pool or connections <= self._settings.max_connections:
+            yield self._http
+            return
+        pool = async_pool(connections, headers=self._pool_headers, timeout=self._pool_timeout)
         try:
-            yield slots
+            yield pool
         finally:
-            await _close_all(pools)
-
-    async def _send(self, send: Send, slots: Slots | None) -> Received | Failure:
-        if slots is None:
-            return await self._send_now(send, self._http)
-        # A slot is one connection's worth of concurrency. Last released, first reused: when load drops, the
-        # same warm connections carry it and the others expire, instead of every pool waking a cold one.
-        pool = await slots.get()  # the deadline is applied after the wait for a slot, not before it
-        try:
-            return await self._send_now(send, pool or self._http)
-        finally:
-            slots.put_nowait(pool)
+            await _close_all([pool])
 
     async def _send_now(self, send: Send, http: httpx.AsyncClient) -> Received | Failure:
         if http.is_closed:
@@ -730,7 +698,7 @@ class AsyncRequester(_RequesterBase):
         clock, limit = self._settings.clock, self._settings.max_response_bytes
         start = clock.monotonic()
         try:
-            response = await http.send(request, stream=True)
+            response = await send_streaming(http, request)
         except httpx.HTTPStatusError as exc:
             return Received(rebuilt(exc.response, b""), clock.monotonic() - start)
         if stream and response.is_success:
@@ -752,16 +720,5 @@ class AsyncRequester(_RequesterBase):
 async def _close_all(pools: list[httpx.AsyncClient]) -> None:
     """Close every pool. The closing runs shielded to its end, however often the task is cancelled meanwhile; the
     first cancellation is raised once it has ended."""
-    if not pools:
-        return
-    closing = asyncio.ensure_future(asyncio.gather(*(pool.aclose() for pool in pools)))
-    cancelled: asyncio.CancelledError | None = None
-    while True:
-        try:
-            await asyncio.shield(closing)
-        except asyncio.CancelledError as exc:
-            cancelled = cancelled or exc
-            continue
-        break
-    if cancelled is not None:
-        raise cancelled
+    if pools:
+        await until_done(asyncio.gather(*(pool.aclose() for pool in pools)))

@@ -8,9 +8,8 @@ request path; a wait polls that same request through ``_flows.wait_flow``, readi
 
 from __future__ import annotations
 
-import asyncio
 import warnings
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, Literal, overload
 
@@ -26,17 +25,17 @@ from tokenops._errors import (
     VideoGenerationFailed,
     WaitTimeout,
 )
-from tokenops._flows import Action, RetryCallback, Send, validate_wait_args, wait_flow
+from tokenops._flows import Action, Failure, Received, RetryCallback, Send, validate_wait_args, wait_flow
 from tokenops._models import Video, VideoStatus, drop_response
 from tokenops._request import (
     AsyncRequester,
     Requester,
-    Slots,
     async_to_raw_response_wrapper,
     call_flow,
     prepare,
     to_raw_response_wrapper,
 )
+from tokenops._scheduler import FlowScheduler
 from tokenops_client.api.default import get_video_status
 
 __all__ = ["AsyncVideos", "AsyncVideosWithRawResponse", "VideoJob", "Videos", "VideosWithRawResponse"]
@@ -63,7 +62,9 @@ class VideoJob:
 
     def poll(self, deadline: float) -> Generator[Action, Any, tuple[Video, httpx.Response]]:
         """GET the job once; warns (strict: raises) once if the server answers for another id."""
-        send = attrs.evolve(self._send, deadline=deadline)
+        send = self._send
+        if send.deadline != deadline:  # a wait has one deadline: the request is made for it once, not per poll
+            send = self._send = attrs.evolve(send, deadline=deadline)
         video, info = yield from call_flow(self._settings, RETRIEVE, send, Video)
         if not self._warned and isinstance(video.id, str) and video.id != self.name:
             message = f"asked for video {self.name!r} but the response is for {video.id!r}"
@@ -110,36 +111,6 @@ def _wait_flow(
     return wait_flow(
         settings, job, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress, on_retry=on_retry
     )
-
-
-def _collect(
-    ids: list[str],
-    tasks: Sequence[asyncio.Future[Video]],
-    last_seen: dict[int, Video],
-    timeout: float,
-    return_exceptions: bool,
-) -> list[Video | TokenOpsError]:
-    """wait_many's results in input order; a wait still running is a WaitTimeout with the last state seen.
-
-    Raises:
-        TokenOpsError: with ``return_exceptions=False``, the first error (one that happened before a timeout).
-    """
-    failed = next((task for task in tasks if task.done() and task.exception() is not None), None)
-    if failed is not None and not return_exceptions:
-        raise failed.exception()  # type: ignore[misc]  # checked just above: not None
-    results: list[Video | TokenOpsError] = []
-    for index, (video_id, task) in enumerate(zip(ids, tasks, strict=True)):
-        outcome: Video | BaseException
-        if not task.done():
-            outcome = WaitTimeout(video_id, timeout, last_seen.get(index))
-        else:
-            outcome = task.exception() or task.result()
-        if isinstance(outcome, BaseException) and not isinstance(outcome, TokenOpsError):
-            raise outcome
-        if isinstance(outcome, TokenOpsError) and not return_exceptions:
-            raise outcome
-        results.append(outcome)
-    return results
 
 
 class Videos:
@@ -335,13 +306,14 @@ class AsyncVideos:
     ) -> Sequence[Video | TokenOpsError]:
         """Wait for many jobs with at most ``concurrency`` requests in flight, all kept on open connections.
 
-        They share one deadline, ``timeout`` seconds from the call: a poll queued for a free slot is sent
-        only if time is left, with the time left as its timeout. When ``concurrency`` exceeds the client's
-        own pool (``max_connections``), pools of that total size are opened for this call and closed after it,
-        even when the call is cancelled (an ``http_client`` you passed in is used as it is: size its limits
-        yourself). Above 8 in flight the slots are split over pools of 2 connections (httpcore's bookkeeping grows
-        with the square of a pool's connections); the slot released last is reused first, so warm connections
-        carry a light load.
+        Each job is polled as :meth:`wait` polls it (the server's hint, else ``poll_interval``, else backoff;
+        transient errors polled through), by a scheduler: ``concurrency`` workers, one per connection, take the
+        job whose next poll is due soonest; a job between polls costs no task. They share one deadline,
+        ``timeout`` seconds from the call: a poll that waited for a worker is sent only if time is left, with the
+        time left as its timeout, and the call returns by then even if the server stops answering. When
+        ``concurrency`` exceeds the client's own pool (``max_connections``), a pool of that size is opened for
+        this call and closed after it, even when the call is cancelled (an ``http_client`` you passed in is used
+        as it is: size its limits yourself). For thousands of jobs, see the waiting guide (transport, concurrency).
 
         Args:
             video_ids: the job ids; all are validated before any request.
@@ -368,27 +340,36 @@ class AsyncVideos:
             raise InvalidArgumentError(f"concurrency must be an integer >= 1, not {concurrency!r}")
         last_seen: dict[int, Video] = {}
 
-        async def one(index: int, job: VideoJob, slots: Slots) -> Video:
-            def progress(video: Video) -> None:
+        def progress(index: int) -> ProgressCallback:
+            def seen(video: Video) -> None:
                 last_seen[index] = video
                 if on_progress is not None:
                     on_progress(video)
 
-            flow = wait_flow(settings, job, timeout=timeout, poll_interval=poll_interval, on_progress=progress)
-            video: Video = await self._requester.run(flow, slots)
-            return video
+            return seen
 
-        async with self._requester.slots(concurrency) as slots:
-            tasks = [asyncio.ensure_future(one(index, job, slots)) for index, job in enumerate(jobs)]
-            try:
-                # Each wait ends at its deadline by itself; this is the net for a loop too busy to run them on time.
-                first = asyncio.ALL_COMPLETED if return_exceptions else asyncio.FIRST_EXCEPTION
-                await asyncio.wait(tasks, timeout=timeout + HARD_STOP_GRACE, return_when=first) if tasks else None
-                return _collect(ids, tasks, last_seen, timeout, return_exceptions)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)  # let cancelled requests give their slots back
+        flows = [
+            wait_flow(settings, job, timeout=timeout, poll_interval=poll_interval, on_progress=progress(index))
+            for index, job in enumerate(jobs)
+        ]
+        async with self._requester.pool(min(concurrency, max(len(flows), 1))) as http:
+
+            def send(action: Send) -> Awaitable[Received | Failure]:
+                return self._requester.send(action, http)
+
+            scheduler = FlowScheduler(settings.clock, send, flows, concurrency)
+            await scheduler.run(timeout + HARD_STOP_GRACE, stop_on_error=not return_exceptions)
+        if not return_exceptions and scheduler.first_error is not None:
+            raise scheduler.first_error
+        results: list[Video | TokenOpsError] = []
+        for index, video_id in enumerate(ids):
+            outcome = scheduler.outcomes[index]
+            if not scheduler.ended[index]:
+                outcome = WaitTimeout(video_id, timeout, last_seen.get(index))
+                if not return_exceptions:
+                    raise outcome
+            results.append(outcome)
+        return results
 
 
 class AsyncVideosWithRawResponse:
