@@ -42,7 +42,7 @@ def one(
 
 
 THING = {"type": "object", "properties": {"id": {"type": "string"}, "created_at": {"type": "integer"}}}
-OPENAI_BODY = {
+OPENAI_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
         "object": {"type": "string", "enum": ["list"]},
@@ -75,7 +75,9 @@ def test_the_video_list_is_openai_cursor_pagination() -> None:
     )
     assert (found.order_parameter, found.order_field, found.order_default) == ("order", "created_at", "desc")
     assert (found.item_id, found.item_pointer) == ("id", "/components/schemas/VideoStatusResponse")
-    assert found.paged and found.cursor_names_item and not found.explicit
+    assert found.paged
+    assert found.cursor_names_item
+    assert not found.explicit
 
 
 def test_the_gemini_model_list_is_token_pagination() -> None:
@@ -89,7 +91,8 @@ def test_the_gemini_model_list_is_token_pagination() -> None:
     )
     assert (found.limit_parameter, found.limit_default, found.limit_maximum) == ("pageSize", 50, 1000)
     assert (found.has_more, found.item_cursor, found.item_id) == (None, None, "name")  # Gemini names its resources
-    assert found.paged and not found.cursor_names_item
+    assert found.paged
+    assert not found.cursor_names_item
 
 
 def test_the_openai_model_list_comes_whole() -> None:
@@ -110,7 +113,8 @@ def test_operations_that_are_no_lists_have_no_pagination() -> None:
 def test_a_cursor_list_without_last_id_takes_the_last_items_id() -> None:
     body = {**OPENAI_BODY, "properties": {k: v for k, v in OPENAI_BODY["properties"].items() if k != "last_id"}}
     found, warnings = one({"after": {"type": "string"}}, body, components={"Thing": THING})
-    assert found is not None and warnings == ()
+    assert found is not None
+    assert warnings == ()
     assert (found.next_cursor, found.item_cursor, found.has_more) == (None, "id", "has_more")
 
 
@@ -135,7 +139,7 @@ def test_a_cursor_without_anything_that_says_where_the_list_ends_is_a_warning() 
 
 
 def test_token_pagination_needs_one_items_array() -> None:
-    body = {
+    body: dict[str, Any] = {
         "type": "object",
         "properties": {
             "things": {"type": "array", "items": THING},
@@ -144,17 +148,20 @@ def test_token_pagination_needs_one_items_array() -> None:
         },
     }
     found, warnings = one({"pageToken": {"type": "string"}}, body)
-    assert found is None and "token pagination" in warnings[0].message
+    assert found is None
+    assert "token pagination" in warnings[0].message
     body["properties"].pop("others")
     found, warnings = one({"page_token": {"type": "string"}, "page_size": {"type": "integer"}}, body)
-    assert found is not None and warnings == ()
+    assert found is not None
+    assert warnings == ()
     assert (found.items, found.cursor_parameter, found.limit_parameter) == ("things", "page_token", "page_size")
 
 
 def test_properties_under_all_of_count() -> None:
     body = {"allOf": [{"$ref": "#/components/schemas/Envelope"}]}
     found, _ = one({"after": {"type": "string"}}, body, components={"Envelope": OPENAI_BODY, "Thing": THING})
-    assert found is not None and found.items == "data"
+    assert found is not None
+    assert found.items == "data"
 
 
 @pytest.mark.parametrize(
@@ -187,7 +194,8 @@ def test_x_pagination_describes_what_the_rules_cannot_infer() -> None:
     extension = {"items": "results", "cursorParameter": "cursor", "nextCursor": "next", "limitParameter": "size"}
     found, warnings = one(CUSTOM_QUERY, CUSTOM_BODY, extension=extension)
     assert warnings == ()
-    assert found is not None and found.explicit
+    assert found is not None
+    assert found.explicit
     assert (found.style, found.items, found.cursor_parameter, found.next_cursor, found.has_more) == (
         "token",
         "results",
@@ -204,9 +212,11 @@ def test_x_pagination_describes_what_the_rules_cannot_infer() -> None:
 def test_x_pagination_wins_over_the_rules_and_false_turns_them_off() -> None:
     query = {"after": {"type": "string"}}
     found, _ = one(query, OPENAI_BODY, extension={"items": "data"}, components={"Thing": THING})
-    assert found is not None and (found.style, found.paged) == ("unpaged", False)
+    assert found is not None
+    assert (found.style, found.paged) == ("unpaged", False)
     off, warnings = one(query, OPENAI_BODY, extension=False, components={"Thing": THING})
-    assert off is None and warnings == ()
+    assert off is None
+    assert warnings == ()
 
 
 @pytest.mark.parametrize(

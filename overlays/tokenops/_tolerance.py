@@ -89,9 +89,11 @@ class Plan:
     def __init__(self, model: type[Any], hints: Mapping[str, Any]) -> None:
         self.model = model
         self.fields: dict[str, _shapes.Slot] = {}
+        self.hints: dict[str, Any] = {}  # JSON name -> the field's type hint, resolved (a list's item type ...)
         self.required: list[str] = []
         self.opaque: list[str] = []
         for attribute, json_name in model._JSON_NAMES.items():
+            self.hints[json_name] = hints[attribute]
             shape, nullable, optional = _split(hints[attribute])
             self.fields[json_name] = _shapes.Slot(shape, nullable)
             if not optional:
