@@ -141,11 +141,12 @@ class Direct:
         checks: Sequence[str] | None = None,
         extras: Sequence[Extra] = (),
         credentials: Placement | None = None,
+        query: Mapping[str, str] | None = None,
     ) -> Exchange:
         """Send one request for ``facts`` and account the answer (or its absence) in the ledger.
 
         Credentials: ``credentials`` when given (a probe's), else none when ``headers`` are given, else the run's
-        own, placed as the operation requires.
+        own, placed as the operation requires. ``query``: query parameters (a list's cursor and page size).
         """
         method = (method or facts.method).upper()
         placed = self.auth(facts) if headers is None and credentials is None else credentials or Placement()
@@ -156,7 +157,7 @@ class Direct:
         ordinary = method == facts.method
         url = f"{self.target.base_url}{path}"
         try:
-            response = self._request(method, path, headers, body, placed.query)
+            response = self._request(method, path, headers, body, {**(query or {}), **placed.query})
         except httpx.HTTPError as exc:
             try:
                 sent = Sent.of(exc.request)
@@ -175,6 +176,7 @@ class Direct:
             body=body,
             response=response,
             checks=checks,
+            query=query,
         )
         for name, expect in extras:
             failure = expect(received)
@@ -207,12 +209,15 @@ class Direct:
         body: Any,
         response: httpx.Response,
         checks: Sequence[str] | None,
+        query: Mapping[str, str] | None = None,
     ) -> list[CheckResult]:
         names = list(RESPONSE_CHECKS + SUITE_CHECKS if checks is None else checks)
         if not names:
             return []
         operation = self.schema[facts.path][facts.method]
-        case = operation.Case(method=method, path_parameters=dict(path_params), headers=dict(headers))
+        case = operation.Case(
+            method=method, path_parameters=dict(path_params), headers=dict(headers), query=dict(query or {})
+        )
         if body is not None:
             case.body = body
         self._client()
