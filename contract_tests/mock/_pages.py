@@ -92,15 +92,15 @@ def select(
     low, high = 0, len(keys)
     if cursor is not None:
         if pagination.cursor_names_item:
-            low = next((index + 1 for index, key in enumerate(keys) if key == cursor), high)
+            found = next((index + 1 for index, key in enumerate(keys) if key == cursor), None)
         else:
             found = _offset(cursor)
             if found is None:
                 return None
-            low = min(found, high)
-        if fault == FaultKind.PAGE_REPEAT:
+        low = high if found is None else min(found, high)  # an unknown id: an empty page, faults or not
+        if found is not None and fault == FaultKind.PAGE_REPEAT:
             low = max(0, low - 1)
-        elif fault == FaultKind.PAGE_LOSE:
+        elif found is not None and fault == FaultKind.PAGE_LOSE:
             low = min(high, low + 1)
     if before not in (None, ""):
         high = next((index for index, key in enumerate(keys) if key == before), low)
