@@ -9,20 +9,22 @@ return the first page; iterating it walks on, page after page::
     page = client.operations.call("listVideos")
     page.items, page.has_next_page(), page.next_page(), list(page.iter_pages())
 
-No operation is named here. A :class:`Walk` holds what a walk needs: the request of each page is built by
-``_request.prepare`` from the caller's arguments with the cursor set (validated once, on the first page), sent
-through the client's requester with ``_flows.request_flow`` (the client's retries, errors and redaction), and its
-JSON body read into the items the generated item model describes (``tokenops.parse_model``: tolerant unless
-``strict``). The walk never loops: a next cursor already used for another page, a cursor naming an item of an
-earlier page, an empty page that says more follow and ``has_more`` without a cursor stop it with
-:class:`~tokenops.PaginationError` naming the cursor. A ``timeout`` in seconds is the whole walk's deadline, as
-for ``wait_many``: no page is requested past it, each with the time left as its timeout.
+No operation is named here. A :class:`Walk` holds what a walk needs: the first page's request is built by
+``_request.prepare`` from the caller's arguments (validated once), each next page's is that request with the
+cursor in its query parameter; every one is sent through the client's requester with ``_flows.request_flow``
+(the client's retries, errors and redaction), and its JSON body read into the items the generated item model
+describes (``tokenops.parse_model``: tolerant unless ``strict``). The walk never loops: a next cursor already
+used for another page, a cursor naming an item of an earlier page, an empty page that says more follow and
+``has_more`` without a cursor stop it with :class:`~tokenops.PaginationError` naming the cursor. A ``timeout`` in
+seconds is the whole walk's deadline, as for ``wait_many``: no page is requested past it, each with the time left
+as its timeout.
 """
 
 from __future__ import annotations
 
 import enum
 import functools
+import itertools
 import types
 import typing
 import warnings
@@ -44,7 +46,7 @@ from tokenops._errors import (
 from tokenops._flows import Action, Send, request_flow
 from tokenops._models import RawResponse, ResponseInfo
 from tokenops._request import AsyncRequester, Requester, json_body, prepare, raw_response
-from tokenops._tolerance import is_generated_model, parse_model, plan_for
+from tokenops._tolerance import is_generated_model, parse_model, parser_for, plan_for
 from tokenops_client.types import Endpoint
 
 __all__ = [
@@ -168,23 +170,32 @@ class Walk:
         start = self.arguments.get(self.cursor_argument) if self.cursor_argument is not None else None
         self.start: str | None = None if start is None else str(start)
         self.item = item_type(endpoint, pagination)
+        self._parser = parser_for(self.item, strict=settings.strict)
         # A number is the walk's deadline (call_options validated it); an httpx.Timeout is per request only.
         seconds = timeout if isinstance(timeout, int | float) and not isinstance(timeout, bool) else None
         self.deadline = None if seconds is None else settings.clock.monotonic() + float(seconds)
         self._cursor_pages: dict[str, int] = {} if self.start is None else {self.start: 0}
-        self._item_pages: dict[Any, int] = {}
-        self._first = self._send(self.start)  # the arguments are validated now, before any request
+        self._item_pages: dict[Any, int] = {}  # item id -> the page it came on last
+        self._first = self._prepared(self.start)  # the arguments are validated now, before any request
 
     @property
     def name(self) -> str:
         return self.endpoint.name
 
-    def _send(self, cursor: str | None) -> Send:
+    def _prepared(self, cursor: str | None) -> Send:
+        """The first page's request, built (and validated) by ``prepare``."""
         arguments = self.arguments
         if self.cursor_argument is not None and cursor is not None:
             arguments = {**arguments, self.cursor_argument: cursor}
         send = prepare(self.settings, self.endpoint, arguments, self.options)
         return send if self.deadline is None else attrs.evolve(send, deadline=self.deadline)
+
+    def _send(self, cursor: str | None) -> Send:
+        """A next page's request: the first page's, with the cursor in its query parameter."""
+        first = self._first
+        if cursor is None or self.pagination.cursor_parameter is None:
+            return first
+        return attrs.evolve(first, params={**(first.params or {}), self.pagination.cursor_parameter: cursor})
 
     def flow(self, cursor: str | None, index: int) -> Generator[Action, Any, _Read]:
         """Request the page ``index`` (``cursor``: None for the first) and read it."""
@@ -215,22 +226,32 @@ class Walk:
         if more:
             self._check(next_cursor, raw_items, cursor, index, response)
         if pagination.item_id is not None and pagination.cursor_names_item:
-            name = pagination.item_id
-            pages = self._item_pages
-            for item in raw_items:
-                if isinstance(item, dict) and (key := item.get(name)) is not None and not isinstance(key, dict | list):
-                    pages.setdefault(key, index)
+            self._remember(raw_items, pagination.item_id, index)
         has_more = data.get(pagination.has_more) if pagination.has_more is not None else None
         return _Read(items, data, next_cursor if more else None, has_more if isinstance(has_more, bool) else None, info)
+
+    def _remember(self, raw_items: list[Any], name: str, index: int) -> None:
+        """Which page each item came on (the latest), to tell a cursor that points backwards."""
+        try:  # the common case, at C speed: every item an object with a string id
+            self._item_pages.update(zip([item[name] for item in raw_items], itertools.repeat(index), strict=False))
+        except (KeyError, TypeError):
+            for item in raw_items:
+                key = item.get(name) if isinstance(item, dict) else None
+                if isinstance(key, str | int):
+                    self._item_pages[key] = index
 
     def _parse(self, raw_items: list[Any], response: httpx.Response) -> list[Any]:
         """Each item through ``parse_model``: tolerant drops an item it cannot build (as a tolerant parse of the
         whole page would, with a warning); strict raises, naming the item."""
-        strict, target, field = self.settings.strict, self.item, self.pagination.items
+        strict, parse, field = self.settings.strict, self._parser, self.pagination.items
+        try:  # the common case: every item usable
+            return [parse(raw) for raw in raw_items]
+        except ResponseValidationError:
+            pass
         items: list[Any] = []
         for position, raw in enumerate(raw_items):
             try:
-                items.append(parse_model(target, raw, strict=strict))
+                items.append(parse(raw))
             except ResponseValidationError as exc:
                 where = f"{field}[{position}]" + (f".{exc.field}" if exc.field else "")
                 if strict:
