@@ -13,16 +13,10 @@ import pytest
 from contract_tests.mock._fallback import LISTED_ITEMS
 from contract_tests.mock._faults import FaultKind, parse_fault_spec
 from contract_tests.mock._pages import offset_token, select
-from tests.list_pages import write_list_spec
 from tests.mock_helpers import AUTH, KEY, MockHarness, response_errors
 from tokenops.spec import Pagination
 
 GEMINI = {"x-goog-api-key": KEY}
-
-
-@pytest.fixture(scope="module")
-def list_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_list_spec(tmp_path_factory.mktemp("lists"))
 
 
 @pytest.fixture

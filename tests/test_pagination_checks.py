@@ -23,7 +23,6 @@ from contract_tests.suite.pagination import PAGINATION_CHECKS, run_pagination
 from contract_tests.suite.records import Received, Sent
 from contract_tests.suite.spec_facts import SpecFacts, facts_for, load_facts
 from contract_tests.suite.steering import IdPools
-from tests.list_pages import write_list_spec
 from tests.mock_helpers import KEY, MockHarness
 
 VIDEOS, GEMINI, MODELS = "GET /v1/videos", "GET /v1beta/models", "GET /v1/models"
@@ -55,11 +54,6 @@ class FakeDirect:
         sent = Sent("GET", f"http://mock.test{facts.path}?{'&'.join(f'{k}={v}' for k, v in query.items())}")
         received = Received(status, (("content-type", "application/json"),), json.dumps(body).encode())
         return Exchange(sent, received, [], body if 200 <= status < 300 else None)
-
-
-@pytest.fixture(scope="module")
-def list_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_list_spec(tmp_path_factory.mktemp("lists"))
 
 
 @pytest.fixture

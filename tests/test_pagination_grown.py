@@ -19,7 +19,6 @@ from contract_tests.mock.process import MockProcess, mock_process
 from contract_tests.suite.pagination import PAGINATION_CHECKS
 from tests.conformance_fakes import run_cli
 from tests.conftest import ROOT
-from tests.list_pages import write_list_spec
 
 pytestmark = pytest.mark.e2e
 KEY = "sk-pagination-e2e-77aa"
@@ -62,11 +61,6 @@ def test_the_client_lists_every_video_sync_and_async(grown_repo: Path, tmp_path:
     assert asynchronous["first_page"] == ["AsyncPage", 4, True]
     assert asynchronous["called"] == newest_first
     assert sum(asynchronous["pages"]) == len(live)
-
-
-@pytest.fixture(scope="module")
-def list_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_list_spec(tmp_path_factory.mktemp("list-spec"))
 
 
 @pytest.fixture

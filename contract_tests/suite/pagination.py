@@ -24,7 +24,7 @@ cursor that repeats stops it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -113,6 +113,25 @@ class _Walk:
             received=exchange.received if exchange is not None else None,
         )
 
+    def judge_pages(
+        self, check: str, failed_at: _Page | None, *, title: str, message: str, key: str, **evidence: Any
+    ) -> None:
+        """:meth:`judge` for a check that holds unless a page broke it (``failed_at``: the evidence names it)."""
+        if failed_at is None:
+            self.judge(check, True, exchange=None, title="", message="", key="")
+            return
+        self.judge(
+            check,
+            False,
+            exchange=failed_at.exchange,
+            title=title,
+            message=message,
+            key=key,
+            page=failed_at.index,
+            cursor=failed_at.cursor,
+            **evidence,
+        )
+
     def send(self, query: Mapping[str, str]) -> Exchange:
         return self.direct.send(self.facts, phase="pagination", path_params=self.path_params, query=query)
 
@@ -140,19 +159,6 @@ class _Walk:
         name = self.pagination.item_id
         value = item.get(name) if isinstance(item, dict) and name is not None else None
         return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
-
-    def next_of(self, body: Mapping[str, Any], items: Sequence[Any]) -> tuple[bool, str | None]:
-        """(the page says more follow, the cursor to go on with), as the client reads it."""
-        paging = self.pagination
-        if not paging.paged:
-            return False, None
-        found: Any = body.get(paging.next_cursor) if paging.next_cursor is not None else None
-        if found is None and paging.item_cursor is not None and items and isinstance(items[-1], dict):
-            found = items[-1].get(paging.item_cursor)
-        cursor = str(found) if isinstance(found, str | int) and not isinstance(found, bool) and found != "" else None
-        if paging.has_more is not None:
-            return body.get(paging.has_more) is True, cursor
-        return cursor is not None, cursor
 
 
 def _page_size(pagination: Pagination) -> int | None:
@@ -182,7 +188,7 @@ def _walk_pages(walk: _Walk, now: Callable[[], float]) -> None:
             walk.notes.append(f"pagination: the walk of {walk.facts.label} stopped at page {len(walk.pages)}: {status}")
             return
         body = exchange.body if isinstance(exchange.body, dict) else {}
-        more, next_cursor = walk.next_of(body, items)
+        more, next_cursor = walk.pagination.next_page(body, items)
         page = _Page(len(walk.pages), cursor, exchange, items, more, next_cursor)
         walk.pages.append(page)
         if not more:
@@ -228,15 +234,12 @@ def _judge_pages(walk: _Walk) -> None:
     """``pagination_limit``, ``pagination_no_repeats`` and the order the pages state."""
     if walk.page_size is not None:
         over = next((page for page in walk.pages if len(page.items) > walk.page_size), None)
-        walk.judge(
+        walk.judge_pages(
             "pagination_limit",
-            over is None,
-            exchange=over.exchange if over else None,
+            over,
             title="A list page holds more items than the page size asked for",
             message=f"{over.where}: {len(over.items)} items for a page size of {walk.page_size}" if over else "",
             key="over-limit",
-            page=over.index if over else None,
-            cursor=over.cursor if over else None,
         )
     first_seen: dict[str, int] = {}
     repeated: tuple[_Page, str, int] | None = None
@@ -250,15 +253,12 @@ def _judge_pages(walk: _Walk) -> None:
             first_seen.setdefault(key, page.index)
     if walk.pagination.item_id is not None:
         page_at, item, earlier = repeated if repeated else (None, None, None)
-        walk.judge(
+        walk.judge_pages(
             "pagination_no_repeats",
-            repeated is None,
-            exchange=page_at.exchange if page_at else None,
+            page_at,
             title="A list item comes twice across pages",
             message=f"{page_at.where}: item {item!r} again (first on page {earlier})" if page_at else "",
             key="item-repeated",
-            page=page_at.index if page_at else None,
-            cursor=page_at.cursor if page_at else None,
             item=item,
             first_page=earlier,
         )
@@ -298,16 +298,12 @@ def _judge_order(walk: _Walk) -> None:
     problem = _order_problem(walk)
     if problem is None and walk.ended and walk.pagination.paged and walk.pagination.item_id is not None:
         problem = _compare_with_one_page(walk)
-    page = problem[0] if problem else None
-    walk.judge(
+    walk.judge_pages(
         "pagination_order",
-        problem is None,
-        exchange=page.exchange if page else None,
+        problem[0] if problem else None,
         title="List pages are not in the order they state",
         message=problem[2] if problem else "",
         key=problem[1] if problem else "",
-        page=page.index if page else None,
-        cursor=page.cursor if page else None,
     )
 
 
@@ -319,7 +315,7 @@ def _compare_with_one_page(walk: _Walk) -> tuple[_Page, str, str] | None:
     exchange = walk.send(walk.base_query(largest))
     items = walk.items_of(exchange)
     body = exchange.body if isinstance(exchange.body, dict) else {}
-    if items is None or walk.next_of(body, items)[0]:
+    if items is None or walk.pagination.next_page(body, items)[0]:
         walk.notes.append(f"pagination: {walk.facts.label} does not fit one page: the walk was not compared with one")
         return None
     whole = [walk.item_id(item) for item in items]
@@ -336,23 +332,28 @@ def _compare_with_one_page(walk: _Walk) -> tuple[_Page, str, str] | None:
     return None
 
 
+def _page_at(walk: _Walk, cursor: str) -> tuple[Exchange, list[Any] | None, bool]:
+    """The page for ``cursor``: the exchange, its items (None: no page), whether it says more follow."""
+    assert walk.pagination.cursor_parameter is not None  # noqa: S101 - only paged lists are asked for one
+    exchange = walk.send({**walk.base_query(walk.page_size), walk.pagination.cursor_parameter: cursor})
+    items = walk.items_of(exchange)
+    body = exchange.body if isinstance(exchange.body, dict) else {}
+    return exchange, items, walk.pagination.next_page(body, items or [])[0]
+
+
 def _judge_after_last(walk: _Walk) -> None:
     """The page after the last one (``after=<its last id>``) is empty and says no more follow."""
-    paging, last = walk.pagination, walk.pages[-1] if walk.pages else None
-    if not (walk.ended and paging.cursor_names_item and paging.cursor_parameter and last and last.items):
+    last = walk.pages[-1] if walk.pages else None
+    if not (walk.ended and walk.pagination.cursor_names_item and last and last.items):
         return
-    cursor = walk.item_id(last.items[-1]) if paging.item_cursor == paging.item_id else None
     body = last.exchange.body if isinstance(last.exchange.body, dict) else {}
-    cursor = str(body[paging.next_cursor]) if paging.next_cursor and body.get(paging.next_cursor) else cursor
+    cursor = walk.pagination.next_page(body, last.items)[1]  # where a next page would start, had there been one
     if cursor is None:
         return
-    exchange = walk.send({**walk.base_query(walk.page_size), paging.cursor_parameter: cursor})
-    items = walk.items_of(exchange)
-    more = walk.next_of(exchange.body, items or [])[0] if isinstance(exchange.body, dict) else False
-    ok = items is None or (not items and not more)  # no page at all: the other checks say why
+    exchange, items, more = _page_at(walk, cursor)
     walk.judge(
         "pagination_after_last",
-        ok,
+        items is None or (not items and not more),  # no page at all: the other checks say why
         exchange=exchange,
         title="The page after the last is not empty",
         message=f"page {len(walk.pages)} (cursor {cursor!r}, after the last): {len(items or [])} items"
@@ -365,17 +366,13 @@ def _judge_after_last(walk: _Walk) -> None:
 
 def _judge_unknown_cursor(walk: _Walk) -> None:
     """A cursor the server never gave: an empty page, or a 4xx the operation documents."""
-    paging = walk.pagination
-    if paging.cursor_parameter is None or walk.facts.model is None:
+    if walk.pagination.cursor_parameter is None or walk.facts.model is None:
         return
-    exchange = walk.send({**walk.base_query(walk.page_size), paging.cursor_parameter: UNKNOWN_CURSOR})
-    received = exchange.received
-    if received is None:
+    exchange, items, more = _page_at(walk, UNKNOWN_CURSOR)
+    if exchange.received is None:
         return
-    status = received.status
+    status = exchange.received.status
     if 200 <= status < 300:  # noqa: PLR2004
-        items = walk.items_of(exchange)
-        more = walk.next_of(exchange.body, items or [])[0] if isinstance(exchange.body, dict) else False
         ok, what = items is None or (not items and not more), f"{len(items or [])} items"
     else:
         documented = walk.facts.model.response_for(status)

@@ -222,7 +222,7 @@ class Walk:
                 response=response,
             )
         items = raw_items if self.item is None else self._parse(raw_items, response)
-        more, next_cursor = self._next(data, raw_items)
+        more, next_cursor = pagination.next_page(data, raw_items)
         if more:
             self._check(next_cursor, raw_items, cursor, index, response)
         if pagination.item_id is not None and pagination.cursor_names_item:
@@ -260,19 +260,6 @@ class Walk:
                     ) from None
                 warnings.warn(f"{self.name}: item {where} left out: {exc}", TokenOpsWarning, stacklevel=2)
         return items
-
-    def _next(self, data: Mapping[str, Any], raw_items: list[Any]) -> tuple[bool, str | None]:
-        """(another page follows, its cursor) as the body says."""
-        pagination = self.pagination
-        if not pagination.paged:
-            return False, None
-        found: Any = data.get(pagination.next_cursor) if pagination.next_cursor is not None else None
-        if found is None and pagination.item_cursor is not None and raw_items and isinstance(raw_items[-1], dict):
-            found = raw_items[-1].get(pagination.item_cursor)
-        cursor = str(found) if isinstance(found, str | int) and not isinstance(found, bool) and found != "" else None
-        if pagination.has_more is not None:
-            return data.get(pagination.has_more) is True, cursor
-        return cursor is not None, cursor
 
     def _check(
         self, next_cursor: str | None, raw_items: list[Any], cursor: str | None, index: int, response: httpx.Response

@@ -32,7 +32,7 @@ cursor parameter) but whose body does not say where the next page starts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -106,6 +106,29 @@ class Pagination:
     def paged(self) -> bool:
         """The list comes in several pages (a cursor parameter), not whole."""
         return self.cursor_parameter is not None
+
+    def next_page(self, body: Mapping[str, Any], items: Sequence[Any]) -> tuple[bool, str | None]:
+        """What a page says of the next one: (more pages follow, the cursor to ask for the next with).
+
+        ``has_more`` decides where the list has it, else a next cursor being there; the cursor is the
+        ``next_cursor`` property, else the ``item_cursor`` of the last item (a string or an integer; ``""`` is none).
+
+        Args:
+            body: the page's decoded JSON object.
+            items: its items (``body[items]``).
+
+        Returns:
+            The pair; ``(False, None)`` for a list that comes whole.
+        """
+        if self.cursor_parameter is None:
+            return False, None
+        found: Any = body.get(self.next_cursor) if self.next_cursor is not None else None
+        if found is None and self.item_cursor is not None and items and isinstance(items[-1], Mapping):
+            found = items[-1].get(self.item_cursor)
+        cursor = str(found) if isinstance(found, str | int) and not isinstance(found, bool) and found != "" else None
+        if self.has_more is not None:
+            return body.get(self.has_more) is True, cursor
+        return cursor is not None, cursor
 
     @property
     def cursor_names_item(self) -> bool:
