@@ -237,3 +237,26 @@ def test_an_unusable_x_pagination_is_a_warning_and_no_pagination(extension: Any,
     assert found is None
     assert [(w.construct, w.pointer) for w in warnings] == [("x-pagination", "/paths/~1things/get/x-pagination")]
     assert problem in warnings[0].message
+
+
+# -- what a page says of the next one ----------------------------------------------------------------------------
+
+
+def test_a_page_says_whether_more_follow_and_where_they_start() -> None:
+    cursor = page_model("videos-api/list-videos.md").operation("listVideos").pagination
+    token = page_model("catalog/list-gemini-models.md").operation("listGeminiModels").pagination
+    whole = page_model("catalog/list-models.md").operation("listModels").pagination
+    assert cursor is not None
+    assert token is not None
+    assert whole is not None
+    items = [{"id": "a"}, {"id": "b"}]
+    assert cursor.next_page({"has_more": True, "last_id": "b"}, items) == (True, "b")
+    assert cursor.next_page({"has_more": True}, items) == (True, "b")  # no last_id: the last item's id
+    assert cursor.next_page({"has_more": False, "last_id": "b"}, items) == (False, "b")  # where a next would start
+    assert cursor.next_page({"last_id": "b"}, items) == (False, "b")  # has_more decides
+    assert cursor.next_page({"has_more": True}, []) == (True, None)
+    assert token.next_page({"nextPageToken": "t2"}, items) == (True, "t2")
+    assert token.next_page({"nextPageToken": ""}, items) == (False, None)
+    assert token.next_page({}, items) == (False, None)
+    assert token.next_page({"nextPageToken": True}, items) == (False, None)  # not a token
+    assert whole.next_page({"has_more": True, "data": items}, items) == (False, None)
