@@ -21,6 +21,7 @@ from benchmarks import (
     bench_commands,
     bench_concurrency,
     bench_mock,
+    bench_pagination,
     bench_spec_diff,
     bench_streaming,
     bench_wait_many,
@@ -115,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
             streaming["ratio"] <= bench_streaming.GOAL_CLIENT,
         )
     )
+
+    listing = bench_pagination.measure(items=2000 if args.quick else 10_000, rounds=2 if args.quick else 5)
+    rows.extend(bench_pagination.report(listing))
 
     # make test once (over a minute a run); --quick leaves it out.
     timings = bench_commands.measure(runs=2 if args.quick else 5, suite_runs=0 if args.quick else 1)

@@ -219,7 +219,13 @@ class FakeVideoAPI:
             return _error(400, "limit must be an integer.", "invalid_limit")
         if not 1 <= limit <= 100 or query.get("order", "desc") not in ("asc", "desc"):
             return _error(400, "Invalid limit or order.", "invalid_request")
-        data = list(self.jobs.values())[:limit]
+        jobs = list(self.jobs.values())  # oldest first (they are created in order)
+        if query.get("order", "desc") == "desc":
+            jobs.reverse()
+        after = query.get("after")
+        if after is not None:  # an unknown cursor: an empty page, as after the last one
+            jobs = jobs[next((i + 1 for i, job in enumerate(jobs) if job["id"] == after), len(jobs)) :]
+        data = jobs[:limit]
         if "list-incomplete" in self.broken:
             data = [{k: v for k, v in job.items() if k != "completed_at"} for job in data]
         return _json(
@@ -228,7 +234,7 @@ class FakeVideoAPI:
                 "data": data,
                 "first_id": data[0]["id"] if data else "",
                 "last_id": data[-1]["id"] if data else "",
-                "has_more": len(self.jobs) > limit,
+                "has_more": len(jobs) > limit,
             }
         )
 

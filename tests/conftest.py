@@ -178,6 +178,15 @@ def grown_spec(grown_repo: Path) -> Path:
     return grown_repo / "openapi.yaml"
 
 
+@pytest.fixture(scope="session")
+def list_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``openapi.yaml`` with the vendor's list pages (the video list, OpenAI's and Gemini's model lists) and today's
+    page, as ``spec_sync`` writes it (``tests/list_pages.py``)."""
+    from tests.list_pages import write_list_spec  # noqa: PLC0415
+
+    return write_list_spec(tmp_path_factory.mktemp("list-spec"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _one_generator_run_per_input(pytestconfig: pytest.Config) -> Iterator[None]:
     """Run the pinned generator once per distinct input (spec, config, templates), shared by the test processes.

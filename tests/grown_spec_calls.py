@@ -87,7 +87,12 @@ def main(out_dir: Path) -> dict[str, Any]:
         "operations": sorted(tokenops.operations.all_endpoints()),
         "created": [type(created).__name__, created.id, created.status_text],
         "remixed": [type(remixed).__name__, remixed.id],
-        "listed": [type(listed).__name__, [_id(v) for v in listed.data], listed.last_id],
+        "listed": [
+            type(listed).__name__,
+            type(listed.body).__name__,
+            [(type(v).__name__, _id(v)) for v in listed],
+            listed.body.last_id,
+        ],
         "chunks": [sum(chunks), max(chunks)],
         "written": [written, target.read_bytes() == CONTENT, (out_dir / "video.mp4.part").exists()],
         "deleted": [type(deleted).__name__, deleted.deleted],

@@ -9,6 +9,8 @@ vendor pages). Nothing here names an operation: everything comes from the spec m
   Enum parameters are passed as the generated enum the function declares.
 - **Streaming**: an operation that documents ``text/event-stream`` is also called with ``stream=True`` (or
   streams by itself) and every event is read and parsed.
+- **Lists**: a list operation (the spec model's ``Operation.pagination``) is called with a small page size and
+  returns its first page; every page is walked and every item parsed.
 - **Every auth scheme**: an operation whose security has several alternatives is called once per alternative,
   with a client holding only that alternative's credentials (so each place a key can go is used).
 - **Documented errors**: a documented 400 is provoked with an empty request body; a documented 401 with a wrong
@@ -40,6 +42,7 @@ from tokenops import (
     AuthenticationError,
     BadRequestError,
     Download,
+    Page,
     Stream,
     TokenOps,
     TokenOpsError,
@@ -51,6 +54,7 @@ from tokenops_client.types import Endpoint
 KEY = "sk-growth-calls-7f3e"
 WRONG = "sk-growth-calls-wrong-0000"
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {400: BadRequestError, 401: AuthenticationError}
+LIST_PAGE_SIZE = 4  # a list operation is called with this page size: its walk takes several pages
 
 
 class _Values:
@@ -165,6 +169,9 @@ class Caller:
             else:
                 continue
             arguments[python_name] = _as_declared(endpoint.build_request, python_name, value)
+        limit = operation.pagination.limit_parameter if operation.pagination is not None else None
+        if limit is not None and limit in endpoint.query_parameters:  # several pages to walk
+            arguments[endpoint.query_parameters[limit]] = LIST_PAGE_SIZE
         if endpoint.bodies:
             content_type, _, body_type = endpoint.bodies[0]
             content = operation.request_body.content(content_type) if operation.request_body else None
@@ -199,6 +206,17 @@ def _describe(endpoint: Endpoint, result: Any) -> str:
         if not items:
             raise AssertionError("the stream ended without an event")
         return f"{len(items)} events ({type(items[0]).__name__})"
+    if isinstance(result, Page):  # a list operation: every item of every page
+        pages = list(result.iter_pages())
+        listed = [item for page in pages for item in page.items]
+        kinds = ", ".join(sorted({type(item).__name__ for item in listed})) or "no items"
+        if (
+            documented is not None
+            and isinstance(documented.type, type)
+            and not isinstance(result.body, documented.type)
+        ):
+            raise AssertionError(f"page body is {type(result.body).__name__}, expected {documented.type.__name__}")
+        return f"{len(listed)} items over {len(pages)} page(s) ({kinds})"
     if documented is not None and isinstance(documented.type, type) and not isinstance(result, documented.type):
         raise AssertionError(f"got {type(result).__name__}, expected {documented.type.__name__}")
     return type(result).__name__

@@ -113,7 +113,7 @@ def test_every_grown_operation_runs_through_the_one_request_path(grown_repo: Pat
     ]
     assert result["created"] == ["Video", "video_9", "queued"]
     assert result["remixed"] == ["Video", "video_10"]
-    assert result["listed"] == ["VideoListResponse", ["video_9"], "video_9"]
+    assert result["listed"] == ["Page", "VideoListResponse", [["Video", "video_9"]], "video_9"]  # a list: its pages
     assert result["chunks"] == [110_000, 4096]
     assert result["written"] == [110_000, True, False]
     assert result["deleted"] == ["VideoDeleteResponse", True]

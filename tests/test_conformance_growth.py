@@ -131,6 +131,9 @@ def test_every_operation_of_the_grown_spec_is_tested_with_evidence(reports: dict
     assert matrix[("GET /v1/videos", "status_implies_fields")]["held"] > 0
     # Given ids survive the run: DELETE only ever reached disposable ids.
     assert report["lifecycle"]["never_found"] == []
+    # The list is walked page by page and its pages judged together (contract_tests/suite/pagination.py).
+    for check in ("pagination_no_repeats", "pagination_order", "pagination_end", "pagination_limit"):
+        assert (matrix[("GET /v1/videos", check)]["held"], matrix[("GET /v1/videos", check)]["failed"]) == (1, 0)
 
 
 def test_spec_driven_checks_catch_deviations_in_new_operations(reports: dict[str, dict[str, Any]]) -> None:

@@ -213,4 +213,7 @@ def test_every_fault_kind_is_known() -> None:
         "reality",
         "gzip_lie",
         "stall",
+        "page_repeat",
+        "page_lose",
+        "page_loop",
     }

@@ -3,8 +3,8 @@
 Order of events for one request, as in front of a real service: route (404 unknown path, 405 wrong method
 with ``Allow``), latency and gateway faults (429, 5xx, an HTML page), auth as the spec declares it for the
 operation (401, see :mod:`contract_tests.mock._auth`), the request checked against the spec (400/413/415), the
-handler (stateful for videos, schema-driven for anything else), and last the faults that spoil a successful
-answer (drop, stall, gzip lie, malformed JSON, wrong type, reality).
+handler (stateful for videos, schema-driven for anything else; a list applies the page faults itself), and last the
+faults that spoil a successful answer (drop, stall, gzip lie, malformed JSON, wrong type, reality).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from contract_tests.mock._auth import Guard
 from contract_tests.mock._documented import DocumentedErrors
 from contract_tests.mock._fallback import fallback_handler
 from contract_tests.mock._faults import FaultKind, FaultRule, FaultSpecError, parse_fault_spec
+from contract_tests.mock._pages import PAGE_FAULTS
 from contract_tests.mock._requests import (
     MAX_BODY_BYTES,
     MAX_UPLOAD_BYTES,
@@ -93,7 +94,8 @@ class Api:
             await asyncio.sleep(latency)
         if reply is None and route is not None and match is not None:
             if route.checked:
-                reply = await self._checked(scope, receive, route, match.params)
+                fault = rule.kind if rule is not None and rule.kind in PAGE_FAULTS else None
+                reply = await self._checked(scope, receive, route, match.params, fault)
             else:  # the hot path: nothing in the request needs checking against the spec
                 reply = route.handler(Call(route.operation, match.params))
             if reply.status_code >= 400:  # noqa: PLR2004 - the operation's own error format (not gateway faults)
@@ -138,11 +140,17 @@ class Api:
             return route.errors.shaped(denied), route, match, None, latency
         return None, route, match, rule, latency
 
-    async def _checked(self, scope: Scope, receive: Receive, route: Route, params: dict[str, str]) -> Reply:
-        """Read the body, check the request against the spec, and answer it (or say what is wrong)."""
+    async def _checked(
+        self, scope: Scope, receive: Receive, route: Route, params: dict[str, str], fault: str | None = None
+    ) -> Reply:
+        """Read the body, check the request against the spec, and answer it (or say what is wrong); ``fault`` is a
+        fault the handler applies itself (a page fault of a list)."""
         try:
             body = await read_body(receive, route.body_limit) if route.operation.bodies else b""
         except BodyTooLarge:
             return api_error(413, f"Request body larger than {route.body_limit} bytes.", "body_too_large")
         call = await read_call(scope, body, route.operation, params, self.schemas)
-        return call if isinstance(call, Reply) else route.handler(call)
+        if isinstance(call, Reply):
+            return call
+        call.fault = fault
+        return route.handler(call)

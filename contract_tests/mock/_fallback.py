@@ -4,6 +4,10 @@ The answer is the operation's documented success status with a body built from i
 (valid against the schema: when the spec's own examples are not, the body is built from types alone). The
 body is built once per operation at start-up. Path parameters echo back where the body has a property of
 that name (and ``id``), as long as the body stays valid, so "the response is about the id asked for" holds.
+
+A list (``Operation.pagination``: cursor, token or a whole list object) is a list of :data:`LISTED_ITEMS` items built
+from the item schema and the spec's example items, each with its own id (and a creation time one step after the one
+before), served page by page as the spec says it pages (:mod:`contract_tests.mock._pages`).
 """
 
 from __future__ import annotations
@@ -13,17 +17,20 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from contract_tests.mock._pages import Selection, page_body, select
 from contract_tests.mock._requests import Call, Handler
-from contract_tests.mock._responses import Reply
+from contract_tests.mock._responses import Reply, api_error
 from contract_tests.mock._schemas import Schemas
 from contract_tests.mock._spec import success_of
 from contract_tests.mock._state import MockState
 from contract_tests.mock._stream import DEFAULT_EVENTS, EventStreamReply, encode_event
-from tokenops.spec import Operation, is_json
+from tokenops.spec import Operation, Pagination, is_json
 
-__all__ = ["fallback_handler"]
+__all__ = ["LISTED_ITEMS", "fallback_handler"]
 
 BINARY_BODY = b"mock binary content\n"
+LISTED_ITEMS = 25  # items of a schema-driven list that pages
+FIRST_CREATED = 1_741_570_283  # the creation time of the first listed item when the example has none
 
 
 def _encode(body: Any) -> bytes:
@@ -64,6 +71,10 @@ def fallback_handler(operation: Operation, schemas: Schemas, state: MockState | 
 
 def _plain_handler(operation: Operation, schemas: Schemas) -> Handler:
     success = success_of(operation)
+    if operation.pagination is not None:
+        listing = _list_handler(operation, schemas, operation.pagination)
+        if listing is not None:
+            return listing
     status, media = success.status, success.content_type
     if media is None:
         empty = Reply(status, b"", None)
@@ -100,3 +111,59 @@ def _echo_fields(operation: Operation, example: Any) -> dict[str, str]:
     if names and "id" not in echoed and isinstance(example.get("id"), str):
         echoed["id"] = names[-1]
     return echoed
+
+
+def _listed_items(schemas: Schemas, pagination: Pagination, examples: Any) -> list[dict[str, Any]]:
+    """:data:`LISTED_ITEMS` items, each with its own id and creation time, from the example items (else one built
+    from the item schema); an id that would break the item schema is left as the example has it."""
+    bases = [item for item in examples if isinstance(item, dict)] if isinstance(examples, list) else []
+    if not bases and pagination.item_schema is not None:
+        built = schemas.valid_example(pagination.item_schema, pagination.item_pointer)
+        bases = [built] if isinstance(built, dict) else []
+    items: list[dict[str, Any]] = []
+    for number in range(LISTED_ITEMS if bases else 0):
+        item = copy.deepcopy(bases[number % len(bases)])
+        changed = dict(item)
+        if pagination.item_id is not None:
+            given = item.get(pagination.item_id)
+            changed[pagination.item_id] = f"{given if isinstance(given, str) else 'mock'}-{number + 1:03d}"
+        if pagination.order_field is not None:
+            first = item.get(pagination.order_field)
+            changed[pagination.order_field] = (first if isinstance(first, int) else FIRST_CREATED) + number
+        pointer = pagination.item_pointer
+        items.append(changed if pointer is None or schemas.first_error(pointer, changed) is None else item)
+    return items
+
+
+def _list_handler(operation: Operation, schemas: Schemas, pagination: Pagination) -> Handler | None:
+    """A list of generated items served page by page, or None when the body is not a JSON object."""
+    success = success_of(operation)
+    if success.content_type is None or not is_json(success.content_type) or success.schema is None:
+        return None
+    base = schemas.valid_example(success.schema, success.pointer)
+    if not isinstance(base, dict):
+        return None
+    status, media = success.status, success.content_type
+    items = _listed_items(schemas, pagination, base.get(pagination.items))
+    key = pagination.item_cursor or pagination.item_id
+    keys = [str(item.get(key, number)) if key else str(number) for number, item in enumerate(items)]
+    newest_first = (list(reversed(items)), list(reversed(keys)))
+    resolved = schemas.spec.resolve(success.schema, "")[0]
+    properties = frozenset((resolved.get("properties") or {}) if isinstance(resolved, Mapping) else ())
+    refuses = any(r.matches(400) and r.status.upper() != "DEFAULT" for r in operation.responses)
+
+    def answer(call: Call) -> Reply:
+        ordered, order_keys = items, keys
+        order = call.query.get(pagination.order_parameter) if pagination.order_parameter is not None else None
+        if (order or pagination.order_default) == "desc" and pagination.order_parameter is not None:
+            ordered, order_keys = newest_first
+        chosen = select(pagination, order_keys, call.query, call.fault)
+        if chosen is None:  # a page token this mock never issued
+            if refuses:
+                return api_error(400, "Invalid page token.", "invalid_value", param=pagination.cursor_parameter)
+            chosen = Selection(len(order_keys), len(order_keys), False, None)
+        page, page_keys = ordered[chosen.start : chosen.stop], order_keys[chosen.start : chosen.stop]
+        body = page_body(pagination, base, page, page_keys, selection=chosen, properties=properties)
+        return Reply(status, _encode(body), media)
+
+    return answer

@@ -34,6 +34,11 @@ class FaultKind(enum.StrEnum):
     REALITY = "reality"  # what real OpenAI-compatible servers send but the spec does not allow
     GZIP_LIE = "gzip_lie"  # a plain body labelled Content-Encoding: gzip (the client cannot decode it)
     STALL = "stall"  # headers and half the body, then silence for stall_ms; then the connection is cut
+    # List operations, on requests that carry a cursor (contract_tests.mock._pages): an item comes twice across
+    # pages, an item is never listed, the page gives back the cursor it was asked with and says more follow.
+    PAGE_REPEAT = "page_repeat"
+    PAGE_LOSE = "page_lose"
+    PAGE_LOOP = "page_loop"
 
 
 class FaultSpecError(ValueError):

@@ -40,7 +40,7 @@ class UploadedFile:
 class Call:
     """A request that passed the spec's checks, as a handler sees it."""
 
-    __slots__ = ("body", "files", "operation", "path", "query")
+    __slots__ = ("body", "fault", "files", "operation", "path", "query")
 
     def __init__(
         self,
@@ -55,6 +55,7 @@ class Call:
         self.query: dict[str, Any] = {} if query is None else query  # checked, with the spec's defaults
         self.body = body  # parsed JSON, form fields (files as their names), raw bytes, or None
         self.files: dict[str, UploadedFile] = {} if files is None else files
+        self.fault: str | None = None  # a fault rule's kind a handler applies itself (the page faults of lists)
 
 
 Handler = Callable[[Call], Reply]  # answers one checked request

@@ -16,11 +16,12 @@ from typing import Any
 
 from contract_tests.mock._clock import MockClock
 from contract_tests.mock._jobs import Job, JobSpecError, JobStore, job_from_spec
+from contract_tests.mock._pages import page_body, select
 from contract_tests.mock._requests import Call, Handler
 from contract_tests.mock._responses import Reply, api_error, json_reply
 from contract_tests.mock._schemas import Schemas
 from contract_tests.mock._spec import success_of
-from tokenops.spec import Operation, is_json
+from tokenops.spec import Operation, Pagination, is_json
 
 __all__ = ["Handler", "VideoResource"]
 
@@ -153,25 +154,28 @@ class VideoResource:
         return remix
 
     def _list(self, operation: Operation) -> Handler:
-        shape = Shape(self.schemas, success_of(operation).schema)
+        success = success_of(operation)
+        shape = Shape(self.schemas, success.schema)
         item = shape.item or Shape(self.schemas, None)
+        resolved = self.schemas.spec.resolve(success.schema, "")[0] if success.schema is not None else {}
+        properties = frozenset((resolved.get("properties") or {}) if isinstance(resolved, Mapping) else ())
+        # How the spec says the list pages (contract_tests.mock._pages); a spec that no longer says: one page.
+        paging = operation.pagination or Pagination(style="unpaged", items="data")
+        order = paging.order_parameter or "order"
 
         def list_videos(call: Call) -> Reply:
             now = self.clock.now()
-            jobs = self.store.live(now)
-            if call.query.get("order", "desc") == "desc":
+            jobs = self.store.live(now)  # oldest first
+            if call.query.get(order, paging.order_default or "desc") == "desc":
                 jobs.reverse()
-            after = call.query.get("after")
-            if after is not None:  # an unknown cursor is an empty page, as after the last one
-                index = next((i for i, job in enumerate(jobs) if job.id == after), len(jobs))
-                jobs = jobs[index + 1 :]
-            limit = int(call.query.get("limit", 20))
-            page = jobs[:limit]
-            body: dict[str, Any] = {"object": "list", "data": [item(job.state(now)) for job in page]}
-            if page:
-                body.update(first_id=page[0].id, last_id=page[-1].id)
-            body["has_more"] = len(jobs) > limit
-            return json_reply(shape(body), success_of(operation).status)
+            chosen = select(paging, [job.id for job in jobs], call.query, call.fault)
+            if chosen is None:
+                return api_error(400, "Invalid page cursor.", "invalid_value", param=paging.cursor_parameter)
+            page = jobs[chosen.start : chosen.stop]
+            items = [item(job.state(now)) for job in page]
+            keys = [job.id for job in page]
+            body = page_body(paging, {"object": "list"}, items, keys, selection=chosen, properties=properties)
+            return json_reply(shape(body), success.status)
 
         return list_videos
 

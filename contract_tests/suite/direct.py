@@ -145,12 +145,14 @@ class Direct:
         extras: Sequence[Extra] = (),
         credentials: Placement | None = None,
         probe: str | None = None,
+        query: Mapping[str, str] | None = None,
     ) -> Exchange:
         """Send one request for ``facts`` and account the answer (or its absence) in the ledger.
 
         Credentials: ``credentials`` when given (a probe's), else none when ``headers`` are given, else the run's
         own, placed as the operation requires. A write the policy holds back is not sent (an empty exchange).
-        ``probe`` names the probe that sends the request: findings it causes say so.
+        ``probe`` names the probe that sends the request: findings it causes say so. ``query``: query parameters (a
+        list's cursor and page size).
         """
         method = (method or facts.method).upper()
         placed = self.auth(facts) if headers is None and credentials is None else credentials or Placement()
@@ -164,7 +166,7 @@ class Direct:
             return Exchange(None, None, [])  # held back by the write policy: nothing was sent
         url = f"{self.bases.get(facts.label, self.target.base_url)}{path}"
         try:
-            response = self._request(method, url, headers, body, placed.query)
+            response = self._request(method, url, headers, body, {**(query or {}), **placed.query})
         except httpx.HTTPError as exc:
             try:
                 sent = Sent.of(exc.request)
@@ -183,6 +185,7 @@ class Direct:
             body=body,
             response=response,
             checks=checks,
+            query=query,
         )
         for name, expect in extras:
             failure = expect(received)
@@ -216,12 +219,15 @@ class Direct:
         body: Any,
         response: httpx.Response,
         checks: Sequence[str] | None,
+        query: Mapping[str, str] | None = None,
     ) -> list[CheckResult]:
         names = list(RESPONSE_CHECKS + SUITE_CHECKS if checks is None else checks)
         if not names:
             return []
         operation = self.schema[facts.path][facts.method]
-        case = operation.Case(method=method, path_parameters=dict(path_params), headers=dict(headers))
+        case = operation.Case(
+            method=method, path_parameters=dict(path_params), headers=dict(headers), query=dict(query or {})
+        )
         if body is not None:
             case.body = body
         self._client()

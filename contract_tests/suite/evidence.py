@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-__all__ = ["CheckCount", "Evidence", "IdEvidence", "OperationEvidence", "Outcome", "status_class"]
+__all__ = ["ACROSS_RESPONSES", "CheckCount", "Evidence", "IdEvidence", "OperationEvidence", "Outcome", "status_class"]
 
 NO_RESPONSE = "no response"
+ACROSS_RESPONSES = ("lifecycle_", "pagination_")  # checks judged over several responses, counted per judgement
 
 
 class Outcome(enum.StrEnum):
@@ -100,13 +101,13 @@ class Evidence:
         """Fill each check's *not applicable* count: responses checked minus held, failed and errored.
 
         ``always`` are checks listed for every operation even when they never applied. Checks judged across
-        responses (``lifecycle_*``) have no per-response count; theirs stays 0.
+        responses (``lifecycle_*``, ``pagination_*``) have no per-response count; theirs stays 0.
         """
         for evidence in self.operations.values():
             for name in always:
                 evidence.checks.setdefault(name, CheckCount())
             for name, count in evidence.checks.items():
-                if not name.startswith("lifecycle_"):
+                if not name.startswith(ACROSS_RESPONSES):
                     count.not_applicable = max(
                         0, evidence.responses_checked - count.held - count.failed - count.errored
                     )

@@ -35,6 +35,7 @@ from contract_tests.suite.direct import Direct
 from contract_tests.suite.evidence import Evidence, Outcome
 from contract_tests.suite.findings import CheckResult, Finding, Ledger, not_an_api_response, transport_kind
 from contract_tests.suite.lifecycle import LifecycleResult, run_lifecycle
+from contract_tests.suite.pagination import run_pagination
 from contract_tests.suite.probes import run_probes, sweep
 from contract_tests.suite.records import Received, Sent
 from contract_tests.suite.resources import rules_for
@@ -427,6 +428,7 @@ def _stages(
             on_progress=notify,
         )
         result.notes += result.lifecycle.notes
+        result.notes += run_pagination(direct, facts, pools)
     except KeyboardInterrupt:
         result.interrupted = True
         notify("interrupted: writing what was seen so far")

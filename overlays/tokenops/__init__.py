@@ -36,6 +36,7 @@ from tokenops._errors import (
     InternalServerError,
     InvalidArgumentError,
     NotFoundError,
+    PaginationError,
     PermissionDeniedError,
     RateLimitError,
     RequestTimeoutError,
@@ -48,6 +49,7 @@ from tokenops._errors import (
 )
 from tokenops._logging import configure_from_env as _configure_logging
 from tokenops._models import RawResponse, ResponseInfo, Video, VideoStatus, response_info
+from tokenops._pagination import AsyncPage, AsyncPaginator, Page
 from tokenops._streaming import AsyncStream, Stream
 from tokenops._tolerance import parse_model, parse_video
 from tokenops._transports import DefaultAioHttpClient
@@ -73,6 +75,8 @@ __all__ = [
     "APITimeoutError",
     "AsyncDownload",
     "AsyncOperations",
+    "AsyncPage",
+    "AsyncPaginator",
     "AsyncStream",
     "AsyncTokenOps",
     "AsyncVideos",
@@ -89,6 +93,8 @@ __all__ = [
     "NotFoundError",
     "NotGiven",
     "Operations",
+    "Page",
+    "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
     "RawResponse",

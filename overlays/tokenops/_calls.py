@@ -15,6 +15,7 @@ import httpx
 
 from tokenops import operations
 from tokenops._config import call_options
+from tokenops._pagination import async_first_page, first_page, pagination_for
 from tokenops._request import AsyncRequester, Requester, prepare
 from tokenops_client.types import Endpoint
 
@@ -61,7 +62,8 @@ class Operations:
         Args:
             operation: operationId (``"createVideo"``), generated name (``"create_video"``), ``"POST /v1/videos"``
                 or an :class:`~tokenops.operations.Endpoint`.
-            timeout: per-call timeout (seconds or :class:`httpx.Timeout`).
+            timeout: per-call timeout (seconds or :class:`httpx.Timeout`); for a list operation, seconds are the
+                deadline of the whole walk over its pages.
             max_retries: per-call retry budget.
             extra_headers / extra_query: merged over the client's defaults for this call.
             idempotency_key: ``True`` for a fresh key (sent as ``Idempotency-Key``, the same on every retry) or
@@ -75,7 +77,9 @@ class Operations:
             **arguments: the operation's arguments, as the generated function takes them.
 
         Returns:
-            The parsed result; a :class:`Download` (open: use ``with``) for binary responses; a :class:`Stream` of
+            The parsed result; for a list operation (``Operation.pagination`` of the spec model), its first
+            :class:`Page`, iterable over every item of every page; a :class:`Download` (open: use ``with``) for
+            binary responses; a :class:`Stream` of
             the events (open: use ``with`` or iterate to the end) for event streams; with ``with_raw_response``, a
             :class:`RawResponse` around it.
 
@@ -83,6 +87,8 @@ class Operations:
             KeyError: no such operation.
             InvalidArgumentError: a missing, empty, mistyped or unknown argument or option (nothing was sent).
             APIError: see the error tree (``APIStatusError`` by status, ``APIConnectionError``, ...).
+            PaginationError: walking a list's pages would loop (a repeated or backwards cursor, an empty page that
+                says more follow).
         """
         endpoint = endpoint_for(operation)
         options = call_options(
@@ -93,6 +99,8 @@ class Operations:
             idempotency_key=idempotency_key,
             new_key=uuid.uuid4,
         )
+        if not stream and (pagination := pagination_for(endpoint)) is not None:  # a list: its first page
+            return first_page(self._requester, endpoint, arguments, options, pagination=pagination, timeout=timeout)
         send = prepare(self._requester.settings, endpoint, arguments, options, stream=stream, content_type=content_type)
         return self._requester.call(endpoint, send, object)
 
@@ -122,7 +130,8 @@ class AsyncOperations:
         content_type: str | None = None,
         **arguments: Any,
     ) -> Any:
-        """Async :meth:`Operations.call`; an event stream is an :class:`AsyncStream` (``async for``)."""
+        """Async :meth:`Operations.call`; an event stream is an :class:`AsyncStream`, a list an :class:`AsyncPage`
+        (``async for`` both)."""
         endpoint = endpoint_for(operation)
         options = call_options(
             timeout=timeout,
@@ -132,5 +141,9 @@ class AsyncOperations:
             idempotency_key=idempotency_key,
             new_key=uuid.uuid4,
         )
+        if not stream and (pagination := pagination_for(endpoint)) is not None:
+            return await async_first_page(
+                self._requester, endpoint, arguments, options, pagination=pagination, timeout=timeout
+            )
         send = prepare(self._requester.settings, endpoint, arguments, options, stream=stream, content_type=content_type)
         return await self._requester.call(endpoint, send, object)

@@ -21,7 +21,9 @@
     │   │   └── InternalServerError       >= 500 (including non-IANA codes such as 520 or 599)
     │   └── ResponseValidationError   2xx body that is not JSON / not an object / violates the spec in strict mode
     ├── VideoGenerationFailed         wait(): the job ended in ``failed`` (carries the video and its error)
-    └── WaitTimeout                   wait(): the deadline passed first (carries the last video seen)
+    ├── WaitTimeout                   wait(): the deadline passed first (carries the last video seen)
+    └── PaginationError               a list's server would lead the walk in circles: a cursor that repeats or
+                                      points backwards, an empty page that says more follow (carries the cursor)
 
 Other statuses (3xx not followed, 402, 405, 410, ...) raise a plain :class:`APIStatusError`. Messages and
 ``request.url`` never contain the API key (a ``base_url`` with a password is refused at construction).
@@ -55,6 +57,7 @@ __all__ = [
     "InternalServerError",
     "InvalidArgumentError",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
     "RequestTimeoutError",
@@ -258,6 +261,30 @@ class WaitTimeout(TokenOpsError):
         if last_error is not None:
             state += f"; last error: {last_error}"
         super().__init__(f"video {video_id} did not finish within {timeout:g}s ({state})")
+
+
+class PaginationError(TokenOpsError):
+    """Walking a list's pages stopped: the server answered in a way that would loop or repeat items forever.
+
+    Raised for a next cursor already used for another page of the walk (``has_more: true`` with the same cursor
+    forever), a cursor naming an item of an earlier page (pointing backwards), an empty page that says more pages
+    follow, or ``has_more: true`` without a cursor to continue from.
+
+    Attributes:
+        operation: the list operation (its operationId or generated name).
+        cursor: the cursor at fault (the one returned, or the one the empty page was requested with).
+        page: the index (0 = first) of the page whose answer stopped the walk.
+        request: the request of that page (no secrets), when there was one.
+    """
+
+    def __init__(
+        self, message: str, *, operation: str, cursor: str | None, page: int, response: httpx.Response | None = None
+    ) -> None:
+        super().__init__(redact(f"{operation}: page {page}: {message}"))
+        self.operation = operation
+        self.cursor = cursor
+        self.page = page
+        self.request = public_request(response.request) if response is not None else None
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {

@@ -533,6 +533,11 @@ class _RequesterBase:
     def settings(self) -> Settings:
         return self._settings
 
+    @property
+    def returns_raw(self) -> bool:
+        """``call`` returns a :class:`~tokenops.RawResponse` around each result (this is ``requester.raw``)."""
+        return self._returns_raw
+
     @cached_property
     def raw(self) -> Self:
         """This requester, with ``call`` returning a :class:`~tokenops.RawResponse` around each result."""

@@ -44,7 +44,7 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
 from tokenops import _shapes
@@ -60,6 +60,7 @@ __all__ = [
     "is_generated_model",
     "parse_model",
     "parse_video",
+    "parser_for",
     "plan_for",
     "shape_of",
 ]
@@ -89,9 +90,11 @@ class Plan:
     def __init__(self, model: type[Any], hints: Mapping[str, Any]) -> None:
         self.model = model
         self.fields: dict[str, _shapes.Slot] = {}
+        self.hints: dict[str, Any] = {}  # JSON name -> the field's type hint, resolved (a list's item type ...)
         self.required: list[str] = []
         self.opaque: list[str] = []
         for attribute, json_name in model._JSON_NAMES.items():
+            self.hints[json_name] = hints[attribute]
             shape, nullable, optional = _split(hints[attribute])
             self.fields[json_name] = _shapes.Slot(shape, nullable)
             if not optional:
@@ -347,7 +350,7 @@ def _generated_failure(target: str, exc: Exception) -> ResponseValidationError:
 
 def _parse_object(model: type[Any], build: type[T], data: Any, strict: bool) -> T:
     """Pre-pass for the generated ``model``, then ``build.from_dict`` (``build`` is ``model`` or a subclass)."""
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):  # the common case first: the ABC check costs
         raise _body_error(data, "a JSON object")
     try:
         cleaned = clean_object(plan_for(model), data, "", strict)
@@ -357,6 +360,12 @@ def _parse_object(model: type[Any], build: type[T], data: Any, strict: bool) -> 
         return build.from_dict(cleaned)  # type: ignore[attr-defined, no-any-return]
     except GENERATED_READ_ERRORS as exc:
         raise _generated_failure(model.__name__, exc) from exc
+
+
+def _video(data: Any, strict: bool) -> Video:
+    video = _parse_object(VideoStatusResponse, Video, data, strict)
+    video._raw = data
+    return video
 
 
 def parse_video(data: Any, *, strict: bool = False) -> Video:
@@ -372,9 +381,25 @@ def parse_video(data: Any, *, strict: bool = False) -> Video:
     Raises:
         ResponseValidationError: ``data`` is not a JSON object, or (strict) a field violates the spec.
     """
-    video = _parse_object(VideoStatusResponse, Video, data, strict)
-    video._raw = data
-    return video
+    return _video(data, strict)
+
+
+def parser_for(target: Any, *, strict: bool = False) -> Callable[[Any], Any]:
+    """``parse_model(target, data, strict=strict)`` as a function of ``data`` alone, with the choice of how to parse
+    ``target`` made once: for the many values of one type (the items of a list's pages).
+
+    Args:
+        target: as for :func:`parse_model`.
+        strict: as for :func:`parse_model`.
+
+    Returns:
+        The parser; it raises what :func:`parse_model` raises.
+    """
+    if target is VideoStatusResponse or target is Video:
+        return lambda data: _video(data, strict)
+    if is_generated_model(target):
+        return lambda data: _parse_object(target, target, data, strict)
+    return lambda data: parse_model(target, data, strict=strict)
 
 
 @typing.overload

@@ -5,8 +5,9 @@ The client reads the copy of ``openapi.yaml`` that ``scripts/regenerate.py`` bun
 (:func:`load`, :func:`from_text`). All of them see the same :class:`Spec`: operations with compiled path
 templates (and one rule to join them with a base URL, :func:`join_url`), parameters with their style, security
 requirements (alternatives of combinations of :class:`SecurityScheme`; where each credential goes:
-:func:`place_credentials`), request and response media types (server-sent events included), and schemas by JSON
-pointer. What the model does not support is listed in :attr:`Spec.warnings`, never a crash.
+:func:`place_credentials`), request and response media types (server-sent events included), how list operations
+page (:class:`Pagination`: cursor, token, or ``x-pagination``), and schemas by JSON pointer. What the model does
+not support is listed in :attr:`Spec.warnings`, never a crash.
 
 >>> from tokenops import spec
 >>> api = spec.bundled()
@@ -47,6 +48,7 @@ from tokenops.spec._model import (
     is_json,
     media_essence,
 )
+from tokenops.spec._pagination import Pagination
 from tokenops.spec._paths import PathSegment, PathTemplate, join_url
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "NO_DEFAULT",
     "MediaType",
     "Operation",
+    "Pagination",
     "Parameter",
     "PathSegment",
     "PathTemplate",

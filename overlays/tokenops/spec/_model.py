@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from tokenops.spec._document import SpecError, escape_token, pointer_get
+from tokenops.spec._pagination import Pagination, infer_pagination
 from tokenops.spec._paths import PathTemplate
 
 __all__ = [
@@ -259,6 +260,8 @@ class Operation:
     summary: str = ""
     deprecated: bool = False
     extensions: Mapping[str, Any] = attrs.field(factory=dict)
+    # A list operation: how it pages (cursor, token, or one whole page), from the spec (tokenops.spec._pagination).
+    pagination: Pagination | None = None
 
     @property
     def key(self) -> str:
@@ -511,7 +514,7 @@ class Spec:
                         merged[(name, "path")] = Parameter(name, "path", True, {"type": "string"}, "", "simple", False)
                 if "callbacks" in op:
                     self._warn("callbacks", f"{pointer}/callbacks", "not supported: ignored")
-                yield Operation(
+                operation = Operation(
                     method=method.upper(),
                     path=str(template),
                     template=compiled,
@@ -525,6 +528,23 @@ class Spec:
                     deprecated=op.get("deprecated") is True,
                     extensions={str(k): v for k, v in op.items() if str(k).startswith("x-")},
                 )
+                yield attrs.evolve(operation, pagination=self._pagination(operation))
+
+    def _pagination(self, operation: Operation) -> Pagination | None:
+        success = operation.success
+        content = success.content() if success is not None and success.success else None
+        response = None
+        if content is not None and content.json and content.schema is not None and content.pointer is not None:
+            response = (content.schema, content.pointer)
+        return infer_pagination(
+            method=operation.method,
+            query={parameter.name: parameter.schema for parameter in operation.params("query")},
+            response=response,
+            extension=operation.extensions.get("x-pagination"),
+            pointer=operation.pointer,
+            resolve=lambda node, where: self._resolved(node, where, "a schema"),
+            warn=self._warn,
+        )
 
     def _parameters(self, raw: Any, pointer: str) -> list[Parameter]:
         found = []
