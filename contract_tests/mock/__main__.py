@@ -2,8 +2,8 @@
 
 Usage: ``python -m contract_tests.mock [--host 127.0.0.1] [--port 4010] [--api-key KEY]... [--seed FILE]
 [--quiet] [--fault SPEC]... [--fault-seed N] [--max-jobs N] [--spec FILE] [--stream-events N]
-[--stream-interval-ms MS]``.
-Exit 2 on bad arguments, seed file or spec.
+[--stream-interval-ms MS] [--cassette FILE]``.
+Exit 2 on bad arguments, seed file, spec or cassette.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from contract_tests.cassette import CassetteError
 from contract_tests.mock._app import DEFAULT_API_KEY, create_app
 from contract_tests.mock._faults import FaultRule, FaultSpecError, parse_fault_spec
 from contract_tests.mock._jobs import DEFAULT_MAX_JOBS, WELL_KNOWN_IDS, JobSpecError, job_from_spec
@@ -130,6 +131,12 @@ def main(
         metavar="MS",
         help="pause between streamed events (default 0: the whole stream at once)",
     )
+    parser.add_argument(
+        "--cassette",
+        type=Path,
+        metavar="FILE",
+        help="serve the answers recorded in this cassette (tokenops-conformance proxy --record) first",
+    )
     args = parser.parse_args(argv)
     try:
         seeds = load_seed(args.seed) if args.seed else []
@@ -152,10 +159,11 @@ def main(
             spec=args.spec,
             stream_events=args.stream_events,
             stream_interval=args.stream_interval_ms / 1000,
+            cassette=args.cassette,
         )
         if not app.spec.operations:
             raise SpecError(f"{app.spec.source} has no operations to serve")
-    except (JobSpecError, FaultSpecError, SpecError) as exc:
+    except (JobSpecError, FaultSpecError, SpecError, CassetteError) as exc:
         print(f"mock: error: {exc}", file=sys.stderr)
         return 2
     if serve is None:
@@ -172,7 +180,9 @@ def main(
     print(
         f"TokenOps mock on http://{args.host}:{args.port}  well-known ids: {', '.join(WELL_KNOWN_IDS)}"
         f"  control API: /_mock/  ({len(app.spec.operations)} operations from {app.spec.source}, {stateful} stateful;"
-        f" {len(seeds)} seeded jobs, {len(faults)} fault rules)",
+        f" {len(seeds)} seeded jobs, {len(faults)} fault rules"
+        + (f", {len(app.recorded)} recorded answers from {args.cassette}" if app.recorded is not None else "")
+        + ")",
         file=sys.stderr,
         flush=True,
     )

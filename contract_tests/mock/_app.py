@@ -15,7 +15,9 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from contract_tests.cassette import load_cassette
 from contract_tests.mock._api import Api
+from contract_tests.mock._cassette import RecordedAnswers
 from contract_tests.mock._clock import MockClock
 from contract_tests.mock._control import CONTROL_PREFIX, ControlError, control_app
 from contract_tests.mock._faults import FaultRule, Faults
@@ -81,11 +83,14 @@ def _limited(receive: Receive) -> Receive:
 class MockApp:
     """The mock: an ASGI app serving every operation of its spec, plus the control API under ``/_mock/``."""
 
-    def __init__(self, state: MockState, spec: Spec, *, log_requests: bool = True) -> None:
+    def __init__(
+        self, state: MockState, spec: Spec, *, log_requests: bool = True, recorded: RecordedAnswers | None = None
+    ) -> None:
         self._state = state
         self._api = Api(spec, state)
         self._control = control_app(state, spec, frozenset(self.stateful_operations()))
         self.log_requests = log_requests
+        self.recorded = recorded  # a cassette's answers, served before the schema-driven mock (--cassette)
 
     @property
     def state(self) -> MockState:
@@ -116,7 +121,13 @@ class MockApp:
             elif control:
                 status = await self._call_control(scope, receive, send)
             else:
-                status, operation = await self._api(scope, receive, send, authorization, fault)
+                answered = None
+                if self.recorded is not None:
+                    answered, receive = await self.recorded.answer(scope, receive, send)
+                if answered is not None:
+                    status = answered
+                else:
+                    status, operation = await self._api(scope, receive, send, authorization, fault)
         finally:
             status = status or 599  # 599: the connection was cut before a status was sent (a fault, or a crash)
             stats = self._state.stats
@@ -156,6 +167,7 @@ def create_app(
     spec: Spec | Path | str | Mapping[str, Any] | None = None,
     stream_events: int = DEFAULT_EVENTS,
     stream_interval: float = 0.0,
+    cassette: Path | None = None,
 ) -> MockApp:
     """Build the mock.
 
@@ -170,6 +182,7 @@ def create_app(
         spec: the OpenAPI document to serve (parsed spec, path or mapping); default the vendored ``openapi.yaml``.
         stream_events: events per server-sent event stream (before ``[DONE]``).
         stream_interval: seconds between streamed events (0: the whole stream at once).
+        cassette: a cassette (``tokenops-conformance proxy --record``) whose recorded answers are served first.
 
     Returns:
         The ASGI app.
@@ -177,6 +190,7 @@ def create_app(
     Raises:
         JobSpecError: a seed job is invalid.
         SpecError: the spec cannot be read or served.
+        CassetteError: the cassette is corrupt, from another spec, or holds a secret.
     """
     keys = frozenset(api_keys or [os.environ.get("TOKENOPS_API_KEY") or DEFAULT_API_KEY])
     state = MockState(MockClock() if clock is None else clock, JobStore(max_jobs), Faults(faults, fault_seed), keys)
@@ -184,4 +198,8 @@ def create_app(
     state.stream_events, state.stream_interval = stream_events, stream_interval
     state.reset()
     served = spec if isinstance(spec, Spec) else load_spec(spec)
-    return MockApp(state, served, log_requests=log_requests)
+    recorded = None
+    if cassette is not None:
+        secrets = keys - {DEFAULT_API_KEY}  # keys this mock accepts: a cassette holding one was not redacted
+        recorded = RecordedAnswers(load_cassette(cassette, served, secrets=secrets), served.security_schemes)
+    return MockApp(state, served, log_requests=log_requests, recorded=recorded)

@@ -44,6 +44,7 @@ __all__ = ["main", "run_cli"]
 _KEY_RE = re.compile(r"[\x21-\x7e]{1,512}")
 USAGE_EXIT = 2
 INTERRUPTED_EXIT = 130
+TRAFFIC_COMMANDS = ("proxy", "replay")  # as the first word: subcommands (the options-only form stays as it was)
 
 
 class UsageError(Exception):
@@ -197,6 +198,11 @@ def _interruptible() -> None:
 
 
 def main(argv: list[str] | None = None, *, prog: str = "conformance") -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in TRAFFIC_COMMANDS:  # conformance from real traffic: contract_tests/suite/traffic/
+        from contract_tests.suite.traffic.commands import main as traffic  # noqa: PLC0415 - only for these commands
+
+        return traffic(argv, prog=prog)
     args = _parser(prog).parse_args(argv)
     _interruptible()
     notify = _printer(args.quiet)

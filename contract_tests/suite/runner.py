@@ -102,6 +102,8 @@ class RunResult:
     baseline_unused: list[str] = attrs.field(factory=list)
     # Operations that take no input at all (no parameter, no body): every request is the same one.
     fixed_requests: list[str] = attrs.field(factory=list)
+    # Reports of real traffic only (contract_tests.suite.traffic): what was seen, what was not checked.
+    traffic: dict[str, Any] | None = None
 
     @property
     def new_findings(self) -> list[Finding]:

@@ -90,7 +90,7 @@ def to_json(
         for category in Category
     }
     evidence = result.evidence
-    return {
+    document = {
         "report_version": REPORT_VERSION,
         "tools": tools,
         "target": {"name": result.target, "base_url": result.base_url, "embedded": result.embedded},
@@ -165,6 +165,9 @@ def to_json(
         "baseline": {"file": result.baseline, "unused": list(result.baseline_unused)},
         "rate_limit_waits": result.rate_limit_waits,
     }
+    if result.traffic is not None:
+        document["traffic"] = result.traffic
+    return document
 
 
 def requests_text(report: dict[str, Any]) -> str:

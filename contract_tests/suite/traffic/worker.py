@@ -1,0 +1,137 @@
+"""The proxy's checker process: checks run on the other side of a queue, so they never delay a response.
+
+The proxy (one event loop) hands each finished exchange to :class:`CheckerProcess`; a separate process (spawned,
+so nothing of the proxy's loop is inherited) checks it, records it and rewrites the reports every
+``report_every`` seconds. Memory stays bounded on both sides: the proxy counts the bytes it queued, the checker
+counts the bytes it took out (shared counters), and an exchange that would take the queue past ``budget`` bytes is
+forwarded but not checked (counted, and said in the report). When the proxy stops it sends *stop*; the checker
+drains the queue, writes the final reports and exits with the verdict's code, which the proxy returns.
+
+The checker ignores SIGINT (a Ctrl-C reaches the whole process group: the proxy stops first, then tells it); a
+SIGTERM sent to the checker alone makes it finish the same way.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import signal
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+from contract_tests.cassette import Exchange
+from contract_tests.suite.traffic.session import Session, SessionConfig
+
+__all__ = ["DEFAULT_BUDGET", "OVERHEAD", "CheckerError", "CheckerProcess", "serve_checks"]
+
+DEFAULT_BUDGET = 64 * 1024 * 1024
+OVERHEAD = 1024  # bytes an exchange costs in the queue beyond its bodies (headers, the record itself)
+STOP = "stop"
+USAGE_EXIT = 2
+
+
+class CheckerError(Exception):
+    """The checker process could not start (bad spec, baseline, or recording path); the message says why."""
+
+
+def serve_checks(config: SessionConfig, inbox: Any, consumed: Any, skipped: Any, ready: Connection) -> int:
+    """The checker process's main loop (see the module docstring); returns the verdict's exit code."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    try:
+        session = Session(config)
+    except Exception as exc:
+        ready.send(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+        return USAGE_EXIT
+    ready.send(None)
+    last = time.monotonic()
+    dirty = False
+    while True:
+        try:
+            item = inbox.get(timeout=0.2)
+        except queue.Empty:
+            item = None
+            if stop.is_set():
+                break
+        if item == STOP:
+            break
+        if isinstance(item, Exchange):
+            session.add(item)
+            consumed.value += item.size + OVERHEAD
+            dirty = True
+        if dirty and time.monotonic() - last >= config.report_every:
+            session.write(skipped=skipped.value)
+            last, dirty = time.monotonic(), False
+    return session.finish(skipped=skipped.value)
+
+
+def _main(config: SessionConfig, inbox: Any, consumed: Any, skipped: Any, ready: Connection) -> None:
+    raise SystemExit(serve_checks(config, inbox, consumed, skipped, ready))
+
+
+class CheckerProcess:
+    """The sink the proxy hands exchanges to (call it with one), backed by the checker process.
+
+    Args:
+        config: the session the process runs.
+        budget: the most bytes of exchanges waiting in the queue.
+    """
+
+    def __init__(self, config: SessionConfig, *, budget: int = DEFAULT_BUDGET) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.budget = budget
+        self._inbox: Any = context.Queue()
+        self._consumed: Any = context.Value("q", 0, lock=False)
+        self._skipped: Any = context.Value("q", 0, lock=False)
+        self._queued = 0
+        self._ready, child = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_main,
+            args=(config, self._inbox, self._consumed, self._skipped, child),
+            name="tokenops-conformance-checker",
+        )
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Start the process and wait until it is ready.
+
+        Raises:
+            CheckerError: it could not start (the message says why).
+        """
+        self.process.start()
+        if not self._ready.poll(timeout):
+            self.process.terminate()
+            raise CheckerError(f"the checker process did not start within {timeout:g} s")
+        problem = self._ready.recv()
+        if problem is not None:
+            self.process.join(10)
+            raise CheckerError(problem)
+
+    def __call__(self, exchange: Exchange) -> None:
+        cost = exchange.size + OVERHEAD
+        if self._queued - self._consumed.value + cost > self.budget or not self.process.is_alive():
+            self._skipped.value += 1
+            return
+        self._queued += cost
+        self._inbox.put_nowait(exchange)
+
+    @property
+    def skipped(self) -> int:
+        """Exchanges forwarded but not checked (the queue was full)."""
+        return int(self._skipped.value)
+
+    def stop(self, timeout: float = 120.0) -> int:
+        """Tell the checker to finish, wait for its final reports; returns its exit code (2 if it died)."""
+        if self.process.is_alive():
+            self._inbox.put(STOP)
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(10)
+            return USAGE_EXIT
+        self._inbox.close()
+        self._inbox.join_thread()
+        code = self.process.exitcode
+        return code if code is not None and code >= 0 else USAGE_EXIT
