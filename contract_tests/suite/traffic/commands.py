@@ -37,7 +37,7 @@ from contract_tests._paths import spec_path
 from contract_tests.cassette import CassetteError, load_cassette, spec_identity
 from contract_tests.suite.baseline import BaselineError
 from contract_tests.suite.runner import DEFAULT_BASELINE
-from contract_tests.suite.traffic.proxy import DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, ProxyApp, UpstreamCut, upstream_client
+from contract_tests.suite.traffic.proxy import DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, ProxyApp, UpstreamCut
 from contract_tests.suite.traffic.session import DEFAULT_TRAFFIC_FAIL_ON, Session, SessionConfig
 from contract_tests.suite.traffic.worker import CheckerError, CheckerProcess
 from contract_tests.suite.verdict import parse_fail_on
@@ -214,7 +214,7 @@ def proxy(args: argparse.Namespace) -> int:
     except CheckerError:
         sock.close()
         raise
-    app = ProxyApp(upstream, checker, max_body=args.max_body, client=upstream_client(args.upstream_timeout))
+    app = ProxyApp(upstream, checker, max_body=args.max_body, timeout=args.upstream_timeout)
     logging.getLogger("uvicorn.error").addFilter(_CutOnPurpose())
     server = uvicorn.Server(
         uvicorn.Config(

@@ -3,9 +3,9 @@ and hands a copy to a checker afterwards.
 
 Forwarding rules:
 
-- The request goes to the upstream URL with its method, path, query, headers and body as the client sent them;
-  only the hop-by-hop headers (``Connection``, ``Transfer-Encoding``...) and ``Host`` are left to the HTTP stack.
-  The upstream URL's path is a prefix, and leading path segments it already ends with are not repeated
+- The request goes to the upstream with its method, path, query, headers and body as the client sent them; only
+  the hop-by-hop headers (``Connection``, ``Transfer-Encoding``...), ``Host`` and the body's framing are the HTTP
+  stack's. The upstream URL's path is a prefix, and leading path segments it already ends with are not repeated
   (``--upstream https://api.example.com/v1`` and a client calling ``/v1/videos/x`` reach
   ``https://api.example.com/v1/videos/x``, as the ``tokenops`` client joins its base URL).
 - The response goes back as it arrives: status, headers and the body chunk by chunk, still encoded (a gzip body
@@ -18,7 +18,8 @@ Forwarding rules:
   stall past the timeout): the client's connection is cut the same way, so it sees what the upstream did.
 
 A request the proxy cannot make sense of (a path the spec does not know, a body that is not JSON) is forwarded
-as it is: the checker notes it.
+as it is: the checker notes it. The upstream is reached through an :class:`~contract_tests.suite.traffic.upstream.
+Upstream` (:class:`~contract_tests.suite.traffic.upstream.FastUpstream` by default).
 """
 
 from __future__ import annotations
@@ -35,20 +36,13 @@ import attrs
 import httpx
 
 from contract_tests.cassette import HOP_BY_HOP, Exchange
+from contract_tests.suite.traffic.upstream import FastUpstream, Upstream, UpstreamError, UpstreamResponse
 
-__all__ = [
-    "DEFAULT_MAX_BODY",
-    "DEFAULT_TIMEOUT",
-    "ProxyApp",
-    "UpstreamCut",
-    "error_kind",
-    "upstream_client",
-]
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_TIMEOUT", "ProxyApp", "UpstreamCut"]
 
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_TIMEOUT = 60.0
 _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
-_SKIP_REQUEST = HOP_BY_HOP | {"host"}
 logger = logging.getLogger("contract_tests.proxy")
 
 Sink = Callable[[Exchange], None]
@@ -56,30 +50,6 @@ Sink = Callable[[Exchange], None]
 
 class UpstreamCut(Exception):
     """The upstream failed mid-response: the client's connection is cut too (uvicorn closes it)."""
-
-
-def error_kind(error: BaseException) -> str:
-    """The kind of transport failure an httpx error is (the names the suite's findings use)."""
-    if isinstance(error, httpx.TimeoutException):
-        return "Timeout"
-    if isinstance(error, httpx.DecodingError):
-        return "UndecodableBody"
-    if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-        return "ConnectionDropped"
-    if isinstance(error, httpx.ConnectError) and "refused" in str(error).lower():
-        return "ConnectionRefused"
-    return "ConnectionFailed"
-
-
-def upstream_client(timeout: float = DEFAULT_TIMEOUT, *, connections: int = 100) -> httpx.AsyncClient:
-    """The client the proxy forwards with: no redirects followed, no proxy from the environment, a pool of
-    ``connections`` kept-alive connections, ``timeout`` seconds for each step (connect, write, each read)."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        follow_redirects=False,
-        trust_env=False,
-    )
 
 
 async def _rest(head: bytes, receive: Any) -> AsyncIterator[bytes]:
@@ -122,38 +92,37 @@ class ProxyApp:
         upstream: the base URL requests are forwarded to.
         sink: called with each finished :class:`~contract_tests.cassette.Exchange` (never awaited: it must not block).
         max_body: bytes of each body kept for checking.
-        client: the httpx client to forward with (default :func:`upstream_client`; tests pass one on a transport).
+        timeout: seconds to connect, and seconds without a byte from the upstream before it counts as stalled.
+        client: the upstream client (default a :class:`~contract_tests.suite.traffic.upstream.FastUpstream`).
     """
 
     def __init__(
-        self, upstream: str, sink: Sink, *, max_body: int = DEFAULT_MAX_BODY, client: httpx.AsyncClient | None = None
+        self,
+        upstream: str,
+        sink: Sink,
+        *,
+        max_body: int = DEFAULT_MAX_BODY,
+        timeout: float = DEFAULT_TIMEOUT,
+        client: Upstream | None = None,
     ) -> None:
         url = httpx.URL(upstream)
-        self._origin = str(url.copy_with(path="/", query=None, fragment=None)).rstrip("/")
         self._base_path = url.path.rstrip("/")
         self._base = [part for part in self._base_path.split("/") if part]
         self.sink = sink
         self.max_body = max_body
-        self._client = client
+        self.client: Upstream = client if client is not None else FastUpstream(upstream, timeout=timeout)
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = upstream_client()
-        return self._client
-
-    def upstream_url(self, raw_path: str, query: str) -> str:
-        """Where a request for ``raw_path`` (percent-encoded) and ``query`` goes."""
+    def upstream_target(self, raw_path: str, query: str) -> str:
+        """The path and query a request for ``raw_path`` (percent-encoded) and ``query`` gets upstream."""
         drop = _overlap(self._base, raw_path) if self._base else 0
         if drop:
             raw_path = "/" + "/".join(raw_path.lstrip("/").split("/")[drop:])
             raw_path = "" if raw_path == "/" else raw_path
-        return f"{self._origin}{self._base_path}{raw_path}" + (f"?{query}" if query else "")
+        return f"{self._base_path}{raw_path}" + (f"?{query}" if query else "") or "/"
 
     async def aclose(self) -> None:
         """Close the upstream connections."""
-        if self._client is not None:
-            await self._client.aclose()
+        await self.client.aclose()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -198,34 +167,31 @@ class ProxyApp:
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         query = scope.get("query_string", b"").decode("latin-1")
         method = scope["method"]
-        request_headers = tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"])
+        raw_headers = scope["headers"]
         body, body_whole, stream = await self._read_request(receive)
-        forwarded = [(name, value) for name, value in request_headers if name not in _SKIP_REQUEST]
-        request = httpx.Request(
-            method,
-            self.upstream_url(raw_path, query),
-            headers=forwarded,
-            content=stream if stream is not None else body,
-        )
         exchange = Exchange(
             method=method,
             target=raw_path + (f"?{query}" if query else ""),
-            request_headers=request_headers,
+            request_headers=tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers),
             request_body=body,
             request_complete=body_whole,
             started_at=started,
         )
+        target = self.upstream_target(raw_path, query)
         try:
-            response = await self.client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            kind, message = error_kind(exc), " ".join(str(exc).split())[:300] or type(exc).__name__
-            headers, payload = _bad_gateway(f"The upstream did not answer: {kind}: {message}", "upstream_unreachable")
+            response = await self.client.send(method, target, raw_headers, stream if stream is not None else body)
+        except UpstreamError as exc:
+            message = " ".join(str(exc).split())[:300]
+            headers, payload = _bad_gateway(
+                f"The upstream did not answer: {exc.kind}: {message}", "upstream_unreachable"
+            )
             await send({"type": "http.response.start", "status": 502, "headers": headers})
             await send({"type": "http.response.body", "body": payload})
-            self._done(exchange, clock, error=kind, error_message=message)
+            self._done(exchange, clock, error=exc.kind, error_message=message)
             return
         # A response without a length (an event stream) may never end: watch for the client leaving meanwhile.
-        gone = None if "content-length" in response.headers else asyncio.ensure_future(receive())
+        sized = any(name.lower() == b"content-length" for name, _ in response.headers)
+        gone = None if sized else asyncio.ensure_future(receive())
         try:
             await self._relay(response, exchange, clock, send, gone)
         finally:
@@ -235,22 +201,22 @@ class ProxyApp:
                     await gone
 
     async def _relay(
-        self, response: httpx.Response, exchange: Exchange, clock: float, send: Any, gone: asyncio.Future[Any] | None
+        self, response: UpstreamResponse, exchange: Exchange, clock: float, send: Any, gone: asyncio.Future[Any] | None
     ) -> None:
-        raw_headers = response.headers.raw
+        raw_headers = response.headers
         await send(
             {
                 "type": "http.response.start",
-                "status": response.status_code,
+                "status": response.status,
                 "headers": [(name, value) for name, value in raw_headers if name.lower() not in _HOP_BY_HOP_BYTES],
             }
         )
         kept: list[bytes] = []
         size, whole = 0, True
-        failure: BaseException | None = None
+        failure: UpstreamError | None = None
         client_gone = False
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.chunks():
                 if gone is not None and gone.done():
                     client_gone = True
                     break
@@ -266,14 +232,15 @@ class ProxyApp:
                     else:
                         kept.append(chunk[: self.max_body - size])
                         whole = False
-        except httpx.HTTPError as exc:
+        except UpstreamError as exc:
             failure = exc
         finally:
             await response.aclose()
-        headers = tuple((name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in raw_headers)
         finished = {
-            "status": response.status_code,
-            "response_headers": headers,
+            "status": response.status,
+            "response_headers": tuple(
+                (name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in raw_headers
+            ),
             "response_body": b"".join(kept),
             "response_complete": whole,
         }
@@ -283,9 +250,9 @@ class ProxyApp:
             )
             return
         if failure is not None:
-            message = " ".join(str(failure).split())[:300] or type(failure).__name__
-            self._done(exchange, clock, error=error_kind(failure), error_message=message, **finished)
-            raise UpstreamCut(f"upstream failed mid-response ({error_kind(failure)}): connection cut")
+            message = " ".join(str(failure).split())[:300]
+            self._done(exchange, clock, error=failure.kind, error_message=message, **finished)
+            raise UpstreamCut(f"upstream failed mid-response ({failure.kind}): connection cut")
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         self._done(exchange, clock, **finished)
 

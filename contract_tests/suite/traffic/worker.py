@@ -7,13 +7,16 @@ counts the bytes it took out (shared counters), and an exchange that would take 
 forwarded but not checked (counted, and said in the report). When the proxy stops it sends *stop*; the checker
 drains the queue, writes the final reports and exits with the verdict's code, which the proxy returns.
 
-The checker ignores SIGINT (a Ctrl-C reaches the whole process group: the proxy stops first, then tells it); a
-SIGTERM sent to the checker alone makes it finish the same way.
+The checker runs at a lower scheduling priority (``nice`` 10): on a busy machine the traffic comes first and the
+checks catch up (or, past the budget, skip). It ignores SIGINT (a Ctrl-C reaches the whole process group: the
+proxy stops first, then tells it); a SIGTERM sent to the checker alone makes it finish the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -29,6 +32,7 @@ __all__ = ["DEFAULT_BUDGET", "OVERHEAD", "CheckerError", "CheckerProcess", "serv
 DEFAULT_BUDGET = 64 * 1024 * 1024
 OVERHEAD = 1024  # bytes an exchange costs in the queue beyond its bodies (headers, the record itself)
 STOP = "stop"
+NICENESS = 10
 USAGE_EXIT = 2
 
 
@@ -39,6 +43,8 @@ class CheckerError(Exception):
 def serve_checks(config: SessionConfig, inbox: Any, consumed: Any, skipped: Any, ready: Connection) -> int:
     """The checker process's main loop (see the module docstring); returns the verdict's exit code."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)  # checks are background work: the proxy forwarding traffic comes first for the CPU
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     try:
