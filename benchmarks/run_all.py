@@ -16,7 +16,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import bench_client, bench_commands, bench_mock, bench_spec_diff, bench_streaming, bench_wait_many
+from benchmarks import (
+    bench_client,
+    bench_commands,
+    bench_mock,
+    bench_proxy,
+    bench_spec_diff,
+    bench_streaming,
+    bench_wait_many,
+)
 
 
 def _cpu() -> str:
@@ -81,6 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         rows.append(("mock: req/s (Prism unavailable)", f"{ours['rps']:.0f}", f">= {bench_mock.GOAL:g}x Prism", False))
+
+    proxy = bench_proxy.measure(
+        seconds=3 if args.quick else 10,
+        rounds=1 if args.quick else 3,
+        throughput_seconds=3 if args.quick else 10,
+        memory_requests=20_000 if args.quick else 100_000,
+    )
+    rows.extend(bench_proxy.report(proxy))
 
     streaming = bench_streaming.measure(
         events=500 if args.quick else 2000, streams=5 if args.quick else 20, rounds=2 if args.quick else 5

@@ -86,6 +86,16 @@ def _identities(report: dict[str, Any]) -> set[tuple[str, str, str, str]]:
     return {(f["category"], f["check"], f["operation"], f["signature"]) for f in report["findings"]}
 
 
+def _reported_while_running(path: Path, *, exchanges: int) -> bool:
+    """The reports are rewritten while traffic flows (every 0.5 s here): wait for one that has seen it all."""
+    for _ in range(600):
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(path.read_text(encoding="utf-8"))["traffic"]["exchanges"] >= exchanges:
+                return True
+        time.sleep(0.05)
+    return False
+
+
 def _traffic(base: str, mock: str) -> None:
     """What an application does all day: the tokenops client and the openai SDK, through the proxy."""
     with TokenOps(api_key=KEY, base_url=base) as client:
@@ -113,6 +123,7 @@ def test_real_traffic_through_the_proxy_is_judged_recorded_replayed_and_served_b
         proxy_process(mock.base_url, tmp_path) as (base, process),
     ):
         _traffic(base, mock.base_url)
+        assert _reported_while_running(tmp_path / "live" / "conformance.json", exchanges=10)
         process.send_signal(signal.SIGTERM)  # as a staging deploy stops it: the final reports are written
         assert process.wait(120) == 1, (tmp_path / "proxy.log").read_text()
     live = _report(tmp_path / "live")

@@ -219,7 +219,9 @@ class Direct:
             )
             return Exchange(sent, None, [finding])
         sent, received = Sent.of(response.request), Received.of(response)
-        results = self._validate(
+        if self._validator is None:
+            self._validator = Validator(self.schema)
+        results = self._validator.validate(
             facts=facts,
             method=method,
             path_params=path_params,
@@ -248,29 +250,6 @@ class Direct:
             except ValueError:
                 decoded = None
         return Exchange(sent, received, produced, decoded)
-
-    def _validate(
-        self,
-        *,
-        facts: OperationFacts,
-        method: str,
-        path_params: Mapping[str, str],
-        headers: Mapping[str, str],
-        body: Any,
-        response: httpx.Response,
-        checks: Sequence[str] | None,
-    ) -> list[CheckResult]:
-        if self._validator is None:
-            self._validator = Validator(self.schema)
-        return self._validator.validate(
-            facts=facts,
-            method=method,
-            path_params=path_params,
-            headers=headers,
-            body=body,
-            response=response,
-            checks=checks,
-        )
 
 
 @attrs.frozen

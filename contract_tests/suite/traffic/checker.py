@@ -310,19 +310,29 @@ class TrafficChecker:
     def _response(self, facts: OperationFacts, exchange: Exchange, path_params: dict[str, str], sent: Sent) -> None:
         assert exchange.status is not None  # noqa: S101 - the caller checked
         received = Received(exchange.status, exchange.response_headers, exchange.response_body)
-        if not exchange.response_complete:
+        whole = exchange.response_complete
+        results = self._results(facts, exchange, path_params, sent) if whole else []  # a cut body is not judged
+        self.ledger.exchange(
+            facts=facts,
+            label=facts.label,
+            method=exchange.method,
+            path_params=path_params,
+            phase=PHASE,
+            sent=sent,
+            received=received,
+            results=results,
+        )
+        if not whole:
             self.stats.not_checked[NOT_CHECKED_BODY] += 1
-            self.ledger.exchange(
-                facts=facts,
-                label=facts.label,
-                method=exchange.method,
-                path_params=path_params,
-                phase=PHASE,
-                sent=sent,
-                received=received,
-                results=[],
-            )
             return
+        self.stats.checked += 1
+        self.lifecycle.observe(facts, exchange, path_params, sent, received)
+
+    def _results(
+        self, facts: OperationFacts, exchange: Exchange, path_params: dict[str, str], sent: Sent
+    ) -> list[CheckResult]:
+        """Every response check's outcome: schemathesis' and the suite's, then the events of a stream."""
+        assert exchange.status is not None  # noqa: S101 - the caller checked
         headers = dict(exchange.request_headers)
         response = schemathesis.Response(
             status_code=exchange.status,
@@ -341,22 +351,11 @@ class TrafficChecker:
             response=response,
             checks=None,
         )
-        media = received.header("content-type")
+        media = exchange.response_header("content-type")
         if facts.model is not None and is_event_stream(media):
             violation = self.wire.events(facts.model, exchange.status, media, exchange.response_body)
             results.append(CheckResult(EVENT_CHECK, Outcome.HELD if violation is None else Outcome.FAILED, violation))
-        self.ledger.exchange(
-            facts=facts,
-            label=facts.label,
-            method=exchange.method,
-            path_params=path_params,
-            phase=PHASE,
-            sent=sent,
-            received=received,
-            results=results,
-        )
-        self.stats.checked += 1
-        self.lifecycle.observe(facts, exchange, path_params, sent, received)
+        return results
 
     # -- the result ----------------------------------------------------------------------------------------------
 

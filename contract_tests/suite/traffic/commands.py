@@ -82,7 +82,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     add("--record-max-mb", type=float, default=50.0, metavar="N", help="largest cassette in MB (default 50)")
     add("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES", help="bytes of a body kept for checking")
     add("--upstream-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S", help="seconds per upstream step (60)")
-    add("--checker-memory-mb", type=float, default=64.0, metavar="N", help="most MB of exchanges awaiting checks")
+    add("--checker-memory-mb", type=float, default=16.0, metavar="N", help="most MB of exchanges awaiting checks")
     add("--stop-after", type=float, metavar="S", help="stop by itself after S seconds (and write the reports)")
     _common(proxy)
     replay = commands.add_parser("replay", help="check a recorded cassette again, offline, against the spec")

@@ -2,10 +2,12 @@
 
 The proxy (one event loop) hands each finished exchange to :class:`CheckerProcess`; a separate process (spawned,
 so nothing of the proxy's loop is inherited) checks it, records it and rewrites the reports every
-``report_every`` seconds. Memory stays bounded on both sides: the proxy counts the bytes it queued, the checker
-counts the bytes it took out (shared counters), and an exchange that would take the queue past ``budget`` bytes is
-forwarded but not checked (counted, and said in the report). When the proxy stops it sends *stop*; the checker
-drains the queue, writes the final reports and exits with the verdict's code, which the proxy returns.
+``report_every`` seconds. Memory stays bounded on both sides: the proxy pickles each exchange as it hands it over
+(bytes, so queued exchanges cost exactly their size and nothing for the garbage collector to walk), counts the bytes
+it queued, the checker counts the bytes it took out (shared counters), and an exchange that would take the queue
+past ``budget`` bytes is forwarded but not checked (counted, and said in the report). When the proxy stops it
+sends *stop*; the checker drains the queue, writes the final reports and exits with the verdict's code, which the
+proxy returns.
 
 The checker runs at a lower scheduling priority (``nice`` 10): on a busy machine the traffic comes first and the
 checks catch up (or, past the budget, skip). It ignores SIGINT (a Ctrl-C reaches the whole process group: the
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import threading
@@ -27,10 +30,9 @@ from typing import Any
 from contract_tests.cassette import Exchange
 from contract_tests.suite.traffic.session import Session, SessionConfig
 
-__all__ = ["DEFAULT_BUDGET", "OVERHEAD", "CheckerError", "CheckerProcess", "serve_checks"]
+__all__ = ["DEFAULT_BUDGET", "CheckerError", "CheckerProcess", "serve_checks"]
 
-DEFAULT_BUDGET = 64 * 1024 * 1024
-OVERHEAD = 1024  # bytes an exchange costs in the queue beyond its bodies (headers, the record itself)
+DEFAULT_BUDGET = 16 * 1024 * 1024
 STOP = "stop"
 NICENESS = 10
 USAGE_EXIT = 2
@@ -64,9 +66,9 @@ def serve_checks(config: SessionConfig, inbox: Any, consumed: Any, skipped: Any,
                 break
         if item == STOP:
             break
-        if isinstance(item, Exchange):
-            session.add(item)
-            consumed.value += item.size + OVERHEAD
+        if isinstance(item, bytes):
+            session.add(pickle.loads(item))  # noqa: S301 - our own proxy process pickled it
+            consumed.value += len(item)
             dirty = True
         if dirty and time.monotonic() - last >= config.report_every:
             session.write(skipped=skipped.value)
@@ -116,12 +118,12 @@ class CheckerProcess:
             raise CheckerError(problem)
 
     def __call__(self, exchange: Exchange) -> None:
-        cost = exchange.size + OVERHEAD
-        if self._queued - self._consumed.value + cost > self.budget or not self.process.is_alive():
+        if self._queued - self._consumed.value + exchange.size > self.budget or not self.process.is_alive():
             self._skipped.value += 1
             return
-        self._queued += cost
-        self._inbox.put_nowait(exchange)
+        data = pickle.dumps(exchange, protocol=pickle.HIGHEST_PROTOCOL)
+        self._queued += len(data)
+        self._inbox.put_nowait(data)
 
     @property
     def skipped(self) -> int:
