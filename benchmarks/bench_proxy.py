@@ -9,9 +9,9 @@ with npm into a temp dir, as ``bench_mock.py`` does) sit in front of it on the s
   ``GET /v1/videos/{id}``, against the mock directly and through the proxy, in alternating rounds. The figure is
   the proxy's p50 and p99 minus the mock's. Goal: p50 <= 1 ms, p99 <= 5 ms.
 - **Throughput**: a closed loop (16 keep-alive connections, as fast as they go) through our proxy and through
-  ``prism proxy``. Goal: ours >= 5x Prism's.
-- **CPU per request**: the CPU time the proxy process, its checker process and the mock spend per request of a
-  closed loop through the proxy (``/proc/<pid>/stat``): a figure other sessions on a shared machine do not move.
+  ``prism proxy``, rounds alternating, the best round of each. Goal: ours >= 5x Prism's.
+- **CPU per request**: the CPU time the proxy process, its checker process, the mock and Prism spend per request of
+  a closed loop through each proxy (``/proc/<pid>/stat``): a figure other sessions on a shared machine do not move.
 - **Memory**: ``--memory-requests N`` requests through the proxy (closed loop); the resident memory of the proxy
   and of its checker process sampled along the way. Goal: flat (+-10 %) between the end of the first tenth and the
   end (in the first tenth the checker's queue fills up to its budget, ``--checker-memory-mb``, when the load is
@@ -111,8 +111,9 @@ def proxy_process(upstream: str, workdir: Path) -> Iterator[tuple[str, subproces
 
 
 @contextlib.contextmanager
-def prism_proxy(upstream: str, workdir: Path) -> Iterator[str | None]:
-    """``prism proxy`` on the same spec in front of ``upstream``; None when npm or the install is unavailable."""
+def prism_proxy(upstream: str, workdir: Path) -> Iterator[tuple[str, int] | None]:
+    """``prism proxy`` on the same spec in front of ``upstream`` (its URL and pid); None when npm or the install is
+    unavailable."""
     port = free_port()
     mock = prism_command(workdir, port)
     if mock is None:
@@ -123,7 +124,7 @@ def prism_proxy(upstream: str, workdir: Path) -> Iterator[str | None]:
     base = f"http://127.0.0.1:{port}"
     try:
         _ready(base, process)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:
@@ -283,28 +284,33 @@ def measure(
     memory_requests: int = 0,
     prism: bool = True,
 ) -> dict[str, Any]:
-    """Every figure of the module docstring, in one run."""
+    """Every figure of the module docstring, in one run: latency rounds alternate between the mock and the proxy,
+    throughput rounds between the proxy and Prism (the best round of each counts: other load only lowers it)."""
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-proxy-") as tmp:
-        workdir = Path(tmp)
-        with mock_process(["--quiet", "--api-key", KEY], log=workdir / "mock.log") as mock:
-            with proxy_process(mock.base_url, workdir) as (proxied, process):
-                results["latency"] = latency(mock.base_url, proxied, rate=rate, seconds=seconds, rounds=rounds)
-                results["throughput"] = {
-                    DIRECT: throughput(mock.base_url, throughput_seconds),
-                    PROXY: throughput(proxied, throughput_seconds),
-                }
-                groups = {"proxy": [process.pid], "checker": _children(process.pid), "mock": [mock.pid]}
-                results["cpu_us"] = cpu_per_request(proxied, groups)
-                if memory_requests:
-                    results["memory"] = memory(proxied, process, memory_requests)
-            results["traffic"] = _checked(workdir)
-            if prism:
-                with prism_proxy(mock.base_url, workdir) as prism_base:
-                    if prism_base is None:
-                        print("prism: unavailable (npm or its install failed); throughput comparison skipped")
-                    else:
-                        results["throughput"][PRISM] = throughput(prism_base, throughput_seconds)
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-proxy-")))
+        mock = stack.enter_context(mock_process(["--quiet", "--api-key", KEY], log=workdir / "mock.log"))
+        with proxy_process(mock.base_url, workdir) as (proxied, process):
+            prism_found = stack.enter_context(prism_proxy(mock.base_url, workdir)) if prism else None
+            if prism and prism_found is None:
+                print("prism: unavailable (npm or its install failed); throughput comparison skipped")
+            results["latency"] = latency(mock.base_url, proxied, rate=rate, seconds=seconds, rounds=rounds)
+            targets = {DIRECT: mock.base_url, PROXY: proxied}
+            groups = {"proxy": [process.pid], "checker": _children(process.pid), "mock": [mock.pid]}
+            if prism_found is not None:
+                targets[PRISM] = prism_found[0]
+                groups["prism"] = [prism_found[1]]
+            rates = dict.fromkeys(targets, 0.0)
+            for _ in range(rounds):
+                for name, base in targets.items():
+                    rates[name] = max(rates[name], throughput(base, throughput_seconds))
+            results["throughput"] = rates
+            results["cpu_us"] = cpu_per_request(proxied, {k: v for k, v in groups.items() if k != "prism"})
+            if prism_found is not None:
+                results["cpu_us"]["prism"] = cpu_per_request(prism_found[0], {"prism": groups["prism"]})["prism"]
+            if memory_requests:
+                results["memory"] = memory(proxied, process, memory_requests)
+        results["traffic"] = _checked(workdir)
     return results
 
 
@@ -323,10 +329,11 @@ def report(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
             )
         )
     cpu = results["cpu_us"]
+    prism_cpu = f", prism proxy {cpu['prism']:.0f} us" if "prism" in cpu else ""
     rows.append(
         (
             "proxy: CPU per proxied request",
-            f"proxy {cpu['proxy']:.0f} us, checker {cpu['checker']:.0f} us (mock {cpu['mock']:.0f} us)",
+            f"proxy {cpu['proxy']:.0f} us + checker {cpu['checker']:.0f} us{prism_cpu}",
             "-",
             None,
         )
@@ -389,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"CPU per request through the proxy (closed loop): proxy {cpu['proxy']:.0f} us, "
         f"checker {cpu['checker']:.0f} us (only for the exchanges it took: it skips past its budget), "
-        f"mock {cpu['mock']:.0f} us"
+        f"mock {cpu['mock']:.0f} us" + (f"; prism proxy {cpu['prism']:.0f} us" if "prism" in cpu else "")
     )
     traffic = results["traffic"]
     print(

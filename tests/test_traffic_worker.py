@@ -4,7 +4,12 @@ and reported when it stops; past its memory budget they are forwarded unchecked 
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -51,3 +56,38 @@ def test_a_checker_that_cannot_start_says_why(tmp_path: Path) -> None:
     checker = CheckerProcess(_config(tmp_path, baseline=tmp_path / "baseline.json"))
     with pytest.raises(CheckerError, match=r"BaselineError: .*baseline\.json"):
         checker.start()
+
+
+ORPHAN = """
+import os, sys
+from pathlib import Path
+from contract_tests.suite.traffic.session import SessionConfig
+from contract_tests.suite.traffic.worker import CheckerProcess
+root, reports = Path(sys.argv[1]), Path(sys.argv[2])
+config = SessionConfig(spec=root / "openapi.yaml", upstream="http://u", mode="proxy", report_dir=reports,
+                       baseline=None, quiet=True)
+checker = CheckerProcess(config)
+checker.start()
+print(checker.process.pid, flush=True)
+os._exit(0)  # the proxy dies without telling its checker
+"""
+
+
+def test_the_checker_never_outlives_the_proxy(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", ORPHAN, str(ROOT), str(tmp_path / "reports")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    pid = int(done.stdout.split()[0])
+    for _ in range(600):
+        if not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower():
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the checker outlived the proxy")
+    assert (tmp_path / "reports" / "conformance.json").exists()  # it wrote its reports on the way out

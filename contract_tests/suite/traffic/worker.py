@@ -11,7 +11,8 @@ proxy returns.
 
 The checker runs at a lower scheduling priority (``nice`` 10): on a busy machine the traffic comes first and the
 checks catch up (or, past the budget, skip). It ignores SIGINT (a Ctrl-C reaches the whole process group: the
-proxy stops first, then tells it); a SIGTERM sent to the checker alone makes it finish the same way.
+proxy stops first, then tells it); a SIGTERM sent to the checker alone makes it finish the same way, and so does
+the proxy's death (it never outlives the proxy).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def serve_checks(config: SessionConfig, inbox: Any, consumed: Any, skipped: Any,
         ready.send(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
         return USAGE_EXIT
     ready.send(None)
+    parent = os.getppid()
     last = time.monotonic()
     dirty = False
     while True:
@@ -62,7 +64,7 @@ def serve_checks(config: SessionConfig, inbox: Any, consumed: Any, skipped: Any,
             item = inbox.get(timeout=0.2)
         except queue.Empty:
             item = None
-            if stop.is_set():
+            if stop.is_set() or os.getppid() != parent:  # told to stop, or the proxy died without saying so
                 break
         if item == STOP:
             break
