@@ -45,7 +45,7 @@ DEFAULT_TIMEOUT = 60.0
 _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
 logger = logging.getLogger("contract_tests.proxy")
 
-Sink = Callable[[Exchange], None]
+Sink = Callable[[Exchange], object]  # its result is ignored
 
 
 class UpstreamCut(Exception):
