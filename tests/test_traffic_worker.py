@@ -36,7 +36,7 @@ def _config(tmp_path: Path, **changes: object) -> SessionConfig:
 
 def test_exchanges_past_the_budget_are_counted_not_queued(tmp_path: Path) -> None:
     exchange = get()
-    checker = CheckerProcess(_config(tmp_path), budget=3 * len(pickle.dumps(exchange)))
+    checker = CheckerProcess(_config(tmp_path), budget=3 * len(pickle.dumps([exchange])))
     checker.start()
     for _ in range(40):  # far faster than the checker takes them: most find the budget full
         checker(exchange)

@@ -32,7 +32,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import attrs
 import httpx
 
 from contract_tests.cassette import HOP_BY_HOP, Exchange
@@ -169,14 +168,14 @@ class ProxyApp:
         method = scope["method"]
         raw_headers = scope["headers"]
         body, body_whole, stream = await self._read_request(receive)
-        exchange = Exchange(
-            method=method,
-            target=raw_path + (f"?{query}" if query else ""),
-            request_headers=tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers),
-            request_body=body,
-            request_complete=body_whole,
-            started_at=started,
-        )
+        exchange = {  # the request's half of the Exchange, made whole when the response ends
+            "method": method,
+            "target": raw_path + (f"?{query}" if query else ""),
+            "request_headers": tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers),
+            "request_body": body,
+            "request_complete": body_whole,
+            "started_at": started,
+        }
         target = self.upstream_target(raw_path, query)
         try:
             response = await self.client.send(method, target, raw_headers, stream if stream is not None else body)
@@ -201,7 +200,12 @@ class ProxyApp:
                     await gone
 
     async def _relay(
-        self, response: UpstreamResponse, exchange: Exchange, clock: float, send: Any, gone: asyncio.Future[Any] | None
+        self,
+        response: UpstreamResponse,
+        exchange: dict[str, Any],
+        clock: float,
+        send: Any,
+        gone: asyncio.Future[Any] | None,
     ) -> None:
         raw_headers = response.headers
         await send(
@@ -212,16 +216,19 @@ class ProxyApp:
             }
         )
         kept: list[bytes] = []
-        size, whole = 0, True
+        size, whole, sent = 0, True, 0
+        length = next((int(v) for n, v in raw_headers if n.lower() == b"content-length" and v.isdigit()), None)
         failure: UpstreamError | None = None
-        client_gone = False
+        client_gone = ended = False
         try:
             async for chunk in response.chunks():
                 if gone is not None and gone.done():
                     client_gone = True
                     break
+                sent += len(chunk)
+                ended = length is not None and sent >= length  # the last chunk: no empty message after it
                 try:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    await send({"type": "http.response.body", "body": chunk, "more_body": not ended})
                 except OSError:
                     client_gone = True
                     break
@@ -253,12 +260,13 @@ class ProxyApp:
             message = " ".join(str(failure).split())[:300]
             self._done(exchange, clock, error=failure.kind, error_message=message, **finished)
             raise UpstreamCut(f"upstream failed mid-response ({failure.kind}): connection cut")
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if not ended:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
         self._done(exchange, clock, **finished)
 
-    def _done(self, exchange: Exchange, clock: float, **fields: Any) -> None:
+    def _done(self, request: dict[str, Any], clock: float, **fields: Any) -> None:
         fields["duration"] = time.perf_counter() - clock
         try:
-            self.sink(attrs.evolve(exchange, **fields))
+            self.sink(Exchange(**request, **fields))
         except Exception:  # the checker's trouble never reaches the traffic
             logger.exception("proxy: the exchange could not be handed to the checker")
