@@ -22,6 +22,7 @@ from benchmarks import (
     bench_concurrency,
     bench_mock,
     bench_pagination,
+    bench_proxy,
     bench_spec_diff,
     bench_streaming,
     bench_wait_many,
@@ -94,6 +95,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         rows.append(("mock: req/s (Prism unavailable)", f"{ours['rps']:.0f}", f">= {bench_mock.GOAL:g}x Prism", False))
+
+    proxy = bench_proxy.measure(
+        seconds=3 if args.quick else 10,
+        rounds=1 if args.quick else 3,
+        throughput_seconds=3 if args.quick else 10,
+        memory_requests=20_000 if args.quick else 100_000,
+    )
+    rows.extend(bench_proxy.report(proxy))
 
     streaming = bench_streaming.measure(
         events=500 if args.quick else 2000, streams=5 if args.quick else 20, rounds=2 if args.quick else 5

@@ -2,7 +2,7 @@
 
 Usage: ``python -m contract_tests.mock [--host 127.0.0.1] [--port 4010] [--api-key KEY]... [--seed FILE]
 [--quiet] [--fault SPEC]... [--fault-seed N] [--max-jobs N] [--spec FILE] [--stream-events N]
-[--stream-interval-ms MS]``.
+[--stream-interval-ms MS] [--cassette FILE]``.
 
 The key it accepts: ``--api-key`` (repeatable), else ``$TOKENOPS_MOCK_API_KEY``, else ``sk-mock-local``; never the
 client's ``$TOKENOPS_API_KEY`` (when that is set to something else, the start-up line says it is not used). The
@@ -10,7 +10,8 @@ start-up line names the address it listens on (the real port for ``--port 0``) a
 
 Exit codes: 0 after a normal shutdown (Ctrl-C); 1 when the server fails after it started; 2 for bad arguments, an
 unreadable or invalid seed file, fault rule or spec, or an address it cannot listen on (the port in use): one line
-on stderr saying which and what to do.
+on stderr saying which and what to do. A cassette that is corrupt, from another spec or holds a secret is refused
+the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from contract_tests.cassette import CassetteError
 from contract_tests.mock._app import DEFAULT_API_KEY, KEY_VARIABLE, create_app
 from contract_tests.mock._faults import FaultRule, FaultSpecError, parse_fault_spec
 from contract_tests.mock._jobs import DEFAULT_MAX_JOBS, WELL_KNOWN_IDS, JobSpecError, job_from_spec
@@ -203,6 +205,12 @@ def main(
         metavar="MS",
         help="pause between streamed events (default 0: the whole stream at once)",
     )
+    parser.add_argument(
+        "--cassette",
+        type=Path,
+        metavar="FILE",
+        help="serve the answers recorded in this cassette (tokenops-conformance proxy --record) first",
+    )
     args = parser.parse_args(argv)
     try:
         seeds = load_seed(args.seed) if args.seed else []
@@ -225,11 +233,12 @@ def main(
             spec=args.spec,
             stream_events=args.stream_events,
             stream_interval=args.stream_interval_ms / 1000,
+            cassette=args.cassette,
         )
         if not app.spec.operations:
             raise SpecError(f"{app.spec.source} has no operations to serve")
         sock = listen(args.host, args.port)
-    except (JobSpecError, FaultSpecError, SpecError, ListenError) as exc:
+    except (JobSpecError, FaultSpecError, SpecError, ListenError, CassetteError) as exc:
         print(f"mock: error: {exc}", file=sys.stderr)
         return USAGE_EXIT
     logging.getLogger("uvicorn.error").addFilter(_DroppedOnPurpose())
@@ -245,7 +254,9 @@ def main(
         f"TokenOps mock on http://{shown}:{port}  key: {_keys_said(args.api_keys)}"
         f"{_unused_client_key(app.state.api_keys)}  well-known ids: {', '.join(WELL_KNOWN_IDS)}"
         f"  control API: /_mock/  ({len(app.spec.operations)} operations from {app.spec.source}, {stateful} stateful;"
-        f" {len(seeds)} seeded jobs, {len(faults)} fault rules)",
+        f" {len(seeds)} seeded jobs, {len(faults)} fault rules"
+        + (f", {len(app.recorded)} recorded answers from {args.cassette}" if app.recorded is not None else "")
+        + ")",
         file=sys.stderr,
         flush=True,
     )

@@ -15,7 +15,9 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from contract_tests.cassette import load_cassette
 from contract_tests.mock._api import Api
+from contract_tests.mock._cassette import RecordedAnswers
 from contract_tests.mock._clock import MockClock
 from contract_tests.mock._control import CONTROL_PREFIX, ControlError, control_app
 from contract_tests.mock._faults import FaultRule, Faults
@@ -83,11 +85,14 @@ def _limited(receive: Receive) -> Receive:
 class MockApp:
     """The mock: an ASGI app serving every operation of its spec, plus the control API under ``/_mock/``."""
 
-    def __init__(self, state: MockState, spec: Spec, *, log_requests: bool = True) -> None:
+    def __init__(
+        self, state: MockState, spec: Spec, *, log_requests: bool = True, recorded: RecordedAnswers | None = None
+    ) -> None:
         self._state = state
         self._api = Api(spec, state)
         self._control = control_app(state, spec, frozenset(self.stateful_operations()))
         self.log_requests = log_requests
+        self.recorded = recorded  # a cassette's answers, served before the schema-driven mock (--cassette)
 
     @property
     def state(self) -> MockState:
@@ -118,7 +123,13 @@ class MockApp:
             elif control:
                 status = await self._call_control(scope, receive, send)
             else:
-                status, operation = await self._api(scope, receive, send, authorization, fault)
+                answered = None
+                if self.recorded is not None:
+                    answered, receive = await self.recorded.answer(scope, receive, send)
+                if answered is not None:
+                    status = answered
+                else:
+                    status, operation = await self._api(scope, receive, send, authorization, fault)
         finally:
             status = status or 599  # 599: the connection was cut before a status was sent (a fault, or a crash)
             stats = self._state.stats
@@ -158,6 +169,7 @@ def create_app(
     spec: Spec | Path | str | Mapping[str, Any] | None = None,
     stream_events: int = DEFAULT_EVENTS,
     stream_interval: float = 0.0,
+    cassette: Path | None = None,
 ) -> MockApp:
     """Build the mock.
 
@@ -173,6 +185,7 @@ def create_app(
         spec: the OpenAPI document to serve (parsed spec, path or mapping); default the vendored ``openapi.yaml``.
         stream_events: events per server-sent event stream (before ``[DONE]``).
         stream_interval: seconds between streamed events (0: the whole stream at once).
+        cassette: a cassette (``tokenops-conformance proxy --record``) whose recorded answers are served first.
 
     Returns:
         The ASGI app.
@@ -180,6 +193,7 @@ def create_app(
     Raises:
         JobSpecError: a seed job is invalid.
         SpecError: the spec cannot be read or served.
+        CassetteError: the cassette is corrupt, from another spec, or holds a secret.
     """
     keys = frozenset(api_keys or [os.environ.get(KEY_VARIABLE) or DEFAULT_API_KEY])
     state = MockState(MockClock() if clock is None else clock, JobStore(max_jobs), Faults(faults, fault_seed), keys)
@@ -187,4 +201,8 @@ def create_app(
     state.stream_events, state.stream_interval = stream_events, stream_interval
     state.reset()
     served = spec if isinstance(spec, Spec) else load_spec(spec)
-    return MockApp(state, served, log_requests=log_requests)
+    recorded = None
+    if cassette is not None:
+        secrets = keys - {DEFAULT_API_KEY}  # keys this mock accepts: a cassette holding one was not redacted
+        recorded = RecordedAnswers(load_cassette(cassette, served, secrets=secrets), served.security_schemes)
+    return MockApp(state, served, log_requests=log_requests, recorded=recorded)

@@ -1,14 +1,16 @@
 """Every finding gets exactly one category. The rules, in order (first match wins):
 
 1. ``client_tolerant_parse`` / ``client_strict_parse`` → **client incompatibility**: our client cannot read it.
-2. ``lifecycle_*`` → **lifecycle violation**: a resource moved in a way it must not.
-3. An undocumented status (``status_code_conformance``) that is one of :data:`REASONABLE_UNDOCUMENTED`
+2. ``request_*`` → **client nonconformance**: a client sent what the spec does not allow (seen in real traffic by
+   the conformance proxy, :mod:`contract_tests.suite.traffic`).
+3. ``lifecycle_*`` → **lifecycle violation**: a resource moved in a way it must not.
+4. An undocumented status (``status_code_conformance``) that is one of :data:`REASONABLE_UNDOCUMENTED`
    (401, 404, 405, 429, ...) *and* carries an OpenAI-style error body (``{"error": {"message": ...}}``)
    → **spec gap**: the server is right, the spec just does not say so.
-4. ``positive_data_acceptance`` answered with 404 *by an operation with path parameters* → **spec gap**:
+5. ``positive_data_acceptance`` answered with 404 *by an operation with path parameters* → **spec gap**:
    the spec cannot say which ids exist, so a well-formed but unknown id is rightly refused (an OpenAI-style
    error body required here too).
-5. Anything else → **server nonconformance**: the server broke the spec (5xx, wrong schema, wrong
+6. Anything else → **server nonconformance**: the server broke the spec (5xx, wrong schema, wrong
    content type, an undocumented status without a proper error body, a semantic check failing, a page that
    is not an API response, a transport failure, ...).
 """
@@ -29,6 +31,7 @@ class Category(enum.StrEnum):
     SPEC_GAP = "spec_gap"
     CLIENT_INCOMPATIBILITY = "client_incompatibility"
     LIFECYCLE_VIOLATION = "lifecycle_violation"
+    CLIENT_NONCONFORMANCE = "client_nonconformance"
 
     @property
     def label(self) -> str:
@@ -37,16 +40,19 @@ class Category(enum.StrEnum):
             "spec_gap": "Spec gap",
             "client_incompatibility": "Client incompatibility",
             "lifecycle_violation": "Lifecycle violation",
+            "client_nonconformance": "Client nonconformance",
         }[self.value]
 
     @property
     def weight(self) -> int:
         """How much a finding of this category matters, for ordering (heaviest first): the server broke the spec,
-        then a resource moved wrongly, then our client cannot read it, then a gap in the spec."""
+        then a resource moved wrongly, then our client cannot read it, then an application broke it (seen by the
+        proxy), then a gap in the spec."""
         return {
-            "server_nonconformance": 4,
-            "lifecycle_violation": 3,
-            "client_incompatibility": 2,
+            "server_nonconformance": 5,
+            "lifecycle_violation": 4,
+            "client_incompatibility": 3,
+            "client_nonconformance": 2,
             "spec_gap": 1,
         }[self.value]
 
@@ -57,6 +63,7 @@ class Category(enum.StrEnum):
             "spec_gap": "the server does something reasonable that the spec does not document",
             "client_incompatibility": "our tokenops client cannot read what the server sends",
             "lifecycle_violation": "a job moved in a way jobs must not (backwards, unstable terminal state)",
+            "client_nonconformance": "an application sent a request the spec does not allow (seen by the proxy)",
         }[self.value]
 
 
@@ -92,6 +99,8 @@ def categorize(check: str, status_code: int | None, body: bytes | None, *, path_
     """
     if check in CLIENT_CHECKS:
         return Category.CLIENT_INCOMPATIBILITY
+    if check.startswith("request_"):
+        return Category.CLIENT_NONCONFORMANCE
     if check.startswith("lifecycle_"):
         return Category.LIFECYCLE_VIOLATION
     if check == "status_code_conformance" and status_code in REASONABLE_UNDOCUMENTED and is_openai_error_body(body):

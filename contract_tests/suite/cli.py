@@ -57,6 +57,7 @@ _KEY_RE = re.compile(r"[\x21-\x7e]{1,512}")
 USAGE_EXIT = 2
 CONSOLE_SCRIPT = "tokenops-conformance"
 INTERRUPTED_EXIT = 130
+TRAFFIC_COMMANDS = ("proxy", "replay")  # as the first word: subcommands (the options-only form stays as it was)
 
 
 class UsageError(Exception):
@@ -288,13 +289,18 @@ def main(argv: list[str] | None = None, *, prog: str = "conformance") -> int:
     """Run the command line; returns the exit code (see the module docstring).
 
     Args:
-        argv: the arguments (default ``sys.argv[1:]``).
+        argv: the arguments (default ``sys.argv[1:]``); ``proxy ...`` and ``replay ...`` as the first words run the
+            conformance of real traffic (``contract_tests/suite/traffic/``).
         prog: the program name usage messages show; ``tokenops-conformance`` for the console script.
 
     Returns:
         0 pass, 1 fail, 2 usage or setup error, 3 inconclusive, 130 interrupted.
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in TRAFFIC_COMMANDS:  # conformance from real traffic: contract_tests/suite/traffic/
+        from contract_tests.suite.traffic.commands import main as traffic  # noqa: PLC0415 - only for these commands
+
+        return traffic(arguments, prog=prog)
     args = _parser(prog).parse_args(arguments)
     _interruptible()
     notify = _printer(args.quiet)

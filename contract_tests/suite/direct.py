@@ -30,7 +30,7 @@ from contract_tests.suite.writes import WritePolicy
 from tokenops import Clock
 from tokenops.spec import Placement
 
-__all__ = ["RESPONSE_CHECKS", "Direct", "Exchange", "Extra"]
+__all__ = ["RESPONSE_CHECKS", "Direct", "Exchange", "Extra", "Validator"]
 
 # Schemathesis' checks that judge one response on its own (no extra requests, no generation metadata).
 RESPONSE_CHECKS = (
@@ -62,6 +62,69 @@ def _check_function(name: str) -> Any:
 
 
 @attrs.define
+class Validator:
+    """Runs checks on one response through schemathesis' ``Case.validate_response`` and returns every check's
+    outcome (failures included, collected through an ``after_validate`` hook on ``schema``)."""
+
+    schema: Any
+    _results: list[Any] = attrs.field(factory=list)
+    _hooked: bool = False
+
+    def validate(
+        self,
+        *,
+        facts: OperationFacts,
+        method: str,
+        path_params: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: Any,
+        response: Any,
+        checks: Sequence[str] | None,
+        query: Mapping[str, str] | None = None,
+    ) -> list[CheckResult]:
+        """Every check's outcome on ``response`` (an httpx or a schemathesis response) to a request of ``facts``.
+
+        ``checks`` None: :data:`RESPONSE_CHECKS` and the suite's own; checks that recorded nothing did not apply.
+        """
+        names = list(RESPONSE_CHECKS + SUITE_CHECKS if checks is None else checks)
+        if not names:
+            return []
+        if not self._hooked:
+
+            def after_validate(context: Any, case: Any, response: Any, results: list[Any]) -> None:
+                self._results.extend(results)
+
+            self.schema.hook(after_validate)
+            self._hooked = True
+        operation = self.schema[facts.path][facts.method]
+        case = operation.Case(
+            method=method, path_parameters=dict(path_params), headers=dict(headers), query=dict(query or {})
+        )
+        if body is not None:
+            case.body = body
+        self._results.clear()
+        try:
+            case.validate_response(response, checks=[_check_function(name) for name in names], headers=dict(headers))
+        except FailureGroup:
+            pass  # every outcome, failures included, arrived through the after_validate hook
+        except Exception as exc:
+            ran = {result.name for result in self._results}
+            crashed = next((name for name in names if name not in ran), names[-1])
+            self._results.append(_Crashed(crashed, exc))
+        outcomes = [
+            CheckResult(
+                str(result.name),
+                Outcome.ERRORED if isinstance(result, _Crashed) else Outcome.FAILED if result.failure else Outcome.HELD,
+                result.failure,
+            )
+            for result in self._results
+        ]
+        seen = {result.check for result in outcomes}
+        outcomes += [CheckResult(name, Outcome.NOT_APPLICABLE) for name in names if name not in seen]
+        return outcomes
+
+
+@attrs.define
 class Direct:
     schema: Any  # the schemathesis schema of the run
     facts: SpecFacts
@@ -77,19 +140,11 @@ class Direct:
     bases: Mapping[str, str] = attrs.field(factory=dict)
     rate_limit_waits: int = 0
     _http: httpx.Client | None = None
-    _results: list[Any] = attrs.field(factory=list)
-    _hooked: bool = False
+    _validator: Validator | None = None
 
     def _client(self) -> httpx.Client:
         if self._http is None:
             self._http = http_client(timeout=self.timeout, headers={"User-Agent": USER_AGENT})
-        if not self._hooked:
-
-            def after_validate(context: Any, case: Any, response: Any, results: list[Any]) -> None:
-                self._results.extend(results)
-
-            self.schema.hook(after_validate)
-            self._hooked = True
         return self._http
 
     def close(self) -> None:
@@ -177,7 +232,9 @@ class Direct:
             )
             return Exchange(sent, None, [finding])
         sent, received = Sent.of(response.request), Received.of(response)
-        results = self._validate(
+        if self._validator is None:
+            self._validator = Validator(self.schema)
+        results = self._validator.validate(
             facts=facts,
             method=method,
             path_params=path_params,
@@ -208,49 +265,6 @@ class Direct:
             except ValueError:
                 decoded = None
         return Exchange(sent, received, produced, decoded)
-
-    def _validate(
-        self,
-        *,
-        facts: OperationFacts,
-        method: str,
-        path_params: Mapping[str, str],
-        headers: Mapping[str, str],
-        body: Any,
-        response: httpx.Response,
-        checks: Sequence[str] | None,
-        query: Mapping[str, str] | None = None,
-    ) -> list[CheckResult]:
-        names = list(RESPONSE_CHECKS + SUITE_CHECKS if checks is None else checks)
-        if not names:
-            return []
-        operation = self.schema[facts.path][facts.method]
-        case = operation.Case(
-            method=method, path_parameters=dict(path_params), headers=dict(headers), query=dict(query or {})
-        )
-        if body is not None:
-            case.body = body
-        self._client()
-        self._results.clear()
-        try:
-            case.validate_response(response, checks=[_check_function(name) for name in names], headers=dict(headers))
-        except FailureGroup:
-            pass  # every outcome, failures included, arrived through the after_validate hook
-        except Exception as exc:
-            ran = {result.name for result in self._results}
-            crashed = next((name for name in names if name not in ran), names[-1])
-            self._results.append(_Crashed(crashed, exc))
-        outcomes = [
-            CheckResult(
-                str(result.name),
-                Outcome.ERRORED if isinstance(result, _Crashed) else Outcome.FAILED if result.failure else Outcome.HELD,
-                result.failure,
-            )
-            for result in self._results
-        ]
-        seen = {result.check for result in outcomes}
-        outcomes += [CheckResult(name, Outcome.NOT_APPLICABLE) for name in names if name not in seen]
-        return outcomes
 
 
 @attrs.frozen

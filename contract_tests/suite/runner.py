@@ -134,6 +134,9 @@ class RunResult:
     max_writes: int | None = None
     writes_sent: int = 0
 
+    # Reports of real traffic only (contract_tests.suite.traffic): what was seen, what was not checked.
+    traffic: dict[str, Any] | None = None
+
     @property
     def tested(self) -> list[str]:
         """The operations the run tested (``operations`` minus ``not_tested``)."""

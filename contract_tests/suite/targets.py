@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import httpx
@@ -205,6 +205,7 @@ def serve_app(
     public_base_url: str = "",
     mock_args: Sequence[str] = (),
     max_seconds: float = DEFAULT_MAX_SECONDS,
+    lifespan: Literal["auto", "on", "off"] = "off",
 ) -> Target:
     """Serve an ASGI ``app`` on ``127.0.0.1`` (a free port) in a background thread and return it as a target.
 
@@ -215,6 +216,8 @@ def serve_app(
         public_base_url: what reports print instead of the real address (default: the real address).
         mock_args: ``python -m contract_tests.mock`` arguments that recreate this server (embedded mock).
         max_seconds: the server stops by itself after this long.
+        lifespan: uvicorn's ``lifespan`` setting (``on``: the app's startup and shutdown run, e.g. to close its
+            own connections).
 
     Returns:
         The target; close it to stop the server.
@@ -226,7 +229,7 @@ def serve_app(
 
     sock = socket.create_server(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_config=None, log_level=logging.CRITICAL, access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_config=None, log_level=logging.CRITICAL, access_log=False, lifespan=lifespan)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"serve-{port}", daemon=True)
     thread.start()

@@ -93,7 +93,7 @@ def to_json(
         for category in Category
     }
     evidence = result.evidence
-    return {
+    document = {
         "report_version": REPORT_VERSION,
         "tools": tools,
         "target": {
@@ -194,6 +194,9 @@ def to_json(
         "baseline": {"file": result.baseline, "unused": list(result.baseline_unused)},
         "rate_limit_waits": result.rate_limit_waits,
     }
+    if result.traffic is not None:
+        document["traffic"] = result.traffic
+    return document
 
 
 def target_text(report: dict[str, Any]) -> str:

@@ -24,6 +24,7 @@ _COLOURS = {
     Category.SPEC_GAP: "#9a7400",
     Category.CLIENT_INCOMPATIBILITY: "#8e44ad",
     Category.LIFECYCLE_VIOLATION: "#2c7fb8",
+    Category.CLIENT_NONCONFORMANCE: "#16a085",
 }
 _BANNER = {"pass": "#1e7b34", "fail": "#b3261e", "inconclusive": "#8a6100", "interrupted": "#555"}
 _CSS = "".join(
