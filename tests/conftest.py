@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -159,7 +161,6 @@ def grown_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ``scripts/spec_sync.py --root TMP upstream/get-video-status.md PAGES...`` then ``scripts/regenerate.py --root TMP``.
     Put ``TMP/generated`` first on ``PYTHONPATH`` to import the grown ``tokenops_client``.
     """
-    import contextlib  # noqa: PLC0415
     import io  # noqa: PLC0415
 
     from scripts import regenerate, spec_sync  # noqa: PLC0415
@@ -232,6 +233,7 @@ def _one_generator_run_per_input(pytestconfig: pytest.Config) -> Iterator[None]:
         inputs += sorted(p for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
         if not all(path.is_file() for path in inputs):
             return original(root, workdir)  # the generator reports what is missing
+        UNIT_GUARD.note("ran the pinned generator (openapi-python-client, a process when its output is not cached)")
         digest = tooling.copy()
         for path in inputs:
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
@@ -263,13 +265,94 @@ def conformance_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return SharedRuns(tmp_path_factory.mktemp("conformance-runs"))
 
 
-# Session fixtures that make a test end-to-end: a repo copy that took the growth pages (spec_sync and the generator,
-# ~2.5 s) and the mock as its own process over TCP.
-E2E_FIXTURES = frozenset({"grown_repo", "grown_spec", "mock_server", "mock_control", "server"})
+# The test tiers (docs/architecture.md, "Test tiers"): a test without a tier marker is a unit test.
+#   unit         make test-fast: in-process only: no subprocess, no server process, no generator run, no fresh venv
+#   integration  make test: processes (the generator, CLIs as processes, git), the session's mock process over TCP,
+#                whole conformance (schemathesis) runs, the grown repo copy
+#   release      make test-release: packaging into fresh venvs, the growth check, the docs' runnable blocks,
+#                reproducibility across cwd/locale/hash seed, the secret canary, stress
+INTEGRATION = "integration"
+RELEASE = "release"
+# Fixtures that make a test an integration test by using them (directly or through another fixture).
+INTEGRATION_FIXTURES = frozenset(
+    {"grown_repo", "grown_spec", "mock_server", "mock_control", "server", "conformance_runs", "shared_run"}
+)
+# What a unit test must not do, as audit events (PEP 578): start a process in any way.
+_PROCESS_EVENTS = frozenset(
+    {"subprocess.Popen", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.system", "os.exec", "pty.spawn"}
+)
+
+
+def is_unit(item: pytest.Item) -> bool:
+    """True for a test of the unit tier (no ``integration`` or ``release`` marker)."""
+    return item.get_closest_marker(INTEGRATION) is None and item.get_closest_marker(RELEASE) is None
+
+
+class UnitGuard:
+    """Notes what a running unit test does that the unit tier rules out; the test then fails and says how to fix it.
+
+    Processes are seen through an audit hook (``sys.addaudithook``), whoever starts them (the test, our code or a
+    library); a generator run through :func:`_one_generator_run_per_input`, also when its output is cached (the
+    tier of a test must not depend on the state of a cache).
+    """
+
+    def __init__(self) -> None:
+        self.watching = False
+        self.seen: list[str] = []
+
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if self.watching and event in _PROCESS_EVENTS:
+            command = args[1] if event == "subprocess.Popen" and len(args) > 1 else args[0] if args else ""
+            self.note(f"started a process ({event}: {str(command)[:120]})")
+
+    def note(self, what: str) -> None:
+        if self.watching and what not in self.seen:
+            self.seen.append(what)
+
+    @contextlib.contextmanager
+    def watch(self, item: pytest.Item) -> Iterator[None]:
+        """Watch ``item`` if it is a unit test; fail it afterwards if it did what unit tests must not do."""
+        if not is_unit(item):
+            yield
+            return
+        self.watching, self.seen = True, []
+        try:
+            yield
+        finally:
+            self.watching = False
+        if self.seen:
+            pytest.fail(
+                f"{item.nodeid} is a unit test (no tier marker) but it {'; '.join(self.seen)}. Unit tests run in"
+                " this process only: mark it @pytest.mark.integration (or use a fixture from"
+                ' tests/conftest.py INTEGRATION_FIXTURES); see docs/architecture.md, "Test tiers".',
+                pytrace=False,
+            )
+
+
+UNIT_GUARD = UnitGuard()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    sys.addaudithook(UNIT_GUARD.audit)  # once per process (audit hooks cannot be removed)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests using an :data:`E2E_FIXTURES` fixture are marked ``e2e`` (``make test-fast`` leaves them out)."""
+    """Mark each test with its tier: ``integration`` when it uses an :data:`INTEGRATION_FIXTURES` fixture or
+    carries the old ``e2e`` marker; ``release`` tests are marked by hand (``pytestmark`` in their modules)."""
     for item in items:
-        if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker(INTEGRATION) is not None:
+            continue
+        if item.get_closest_marker("e2e") is not None or INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with UNIT_GUARD.watch(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with UNIT_GUARD.watch(item):
+        return (yield)

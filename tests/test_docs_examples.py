@@ -20,7 +20,7 @@ import pytest
 from contract_tests.mock.process import mock_process
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.release  # the docs' runnable blocks, each in a fresh shell
 
 DOCS_MOCK = "http://127.0.0.1:4010"
 DOCS_KEY = "sk-mock-local"

@@ -59,7 +59,7 @@ def test_a_hand_written_file_that_had_to_change_is_reported(tmp_path: Path) -> N
     )
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_the_copy_shares_this_venv_without_make_reinstalling_into_it(tmp_path: Path) -> None:
     copy = tmp_path / "repo"
     copy.mkdir()
@@ -82,7 +82,7 @@ def test_the_copy_shares_this_venv_without_make_reinstalling_into_it(tmp_path: P
     assert Path(prefix) == venv
 
 
-@pytest.mark.e2e
+@pytest.mark.release
 def test_the_growth_check_passes(tmp_path: Path) -> None:
     """``growth_check.py --quick``: take the pages in a copy, no hand-written change, every operation conforms
     and is callable through the client (lint, types and the tests themselves are this suite's other tests)."""

@@ -1,160 +1,54 @@
-"""The import-linter contract in pyproject.toml really rejects each forbidden direction."""
+"""tests/layering_contracts.py (``make layering``'s proof that each import-linter contract can fail) reads
+lint-imports' report right: a forbidden import passes only when its own section names it."""
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
-import subprocess
-import sys
-import tomllib
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from tests import layering_contracts as contracts
 
-from tests.conftest import ROOT
+# lint-imports 2.16's report for a tree where tokenops imports contract_tests (and nothing else is wrong).
+ONE_VIOLATION = """\
+Contracts: 0 kept, 1 broken.
 
-PACKAGES = ("tokenops_client", "tokenops", "contract_tests", "scripts")
-Linter = Callable[[str], "subprocess.CompletedProcess[str]"]
+tokenops is not allowed to import contract_tests:
 
-
-# The modules of the synthetic tree: enough of each product of contract_tests to import from and into.
-PRODUCT_MODULES = (
-    "contract_tests.suite",
-    "contract_tests.suite.runner",
-    "contract_tests.suite.cli",
-    "contract_tests.suite.report",
-    "contract_tests.mock",
-    "contract_tests.toolchain",
-)
+- tokenops -> contract_tests (l.1)
 
 
-def _contract_config(kind: str) -> str:
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
-    lines = ["[tool.importlinter]", f"root_packages = {json.dumps(config['root_packages'])}"]
-    for contract in config["contracts"]:
-        if ("containers" in contract) != (kind == "suite"):
-            continue
-        lines.append("[[tool.importlinter.contracts]]")
-        lines.extend(f"{key} = {json.dumps(value)}" for key, value in contract.items())
-    return "\n".join(lines) + "\n"
+contract_tests.suite is not allowed to import contract_tests.mock:
+
+- contract_tests.toolchain -> contract_tests.mock (l.1)
+"""
 
 
-LAYERS_REJECTED = [
-    ("tokenops_client", "tokenops"),
-    ("tokenops_client", "contract_tests"),
-    ("tokenops", "contract_tests"),
-    ("tokenops", "scripts"),
-    ("contract_tests", "scripts"),
-]
-LAYERS_ALLOWED = [("tokenops", "tokenops_client"), ("scripts", "contract_tests"), ("scripts", "tokenops")]
-SUITE_REJECTED = [
-    ("contract_tests.mock", "contract_tests.suite.runner"),
-    ("contract_tests.mock", "contract_tests.suite.report"),
-    ("contract_tests.mock", "contract_tests.toolchain"),
-    ("contract_tests.toolchain", "contract_tests.mock"),
-    ("contract_tests.toolchain", "contract_tests.suite.cli"),
-]
-SUITE_ALLOWED = [
-    ("contract_tests.suite.runner", "contract_tests.mock"),
-    ("contract_tests.suite.cli", "contract_tests.suite.report"),
-]
-_HEADING = re.compile(r"^(\S+) is not allowed to import (\S+):$")
+def test_a_forbidden_import_counts_only_in_its_own_section() -> None:
+    assert contracts.direct_violations(ONE_VIOLATION) == {("tokenops", "contract_tests")}
 
 
-def _lint(tmp_path: Path, imports: list[tuple[str, str]], kind: str) -> subprocess.CompletedProcess[str]:
-    """lint-imports on a tree of empty packages where each importer imports what ``imports`` says."""
-    modules = [*PACKAGES, *PRODUCT_MODULES]
-    for module in modules:
-        (tmp_path / module.replace(".", "/")).mkdir(parents=True, exist_ok=True)
-        body = "".join(f"import {imported}\n" for importer, imported in imports if importer == module)
-        (tmp_path / module.replace(".", "/") / "__init__.py").write_text(body, encoding="utf-8")
-    (tmp_path / "pyproject.toml").write_text(_contract_config(kind), encoding="utf-8")
-    lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
-    assert lint_imports is not None
-    return subprocess.run(
-        [lint_imports, "--no-cache", "--config", "pyproject.toml"],
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
+def test_a_forbidden_import_the_report_does_not_name_is_a_problem() -> None:
+    found = contracts.problems("layers-rejected", 1, ONE_VIOLATION)
+    assert "layers-rejected: tokenops_client -> tokenops was not reported" in found
+    assert not any("tokenops -> contract_tests" in problem for problem in found)
+    assert len(found) == len(contracts.LAYERS_REJECTED) - 1
+
+
+def test_a_contract_that_passes_forbidden_imports_is_a_problem() -> None:
+    assert contracts.problems("suite-rejected", 0, "Contracts: 1 kept, 0 broken.")[0].startswith(
+        "suite-rejected: lint-imports exited 0 (expected 1)"
     )
 
 
-def _within(module: str, package: str) -> bool:
-    return module == package or module.startswith(package + ".")
+def test_a_contract_that_breaks_on_permitted_imports_is_a_problem() -> None:
+    assert contracts.problems("layers-allowed", 0, "Contracts: 1 kept, 0 broken.") == []
+    assert contracts.problems("layers-allowed", 1, ONE_VIOLATION)[0].startswith("layers-allowed: lint-imports exited 1")
 
 
-def _direct_violations(output: str) -> set[tuple[str, str]]:
-    """``(importer, imported)`` for each direct import listed under an "X is not allowed to import Y" heading."""
-    found, section = set(), None
-    for line in output.splitlines():
-        heading = _HEADING.match(line)
-        if heading:
-            section = (heading[1], heading[2])
-        elif section and (chain := re.fullmatch(r"-\s+(\S+) -> (\S+) \(l\.\d+\)", line)):
-            # A layers contract names the layer in the heading (contract_tests.suite) and the module in the chain.
-            importer, imported = chain[1], chain[2]
-            if _within(importer, section[0]) and _within(imported, section[1]):
-                found.add((importer, imported))
-    return found
-
-
-@pytest.fixture(scope="module")
-def lint(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], subprocess.CompletedProcess[str]]:
-    """One lint-imports run per group (every rejected or every allowed import of a contract at once), not per case.
-
-    Each case still checks its own import: a rejected one must get its own "X is not allowed to import Y" section
-    with the direct import in it (another case's violation cannot stand in for it); an allowed group passes as a
-    whole, so each of its imports does alone.
-    """
-    groups = {
-        "layers-rejected": (LAYERS_REJECTED, "layers"),
-        "layers-allowed": (LAYERS_ALLOWED, "layers"),
-        "suite-rejected": (SUITE_REJECTED, "suite"),
-        "suite-allowed": (SUITE_ALLOWED, "suite"),
-    }
-    runs: dict[str, subprocess.CompletedProcess[str]] = {}
-
-    def run(group: str) -> subprocess.CompletedProcess[str]:
-        if group not in runs:
-            imports, kind = groups[group]
-            runs[group] = _lint(tmp_path_factory.mktemp(group), imports, kind)
-        return runs[group]
-
-    return run
-
-
-@pytest.mark.e2e
-@pytest.mark.parametrize(("importer", "imported"), LAYERS_REJECTED)
-def test_contract_rejects_imports_against_the_flow(lint: Linter, importer: str, imported: str) -> None:
-    result = lint("layers-rejected")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert (importer, imported) in _direct_violations(result.stdout), result.stdout
-
-
-@pytest.mark.e2e
-@pytest.mark.parametrize(("importer", "imported"), [(None, None), *LAYERS_ALLOWED])
-def test_contract_allows_imports_along_the_flow(lint: Linter, importer: str | None, imported: str | None) -> None:
-    result = lint("layers-allowed")  # the group passes as a whole, so each import (and none) does alone
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 broken" in result.stdout
-
-
-@pytest.mark.e2e
-@pytest.mark.parametrize(("importer", "imported"), SUITE_REJECTED)
-def test_the_mock_and_the_toolchain_stand_alone(lint: Linter, importer: str, imported: str) -> None:
-    result = lint("suite-rejected")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert (importer, imported) in _direct_violations(result.stdout), result.stdout
-
-
-@pytest.mark.e2e
-@pytest.mark.parametrize(("importer", "imported"), [(None, None), *SUITE_ALLOWED])
-def test_the_suite_may_use_the_mock_and_the_reports(lint: Linter, importer: str | None, imported: str | None) -> None:
-    result = lint("suite-allowed")  # the group passes as a whole, so each import (and none) does alone
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 broken" in result.stdout
+def test_each_tree_gets_the_contracts_of_its_kind_and_its_imports(tmp_path: Path) -> None:
+    contracts.write_tree(tmp_path, [("tokenops", "contract_tests")], "suite")
+    assert (tmp_path / "tokenops" / "__init__.py").read_text(encoding="utf-8") == "import contract_tests\n"
+    assert (tmp_path / "scripts" / "__init__.py").read_text(encoding="utf-8") == ""
+    config = (tmp_path / "pyproject.toml").read_text(encoding="utf-8")
+    assert config.count("[[tool.importlinter.contracts]]") >= 1
+    assert 'containers = ["contract_tests"]' in config
+    assert "One-way layering" not in config

@@ -48,7 +48,7 @@ def _fuzz(
     return failures, cases, errors, app
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_schemathesis_negative_mode_finds_no_server_error() -> None:
     # getVideoStatus on the vendored spec, however many operations it has grown (the grown test fuzzes them all).
     spec = ROOT / "openapi.yaml"
@@ -59,7 +59,7 @@ def test_schemathesis_negative_mode_finds_no_server_error() -> None:
     assert app.state.stats["api_total"] >= 5
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 @pytest.mark.parametrize("mode", ["negative", "positive"])
 def test_grown_spec_fuzzing_finds_no_server_error_and_no_invalid_body(grown_spec: Path, mode: str) -> None:
     checks = ["not_a_server_error", "response_schema_conformance", "content_type_conformance"]
@@ -115,7 +115,7 @@ def _status(base: str, payload: bytes) -> int | None:
     return int(reply[9:12]) if reply.startswith(b"HTTP/1.1 ") else None
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 @pytest.mark.parametrize("payload", GARBAGE, ids=[f"garbage-{i}" for i in range(len(GARBAGE))])
 def test_raw_garbage_never_gets_a_5xx(server: str, mock_control: httpx.Client, payload: bytes) -> None:
     status = _status(server, payload)

@@ -13,7 +13,7 @@ import pytest
 from tests.chromium import CHROMIUM, Browser
 from tests.conformance_fakes import REALITY_AND_RIGGED
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.integration
 HOW_TO_RUN = (
     "headless Chromium not found: run `make chromium` (root with apt-get) or `apt-get install chromium`, "
     "then `pytest tests/test_report_html.py`"

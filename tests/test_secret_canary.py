@@ -93,7 +93,7 @@ def _client(base: str, clock: Any) -> list[str]:
     return outputs
 
 
-@pytest.mark.e2e
+@pytest.mark.release
 def test_the_canary_key_appears_nowhere(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,

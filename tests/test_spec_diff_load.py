@@ -187,6 +187,7 @@ def test_a_document_the_validator_cannot_handle_is_a_warning_not_an_error() -> N
     assert warning.startswith("future.yaml: not validated: the validator failed (")
 
 
+@pytest.mark.integration  # a process pool
 def test_two_large_documents_load_in_parallel_with_the_same_result(tmp_path: Path) -> None:
     from contract_tests.toolchain.load import PARALLEL_MIN_BYTES, load_spec  # noqa: PLC0415
 

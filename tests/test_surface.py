@@ -17,6 +17,7 @@ GENERATED = ROOT / "generated" / "tokenops_client"
 MODEL = "tokenops_client.models.video_status_response.VideoStatusResponse"
 
 
+@pytest.mark.integration  # griffe reads a package with git calls
 def test_committed_surface_has_modules_classes_functions_attributes_members() -> None:
     surface = package_surface(GENERATED, "tokenops_client")
     assert surface["tokenops_client.api.default.get_video_status"] == "module"
@@ -30,7 +31,7 @@ def test_committed_surface_has_modules_classes_functions_attributes_members() ->
     assert surface["tokenops_client.types.UNSET"] == "attribute: Unset"
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_every_overlay_import_exists_in_the_committed_surface() -> None:
     surface = package_surface(GENERATED, "tokenops_client")
     imports = overlay_imports(ROOT / "overlays" / "tokenops", "tokenops_client")
@@ -45,6 +46,7 @@ def _package(root: Path, module: str) -> Path:
     return root / "pkg"
 
 
+@pytest.mark.integration  # griffe reads a package with git calls
 def test_compare_packages_classifies_removals_signatures_and_additions(tmp_path: Path) -> None:
     old = _package(tmp_path / "old", "class C:\n    x: int\n\ndef f(a, *, b): ...\ndef g(a): ...\ndef k(a, b=1): ...\n")
     new = _package(
@@ -68,7 +70,7 @@ def _candidate(tmp_path: Path, text: str) -> Path:
     return candidate
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
     text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
     start, end = schema_span(text, "VideoStatusResponse") or (0, 0)
@@ -84,7 +86,7 @@ def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
     } in changes
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_renamed_operation_breaks_imports_and_the_overlay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
     assert text.count("operationId: getVideoStatus") == 1
@@ -98,12 +100,12 @@ def test_renamed_operation_breaks_imports_and_the_overlay(tmp_path: Path, capsys
     assert "INFO     import-symbol-added  tokenops_client.api.default.retrieve_video" in out
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_unchanged_spec_has_no_surface_changes() -> None:
     assert diff.surface_changes(ROOT / "openapi.yaml") == []
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_a_docs_page_as_the_candidate_is_regenerated_from_its_fenced_block(tmp_path: Path) -> None:
     text = (ROOT / PAGE).read_text(encoding="utf-8")
     start, end = schema_span(text, "VideoStatusResponse") or (0, 0)
