@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from schemathesis.engine import events, from_schema
 
 from contract_tests.mock import MockApp, create_app
+from contract_tests.suite import _schemathesis_private as engine
 from tests.conftest import ROOT
 from tests.conftest import SERVER_KEY as KEY
 
@@ -38,12 +38,12 @@ def _fuzz(
     failures: list[str] = []
     cases = 0
     errors: list[Any] = []
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
-            for nodes in event.recorder.checks.values():
+    for event in engine.execute(schema):
+        if isinstance(event, engine.ScenarioFinished):
+            for exchange in engine.scenario_exchanges(event):
                 cases += 1
-                failures += [f"{node.name}: {node.failure_info}" for node in nodes if node.status.value == "failure"]
-        elif isinstance(event, events.NonFatalError | events.FatalError):
+                failures += [f"{check.name}: {check.failure}" for check in exchange.checks if check.status == "failure"]
+        elif isinstance(event, engine.NonFatalError | engine.FatalError):
             errors.append(event)
     return failures, cases, errors, app
 
