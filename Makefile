@@ -110,9 +110,10 @@ clean:  ## remove the venv, caches and reports
 	rm -rf $(VENV) reports site .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-mutation: $(DEV_STAMP)  ## mutation testing of wait()'s control flow and the retry policy (mutmut; not part of make test)
+mutation: $(DEV_STAMP)  ## mutation testing of the trust core: wait(), retries, the verdict, the suite's checks, baseline matching (mutmut; not part of make test)
 	rm -rf .mutation && mkdir -p .mutation/src
-	cp -r overlays/tokenops generated/tokenops_client .mutation/src/
-	cp -r tests contract_tests pyproject.toml openapi.yaml schemathesis.toml .mutation/
-	cd .mutation && ../$(BIN)/mutmut run --max-children 2 >/dev/null; ../$(BIN)/mutmut results; ../$(BIN)/mutmut export-cicd-stats >/dev/null
-	$(PY) tests/mutation_score.py .mutation/mutants/mutmut-cicd-stats.json
+	cp -r overlays/tokenops generated/tokenops_client contract_tests openapi.yaml schemathesis.toml .mutation/src/
+	cp -r tests pyproject.toml openapi.yaml schemathesis.toml .mutation/
+	find .mutation -name __pycache__ -type d -prune -exec rm -rf {} +
+	cd .mutation && ../$(BIN)/mutmut run --max-children 2 >/dev/null; ../$(BIN)/mutmut results > results.txt; ../$(BIN)/mutmut export-cicd-stats >/dev/null
+	$(PY) tests/mutation_score.py .mutation/mutants/mutmut-cicd-stats.json .mutation/results.txt

@@ -299,6 +299,7 @@ class UnitGuard:
     def __init__(self) -> None:
         self.watching = False
         self.seen: list[str] = []
+        self.hooked = False
 
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
         if self.watching and event in _PROCESS_EVENTS:
@@ -333,7 +334,9 @@ UNIT_GUARD = UnitGuard()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    sys.addaudithook(UNIT_GUARD.audit)  # once per process (audit hooks cannot be removed)
+    if not UNIT_GUARD.hooked:  # once per process: audit hooks cannot be removed (mutmut runs many sessions in one)
+        sys.addaudithook(UNIT_GUARD.audit)
+        UNIT_GUARD.hooked = True
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
