@@ -151,6 +151,7 @@ def _restore_tokenops_logger() -> Iterator[None]:
 
 # The "grown" 6-operation spec: today's page plus the vendor pages in tests/fixtures/upstream/videos-api/.
 GROWTH_PAGES = sorted((ROOT / "tests" / "fixtures" / "upstream" / "videos-api").glob("*.md"))
+GROWN_PAGES = ["upstream/get-video-status.md", *(str(page) for page in GROWTH_PAGES)]
 
 
 @pytest.fixture(scope="session")
@@ -166,17 +167,22 @@ def grown_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from scripts import regenerate, spec_sync  # noqa: PLC0415
 
     root = copy_repo_inputs(tmp_path_factory.mktemp("grown") / "repo")
-    pages = ["upstream/get-video-status.md", *(str(page) for page in GROWTH_PAGES)]
     with contextlib.redirect_stdout(io.StringIO()):
-        assert spec_sync.main(["--root", str(root), *pages]) == 0
+        assert spec_sync.main(["--root", str(root), *GROWN_PAGES]) == 0
         assert regenerate.main(["--root", str(root)]) == 0
     return root
 
 
 @pytest.fixture(scope="session")
-def grown_spec(grown_repo: Path) -> Path:
-    """``openapi.yaml`` synced from today's page and the growth pages (see ``grown_repo``)."""
-    return grown_repo / "openapi.yaml"
+def grown_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``openapi.yaml`` as ``spec_sync`` writes it from today's page and the growth pages (``grown_repo`` has the
+    same bytes), merged in this process: no generator, no CHANGELOG entry, so a unit test may use it."""
+    from contract_tests.toolchain import sync  # noqa: PLC0415
+
+    text, _ = sync.build([sync.read_source(page, ROOT) for page in GROWN_PAGES])
+    path = tmp_path_factory.mktemp("grown-spec") / "openapi.yaml"
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -274,9 +280,7 @@ def conformance_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
 INTEGRATION = "integration"
 RELEASE = "release"
 # Fixtures that make a test an integration test by using them (directly or through another fixture).
-INTEGRATION_FIXTURES = frozenset(
-    {"grown_repo", "grown_spec", "mock_server", "mock_control", "server", "conformance_runs", "shared_run"}
-)
+INTEGRATION_FIXTURES = frozenset({"grown_repo", "mock_server", "mock_control", "server", "conformance_runs"})
 # What a unit test must not do, as audit events (PEP 578): start a process in any way.
 _PROCESS_EVENTS = frozenset(
     {"subprocess.Popen", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.system", "os.exec", "pty.spawn"}
