@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -174,14 +175,32 @@ def grown_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def grown_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def grown_spec(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``openapi.yaml`` as ``spec_sync`` writes it from today's page and the growth pages (``grown_repo`` has the
-    same bytes), merged in this process: no generator, no CHANGELOG entry, so a unit test may use it."""
-    from contract_tests.toolchain import sync  # noqa: PLC0415
+    same bytes), merged in this process: no generator, no CHANGELOG entry, so a unit test may use it.
 
-    text, _ = sync.build([sync.read_source(page, ROOT) for page in GROWN_PAGES])
+    Merging validates each page and the result (~0.5 s of CPU per process); the text is kept in pytest's cache,
+    keyed by the pages and the code that merges and validates them (``tests/test_spec_sync.py`` tests the merge).
+    """
+    import hashlib  # noqa: PLC0415
+
+    from contract_tests.toolchain import spec, sync  # noqa: PLC0415
+
+    key = hashlib.sha256()
+    for source in [ROOT / page for page in GROWN_PAGES] + [Path(sync.__file__), Path(spec.__file__)]:
+        key.update(source.read_bytes() + b"\0")
+    cache = getattr(pytestconfig, "cache", None)
+    stored = cache.mkdir("grown-spec") / f"{key.hexdigest()}.yaml" if cache is not None else None
     path = tmp_path_factory.mktemp("grown-spec") / "openapi.yaml"
+    if stored is not None and stored.is_file():
+        shutil.copyfile(stored, path)
+        return path
+    text, _ = sync.build([sync.read_source(page, ROOT) for page in GROWN_PAGES])
     path.write_text(text, encoding="utf-8", newline="")
+    if stored is not None:
+        staging = stored.with_name(f"{stored.name}.{os.getpid()}")
+        staging.write_text(text, encoding="utf-8", newline="")
+        staging.replace(stored)  # atomic: another worker sees all of it or none
     return path
 
 
