@@ -39,7 +39,7 @@ PYTEST := $(PY) -m pytest -q -n auto
 UNIT   := -m "not integration and not release"
 
 test-fast: $(STAMP)  ## unit tier, the inner loop (<= 5 s): in-process tests only, stops at the first failure
-	$(PYTEST) $(UNIT) -x tests contract_tests
+	$(PY) -m tests.parallel -q $(UNIT) -x
 
 # make test runs the static gates next to pytest (-j): they use one core for ~5 s, pytest's workers the rest.
 GATES := lint typecheck drift layering docs

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import parallel
 from tests.conftest import INTEGRATION, RELEASE, UnitGuard, is_unit
 
 
@@ -64,3 +66,25 @@ def test_integration_and_release_tests_are_not_watched() -> None:
         with guard.watch(_Item(marker)):  # type: ignore[arg-type]
             guard.audit("subprocess.Popen", ("make", ["make"], None, None))
     assert guard.seen == []
+
+
+def test_the_shares_of_make_test_fast_take_about_equal_time() -> None:
+    seconds = {"a.py": 4.0, "b.py": 3.0, "c.py": 2.0, "d.py": 1.0, "e.py": 2.0}
+    groups = parallel.shares([*seconds, "new.py"], seconds, 2)
+    assert sorted(sum(seconds.get(name, 2.0) for name in group) for group in groups) == [7.0, 7.0]
+    assert sorted(name for group in groups for name in group) == sorted([*seconds, "new.py"])  # each file once
+    assert parallel.shares(["a.py"], {}, 4) == [["a.py"]]  # no empty share
+
+
+def test_the_times_are_kept_per_marker_expression(tmp_path: Path) -> None:
+    key = parallel.seconds_key("not integration and not release")
+    assert key == "tiers/seconds-by-file/not_integration_and_not_release"
+    (tmp_path / "v" / key).parent.mkdir(parents=True)
+    (tmp_path / "v" / key).write_text('{"tests/test_a.py": 1.5}', encoding="utf-8")
+    assert parallel.stored_seconds("not integration and not release", tmp_path) == {"tests/test_a.py": 1.5}
+    assert parallel.stored_seconds("release", tmp_path) == {}
+
+
+def test_the_summary_adds_up_the_shares() -> None:
+    outputs = ["..\n3 passed, 2 deselected in 1.0s\n", "F\n1 failed, 4 passed, 1 error in 2.0s\n", "no tests ran\n"]
+    assert parallel._totals(outputs) == "7 passed, 2 deselected, 1 failed, 1 errors"
