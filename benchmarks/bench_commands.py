@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,30 +29,38 @@ _PASSED = re.compile(r"(\d+) passed")
 
 @attrs.frozen
 class Timing:
-    """What one command took over its runs: median and max wall seconds, its goal, and the tests it ran."""
+    """What one command took over its runs: median and max wall seconds, its goal, the tests it ran, and the median
+    CPU seconds (user + system of the command and every process it waited for: comparable under load, wall is not)."""
 
     median: float
     worst: float
     goal: float | None
     tests: int | None = None
+    cpu: float | None = None
 
     @property
     def met(self) -> bool | None:
         return None if self.goal is None else self.median <= self.goal
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, int | None]:
-    """Wall time of one run and the number of tests pytest says passed (None: no pytest summary).
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, int | None, float]:
+    """Wall seconds of one run, the number of tests pytest says passed (None: no pytest summary), CPU seconds.
 
     The command must succeed: a run that fails is not a timing.
     """
+    cpu = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, check=False, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}: {(done.stdout + done.stderr).strip()[-800:]}")
     passed = _PASSED.findall(done.stdout)
-    return elapsed, int(passed[-1]) if passed else None
+    return elapsed, int(passed[-1]) if passed else None, _children_cpu() - cpu
 
 
 def commands(
@@ -82,9 +91,9 @@ def measure(runs: int = 5, tier_runs: int = 3, *, suite: bool = True, release: b
     with tempfile.TemporaryDirectory() as reports:
         for name, (command, goal, count) in commands(reports, runs, tier_runs, suite=suite, release=release).items():
             results = [timed(command, env) for _ in range(count)]
-            times = [seconds for seconds, _ in results]
-            tests = results[-1][1]
-            out[name] = Timing(statistics.median(times), max(times), goal, tests)
+            times = [seconds for seconds, _, _ in results]
+            cpu = statistics.median(used for _, _, used in results)
+            out[name] = Timing(statistics.median(times), max(times), goal, results[-1][1], cpu)
     return out
 
 
@@ -94,12 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tier-runs", type=int, default=3, help="runs of each test tier (0: leave them out)")
     parser.add_argument("--no-release", action="store_true", help="leave make test-release out")
     args = parser.parse_args(argv)
-    print(f"{'command':34} {'tests':>6} {'median s':>9} {'max s':>7} {'goal s':>7}  verdict")
+    print(f"{'command':34} {'tests':>6} {'median s':>9} {'max s':>7} {'CPU s':>7} {'goal s':>7}  verdict")
     for name, timing in measure(args.runs, args.tier_runs, release=not args.no_release).items():
         goal = "-" if timing.goal is None else f"{timing.goal:.1f}"
         verdict = "-" if timing.met is None else "met" if timing.met else "MISSED"
         tests = "" if timing.tests is None else str(timing.tests)
-        print(f"{name:34} {tests:>6} {timing.median:9.2f} {timing.worst:7.2f} {goal:>7}  {verdict}")
+        cpu = "" if timing.cpu is None else f"{timing.cpu:.1f}"
+        print(f"{name:34} {tests:>6} {timing.median:9.2f} {timing.worst:7.2f} {cpu:>7} {goal:>7}  {verdict}")
     return 0
 
 

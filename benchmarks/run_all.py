@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         runs=2 if args.quick else 5, tier_runs=2 if args.quick else 3, suite=not args.quick, release=not args.quick
     )
     for name, timing in timings.items():
-        tests = "" if timing.tests is None else f", {timing.tests} tests"
+        tests = "" if timing.tests is None else f", {timing.tests} tests, CPU {timing.cpu:.1f} s"
         goal = "-" if timing.goal is None else f"<= {timing.goal:g} s"
         rows.append((f"wall: {name}", f"{timing.median:.2f} s (max {timing.worst:.2f}{tests})", goal, timing.met))
 
