@@ -361,8 +361,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not UNIT_GUARD.hooked:  # once per process: audit hooks cannot be removed (mutmut runs many sessions in one)
         sys.addaudithook(UNIT_GUARD.audit)
         UNIT_GUARD.hooked = True
-    # The cyclic garbage collector ran ~20 % of the unit tier's CPU (imports and collection create ~1 M objects that
-    # every full pass then walked): collect young objects less often, and never walk what collection built (below).
+    # The cyclic garbage collector cost ~20 % of the unit tier's CPU: a young-generation pass every 700 allocations,
+    # and full passes over the ~120,000 objects imports and collection leave. Collect young objects less often, and
+    # never walk what collection built (below). Measured: 8.5-9.3 s -> 6.0-7.3 s of CPU for the unit tier, serial.
     gc.set_threshold(50_000, 20, 100)
 
 
@@ -372,7 +373,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test with its tier: ``integration`` when it uses an :data:`INTEGRATION_FIXTURES` fixture or
-    carries the old ``e2e`` marker; ``release`` tests are marked by hand (``pytestmark`` in their modules)."""
+    carries the old ``e2e`` marker; ``release`` tests are marked by hand (a decorator, or ``pytestmark``)."""
     for item in items:
         if item.get_closest_marker(INTEGRATION) is not None:
             continue
