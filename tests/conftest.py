@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,6 +153,7 @@ def _restore_tokenops_logger() -> Iterator[None]:
 
 # The "grown" 6-operation spec: today's page plus the vendor pages in tests/fixtures/upstream/videos-api/.
 GROWTH_PAGES = sorted((ROOT / "tests" / "fixtures" / "upstream" / "videos-api").glob("*.md"))
+GROWN_PAGES = ["upstream/get-video-status.md", *(str(page) for page in GROWTH_PAGES)]
 
 
 @pytest.fixture(scope="session")
@@ -159,23 +164,45 @@ def grown_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ``scripts/spec_sync.py --root TMP upstream/get-video-status.md PAGES...`` then ``scripts/regenerate.py --root TMP``.
     Put ``TMP/generated`` first on ``PYTHONPATH`` to import the grown ``tokenops_client``.
     """
-    import contextlib  # noqa: PLC0415
     import io  # noqa: PLC0415
 
     from scripts import regenerate, spec_sync  # noqa: PLC0415
 
     root = copy_repo_inputs(tmp_path_factory.mktemp("grown") / "repo")
-    pages = ["upstream/get-video-status.md", *(str(page) for page in GROWTH_PAGES)]
     with contextlib.redirect_stdout(io.StringIO()):
-        assert spec_sync.main(["--root", str(root), *pages]) == 0
+        assert spec_sync.main(["--root", str(root), *GROWN_PAGES]) == 0
         assert regenerate.main(["--root", str(root)]) == 0
     return root
 
 
 @pytest.fixture(scope="session")
-def grown_spec(grown_repo: Path) -> Path:
-    """``openapi.yaml`` synced from today's page and the growth pages (see ``grown_repo``)."""
-    return grown_repo / "openapi.yaml"
+def grown_spec(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``openapi.yaml`` as ``spec_sync`` writes it from today's page and the growth pages (``grown_repo`` has the
+    same bytes), merged in this process: no generator, no CHANGELOG entry, so a unit test may use it.
+
+    Merging validates each page and the result (~0.5 s of CPU per process); the text is kept in pytest's cache,
+    keyed by the pages and the code that merges and validates them (``tests/test_spec_sync.py`` tests the merge).
+    """
+    import hashlib  # noqa: PLC0415
+
+    from contract_tests.toolchain import spec, sync  # noqa: PLC0415
+
+    key = hashlib.sha256()
+    for source in [ROOT / page for page in GROWN_PAGES] + [Path(sync.__file__), Path(spec.__file__)]:
+        key.update(source.read_bytes() + b"\0")
+    cache = getattr(pytestconfig, "cache", None)
+    stored = cache.mkdir("grown-spec") / f"{key.hexdigest()}.yaml" if cache is not None else None
+    path = tmp_path_factory.mktemp("grown-spec") / "openapi.yaml"
+    if stored is not None and stored.is_file():
+        shutil.copyfile(stored, path)
+        return path
+    text, _ = sync.build([sync.read_source(page, ROOT) for page in GROWN_PAGES])
+    path.write_text(text, encoding="utf-8", newline="")
+    if stored is not None:
+        staging = stored.with_name(f"{stored.name}.{os.getpid()}")
+        staging.write_text(text, encoding="utf-8", newline="")
+        staging.replace(stored)  # atomic: another worker sees all of it or none
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -241,6 +268,7 @@ def _one_generator_run_per_input(pytestconfig: pytest.Config) -> Iterator[None]:
         inputs += sorted(p for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
         if not all(path.is_file() for path in inputs):
             return original(root, workdir)  # the generator reports what is missing
+        UNIT_GUARD.note("ran the pinned generator (openapi-python-client, a process when its output is not cached)")
         digest = tooling.copy()
         for path in inputs:
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
@@ -272,13 +300,127 @@ def conformance_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return SharedRuns(tmp_path_factory.mktemp("conformance-runs"))
 
 
-# Session fixtures that make a test end-to-end: a repo copy that took the growth pages (spec_sync and the generator,
-# ~2.5 s) and the mock as its own process over TCP.
-E2E_FIXTURES = frozenset({"grown_repo", "grown_spec", "mock_server", "mock_control", "server"})
+# The test tiers (docs/architecture.md, "Test tiers"): a test without a tier marker is a unit test.
+#   unit         make test-fast: in-process only: no subprocess, no server process, no generator run, no fresh venv
+#   integration  make test: processes (the generator, CLIs as processes, git), the session's mock process over TCP,
+#                whole conformance (schemathesis) runs, the grown repo copy
+#   release      make test-release: packaging into fresh venvs, the growth check, the docs' runnable blocks,
+#                reproducibility across cwd/locale/hash seed, the secret canary, stress
+INTEGRATION = "integration"
+RELEASE = "release"
+# Fixtures that make a test an integration test by using them (directly or through another fixture).
+INTEGRATION_FIXTURES = frozenset({"grown_repo", "mock_server", "mock_control", "server", "conformance_runs"})
+# What a unit test must not do, as audit events (PEP 578): start a process in any way.
+_PROCESS_EVENTS = frozenset(
+    {"subprocess.Popen", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.system", "os.exec", "pty.spawn"}
+)
+
+
+def is_unit(item: pytest.Item) -> bool:
+    """True for a test of the unit tier (no ``integration`` or ``release`` marker)."""
+    return item.get_closest_marker(INTEGRATION) is None and item.get_closest_marker(RELEASE) is None
+
+
+class UnitGuard:
+    """Notes what a running unit test does that the unit tier rules out; the test then fails and says how to fix it.
+
+    Processes are seen through an audit hook (``sys.addaudithook``), whoever starts them (the test, our code or a
+    library); a generator run through :func:`_one_generator_run_per_input`, also when its output is cached (the
+    tier of a test must not depend on the state of a cache).
+    """
+
+    def __init__(self) -> None:
+        self.watching = False
+        self.seen: list[str] = []
+        self.hooked = False
+
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if self.watching and event in _PROCESS_EVENTS:
+            command = args[1] if event == "subprocess.Popen" and len(args) > 1 else args[0] if args else ""
+            self.note(f"started a process ({event}: {str(command)[:120]})")
+
+    def note(self, what: str) -> None:
+        if self.watching and what not in self.seen:
+            self.seen.append(what)
+
+    @contextlib.contextmanager
+    def watch(self, item: pytest.Item) -> Iterator[None]:
+        """Watch ``item`` if it is a unit test; fail it afterwards if it did what unit tests must not do."""
+        if not is_unit(item):
+            yield
+            return
+        self.watching, self.seen = True, []
+        try:
+            yield
+        finally:
+            self.watching = False
+        if self.seen:
+            pytest.fail(
+                f"{item.nodeid} is a unit test (no tier marker) but it {'; '.join(self.seen)}. Unit tests run in"
+                " this process only: mark it @pytest.mark.integration (or use a fixture from"
+                ' tests/conftest.py INTEGRATION_FIXTURES); see docs/architecture.md, "Test tiers".',
+                pytrace=False,
+            )
+
+
+UNIT_GUARD = UnitGuard()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not UNIT_GUARD.hooked:  # once per process: audit hooks cannot be removed (mutmut runs many sessions in one)
+        sys.addaudithook(UNIT_GUARD.audit)
+        UNIT_GUARD.hooked = True
+    # The cyclic garbage collector cost ~20 % of the unit tier's CPU: a young-generation pass every 700 allocations,
+    # and full passes over the ~120,000 objects imports and collection leave. Collect young objects less often, and
+    # never walk what collection built (below). Measured: 8.5-9.3 s -> 6.0-7.3 s of CPU for the unit tier, serial.
+    gc.set_threshold(50_000, 20, 100)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.freeze()  # modules, test functions and parameters live to the end of the session: out of the collector's way
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests using an :data:`E2E_FIXTURES` fixture are marked ``e2e`` (``make test-fast`` leaves them out)."""
+    """Mark each test with its tier: ``integration`` when it uses an :data:`INTEGRATION_FIXTURES` fixture or
+    carries the old ``e2e`` marker; ``release`` tests are marked by hand (a decorator, or ``pytestmark``)."""
     for item in items:
-        if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker(INTEGRATION) is not None:
+            continue
+        if item.get_closest_marker("e2e") is not None or INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+# Seconds each test file took in this run (setup, call and teardown of its tests), for tests/parallel.py's shares.
+SECONDS_BY_FILE: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    name = report.nodeid.split("::", 1)[0]
+    SECONDS_BY_FILE[name] = SECONDS_BY_FILE.get(name, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Keep what each test file took, per ``-m`` expression, in pytest's cache (in the process that saw every report:
+    not in an xdist worker). Shares running at once may each overwrite the other's fresh figures: a rough balance."""
+    config = session.config
+    cache = getattr(config, "cache", None)
+    if cache is None or hasattr(config, "workerinput") or not SECONDS_BY_FILE:
+        return
+    from tests.parallel import seconds_key  # noqa: PLC0415
+
+    key = seconds_key(config.option.markexpr or "")
+    stored = cache.get(key, {})
+    stored.update({name: round(seconds, 3) for name, seconds in SECONDS_BY_FILE.items()})
+    cache.set(key, stored)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with UNIT_GUARD.watch(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with UNIT_GUARD.watch(item):
+        return (yield)

@@ -37,11 +37,12 @@ def _newest_entry(root: Path) -> str:
     return text[headings[0] : headings[1]]
 
 
+@pytest.mark.integration
 def test_the_committed_changelog_describes_the_committed_spec() -> None:
     assert generate.check_changelog(Path(__file__).resolve().parents[1]) == []
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_a_breaking_spec_change_is_a_major_release_in_user_words(repo_copy: Path) -> None:
     major = _bumped(repo_copy, "breaking")
     _edit_page(repo_copy, ("            - 1280x720\n", "            - 1280x720\n            - 1792x1024\n"))
@@ -61,7 +62,7 @@ def test_a_breaking_spec_change_is_a_major_release_in_user_words(repo_copy: Path
     assert drift.main(["--root", str(repo_copy)]) == 0
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("old", "new", "severity"),
     [
@@ -80,7 +81,7 @@ def test_the_bump_follows_the_worst_severity(repo_copy: Path, old: str, new: str
     assert generate.check_changelog(repo_copy) == []
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_a_spec_edited_by_hand_gets_a_surface_only_entry_at_regeneration(repo_copy: Path) -> None:
     major = _bumped(repo_copy, "breaking")
     spec = repo_copy / "openapi.yaml"
@@ -97,7 +98,7 @@ def test_a_spec_edited_by_hand_gets_a_surface_only_entry_at_regeneration(repo_co
     assert generate.check_changelog(repo_copy) == []
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_a_version_edited_by_hand_is_drift(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     released = _version(repo_copy)
     edited = _bumped(repo_copy, "info") + "7"
@@ -110,6 +111,7 @@ def test_a_version_edited_by_hand_is_drift(repo_copy: Path, capsys: pytest.Captu
     assert f"overlays/tokenops/_version.py says {edited} but the newest CHANGELOG.md entry is {released}" in out
 
 
+@pytest.mark.integration  # griffe reads the generated surface with git calls
 def test_an_entry_without_its_marker_is_reported(repo_copy: Path) -> None:
     path = repo_copy / "CHANGELOG.md"
     path.write_text(re.sub(r"<!-- tokenops-spec: .* -->\n", "", path.read_text(encoding="utf-8")), encoding="utf-8")
@@ -278,7 +280,7 @@ def test_an_addition_is_a_minor_release(rules: list[tuple[str, str]], level: str
     assert changelog.release_level(changes) == level
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_a_template_change_that_changes_the_surface_gets_an_entry_of_its_own(
     repo_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -102,7 +102,7 @@ def test_debug_prints_a_traceback_without_the_key(capsys: pytest.CaptureFixture[
     assert CANARY_KEY not in err
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_console_script_runs_as_a_process(server: str) -> None:
     # The session's mock refuses the canary key with a 401, which is not retried: no real backoff in the process.
     env = {**os.environ, "TOKENOPS_API_KEY": CANARY_KEY, "TOKENOPS_BASE_URL": server, "PYTHONPATH": str(ROOT)}
@@ -326,7 +326,7 @@ def test_progress_rate_eta() -> None:
 
 
 @pytest.mark.parametrize("argv", [["videos", "get", "video_pipe", "--json"], ["videos", "wait", "video_pipe"]])
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_a_reader_that_goes_away_ends_quietly(server: str, mock_control: httpx.Client, argv: list[str]) -> None:
     # `tokenops ... | head -1`: the reader closes the pipe before the CLI writes (it is still importing).
     from tests.conftest import SERVER_KEY  # noqa: PLC0415

@@ -89,7 +89,7 @@ def test_dot_segments_are_encoded_on_every_operation(make_client: Any, video_id:
 # --- the grown 6-operation spec ------------------------------------------------------------------------------------
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_every_grown_operation_runs_through_the_one_request_path(grown_repo: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(grown_repo / "generated"), str(ROOT)])}
     env.pop("TOKENOPS_API_KEY", None)

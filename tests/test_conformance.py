@@ -28,7 +28,7 @@ from tests.conformance_fakes import (
 )
 from tests.conftest import ROOT, SERVER_KEY
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.integration
 
 
 def new(report: dict[str, Any]) -> set[tuple[str, str]]:

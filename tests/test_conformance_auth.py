@@ -15,6 +15,8 @@ from contract_tests.suite.runner import RunOptions, RunResult, run
 from contract_tests.suite.targets import EMBEDDED_START, serve_app
 from contract_tests.suite.verdict import decide
 
+pytestmark = pytest.mark.integration  # whole conformance runs against the mock over TCP
+
 KEY = "sk-auth-run-3c1f"
 QUERY_KEY = "sk-auth-run-query-77aa"
 SCHEMES = {

@@ -7,9 +7,10 @@ import datetime
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 
-from contract_tests.suite.baseline import BaselineError, KnownDeviations
+from contract_tests.suite.baseline import BaselineError, KnownDeviations, Match
 from contract_tests.suite.categories import Category
 from contract_tests.suite.findings import Ledger
 from contract_tests.suite.records import Received
@@ -149,3 +150,110 @@ def test_nothing_accepted_writes_nothing(tmp_path: Path) -> None:
     change = known.update([])
     assert (change.added, change.updated, change.renewed) == ([], [], [])
     assert not (tmp_path / "baseline.json").exists()
+
+
+# --- matching and updating, entry by entry (what make mutation checks the baseline by) ---------------------------
+
+
+@attrs.define
+class _Seen:
+    """What the baseline reads of a finding (:class:`contract_tests.suite.baseline.Identified`)."""
+
+    operation: str = LABEL
+    check: str = "status_code_conformance"
+    failure_type: str = "UndefinedStatusCode"
+    key: str = "401"
+    title: str = "Undocumented status code"
+    category_value: str = "spec_gap"
+
+
+def _entry(**fields: str) -> dict[str, str]:
+    return {
+        "operation": LABEL,
+        "check": "status_code_conformance",
+        "failure": "UndefinedStatusCode",
+        "signature": "401",
+        **fields,
+    }
+
+
+def _known(tmp_path: Path, *entries: dict[str, str]) -> KnownDeviations:
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps({"format_version": 1, "entries": list(entries)}), encoding="utf-8")
+    return KnownDeviations.load(path)
+
+
+def _ids(known: KnownDeviations) -> list[str]:
+    return [entry.id for entry in known.entries]
+
+
+def test_a_loaded_or_missing_file_is_where_updates_go(tmp_path: Path) -> None:
+    assert KnownDeviations.load(tmp_path / "none.json").path == tmp_path / "none.json"
+    assert _known(tmp_path, _entry()).path == tmp_path / "baseline.json"
+    assert KnownDeviations.load(None).entries == []
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        _entry(operation="POST /v1/videos"),
+        _entry(check="not_a_server_error"),
+        _entry(failure="ServerError"),
+        _entry(signature="404"),
+        _entry(category="server_nonconformance"),
+    ],
+    ids=["operation", "check", "failure", "signature", "category"],
+)
+def test_an_entry_that_differs_in_one_part_does_not_match_and_the_next_is_tried(
+    tmp_path: Path, other: dict[str, str]
+) -> None:
+    known = _known(tmp_path, other, _entry(category="spec_gap"))
+    assert known.match(_Seen()) == Match(_ids(known)[1])
+    assert known.used == {_ids(known)[1]}
+    assert known.match(_Seen(), today=datetime.date(2000, 1, 1)) == Match(_ids(known)[1])
+
+
+def test_an_entry_without_a_category_matches_every_category(tmp_path: Path) -> None:
+    known = _known(tmp_path, _entry())
+    assert known.match(_Seen(category_value="server_nonconformance")) == Match(_ids(known)[0])
+    assert known.unused() == []
+
+
+def test_an_expired_entry_matches_with_its_expiry_and_counts_as_used(tmp_path: Path) -> None:
+    known = _known(tmp_path, _entry(expires="2024-01-31"))
+    assert known.match(_Seen(), today=datetime.date(2024, 2, 1)) == Match(_ids(known)[0], expired="2024-01-31")
+    assert known.match(_Seen(), today=datetime.date(2024, 1, 31)) == Match(_ids(known)[0])  # the last valid day
+    assert known.used == {_ids(known)[0]}
+
+
+def test_update_adds_each_new_finding_with_todays_date_and_its_title(tmp_path: Path) -> None:
+    known = KnownDeviations.load(tmp_path / "new.json")
+    change = known.update([_Seen(), _Seen(key="404", title="Not found", category_value="server_nonconformance")])
+    assert (len(change.added), change.updated, change.renewed) == (2, [], [])
+    today = datetime.date.today().isoformat()
+    entries = json.loads((tmp_path / "new.json").read_text(encoding="utf-8"))["entries"]
+    assert [(e["signature"], e["category"], e["title"], e["first_seen"], e["last_seen"]) for e in entries] == [
+        ("401", "spec_gap", "Undocumented status code", today, today),
+        ("404", "server_nonconformance", "Not found", today, today),
+    ]
+
+
+def test_update_refreshes_a_covered_entry_and_renews_an_expired_one(tmp_path: Path) -> None:
+    covered = _entry(category="spec_gap", first_seen="2020-01-01", last_seen="2020-01-02", note="mine")
+    expired = _entry(signature="404", category="spec_gap", first_seen="2020-01-01", expires="2020-06-01")
+    other = _entry(signature="429", category="spec_gap", first_seen="2020-01-01")
+    known = _known(tmp_path, covered, expired, other)
+    change = known.update([_Seen(), _Seen(key="404")])
+    assert ([entry.signature for entry in change.updated], change.added) == (["401"], [])
+    assert [renewed.expired for renewed in change.renewed] == ["2020-06-01"]
+    today = datetime.date.today().isoformat()
+    entries = json.loads((tmp_path / "baseline.json").read_text(encoding="utf-8"))["entries"]
+    by_signature = {e["signature"]: e for e in entries}
+    assert sorted(e["signature"] for e in entries) == ["401", "404", "429"]  # the expired entry renewed, once
+    assert (by_signature["401"]["first_seen"], by_signature["401"]["last_seen"], by_signature["401"]["note"]) == (
+        "2020-01-01",
+        today,
+        "mine",
+    )
+    assert (by_signature["404"]["first_seen"], by_signature["404"].get("expires")) == ("2020-01-01", None)
+    assert by_signature["429"]["first_seen"] == "2020-01-01"

@@ -50,7 +50,7 @@ def test_the_suite_checks_say_when_they_do_not_apply() -> None:
     assert raised.value.evidence == {"field": "id", "asked": "video_1", "got": "video_2"}  # type: ignore[attr-defined]
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_matrix_counts_equal_an_independent_count_of_the_answers() -> None:
     recorder = Recorder(create_app(api_keys=[KEY], clock=MockClock(start=EMBEDDED_START), log_requests=False))
     target = serve_app(recorder, control=True)
@@ -77,7 +77,7 @@ def test_matrix_counts_equal_an_independent_count_of_the_answers() -> None:
     assert matrix["client_strict_parse"]["not_applicable"] == answered - len(video_bodies)
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 @pytest.mark.parametrize("count", [1, 2, 5, 8])
 def test_every_given_id_is_requested_and_checked(server: str, count: int) -> None:
     ids = [f"video_given_{index}" for index in range(count)]
@@ -144,7 +144,7 @@ def test_a_delete_never_names_a_known_id() -> None:
     assert Steering(FACTS, readable).steer(Case("video_real")).path_parameters == {"video_id": "video_spare"}
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("how", "when"),
     [

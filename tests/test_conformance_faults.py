@@ -18,7 +18,7 @@ from contract_tests.suite.targets import EMBEDDED_START, serve_app
 from contract_tests.suite.verdict import decide
 from tests.conformance_fakes import LABEL, PROJECT_BASELINE, STATUS_PATH, Breaker, findings_of, matrix_of, run_cli
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.integration
 LIFECYCLE = "/v1/videos/video_conformance_lifecycle_*"
 KEY = "sk-faults"
 

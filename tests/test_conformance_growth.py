@@ -17,7 +17,7 @@ from contract_tests.suite.targets import serve_app
 from tests.conformance_fakes import KEY, FakeVideoAPI
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.integration
 GIVEN = ["video_a", "video_b", "video_c"]
 DISPOSABLE = [f"video_spare_{index}" for index in range(8)]
 OPERATIONS = {

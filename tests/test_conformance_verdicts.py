@@ -18,7 +18,7 @@ import pytest
 from tests.conformance_fakes import LABEL, PASSING, findings_of, run_cli
 from tests.conftest import ROOT, SERVER_KEY
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.integration
 
 
 def test_a_wrong_key_is_inconclusive_not_a_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str) -> None:

@@ -22,6 +22,8 @@ from contract_tests.suite.targets import EMBEDDED_START, Target, serve_app
 from contract_tests.suite.writes import PolicyError, WritePolicy, is_billed
 from tests.conformance_fakes import PROJECT_BASELINE, Recorder, run_cli
 
+pytestmark = pytest.mark.integration  # whole conformance runs against servers over TCP, the installed script
+
 KEY = "sk-writes"
 SAFE = {"GET", "HEAD", "OPTIONS"}
 WRITES = {"POST /v1/videos", "DELETE /v1/videos/{video_id}", "POST /v1/videos/{video_id}/remix"}

@@ -20,8 +20,6 @@ import pytest
 from contract_tests.mock.process import mock_process
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.e2e
-
 DOCS_MOCK = "http://127.0.0.1:4010"
 DOCS_KEY = "sk-mock-local"
 _BLOCK = re.compile(r"<!-- runnable(?:: exit=(\d+))? -->\n```(\w+)\n(.*?)\n```", re.DOTALL)
@@ -54,6 +52,7 @@ def test_the_readme_has_runnable_examples_of_each_kind() -> None:
     assert len(readme) >= 5  # CLI, conformance against a URL, drift, sync and async client
 
 
+@pytest.mark.release  # the docs' runnable blocks, each in a fresh shell, against a mock process
 @pytest.mark.parametrize(("where", "language", "code", "exit_code"), BLOCKS, ids=[block[0] for block in BLOCKS])
 def test_the_block_runs_as_printed(docs_mock: str, where: str, language: str, code: str, exit_code: int) -> None:
     code = code.replace(DOCS_MOCK, docs_mock)

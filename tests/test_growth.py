@@ -31,6 +31,7 @@ def _take_pages_as_the_tools_would(copy: Path) -> None:
     (copy / "generated" / "tokenops_client" / "errors.py").unlink()
 
 
+@pytest.mark.integration  # copies the repository
 def test_only_tool_written_files_changing_is_no_finding(tmp_path: Path) -> None:
     copy = tmp_path / "repo"
     growth_check.copy_checkout(copy)
@@ -44,6 +45,7 @@ def test_only_tool_written_files_changing_is_no_finding(tmp_path: Path) -> None:
     assert growth_check.hand_written_changes(before, growth_check.checkout_files(copy)) == []
 
 
+@pytest.mark.integration  # copies the repository
 def test_a_hand_written_file_that_had_to_change_is_reported(tmp_path: Path) -> None:
     copy = tmp_path / "repo"
     growth_check.copy_checkout(copy)
@@ -59,7 +61,7 @@ def test_a_hand_written_file_that_had_to_change_is_reported(tmp_path: Path) -> N
     )
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_the_copy_shares_this_venv_without_make_reinstalling_into_it(tmp_path: Path) -> None:
     copy = tmp_path / "repo"
     copy.mkdir()
@@ -82,7 +84,7 @@ def test_the_copy_shares_this_venv_without_make_reinstalling_into_it(tmp_path: P
     assert Path(prefix) == venv
 
 
-@pytest.mark.e2e
+@pytest.mark.release
 def test_the_growth_check_passes(tmp_path: Path) -> None:
     """``growth_check.py --quick``: take the pages in a copy, no hand-written change, every operation conforms
     and is callable through the client (lint, types and the tests themselves are this suite's other tests)."""

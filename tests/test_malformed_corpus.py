@@ -259,7 +259,7 @@ TCP_CORPUS: list[tuple[str, rawserver.Behaviour, type[Exception], float]] = [
 ]
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 @pytest.mark.parametrize("flavour", ["sync", "async"])
 @pytest.mark.parametrize(("kind", "behaviour", "expected", "read"), TCP_CORPUS, ids=[c[0] for c in TCP_CORPUS])
 def test_corpus_over_tcp(

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from schemathesis.engine import events, from_schema
 
 from contract_tests.mock import MockApp, create_app
+from contract_tests.suite import _schemathesis_private as engine
 from tests.conftest import ROOT
 from tests.conftest import SERVER_KEY as KEY
 
@@ -38,17 +38,17 @@ def _fuzz(
     failures: list[str] = []
     cases = 0
     errors: list[Any] = []
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
-            for nodes in event.recorder.checks.values():
+    for event in engine.execute(schema):
+        if isinstance(event, engine.ScenarioFinished):
+            for exchange in engine.scenario_exchanges(event):
                 cases += 1
-                failures += [f"{node.name}: {node.failure_info}" for node in nodes if node.status.value == "failure"]
-        elif isinstance(event, events.NonFatalError | events.FatalError):
+                failures += [f"{check.name}: {check.failure}" for check in exchange.checks if check.status == "failure"]
+        elif isinstance(event, engine.NonFatalError | engine.FatalError):
             errors.append(event)
     return failures, cases, errors, app
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_schemathesis_negative_mode_finds_no_server_error() -> None:
     # getVideoStatus on the vendored spec, however many operations it has grown (the grown test fuzzes them all).
     spec = ROOT / "openapi.yaml"
@@ -59,7 +59,7 @@ def test_schemathesis_negative_mode_finds_no_server_error() -> None:
     assert app.state.stats["api_total"] >= 5
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 @pytest.mark.parametrize("mode", ["negative", "positive"])
 def test_grown_spec_fuzzing_finds_no_server_error_and_no_invalid_body(grown_spec: Path, mode: str) -> None:
     checks = ["not_a_server_error", "response_schema_conformance", "content_type_conformance"]
@@ -115,7 +115,7 @@ def _status(base: str, payload: bytes) -> int | None:
     return int(reply[9:12]) if reply.startswith(b"HTTP/1.1 ") else None
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 @pytest.mark.parametrize("payload", GARBAGE, ids=[f"garbage-{i}" for i in range(len(GARBAGE))])
 def test_raw_garbage_never_gets_a_5xx(server: str, mock_control: httpx.Client, payload: bytes) -> None:
     status = _status(server, payload)

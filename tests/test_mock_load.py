@@ -18,7 +18,7 @@ from contract_tests.mock.process import mock_process
 from tests.spec_schema import video_validator
 
 KEY = "sk-load-test"
-pytestmark = pytest.mark.e2e  # a mock process of its own under thousands of requests
+pytestmark = pytest.mark.release  # stress: a mock process of its own under thousands of requests
 REQUESTS = int(os.environ.get("TOKENOPS_STRESS_REQUESTS", "4000"))
 MAX_JOBS = 2000
 

@@ -40,7 +40,6 @@ def _create(grown: MockHarness, **fields: str) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.e2e
 def test_every_operation_of_the_grown_spec_has_its_stateful_handler(grown: MockHarness) -> None:
     assert set(grown.app.stateful_operations()) == OPERATIONS
     listed = grown.get("/_mock/operations").json()["operations"]

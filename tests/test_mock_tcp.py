@@ -17,7 +17,7 @@ from tests.mock_helpers import response_errors, shared_tls
 
 KEY = "sk-grown-tcp"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

@@ -307,7 +307,7 @@ print("repro ok")
 """
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_a_grown_spec_is_parsed_by_the_generated_models(tmp_path: Path) -> None:
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     properties = spec["components"]["schemas"]["VideoStatusResponse"]["properties"]

@@ -15,7 +15,7 @@ import pytest
 from contract_tests.mock.process import free_port
 from tests.conftest import ROOT, SERVER_KEY
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.release  # fresh venvs: wheel, sdist and each extra installed outside the repository
 
 UV = Path(sys.executable).parent / "uv"
 

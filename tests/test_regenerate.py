@@ -35,7 +35,7 @@ def _run_script(
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=120)
 
 
-@pytest.mark.e2e
+@pytest.mark.release
 def test_generation_is_byte_reproducible_across_cwd_hash_seed_and_locale(tmp_path: Path) -> None:
     # The committed tree was generated from the checkout's root with the maintainer's environment; a fresh process
     # elsewhere, from another cwd, with another hash seed, locale and time zone must write the same bytes.
@@ -52,18 +52,13 @@ def test_generation_is_byte_reproducible_across_cwd_hash_seed_and_locale(tmp_pat
     assert not any(str(tmp_path).encode() in content for content in tree.values())
 
 
-def test_check_passes_on_the_committed_tree(capsys: pytest.CaptureFixture[str]) -> None:
-    assert regenerate.main(["--check"]) == 0
-    assert capsys.readouterr().out == ""
-
-
 def _check(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     code = regenerate.main(["--check", "--root", str(root)])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_check_fails_when_the_spec_gains_a_property(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = repo_copy / "openapi.yaml"
     spec.write_text(edit_schema(spec.read_text(encoding="utf-8"), *NEW_PROPERTY), encoding="utf-8")
@@ -77,6 +72,7 @@ def test_check_fails_when_the_spec_gains_a_property(repo_copy: Path, capsys: pyt
     assert output.rstrip().splitlines()[-1].startswith("To fix, run: make regenerate")
 
 
+@pytest.mark.integration
 def test_check_fails_on_a_hand_edited_generated_file(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = repo_copy / GENERATED / "client.py"
     target.write_text(target.read_text(encoding="utf-8") + "# local tweak\n", encoding="utf-8")
@@ -89,6 +85,7 @@ def test_check_fails_on_a_hand_edited_generated_file(repo_copy: Path, capsys: py
     assert "changed: spec.lock.json" not in output
 
 
+@pytest.mark.integration
 def test_check_fails_on_a_deleted_or_extra_generated_file(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo_copy / GENERATED / "errors.py").unlink()
     (repo_copy / GENERATED / "extra.py").write_text("x = 1\n", encoding="utf-8")
@@ -100,6 +97,7 @@ def test_check_fails_on_a_deleted_or_extra_generated_file(repo_copy: Path, capsy
     assert f"removed (not produced by the generator): {GENERATED}/extra.py" in output
 
 
+@pytest.mark.integration
 def test_check_bounds_the_diff_it_prints(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = repo_copy / GENERATED / "types.py"
     target.write_text("\n".join(f"line {i}" for i in range(500)), encoding="utf-8")
@@ -111,6 +109,7 @@ def test_check_bounds_the_diff_it_prints(repo_copy: Path, capsys: pytest.Capture
     assert len(output.splitlines()) < 60
 
 
+@pytest.mark.integration
 def test_check_fails_when_the_lock_is_stale(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lock = repo_copy / "spec.lock.json"
     lock.write_text(lock.read_text(encoding="utf-8").replace('"0.29.1"', '"0.28.0"'), encoding="utf-8")
@@ -152,7 +151,7 @@ def test_check_exits_2_with_one_line_on_bad_spec(
     assert "Traceback" not in captured.err
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_bad_spec_exits_2_without_traceback_as_a_process(repo_copy: Path) -> None:
     (repo_copy / "openapi.yaml").write_text(": : :\n\t- nope", encoding="utf-8")
 
@@ -163,6 +162,7 @@ def test_bad_spec_exits_2_without_traceback_as_a_process(repo_copy: Path) -> Non
     assert result.stderr.startswith("regenerate: error: openapi.yaml is not valid YAML")
 
 
+@pytest.mark.integration
 def test_write_mode_replaces_the_whole_generated_tree(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     stray = repo_copy / "generated" / "stray.txt"
     stray.write_text("left behind", encoding="utf-8")
@@ -174,6 +174,7 @@ def test_write_mode_replaces_the_whole_generated_tree(repo_copy: Path, capsys: p
     assert not stray.exists()
     assert _tree(repo_copy / "generated") == _tree(ROOT / "generated")
     assert regenerate.main(["--check", "--root", str(repo_copy)]) == 0
+    assert capsys.readouterr().out == ""  # --check is quiet when in sync
 
 
 def test_pinned_tools_match_pyproject() -> None:
@@ -206,7 +207,7 @@ def test_a_missing_generator_config_is_a_setup_error(tmp_path: Path) -> None:
         generate.generate_into(tmp_path, tmp_path)
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_a_generator_warning_is_a_setup_error_naming_the_endpoint(tmp_path: Path) -> None:
     spec = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a/{id}:\n    get:\n"
     spec += "      operationId: getA\n      responses: {'200': {description: ok}}\n"
@@ -228,7 +229,7 @@ def test_compare_trees_says_binary_files_differ_and_bounds_the_file_list() -> No
     assert generate.compare_trees({}, {}, "pkg/") == []
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_without_a_changelog_regeneration_writes_no_entry(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo_copy / "CHANGELOG.md").unlink()
     version = (repo_copy / "overlays" / "tokenops" / "_version.py").read_bytes()

@@ -73,7 +73,7 @@ def test_the_markdown_lists_every_finding_with_its_evidence() -> None:
         assert f"field data[{index}].size = '1792x1024'" in text
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_the_markdown_names_the_field_of_a_real_deviation(conformance_runs: Any) -> None:
     code, report, reports = conformance_runs(*REALITY_AND_RIGGED)
     assert code == 1
@@ -133,7 +133,7 @@ def _replayable(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_each_printed_curl_replays_the_reported_status(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
 ) -> None:
@@ -150,7 +150,7 @@ def test_each_printed_curl_replays_the_reported_status(
         assert _status_of(curl, env) == finding["status_code"], curl
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_an_embedded_run_prints_the_command_that_recreates_its_ids(conformance_runs: Any) -> None:
     code, report, reports = conformance_runs(examples=PASSING)
     assert code == 0
@@ -188,7 +188,7 @@ def test_an_embedded_run_prints_the_command_that_recreates_its_ids(conformance_r
     assert shlex.split(start)[:3] == ["python", "-m", "contract_tests.mock"]
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_two_runs_of_the_same_server_give_the_same_json(
     conformance_runs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,7 +14,11 @@ import pytest
 from tests.chromium import Browser, module_browser
 from tests.conformance_fakes import REALITY_AND_RIGGED
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.integration
+HOW_TO_RUN = (
+    "headless Chromium not found: run `make chromium` (root with apt-get) or `apt-get install chromium`, "
+    "then `pytest tests/test_report_html.py`"
+)
 MEASURE = """(() => {
   const box = (element) => { const r = element.getBoundingClientRect();
     return {left: r.left, right: r.right, width: r.width, height: r.height, text: element.textContent}; };

@@ -57,7 +57,7 @@ def _count(control: httpx.Client, status: int) -> int:
     return int(control.get("/_mock/stats").json()["requests"].get(f"api_{status}", 0))
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 @every_transport
 def test_429_retry_after_is_honoured(
     mock_base: str, mock_control: httpx.Client, clock: LinkedClock, transport: str
@@ -134,7 +134,7 @@ def test_wait_survives_a_fault_burst_mid_wait_and_finishes_before_its_deadline(
 # --- connection pools over real TCP (a counting proxy in front of the mock) ------------------------------------------
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_a_sync_client_shared_by_32_threads_opens_at_most_32_connections(
     server: str, mock_control: httpx.Client
 ) -> None:
@@ -151,7 +151,7 @@ def test_a_sync_client_shared_by_32_threads_opens_at_most_32_connections(
     assert 1 <= proxy.connections <= 32 * 1.2
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 @pytest.mark.parametrize("transport", ASYNC_TRANSPORTS)
 def test_wait_many_keeps_one_connection_per_slot_beyond_the_default_pool(
     server: str, mock_control: httpx.Client, transport: str

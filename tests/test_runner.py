@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from schemathesis.engine import events
 
+from contract_tests.suite import _schemathesis_private as events
 from contract_tests.suite.baseline import KnownDeviations
 from contract_tests.suite.evidence import Outcome
 from contract_tests.suite.findings import Ledger

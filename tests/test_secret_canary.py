@@ -181,7 +181,7 @@ def _every_scheme(tmp_path: Path, env: dict[str, str], capfd: pytest.CaptureFixt
     return outputs
 
 
-@pytest.mark.e2e
+@pytest.mark.release
 def test_the_canary_key_appears_nowhere(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,

@@ -29,7 +29,7 @@ from tokenops import ResponseValidationError, parse_model
 
 PACKAGE = "shapes_client"
 SPEC = ROOT / "tests" / "fixtures" / "shapes" / "openapi.yaml"
-pytestmark = pytest.mark.e2e  # every test needs the generator's run (a subprocess) on the fixture spec
+pytestmark = pytest.mark.integration  # every test needs the generator's run (a subprocess) on the fixture spec
 
 
 class Shapes:

@@ -220,6 +220,7 @@ def test_an_unknown_openapi_version_is_a_warning_not_an_error() -> None:
     assert warning.startswith('future.yaml: not a valid OpenAPI document: "3.9.0" does not match')
 
 
+@pytest.mark.integration  # a process pool
 def test_two_large_documents_load_in_parallel_with_the_same_result(tmp_path: Path) -> None:
     from contract_tests.toolchain.load import PARALLEL_MIN_BYTES, load_spec  # noqa: PLC0415
 

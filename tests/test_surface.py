@@ -31,6 +31,7 @@ def _client_cache_of_this_module(tmp_path_factory: pytest.TempPathFactory) -> An
 MODEL = "tokenops_client.models.video_status_response.VideoStatusResponse"
 
 
+@pytest.mark.integration  # griffe reads a package with git calls
 def test_committed_surface_has_modules_classes_functions_attributes_members() -> None:
     surface = package_surface(GENERATED, "tokenops_client")
     assert surface["tokenops_client.api.default.get_video_status"] == "module"
@@ -44,7 +45,7 @@ def test_committed_surface_has_modules_classes_functions_attributes_members() ->
     assert surface["tokenops_client.types.UNSET"] == "attribute: Unset"
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_every_overlay_import_exists_in_the_committed_surface() -> None:
     surface = package_surface(GENERATED, "tokenops_client")
     imports = overlay_imports(ROOT / "overlays" / "tokenops", "tokenops_client")
@@ -59,6 +60,7 @@ def _package(root: Path, module: str) -> Path:
     return root / "pkg"
 
 
+@pytest.mark.integration  # griffe reads a package with git calls
 def test_compare_packages_classifies_removals_signatures_and_additions(tmp_path: Path) -> None:
     old = _package(tmp_path / "old", "class C:\n    x: int\n\ndef f(a, *, b): ...\ndef g(a): ...\ndef k(a, b=1): ...\n")
     new = _package(
@@ -82,7 +84,7 @@ def _candidate(tmp_path: Path, text: str) -> Path:
     return candidate
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
     text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
     start, end = schema_span(text, "VideoStatusResponse") or (0, 0)
@@ -102,7 +104,7 @@ def test_removed_property_breaks_attribute_access(tmp_path: Path) -> None:
     } in changes
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_renamed_operation_breaks_imports_and_the_overlay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
     assert text.count("operationId: getVideoStatus") == 1
@@ -131,12 +133,12 @@ def test_renamed_operation_breaks_imports_and_the_overlay(tmp_path: Path, capsys
     assert "INFO     tokenops_client.api.default.retrieve_video: module added  [import-symbol-added]" in lines
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_unchanged_spec_has_no_surface_changes() -> None:
     assert diff.surface_changes(ROOT / "openapi.yaml") == []
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_a_docs_page_as_the_candidate_is_regenerated_from_its_fenced_block(tmp_path: Path) -> None:
     text = (ROOT / PAGE).read_text(encoding="utf-8")
     start, end = schema_span(text, "VideoStatusResponse") or (0, 0)

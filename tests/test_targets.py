@@ -90,6 +90,7 @@ def test_an_app_that_cannot_start_is_a_target_error() -> None:
         serve_app("not an ASGI app", name="broken", control=False)
 
 
+@pytest.mark.integration  # real servers, joined at exit
 def test_servers_closed_without_waiting_are_joined_at_exit() -> None:
     app = create_app(api_keys=["sk-t"], clock=MockClock(start=EMBEDDED_START), log_requests=False)
     target = serve_app(app)  # control=None: asks the app

@@ -16,6 +16,8 @@ from contract_tests.suite.traffic.checker import TrafficChecker
 from contract_tests.suite.traffic.proxy import ProxyApp
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.integration  # an upstream over real TCP that resets and stalls in real time
+
 KEY = "sk-traffic-faults-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 VIDEO = "/v1/videos/video_in_progress_demo"

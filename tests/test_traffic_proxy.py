@@ -220,6 +220,7 @@ def test_a_sink_that_fails_never_reaches_the_client() -> None:
     assert call(app, "GET", "/v1/x").content == b"ok"
 
 
+@pytest.mark.integration  # over real TCP, paced in real time
 def test_an_event_stream_reaches_the_client_event_by_event_over_tcp() -> None:
     """The upstream sends the second event only once the client has read the first: a proxy that waited for the
     whole body would never deliver the first (the upstream gives up waiting after 20 s and says so)."""

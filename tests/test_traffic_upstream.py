@@ -19,6 +19,8 @@ from contract_tests.suite.targets import serve_app
 from contract_tests.suite.traffic.upstream import FastUpstream, UpstreamError
 from tests.rawserver import garbage_status_line, raw_server, reset_after_headers, reset_before_headers, stall_mid_body
 
+pytestmark = pytest.mark.integration  # upstreams over real TCP
+
 
 def fetch(
     base: str, method: str = "GET", body: Any = b"", headers: list[tuple[bytes, bytes]] | None = None, **options: Any

@@ -26,6 +26,8 @@ from tokenops import AsyncTokenOps, ConfigurationError, DefaultAioHttpClient, Vi
 from tokenops._flows import Failure, Send
 from tokenops._transports import ShardedTransport, Slots, async_pool
 
+pytestmark = pytest.mark.integration  # real TCP servers, deadlines in real time
+
 # --- a missing extra ---------------------------------------------------------------------------------------------
 
 
@@ -204,7 +206,6 @@ def test_default_aiohttp_client_is_bound_to_one_event_loop() -> None:
     gc.collect()  # here, under this test's filter, not in a later test
 
 
-@pytest.mark.e2e
 @pytest.mark.parametrize(("kind", "behaviour", "expected", "read"), TCP_CORPUS, ids=[c[0] for c in TCP_CORPUS])
 def test_resets_stalls_and_garbage_are_the_same_errors_over_aiohttp(
     kind: str, behaviour: rawserver.Behaviour, expected: type[Exception], read: float

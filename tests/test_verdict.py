@@ -4,11 +4,13 @@ worded so the user knows what to do."""
 from __future__ import annotations
 
 import collections
+from typing import Any
 
 import pytest
 
 from contract_tests.suite.categories import Category
 from contract_tests.suite.evidence import IdEvidence, OperationEvidence
+from contract_tests.suite.findings import Finding
 from contract_tests.suite.lifecycle import LifecycleResult, Unfinished
 from contract_tests.suite.runner import RunResult
 from contract_tests.suite.verdict import Verdict, decide, parse_fail_on
@@ -127,3 +129,187 @@ def test_a_server_answering_errors_to_everything_gets_advice_about_the_server_no
         "the server answers errors to every request: a 5xx or a page that is not an API response; fix the server, "
         "or check that --target is the API and not a proxy's error page",
     )
+
+
+# --- each reason worded exactly, at its thresholds (what make mutation checks the verdict by) ------------------
+
+DELETE = "DELETE /v1/things/{thing_id}"
+
+
+def _answered(label: str, **counts: Any) -> OperationEvidence:
+    """Evidence of ``label`` with these status-class counts (``ok=``, ``client=``, ``server=``) and fields."""
+    statuses = collections.Counter(
+        {
+            kind: counts.pop(name)
+            for name, kind in (("ok", "2xx"), ("client", "4xx"), ("server", "5xx"))
+            if name in counts
+        }
+    )
+    return OperationEvidence(label, requests=sum(statuses.values()), statuses=statuses, **counts)
+
+
+def _finding(category: Category, *, known: bool = False) -> Finding:
+    return Finding(
+        check="status_code_conformance",
+        category=category,
+        failure_type="UndefinedStatusCode",
+        title="t",
+        message="m",
+        key="500",
+        operation=GET,
+        phase="fuzzing",
+        status_code=500,
+        request={},
+        response=None,
+        known=known,
+    )
+
+
+def test_fail_on_takes_names_with_dashes_or_underscores_in_the_order_given() -> None:
+    assert parse_fail_on("spec-gap, server_nonconformance") == (Category.SPEC_GAP, Category.SERVER_NONCONFORMANCE)
+    assert parse_fail_on("lifecycle_violation") == (Category.LIFECYCLE_VIOLATION,)
+
+
+def test_an_unknown_category_is_named_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"^unknown category ") as raised:
+        parse_fail_on("spec_gap,bogus,nope")
+    assert str(raised.value) == (
+        "unknown category bogus, nope; known: all, server_nonconformance, spec_gap, client_incompatibility,"
+        " lifecycle_violation, client_nonconformance"
+    )
+
+
+def test_every_operation_refusing_the_key_is_one_reason() -> None:
+    refused = [_answered(label, client=4, authenticated=4, auth_refused=3) for label in (LIST, GET)]
+    assert decide(_result(*refused)).reasons == ("every authenticated request got 401: is TOKENOPS_API_KEY right?",)
+
+
+def test_half_of_the_requests_refused_is_not_refusing_the_key() -> None:
+    half = _answered(GET, client=4, authenticated=4, auth_refused=2)
+    assert decide(_result(half)).reasons == (
+        f"no 2xx body checked for {GET} (4 4xx): give ids that exist, or see the findings",
+    )
+
+
+def test_an_operation_that_answers_2xx_does_not_refuse_the_key() -> None:
+    some = _answered(GET, ok=2, client=5, authenticated=7, auth_refused=5, checked_bodies=2)
+    assert decide(_result(some)).reasons == (
+        f"only 2 2xx bodies checked for {GET} (need 5): raise --max-examples, give more ids, or lower --min-checked",
+    )
+
+
+def test_each_operation_short_of_evidence_is_named_after_those_with_enough() -> None:
+    short = _answered(LIST, ok=1, checked_bodies=1)
+    decision = decide(_result(_checked(GET), short, _checked("GET /v1/other")))
+    assert decision.reasons == (
+        f"only 1 2xx body checked for {LIST} (need 5): raise --max-examples, give more ids, or lower --min-checked",
+    )
+    assert (decision.verdict, decision.min_checked) == (Verdict.INCONCLUSIVE, 5)
+    assert decide(_result(short), min_checked=1).reasons == ()
+    assert decide(_result(short), min_checked=1).min_checked == 1
+
+
+@pytest.mark.parametrize(
+    ("label", "where"),
+    [
+        (GET, "every id returned 404; check the ids and"),
+        (LIST, "every request returned 404; check"),
+    ],
+)
+def test_an_operation_answering_mostly_404_says_where_to_look(label: str, where: str) -> None:
+    lost = _answered(label, client=5, authenticated=5, not_found=3)
+    fine = _checked("GET /v1/other")
+    assert decide(_result(fine, lost)).reasons == (
+        f"no 2xx body for {label}: {where} that --target is the API's base URL",
+    )
+
+
+def test_half_of_the_requests_404_is_not_mostly_404() -> None:
+    half = _answered(GET, client=4, authenticated=4, not_found=2)
+    fine = _checked("GET /v1/other")
+    assert decide(_result(fine, half)).reasons == (
+        f"no 2xx body checked for {GET} (4 4xx): give ids that exist, or see the findings",
+    )
+
+
+def test_a_2xx_is_never_mostly_404() -> None:
+    some = _answered(GET, ok=1, client=5, authenticated=6, not_found=5)
+    assert decide(_result(some)).reasons == (
+        f"no 2xx body checked for {GET} (1 2xx, 5 4xx): give ids that exist, or see the findings",
+    )
+
+
+def test_a_delete_without_checked_bodies_asks_for_disposable_ids() -> None:
+    gone = _answered(DELETE, client=2, server=1)
+    assert decide(_result(gone)).reasons == (
+        f"no 2xx body checked for {DELETE} (2 4xx, 1 5xx): pass ids it may delete with --disposable-id, or see"
+        " the findings",
+    )
+
+
+def test_an_operation_that_got_no_answer_says_so() -> None:
+    assert decide(_result(OperationEvidence(GET))).reasons == (
+        f"no 2xx body checked for {GET} (no responses): give ids that exist, or see the findings",
+    )
+
+
+def test_some_checked_bodies_with_known_deviations_are_too_few_not_unknown() -> None:
+    mixed = _answered(GET, ok=4, checked_bodies=2, known_only_bodies=2)
+    assert decide(_result(mixed)).reasons == (
+        f"only 2 2xx bodies checked for {GET} (need 5): raise --max-examples, give more ids, or lower --min-checked",
+    )
+
+
+def test_a_given_id_that_never_got_a_checked_body_is_named_with_its_answers() -> None:
+    result = _result(_checked(GET))
+    result.evidence.ids = {
+        ("thing_id", "made"): IdEvidence("thing_id", "made", given=False, requests=3),  # the suite's own first
+        ("video_id", "v1"): IdEvidence(
+            "video_id", "v1", given=True, requests=3, statuses=collections.Counter({"5xx": 1, "4xx": 2})
+        ),
+        ("thing_id", "t1"): IdEvidence("thing_id", "t1", given=True, requests=2, checked_bodies=1),
+    }
+    assert decide(result).reasons == (
+        "--video-id v1: no 2xx body checked in 3 request(s) (2 4xx, 1 5xx); check the id",
+    )
+
+
+def test_a_run_that_stopped_early_says_where() -> None:
+    result = _result(_checked(GET))
+    result.aborted = [
+        "fuzzing: GET /v1/things stopped early: ValueError",
+        "fuzzing: GET /v1/things stopped early: ValueError",
+    ]
+    assert decide(result).reasons == ("fuzzing: GET /v1/things stopped early: ValueError: see the errors and findings",)
+
+
+def test_a_new_finding_in_a_failing_category_fails_the_run_and_counts() -> None:
+    result = _result(_checked(GET))
+    result.findings = [
+        _finding(Category.SERVER_NONCONFORMANCE),
+        _finding(Category.SERVER_NONCONFORMANCE),
+        _finding(Category.SPEC_GAP),  # not failing by default
+        _finding(Category.SERVER_NONCONFORMANCE, known=True),  # in the baseline
+    ]
+    decision = decide(result)
+    assert (decision.verdict, decision.failing, decision.exit_code, decision.reasons) == (Verdict.FAIL, 2, 1, ())
+    assert decision.fail_on == (
+        Category.SERVER_NONCONFORMANCE,
+        Category.LIFECYCLE_VIOLATION,
+        Category.CLIENT_INCOMPATIBILITY,
+    )
+    spec_gaps = decide(result, fail_on=[Category.SPEC_GAP])
+    assert (spec_gaps.verdict, spec_gaps.failing, spec_gaps.fail_on) == (Verdict.FAIL, 1, (Category.SPEC_GAP,))
+
+
+def test_a_run_that_never_reached_the_api_judges_no_finding() -> None:
+    lost = [_answered(label, client=4, authenticated=4, not_found=4) for label in (GET, LIST)]
+    result = _result(*lost)
+    result.findings = [_finding(Category.SERVER_NONCONFORMANCE)]
+    decision = decide(result)
+    assert decision.verdict is Verdict.INCONCLUSIVE
+    assert decision.failing == 1
+    assert (
+        decision.reasons[0] == "every operation answered only 404: the API is not at --target, so no finding is judged"
+    )
+    assert len(decision.reasons) == 3  # and one line per operation

@@ -47,10 +47,6 @@ def _workflow_schema_errors(text: str) -> list[str]:
     return [error.message for error in validator.iter_errors(document)]
 
 
-def test_the_shipped_workflow_is_valid() -> None:
-    assert _workflow_schema_errors((ROOT / ".github" / "workflows" / "contract.yml").read_text(encoding="utf-8")) == []
-
-
 @pytest.mark.parametrize(
     ("mistake", "fixed"),
     [("runs-on: ubuntu-latest", "runs-onn: ubuntu-latest"), ("timeout-minutes: 30", "timeout-minutes: soon")],

@@ -15,8 +15,9 @@ status (``tokenops.operations.find(...)``, ``tokenops.parse_model``).
 Schemathesis records a check that returns ``True`` as *skipped* and one that returns ``None`` as *passed*;
 these checks return :data:`NOT_APPLICABLE` (``True``) when they do not apply and ``None`` when they ran and
 held, so the suite's evidence matrix counts what really ran. A failure is a :class:`ContractFailure` with a
-stable ``_unique_key`` (field and kind of problem, never volatile values) and an ``evidence`` mapping
-(field path, value, asked vs got) for the reports.
+stable ``key`` (field and kind of problem, never volatile values; schemathesis identifies the failure by it, see
+:mod:`contract_tests.suite._schemathesis_private`) and an ``evidence`` mapping (field path, value, asked vs got)
+for the reports.
 
 ``schemathesis run`` with the repo's ``schemathesis.toml`` loads this module (``hooks``), so plain schemathesis
 runs these checks too.
@@ -34,8 +35,8 @@ from typing import Any, ClassVar, Final
 
 import attrs
 import schemathesis
-from schemathesis.core.failures import Failure
 
+from contract_tests.suite._schemathesis_private import KeyedFailure
 from contract_tests.suite.resources import Lifecycle, rules_for
 from contract_tests.suite.spec_facts import OperationFacts, SpecFacts, facts_for, is_json_media_type
 from tokenops import ResponseValidationError, operations, parse_model
@@ -56,7 +57,7 @@ __all__ = [
 NOT_APPLICABLE: Final = True
 
 
-class ContractFailure(Failure):
+class ContractFailure(KeyedFailure):
     """A failure of one of our checks. ``key`` is its stable identity within the check."""
 
     code: ClassVar[str] = "TK900"
@@ -65,13 +66,8 @@ class ContractFailure(Failure):
     def __init__(
         self, *, operation: str | None, title: str, message: str, key: str, evidence: Mapping[str, Any] | None = None
     ) -> None:
-        super().__init__(operation=operation, title=title, message=message)
-        self.key = key
+        super().__init__(operation=operation, title=title, message=message, key=key)
         self.evidence = dict(evidence or {})
-
-    @property
-    def _unique_key(self) -> str:
-        return self.key
 
 
 class SemanticViolation(ContractFailure):

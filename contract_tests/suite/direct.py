@@ -9,6 +9,8 @@ become findings; nothing raises out of :meth:`Direct.send`.
 
 from __future__ import annotations
 
+import email.utils
+import math
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -16,9 +18,9 @@ from typing import Any
 import attrs
 import httpx
 from schemathesis import checks as schemathesis_checks
-from schemathesis.core.failures import Failure, FailureGroup
-from schemathesis.core.rate_limit import parse_retry_after
+from schemathesis.errors import FailureGroup
 
+from contract_tests.suite._schemathesis_private import Failure
 from contract_tests.suite.checks import REGISTERED, SUITE_CHECKS
 from contract_tests.suite.credentials import RunCredentials
 from contract_tests.suite.evidence import Outcome
@@ -30,7 +32,7 @@ from contract_tests.suite.writes import WritePolicy
 from tokenops import Clock
 from tokenops.spec import Placement
 
-__all__ = ["RESPONSE_CHECKS", "Direct", "Exchange", "Extra", "Validator"]
+__all__ = ["RESPONSE_CHECKS", "Direct", "Exchange", "Extra", "Validator", "retry_after"]
 
 # Schemathesis' checks that judge one response on its own (no extra requests, no generation metadata).
 RESPONSE_CHECKS = (
@@ -41,6 +43,7 @@ RESPONSE_CHECKS = (
     "response_schema_conformance",
 )
 MAX_RATE_LIMIT_WAITS = 3
+MAX_RATE_LIMIT_PAUSE = 60.0  # seconds: a longer Retry-After is waited out for this long (as schemathesis does)
 USER_AGENT = "tokenops-conformance"
 
 # An extra expectation of one probe: (check name, function of the response -> failure or None).
@@ -55,6 +58,24 @@ class Exchange:
     received: Received | None
     findings: list[Finding]
     body: Any = None  # the decoded JSON of a 2xx JSON answer, else None
+
+
+def retry_after(value: str, now: float) -> float | None:
+    """Seconds a ``Retry-After`` value asks for (delay-seconds or an HTTP-date, ``now`` is wall-clock time),
+    clamped to 0..:data:`MAX_RATE_LIMIT_PAUSE`; None when it is neither."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - now
+    if math.isnan(seconds):
+        return None
+    return max(0.0, min(MAX_RATE_LIMIT_PAUSE, seconds))
 
 
 def _check_function(name: str) -> Any:
@@ -179,7 +200,7 @@ class Direct:
             response.read()
             if response.status_code != 429 or waits >= MAX_RATE_LIMIT_WAITS:  # noqa: PLR2004
                 return response
-            delay = parse_retry_after(response.headers.get("retry-after", ""))
+            delay = retry_after(response.headers.get("retry-after", ""), self.clock.time())
             if delay is None:
                 return response
             waits += 1

@@ -17,8 +17,9 @@ from typing import Any
 
 import attrs
 import httpx
-from schemathesis.core.failures import Failure
+from schemathesis.baseline import failure_identity
 
+from contract_tests.suite._schemathesis_private import Failure
 from contract_tests.suite.baseline import ANY_OPERATION, KnownDeviations
 from contract_tests.suite.categories import Category, categorize
 from contract_tests.suite.checks import ContractFailure
@@ -276,7 +277,7 @@ class Ledger:
             failure_type=type(failure).__name__,
             title=title,
             message=message,
-            key=failure._unique_key,
+            key=failure_identity(failure, check)[3],  # the failure's signature, as schemathesis' baseline has it
             operation=failure.operation or label,
             phase=phase,
             sent=sent,

@@ -24,10 +24,10 @@ from typing import Any
 import attrs
 import requests
 import schemathesis
-from schemathesis.engine import events, from_schema
 
 import contract_tests.suite.checks  # noqa: F401 - registers the suite's checks with schemathesis
 from contract_tests._paths import config_path, spec_path
+from contract_tests.suite import _schemathesis_private as engine_events
 from contract_tests.suite.baseline import KnownDeviations
 from contract_tests.suite.checks import SUITE_CHECKS
 from contract_tests.suite.credentials import RunCredentials, resolve_credentials
@@ -286,17 +286,14 @@ class _Engine:
         # Transport failures schemathesis reported, waiting for the scenario that holds their request.
         self.pending: dict[str, tuple[BaseException, str]] = {}
 
-    def _unanswered(self, recorder: Any, phase: str) -> None:
+    def _unanswered(self, event: engine_events.ScenarioFinished, phase: str) -> None:
         """Requests that got no response in a scenario: one transport finding each, with the request."""
-        for case_id, interaction in recorder.interactions.items():
-            node = recorder.cases.get(case_id)
-            if interaction.response is not None or node is None:
-                continue
-            label = str(node.value.operation.label)
+        for case, request in engine_events.unanswered_requests(event):
+            label = str(case.operation.label)
             error, _ = self.pending.pop(label, (None, ""))
             if error is not None:
-                path_params = {k: str(v) for k, v in (node.value.path_parameters or {}).items()}
-                sent = Sent.of(interaction.request)
+                path_params = {k: str(v) for k, v in (case.path_parameters or {}).items()}
+                sent = Sent.of(request)
                 self.ledger.no_response(
                     error, label=label, ordinary=True, path_params=path_params, phase=phase, sent=sent
                 )
@@ -308,20 +305,12 @@ class _Engine:
             self.ledger.no_response(error, label=label, ordinary=True, path_params={}, phase=phase, sent=sent)
         self.pending.clear()
 
-    def scenario(self, event: events.ScenarioFinished) -> None:
-        recorder = event.recorder
-        self._unanswered(recorder, event.phase.value)
-        exchanges: list[tuple[Any, Any, list[CheckResult]]] = []
-        for case_id, nodes in recorder.checks.items():
-            interaction = recorder.interactions.get(case_id)
-            node = recorder.cases.get(case_id)
-            if interaction is None or interaction.response is None or node is None:
-                continue
-            results = [
-                CheckResult(n.name, _outcome(n.status), n.failure_info.failure if n.failure_info is not None else None)
-                for n in nodes
-            ]
-            exchanges.append((node.value, interaction, results))
+    def scenario(self, event: engine_events.ScenarioFinished) -> None:
+        self._unanswered(event, event.phase.value)
+        exchanges: list[tuple[Any, engine_events.RecordedExchange, list[CheckResult]]] = [
+            (recorded.case, recorded, [CheckResult(c.name, _outcome(c.status), c.failure) for c in recorded.checks])
+            for recorded in engine_events.scenario_exchanges(event)
+        ]
         self._blame_the_page(exchanges)
         for case, interaction, results in exchanges:
             label = str(case.operation.label)
@@ -351,8 +340,8 @@ class _Engine:
             ):
                 page = results
 
-    def error(self, event: events.NonFatalError | events.FatalError) -> None:
-        error: BaseException = event.value if isinstance(event, events.NonFatalError) else event.exception
+    def error(self, event: engine_events.NonFatalError | engine_events.FatalError) -> None:
+        error: BaseException = event.value if isinstance(event, engine_events.NonFatalError) else event.exception
         if isinstance(getattr(error, "original_error", error), WriteRefused):  # held back by the write policy:
             return  # nothing was sent (schemathesis wraps what a hook raises in a HookExecutionError)
         label = getattr(event, "label", "") or ""
@@ -368,9 +357,9 @@ class _Engine:
 
     def run(self, schema: Any) -> None:
         """Run schemathesis on ``schema`` (see :meth:`consume`)."""
-        self.consume(from_schema(schema).execute())
+        self.consume(engine_events.execute(schema))
 
-    def consume(self, stream: Iterable[events.EngineEvent]) -> None:
+    def consume(self, stream: Iterable[engine_events.EngineEvent]) -> None:
         """Account every event of a schemathesis run, then the transport failures no scenario claimed.
 
         Raises:
@@ -379,9 +368,9 @@ class _Engine:
         for event in stream:
             if self.sigint.is_set():
                 raise KeyboardInterrupt
-            if isinstance(event, events.PhaseStarted):
+            if isinstance(event, engine_events.PhaseStarted):
                 self.notify(f"phase {event.phase.name.value}: started")
-            elif isinstance(event, events.PhaseFinished):
+            elif isinstance(event, engine_events.PhaseFinished):
                 name = event.phase.name.value
                 first_seen = [finding for finding in self.ledger.findings if finding.phase == name]
                 outcome = PhaseOutcome(
@@ -391,11 +380,11 @@ class _Engine:
                 )
                 self.result.phases[name] = outcome
                 self.notify(f"phase {name}: {outcome.describe()}")
-            elif isinstance(event, events.ScenarioFinished):
+            elif isinstance(event, engine_events.ScenarioFinished):
                 self.scenario(event)
-            elif isinstance(event, events.NonFatalError | events.FatalError):
+            elif isinstance(event, engine_events.NonFatalError | engine_events.FatalError):
                 self.error(event)
-            elif isinstance(event, events.Interrupted):
+            elif isinstance(event, engine_events.Interrupted):
                 raise KeyboardInterrupt
         self.flush()
         if self.sigint.is_set():

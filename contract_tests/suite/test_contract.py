@@ -11,7 +11,7 @@ from contract_tests.suite.targets import embedded
 from contract_tests.suite.verdict import Verdict, decide
 
 
-@pytest.mark.e2e
+@pytest.mark.integration
 def test_embedded_mock_conforms_to_the_spec() -> None:
     target = embedded("sk-contract-suite")
     try:

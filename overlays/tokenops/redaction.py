@@ -33,13 +33,20 @@ __all__ = [
 REDACTED = "<redacted>"
 
 
+def _forms(value: str) -> list[str]:
+    raw = value.encode()
+    return [value, urllib.parse.quote(value, safe=""), base64.b64encode(raw).decode(), f"Bearer {value}"]
+
+
 class Secret:
     """A secret held so that its ``repr`` and ``str`` never show it; ``.value`` is the secret itself."""
 
-    __slots__ = ("__weakref__", "value")
+    __slots__ = ("__weakref__", "forms", "value")
 
     def __init__(self, value: str) -> None:
         self.value = value
+        # What :func:`redact` looks for, computed once: it runs on every log record and every report line.
+        self.forms = tuple(form for form in dict.fromkeys(_forms(value)) if form)
 
     def __repr__(self) -> str:
         return REDACTED
@@ -105,11 +112,6 @@ def protect_loggers(names: tuple[str, ...] = PROTECTED_LOGGERS) -> None:
         _protected.add(name)
 
 
-def _forms(value: str) -> list[str]:
-    raw = value.encode()
-    return [value, urllib.parse.quote(value, safe=""), base64.b64encode(raw).decode(), f"Bearer {value}"]
-
-
 def redact(text: str) -> str:
     """``text`` with every registered secret (and its encoded forms) replaced by ``<redacted>``.
 
@@ -120,8 +122,8 @@ def redact(text: str) -> str:
         The scrubbed text (``text`` itself when it holds no secret).
     """
     for secret in list(_secrets):
-        for form in _forms(secret.value):
-            if form and form in text:
+        for form in secret.forms:
+            if form in text:
                 text = text.replace(form, REDACTED)
     return text
 
