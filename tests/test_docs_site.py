@@ -15,7 +15,7 @@ import pytest
 from tests.chromium import Browser, module_browser
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.release  # builds the whole site and clicks through it in Chromium
 LANDED = """({url: location.href, title: document.title,
   article: !!document.querySelector('article.md-content__inner'),
   listing: document.body.innerText.startsWith('Index of')})"""

@@ -160,7 +160,7 @@ def test_a_default_added_to_an_optional_parameter_is_info() -> None:
     ]
 
 
-@pytest.mark.e2e
+@pytest.mark.release  # reproducibility across hash seeds, in fresh processes
 def test_every_format_is_byte_identical_under_any_hash_seed(pair: tuple[Path, Path]) -> None:
     outputs: dict[str, set[bytes]] = {}
     for seed in ("0", "1", "12345"):
