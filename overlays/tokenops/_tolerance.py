@@ -396,10 +396,30 @@ def parser_for(target: Any, *, strict: bool = False) -> Callable[[Any], Any]:
         The parser; it raises what :func:`parse_model` raises.
     """
     if target is VideoStatusResponse or target is Video:
-        return lambda data: _video(data, strict)
-    if is_generated_model(target):
-        return lambda data: _parse_object(target, target, data, strict)
-    return lambda data: parse_model(target, data, strict=strict)
+        model, build, keep_raw = VideoStatusResponse, Video, True
+    elif is_generated_model(target):
+        model, build, keep_raw = target, target, False
+    else:
+        return lambda data: parse_model(target, data, strict=strict)
+    # What _parse_object does, with the plan and the builder looked up once (a list's pages parse thousands).
+    plan, from_dict = plan_for(model), build.from_dict
+
+    def parse(data: Any) -> Any:
+        if type(data) is not dict and not isinstance(data, Mapping):
+            raise _body_error(data, "a JSON object")
+        try:
+            cleaned = clean_object(plan, data, "", strict)
+        except Unusable as exc:
+            raise unusable_error(exc) from None
+        try:
+            built = from_dict(cleaned)
+        except GENERATED_READ_ERRORS as exc:
+            raise _generated_failure(model.__name__, exc) from exc
+        if keep_raw:
+            built._raw = data
+        return built
+
+    return parse
 
 
 @typing.overload
