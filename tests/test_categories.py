@@ -61,3 +61,21 @@ def test_every_category_has_a_title_and_meaning() -> None:
     for category in Category:
         assert category.label
         assert category.meaning
+
+
+@pytest.mark.parametrize("status", [400, 404, 422])
+def test_a_page_cursor_the_server_never_issued_may_be_refused(status: int) -> None:
+    # GET /v1beta/models?pageToken=<generated>: the spec cannot say which tokens exist (like ids), so a well-formed
+    # but unknown token is rightly refused with an error body; without one, or with a 5xx, the server is at fault.
+    assert categorize("positive_data_acceptance", status, ERROR, path_parameters=False, cursor_sent=True) is (
+        Category.SPEC_GAP
+    )
+    assert categorize("positive_data_acceptance", status, ERROR, path_parameters=False) is (
+        Category.SERVER_NONCONFORMANCE
+    )
+    assert categorize("positive_data_acceptance", status, b"<html/>", path_parameters=False, cursor_sent=True) is (
+        Category.SERVER_NONCONFORMANCE
+    )
+    assert categorize("positive_data_acceptance", 500, ERROR, path_parameters=False, cursor_sent=True) is (
+        Category.SERVER_NONCONFORMANCE
+    )

@@ -10,7 +10,10 @@
 5. ``positive_data_acceptance`` answered with 404 *by an operation with path parameters* → **spec gap**:
    the spec cannot say which ids exist, so a well-formed but unknown id is rightly refused (an OpenAI-style
    error body required here too).
-6. Anything else → **server nonconformance**: the server broke the spec (5xx, wrong schema, wrong
+6. ``positive_data_acceptance`` answered with 400, 404 or 422 (and an error body) to a request that carried a page
+   cursor (``pageToken``, ``after``) → **spec gap**, for the same reason: no spec can say which cursors a server
+   issued, so a generated one is rightly refused.
+7. Anything else → **server nonconformance**: the server broke the spec (5xx, wrong schema, wrong
    content type, an undocumented status without a proper error body, a semantic check failing, a page that
    is not an API response, a transport failure, ...).
 """
@@ -71,6 +74,7 @@ class Category(enum.StrEnum):
 # wrong method, limits, throttling. Documenting them is the spec's job.
 REASONABLE_UNDOCUMENTED = frozenset({400, 401, 403, 404, 405, 406, 409, 413, 414, 415, 422, 429, 431})
 _REFUSED_POSITIVE = frozenset({404})
+_REFUSED_CURSOR = frozenset({400, 404, 422})
 
 
 def is_openai_error_body(content: bytes | None) -> bool:
@@ -85,7 +89,14 @@ def is_openai_error_body(content: bytes | None) -> bool:
     return isinstance(error, dict) and isinstance(error.get("message"), str)
 
 
-def categorize(check: str, status_code: int | None, body: bytes | None, *, path_parameters: bool = True) -> Category:
+def categorize(
+    check: str,
+    status_code: int | None,
+    body: bytes | None,
+    *,
+    path_parameters: bool = True,
+    cursor_sent: bool = False,
+) -> Category:
     """The category of a failure of ``check`` on a response with ``status_code`` and ``body``.
 
     Args:
@@ -93,6 +104,8 @@ def categorize(check: str, status_code: int | None, body: bytes | None, *, path_
         status_code: the response's status (None: no response).
         body: the response's body.
         path_parameters: whether the operation has path parameters (ids that may not exist).
+        cursor_sent: whether the request carried the page cursor of a list operation (one the server may never
+            have issued).
 
     Returns:
         The one category of the finding.
@@ -105,11 +118,7 @@ def categorize(check: str, status_code: int | None, body: bytes | None, *, path_
         return Category.LIFECYCLE_VIOLATION
     if check == "status_code_conformance" and status_code in REASONABLE_UNDOCUMENTED and is_openai_error_body(body):
         return Category.SPEC_GAP
-    if (
-        check == "positive_data_acceptance"
-        and path_parameters
-        and status_code in _REFUSED_POSITIVE
-        and is_openai_error_body(body)
-    ):
+    refused = (path_parameters and status_code in _REFUSED_POSITIVE) or (cursor_sent and status_code in _REFUSED_CURSOR)
+    if check == "positive_data_acceptance" and refused and is_openai_error_body(body):
         return Category.SPEC_GAP
     return Category.SERVER_NONCONFORMANCE

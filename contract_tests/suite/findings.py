@@ -212,6 +212,7 @@ class Ledger:
         evidence: dict[str, Any] | None = None,
         category: Category | None = None,
         path_parameters: bool = True,
+        cursor_sent: bool = False,
     ) -> Finding:
         """Record one occurrence of a deviation; returns its (possibly already known) finding."""
         identity = (operation, check, failure_type, key)
@@ -226,7 +227,13 @@ class Ledger:
         finding = Finding(
             check=check,
             category=category
-            or categorize(check, status, received.content if received else None, path_parameters=path_parameters),
+            or categorize(
+                check,
+                status,
+                received.content if received else None,
+                path_parameters=path_parameters,
+                cursor_sent=cursor_sent,
+            ),
             failure_type=failure_type,
             title=redact(self._public(title)),
             message=redact(self._public(message)),
@@ -285,6 +292,7 @@ class Ledger:
             evidence=evidence,
             category=category,
             path_parameters=bool(facts.path_params) if facts is not None else True,
+            cursor_sent=_cursor_sent(facts, sent),
         )
 
     def add_transport_error(self, error: BaseException, *, label: str, phase: str, sent: Sent | None) -> Finding:
@@ -436,3 +444,13 @@ def transport_kind(error: BaseException) -> tuple[str, str]:
     if "refused" in text:
         return "ConnectionRefused", "Connection refused"
     return "ConnectionFailed", "No response: the connection failed"
+
+
+def _cursor_sent(facts: OperationFacts | None, sent: Sent | None) -> bool:
+    """Whether ``sent`` carried the page cursor of ``facts``' list operation (a value the server may never have
+    issued)."""
+    pagination = facts.model.pagination if facts is not None and facts.model is not None else None
+    if pagination is None or pagination.cursor_parameter is None or sent is None:
+        return False
+    names = {name for name, _ in httpx.URL(sent.url).params.multi_items()}
+    return pagination.cursor_parameter in names or pagination.backward_parameter in names
