@@ -52,6 +52,9 @@ class FakeDirect:
         self.sent.append((facts.path, dict(query)))
         status, body = self.answer(facts.path, dict(query))
         sent = Sent("GET", f"http://mock.test{facts.path}?{'&'.join(f'{k}={v}' for k, v in query.items())}")
+        if isinstance(body, str):  # a page (a proxy's HTML), not an API response
+            received = Received(status, (("content-type", "text/html"),), body.encode())
+            return Exchange(sent, received, [], None)
         received = Received(status, (("content-type", "application/json"),), json.dumps(body).encode())
         return Exchange(sent, received, [], body if 200 <= status < 300 else None)
 
@@ -250,6 +253,15 @@ def test_an_unknown_cursor_may_be_an_empty_page_or_a_documented_4xx_only() -> No
     )
     direct, _ = scripted(server(unknown=(200, {"data": THINGS[:1], "has_more": False})))
     assert only(direct).check == "pagination_unknown_cursor"
+
+
+@pytest.mark.parametrize("status", [200, 401, 502])
+def test_a_page_that_is_no_api_response_is_not_judged_by_the_pagination_checks(status: int) -> None:
+    # The exchange itself is reported once, as not_an_api_response (contract_tests.suite.findings): a proxy's page
+    # says nothing about the list's cursors.
+    direct, _ = scripted(server(unknown=(status, "<html><title>Sign in</title></html>")))
+    assert findings(direct) == []
+    assert checks(direct, "GET /things")["pagination_unknown_cursor"] == (0, 0)
 
 
 def test_first_and_last_ids_must_name_the_pages_items() -> None:
