@@ -264,6 +264,14 @@ def test_a_page_that_is_no_api_response_is_not_judged_by_the_pagination_checks(s
     assert checks(direct, "GET /things")["pagination_unknown_cursor"] == (0, 0)
 
 
+def test_a_list_that_gives_no_page_is_not_asked_about_cursors() -> None:
+    # A wrong key: every request gets 401. The walk stops at once and says so; no cursor is judged on a 401.
+    direct, notes = scripted(lambda path, query: (401, {"error": {"message": "Incorrect API key provided."}}))
+    assert findings(direct) == []
+    assert [query for _, query in direct.sent] == [{"limit": "3", "order": "desc"}]
+    assert notes == ["pagination: the walk of GET /things stopped at page 0: 401"]
+
+
 def test_first_and_last_ids_must_name_the_pages_items() -> None:
     direct, _ = scripted(server(last_id="t0"))
     found = {(f.check, f.key) for f in findings(direct)}

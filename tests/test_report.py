@@ -86,7 +86,9 @@ def test_the_markdown_names_the_field_of_a_real_deviation(conformance_runs: Any)
     server_errors = [f for f in server_error_run["findings"] if f["check"] == "not_a_server_error"]
     assert server_errors
     for server_error in server_errors:
-        assert server_error["message"].startswith("503: {")  # never an empty message
+        # never an empty message: schemathesis' own where it wrote one (a malformed multipart probe on a grown
+        # spec), else the suite's "<status>: <body>"
+        assert server_error["message"].startswith("503: {") or "returned 503" in server_error["message"]
         assert "Upstream error 503" in server_error["message"]
 
 

@@ -410,9 +410,9 @@ def run_pagination(direct: Direct, spec: SpecFacts, pools: IdPools) -> list[str]
             continue
         walk = _Walk(direct, facts, pagination, known, _page_size(pagination))
         _walk_pages(walk, direct.clock.monotonic)
-        if walk.pages:
+        if walk.pages:  # a list that gave no page (a wrong key: 401) says nothing about its cursors
             _judge_pages(walk)
             _judge_after_last(walk)
-        _judge_unknown_cursor(walk)
+            _judge_unknown_cursor(walk)
         notes += walk.notes
     return notes
