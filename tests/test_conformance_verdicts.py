@@ -31,6 +31,7 @@ def test_a_wrong_key_is_inconclusive_not_a_pass(tmp_path: Path, monkeypatch: pyt
     )
 
 
+@pytest.mark.committed_spec
 def test_a_base_url_ending_in_v1_reaches_the_same_api(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
 ) -> None:
@@ -97,6 +98,7 @@ def test_fail_on_decides_which_categories_fail(tmp_path: Path, monkeypatch: pyte
     assert report["verdict"]["fail_on"] == ["spec_gap"]
 
 
+@pytest.mark.committed_spec
 def test_min_checked_raises_the_bar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, report = run_cli(tmp_path, "--min-checked", "100000", monkeypatch=monkeypatch)
     assert code == 3

@@ -53,6 +53,7 @@ def _run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], 
     return done, json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.committed_spec
 @pytest.mark.parametrize(
     ("status", "media", "body"),
     [
@@ -83,6 +84,7 @@ def test_a_server_answering_errors_to_everything_is_told_so(
     assert report["verdict"]["reasons"] == [line.removeprefix("  why: ") for line in why]
 
 
+@pytest.mark.committed_spec
 def test_phases_end_in_the_suites_terms_and_the_embedded_mock_is_named_where_it_ran(tmp_path: Path) -> None:
     done, report = _run(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]

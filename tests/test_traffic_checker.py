@@ -68,6 +68,7 @@ def found(checker: TrafficChecker) -> set[tuple[str, str]]:
     return {(f.category.value, f.check) for f in checker.ledger.findings}
 
 
+@pytest.mark.committed_spec
 def test_a_conforming_exchange_is_checked_evidence_and_no_finding(checker: TrafficChecker) -> None:
     checker.check(get())
     assert checker.ledger.findings == []
@@ -98,6 +99,7 @@ def test_a_request_without_credentials_is_a_client_nonconformance(checker: Traff
     assert ("spec_gap", "status_code_conformance") in found(checker)  # the 401 itself: undocumented, well formed
 
 
+@pytest.mark.committed_spec
 def test_unknown_operations_are_the_clients_fault_unless_the_server_answers_them(checker: TrafficChecker) -> None:
     checker.check(get(target="/v1/models", status=404, body={"error": {"message": "Unknown path"}}))
     checker.check(get(target="/v1/models/gpt-4o", body={"id": "gpt-4o"}))
@@ -209,6 +211,7 @@ def test_no_secret_reaches_the_recording_or_the_report(checker: TrafficChecker) 
     assert '"curl -sS -i -X \\"GET\\" \\"https://api.example.com/v1/videos/video_1' in report
 
 
+@pytest.mark.committed_spec
 def test_the_report_of_traffic_follows_the_report_schema_and_lists_what_was_not_seen(tmp_path: Path) -> None:
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     spec["paths"]["/v1/videos"] = {"get": {"operationId": "listVideos", "responses": {"200": {"description": "ok"}}}}

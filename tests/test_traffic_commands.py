@@ -40,6 +40,7 @@ def _identities(report_dir: Path) -> set[tuple[str, str, str, str]]:
     return {(f["category"], f["check"], f["operation"], f["signature"]) for f in report["findings"]}
 
 
+@pytest.mark.committed_spec
 def test_a_replay_finds_what_the_live_traffic_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cassette = _record(
         tmp_path,

@@ -116,6 +116,7 @@ def _traffic(base: str, mock: str) -> None:
     assert httpx.get(f"{base}/v1/videos/video_in_progress_demo").status_code == 401  # no key: the client's fault
 
 
+@pytest.mark.committed_spec
 def test_real_traffic_through_the_proxy_is_judged_recorded_replayed_and_served_back(tmp_path: Path) -> None:
     broken = f"reality,video_id={BROKEN}"
     with (
