@@ -255,7 +255,7 @@ def run(pages: Sequence[Path], *, quick: bool, keep: Path | None, max_examples: 
         return 0
 
 
-PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "-n", "auto"]
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-x", "-n", "auto"]  # pytest's cache shares generator outputs
 
 
 def _conformance(copy: Path, max_examples: int | None) -> str:
