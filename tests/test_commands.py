@@ -3,6 +3,7 @@ from the package's metadata, and the one line a user gets without it. The fresh-
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -60,3 +61,19 @@ def test_a_module_missing_at_import_is_the_extra_too_when_there_is_no_metadata(
 
     with pytest.raises(ModuleNotFoundError):  # a module of ours missing is a broken install, not an extra
         _commands._run("tokenops-mock", "mock", broken)  # type: ignore[arg-type]
+
+
+@pytest.mark.integration  # a fresh interpreter: this one has imported the mock already
+def test_python_m_the_mock_without_its_extra_names_the_extra() -> None:
+    # `python -m contract_tests.mock` is a documented command line: without starlette it must say which extra.
+    code = (
+        "import runpy, sys; sys.modules['starlette'] = None; sys.argv = ['contract_tests.mock', '--help'];"
+        " runpy.run_module('contract_tests.mock', run_name='__main__', alter_sys=True)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == (
+        "ModuleNotFoundError: contract_tests.mock needs the mock extra: pip install 'tokenops[mock]'"
+        " (missing: starlette)"
+    )

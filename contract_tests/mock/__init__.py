@@ -6,6 +6,13 @@ As a server: ``python -m contract_tests.mock [--host 127.0.0.1] [--port 4010] [-
 [--quiet] [--fault SPEC]... [--fault-seed N] [--max-jobs N] [--spec FILE]`` (or ``tokenops-mock``).
 """
 
+try:  # the `mock` extra: without it, say which extra (``python -m contract_tests.mock`` and ``import`` alike)
+    import starlette  # noqa: F401
+except ModuleNotFoundError as exc:
+    raise ModuleNotFoundError(
+        f"contract_tests.mock needs the mock extra: pip install 'tokenops[mock]' (missing: {exc.name})", name=exc.name
+    ) from None
+
 from contract_tests.mock._app import DEFAULT_API_KEY, KEY_VARIABLE, MockApp, create_app
 from contract_tests.mock._clock import MockClock
 from contract_tests.mock._faults import (
