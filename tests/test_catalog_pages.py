@@ -204,6 +204,7 @@ def test_the_catalog_folder_holds_exactly_the_expected_pages() -> None:
     assert sorted(page.name for page in CATALOG.glob("*.md") if page.name != "README.md") == PAGE_NAMES
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize("name", PAGE_NAMES)
 def test_a_page_is_one_valid_document_in_the_vendors_format(name: str) -> None:
     page = CATALOG / name
@@ -264,6 +265,7 @@ def test_success_media_types_come_json_first_with_an_event_schema_for_streams(
     assert all(entry.schema is not None and "data" in entry.schema.get("properties", {}) for entry in streams)
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_the_chat_messages_and_content_parts_are_discriminated_unions() -> None:
     schemas = _document(CATALOG / "create-chat-completion.md")["components"]["schemas"]
     for union, prop in (("ChatCompletionRequestMessage", "role"), ("ChatCompletionContentPart", "type")):
@@ -276,6 +278,7 @@ def test_the_chat_messages_and_content_parts_are_discriminated_unions() -> None:
             assert prop in variant["required"]
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize("name", PAGE_NAMES)
 def test_every_example_of_a_page_conforms_to_its_schema(name: str) -> None:
     schemas = _page_schemas(CATALOG / name)
@@ -323,6 +326,7 @@ def test_examples_finds_a_wrong_example_and_its_schema() -> None:
 # --- across pages ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_an_operation_id_names_one_operation_across_all_pages() -> None:
     owners: dict[str, dict[str, list[str]]] = {}
     for page in _pages():
@@ -333,6 +337,7 @@ def test_an_operation_id_names_one_operation_across_all_pages() -> None:
     assert {expected.operation_id for expected in EXPECTED.values()} <= set(owners)
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_a_component_name_means_one_definition_across_all_pages() -> None:
     definitions: dict[tuple[str, str], dict[str, list[str]]] = {}
     for page in _pages():
@@ -346,6 +351,7 @@ def test_a_component_name_means_one_definition_across_all_pages() -> None:
     assert {("schemas", "OpenAIErrorResponse"), ("securitySchemes", "OpenAIAuth")} <= shared
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_spec_sync_merges_the_catalog_with_the_tracked_and_video_pages() -> None:
     sources = [sync.Source(str(page.relative_to(ROOT)), page.read_bytes()) for page in _pages()]
     merged, warnings = sync.merge(sources)

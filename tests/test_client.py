@@ -110,6 +110,7 @@ def test_default_timeout_is_finite_and_per_call_timeout_overrides(make_client: A
     assert second == {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_context_manager_closes_the_pool_it_owns_but_not_an_injected_one() -> None:
     with TokenOps(api_key=CANARY_KEY) as owned:
         pass
@@ -427,6 +428,7 @@ def test_key_never_appears_in_repr_errors_or_logs(
     assert CANARY_KEY[4:] not in joined
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_own_pool_still_keeps_cookies_a_server_sets() -> None:
     seen: list[str | None] = []
 

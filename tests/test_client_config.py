@@ -298,6 +298,7 @@ def test_repr_and_logs_show_no_secret(make_client: Any, caplog: pytest.LogCaptur
     assert "GET http://api.test/v1/videos/video_123 -> 500" in caplog.text
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_async_client_accepts_the_same_options() -> None:
     client = AsyncTokenOps(api_key=CANARY_KEY, base_url="http://api.test/v1", default_query={"a": "b"})
     assert client._settings.base_url == "http://api.test/v1"  # kept as given: joined per call (spec.join_url)

@@ -31,6 +31,7 @@ def _fresh_contexts() -> Iterator[None]:
     _config.tls_for.cache_clear()
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_clients_share_one_tls_context_per_trust_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     built: list[ssl.SSLContext] = []
     real = httpx.create_ssl_context
@@ -70,6 +71,7 @@ def _tls_server(ca: trustme.CA) -> contextlib.AbstractContextManager[str]:
     return raw_server(lambda conn: conn.sendall(answer), max_seconds=10, tls=context)
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_ca_from_ssl_cert_file_is_trusted_and_another_is_refused(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, transport: str

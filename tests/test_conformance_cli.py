@@ -85,6 +85,7 @@ def test_the_last_line_says_what_the_verdict_means(verdict: Verdict, start: str)
     assert cli._last_line(decision, result, args, invocation).startswith(start)
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_the_console_script_exits_with_mains_code(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -100,6 +101,7 @@ def test_the_console_script_exits_with_mains_code(
     assert capsys.readouterr().err.startswith("usage: tokenops-conformance ")
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_an_unexpected_error_before_the_run_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -120,6 +122,7 @@ def _ctrl_c(conn: socket.socket) -> None:
     signal.raise_signal(signal.SIGINT)
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_ctrl_c_before_the_run_starts_exits_130(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -114,6 +114,7 @@ def test_only_pages_that_embed_a_document_are_taken(tmp_path: Path) -> None:
     assert growth_check.vendor_pages([tmp_path]) == [tmp_path / "page.md"]
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_tool_caches_and_outputs_are_no_part_of_the_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     checkout = tmp_path / "checkout"
     kept = ["openapi.yaml", "overlays/tokenops/_videos.py", "docs/guides/client.md", "tests/test_x.py"]

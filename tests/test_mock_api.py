@@ -171,6 +171,7 @@ def test_request_log_is_one_line_per_request_without_the_key(caplog: pytest.LogC
     assert all(KEY not in line for line in lines)
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
 def test_seed_files_preload_jobs(tmp_path: Path, suffix: str) -> None:
     jobs = [{"id": "video_seeded", "pending_seconds": 0, "running_seconds": 0}, {"id": "video_seeded_2"}]

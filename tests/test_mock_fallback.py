@@ -173,6 +173,7 @@ def extra(extra_spec: Path) -> Iterator[MockHarness]:
 TENANT = {**AUTH, "X-Tenant": "acme"}
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize(
     ("path", "template"),
     [
@@ -189,6 +190,7 @@ def test_fallback_bodies_validate_against_the_spec(
     assert response_errors(extra_spec, "GET", template, response.json()) == []
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_fallback_builds_every_shape_from_schemas_and_examples(extra: MockHarness) -> None:
     body = extra.get("/v1/models/gpt-x", headers=AUTH).json()
     assert body["id"] == "gpt-x"  # the path id echoes back
@@ -208,6 +210,7 @@ def test_fallback_builds_every_shape_from_schemas_and_examples(extra: MockHarnes
     assert isinstance(body["children"], list)
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_other_status_codes_and_media_types(extra: MockHarness) -> None:
     deleted = extra.request("DELETE", "/v1/models/gpt-x", headers=AUTH)
     assert (deleted.status_code, deleted.content) == (204, b"")
@@ -220,6 +223,7 @@ def test_other_status_codes_and_media_types(extra: MockHarness) -> None:
     assert health.headers["content-type"].startswith("text/plain")
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_fallback_enforces_auth(extra: MockHarness) -> None:
     assert extra.get("/v1/models").status_code == 401
     assert (
@@ -229,6 +233,7 @@ def test_fallback_enforces_auth(extra: MockHarness) -> None:
     assert extra.request("DELETE", "/v1/models/x").status_code == 401
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize(
     ("query", "headers", "body", "param"),
     [
@@ -252,12 +257,14 @@ def test_fallback_validates_requests(
     assert error["param"] == (param or "body")
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_fallback_answers_a_valid_request_with_the_documented_status(extra: MockHarness) -> None:
     response = extra.post("/v1/jobs?dry_run=true&tags=1,2", headers=TENANT, json={"name": "abc", "priority": 5})
     assert response.status_code == 201, response.text
     assert set(response.json()) == {"id", "queued"}
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_404_and_405_in_openai_format(extra: MockHarness) -> None:
     missing = extra.get("/v1/nothing", headers=AUTH)
     assert missing.status_code == 404
@@ -268,6 +275,7 @@ def test_404_and_405_in_openai_format(extra: MockHarness) -> None:
     assert wrong.json()["error"]["code"] == "method_not_allowed"
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_faults_reach_fallback_operations(extra: MockHarness) -> None:
     extra.post("/_mock/faults", json={"kind": "server_error", "path": "/v1/models*", "count": 1})
     assert extra.get("/v1/models", headers=AUTH).status_code == 503
@@ -278,6 +286,7 @@ def test_faults_reach_fallback_operations(extra: MockHarness) -> None:
     assert "mock_undocumented_field" in real
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_stateful_handlers_bind_by_operation_id_or_by_route(extra: MockHarness, extra_spec: Path) -> None:
     assert sorted(extra.app.stateful_operations()) == ["getVideoStatus", "retrieveVideo"]
     by_id = extra.get("/v2/clips/video_completed_demo", headers=AUTH)

@@ -77,6 +77,7 @@ def test_drop_cuts_the_body_mid_response(mock: MockHarness) -> None:
     assert mock.video(ID).status_code == 200
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_latency_is_added_and_the_answer_is_normal(mock: MockHarness) -> None:
     _add(mock, kind="latency", latency_ms=30)
     started = time.perf_counter()
@@ -96,6 +97,7 @@ def test_every_nth_and_id_and_path_matching(mock: MockHarness) -> None:
     assert mock.video(ID).status_code == 200
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_probability_is_deterministic_for_a_seed() -> None:
     def codes() -> list[int]:
         harness = MockHarness(faults=[parse_fault_spec("server_error,probability=0.3")], fault_seed=42)
@@ -175,6 +177,7 @@ def test_client_reads_the_mock_through_every_tolerated_fault(mock: MockHarness) 
     assert isinstance(mock.run(read("drop")), APIConnectionError)
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_gzip_lie_and_stall_on_todays_operation(mock: MockHarness) -> None:
     _add(mock, kind="gzip_lie", count=1)
     with pytest.raises(httpx.DecodingError):

@@ -24,6 +24,7 @@ def _walk(mock: MockHarness, video_id: str, steps: int, step: float) -> list[dic
     return bodies
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize("outcome", ["completed", "failed"])
 def test_lifecycle_is_monotonic_and_every_state_validates(mock: MockHarness, outcome: str) -> None:
     mock.create(id="video_life", pending_seconds=3, running_seconds=20, outcome=outcome)

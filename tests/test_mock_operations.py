@@ -40,6 +40,7 @@ def _create(grown: MockHarness, **fields: str) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_every_operation_of_the_grown_spec_has_its_stateful_handler(grown: MockHarness) -> None:
     assert set(grown.app.stateful_operations()) == OPERATIONS
     listed = grown.get("/_mock/operations").json()["operations"]
@@ -62,6 +63,7 @@ def test_todays_spec_serves_its_one_operation() -> None:
         harness.close()
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_create_multipart_with_a_file_then_poll_it(grown: MockHarness, grown_spec: Path) -> None:
     files = {"input_reference": ("ref.png", b"\x89PNG" + b"\x00" * 5000, "image/png")}
     data = {"prompt": "A calico cat", "model": "sora-2-pro", "size": "1280x720", "seconds": "12"}
@@ -264,6 +266,7 @@ def test_unknown_paths_are_404_in_openai_format(grown: MockHarness, path: str) -
     _error(grown.get(path, headers=AUTH), 404, "not_found")
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize(("method", "path", "kwargs"), REQUESTS, ids=[f"{m} {p}" for m, p, _ in REQUESTS])
 def test_faults_apply_to_every_operation(grown: MockHarness, method: str, path: str, kwargs: dict[str, Any]) -> None:
     def send(fault: str) -> httpx.Response:

@@ -43,6 +43,7 @@ def walk(
     return pages
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_the_video_list_pages_by_after_and_limit_newest_first(lists: MockHarness, list_spec: Path) -> None:
     for number in range(5):
         lists.create(id=f"video_p{number}", created_at=100 - number)  # "seconds ago": p4 is the newest
@@ -60,12 +61,14 @@ def test_the_video_list_pages_by_after_and_limit_newest_first(lists: MockHarness
     assert [video["id"] for page in ascending for video in page["data"]] == listed[::-1]
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_an_unknown_video_cursor_is_an_empty_last_page(lists: MockHarness, list_spec: Path) -> None:
     body = lists.get("/v1/videos", params={"after": "video_nobody"}, headers=AUTH).json()
     assert (body["data"], body["has_more"], "first_id" in body, "last_id" in body) == ([], False, False, False)
     assert response_errors(list_spec, "GET", "/v1/videos", body) == []
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_a_token_list_is_served_from_its_schema_page_by_page(lists: MockHarness, list_spec: Path) -> None:
     pages = walk(lists, "/v1beta/models", "pageToken", "nextPageToken", "models", GEMINI, pageSize=10)
     names = [model["name"] for page in pages for model in page["models"]]
@@ -87,6 +90,7 @@ def test_a_page_token_the_mock_never_issued_gets_an_empty_last_page(lists: MockH
     assert "nextPageToken" not in response.json()
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_a_whole_list_comes_in_one_page_of_distinct_items(lists: MockHarness, list_spec: Path) -> None:
     body = lists.get("/v1/models", headers=AUTH).json()
     ids = [model["id"] for model in body["data"]]
@@ -125,6 +129,7 @@ def test_page_loop_gives_back_the_cursor_it_was_asked_with(lists: MockHarness) -
     assert (second["last_id"], second["has_more"]) == (first[-1], True)
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_page_faults_apply_to_token_lists_and_are_rules_like_any_other(lists: MockHarness) -> None:
     assert lists.post("/_mock/faults", json={"kind": "page_loop", "path": "/v1beta/*"}).status_code == 201
     first = lists.get("/v1beta/models", params={"pageSize": 10}, headers=GEMINI).json()

@@ -147,6 +147,7 @@ def test_faults_spoil_streams_event_by_event(mock: MockHarness, fault: str, chec
         assert response.headers["content-type"] == "application/json", check
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_a_paced_stream_arrives_whole_event_by_event() -> None:
     harness = MockHarness(api_keys=[KEY], spec=_spec(), stream_events=3, stream_interval=0.01)
     try:

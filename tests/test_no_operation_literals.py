@@ -59,6 +59,7 @@ def test_the_scan_sees_the_modules_and_the_operations() -> None:
     assert {"/v1/videos/{video_id}", "get_video_status", "getVideoStatus"} <= _names()
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize("path", HAND_WRITTEN, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_no_operation_literal_outside_the_resource_modules(path: Path) -> None:
     names = _names()

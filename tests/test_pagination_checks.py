@@ -94,6 +94,7 @@ def findings(direct: FakeDirect) -> list[Finding]:
 # -- against the mock ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_the_mocks_lists_hold_every_invariant(mock: MockHarness, list_spec: Path) -> None:
     direct = over_mock(mock)
     notes = walk(direct, load_facts(list_spec))
@@ -112,6 +113,7 @@ def test_the_mocks_lists_hold_every_invariant(mock: MockHarness, list_spec: Path
     assert videos[-1]["after"] == pagination.UNKNOWN_CURSOR
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize(
     ("fault", "label", "check", "key"),
     [
@@ -141,6 +143,7 @@ def test_each_page_fault_is_a_finding_naming_the_page_and_cursor(
     assert checks(direct, label)[check] == (0, 1)
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_a_looping_cursor_stops_the_walk(mock: MockHarness, list_spec: Path) -> None:
     mock.state.faults.add(parse_fault_spec("page_loop,path=/v1/videos"))
     direct = over_mock(mock)

@@ -26,6 +26,7 @@ def test_a_secret_never_shows_its_value() -> None:
     assert key not in repr([secret, {"k": secret}])
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_redact_scrubs_every_form_while_the_secret_lives() -> None:
     key = _key()
     secret = register_secret(key)

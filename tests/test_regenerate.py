@@ -120,6 +120,7 @@ def test_check_fails_when_the_lock_is_stale(repo_copy: Path, capsys: pytest.Capt
     assert "changed: spec.lock.json [generator]" in output
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

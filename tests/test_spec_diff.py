@@ -146,6 +146,7 @@ def _write(tmp_path: Path, mutation_rule: str) -> tuple[Path, Path]:
     return tmp_path / "old.yaml", tmp_path / "new.yaml"
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize(
     ("rule", "fail_on", "expected"),
     [
@@ -164,6 +165,7 @@ def test_fail_on_levels(
     assert rule in capsys.readouterr().out
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_output_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     old, new = _write(tmp_path, "operation-removed")
     spec_diff.main([str(old), str(new), "--no-surface", "--format", "json"])

@@ -120,6 +120,7 @@ def _big(operations: int, *, broken: bool = False) -> dict[str, Any]:
     return {"openapi": "3.1.0", "info": info, "paths": paths}
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_large_documents_are_validated_too() -> None:
     text = json.dumps(_big(3000, broken=True))
     assert len(text) > 1_000_000
@@ -129,6 +130,7 @@ def test_large_documents_are_validated_too() -> None:
     assert '"title" is a required property' in loaded.warnings[0]
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_strict_accepts_valid_json_with_surrogate_pair_escapes_and_refuses_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -186,6 +186,7 @@ def test_a_closed_pipe_is_quiet(pair: tuple[Path, Path]) -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.committed_spec
 def test_a_page_is_diffed_as_the_spec_it_would_make(capsys: Any) -> None:
     page = ROOT / "tests" / "fixtures" / "upstream" / "videos-api" / "create-video.md"

@@ -102,6 +102,7 @@ def test_bad_pages_exit_2_with_one_line(
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_unreachable_url_and_missing_file_exit_2(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert spec_sync.main(["--root", str(root), "http://127.0.0.1:9/get-video-status.md"]) == 2
     assert "unreachable" in capsys.readouterr().err
@@ -128,6 +129,7 @@ def test_a_page_that_is_not_utf8_exits_2(root: Path, capsys: pytest.CaptureFixtu
     assert capsys.readouterr().err.strip() == "spec_sync: error: latin1.md: not UTF-8 text"
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_sources_of_other_openapi_versions_are_not_merged(
     root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -176,6 +178,7 @@ def test_check_diffs_against_an_empty_spec_when_the_vendored_one_is_unreadable(
     assert "INFO     operation-added  GET /v1/videos/{video_id}" in out  # every operation is new against nothing
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_a_page_fetched_over_http_is_synced_and_recorded_by_url(root: Path) -> None:
     page = FROZEN_PAGE.read_bytes()
 

@@ -84,6 +84,7 @@ def test_a_control_answer_without_a_body_is_none() -> None:
 
 
 # uvicorn ends its thread with SystemExit when it cannot load the app: that is the point here.
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_an_app_that_cannot_start_is_a_target_error() -> None:
     with pytest.raises(TargetError, match=r"^broken: the server did not start$"):

@@ -24,6 +24,8 @@ from contract_tests.suite.traffic.session import NOTHING_CHECKED, decide_traffic
 from contract_tests.suite.verdict import Verdict
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.integration  # a checker over the spec per test: too slow for the unit tier
+
 KEY = "sk-traffic-test-key-0000000000"
 LABEL = "GET /v1/videos/{video_id}"
 T0 = 1_741_570_283

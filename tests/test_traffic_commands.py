@@ -40,6 +40,7 @@ def _identities(report_dir: Path) -> set[tuple[str, str, str, str]]:
     return {(f["category"], f["check"], f["operation"], f["signature"]) for f in report["findings"]}
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.committed_spec
 def test_a_replay_finds_what_the_live_traffic_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cassette = _record(
@@ -62,6 +63,7 @@ def test_a_replay_finds_what_the_live_traffic_found(tmp_path: Path, capsys: pyte
     assert "new finding(s) in failing categories" in capsys.readouterr().out.strip().splitlines()[-1]
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_a_replay_refuses_a_cassette_holding_a_key_this_process_has(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

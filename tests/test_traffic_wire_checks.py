@@ -157,6 +157,7 @@ def _checker(tmp_path: Path, spec: dict[str, Any]) -> TrafficChecker:
 GOOD_EVENT = b'data: {"id": "c1", "choices": []}\n\n'
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_events_of_an_openapi_3_2_stream_are_checked_by_schemathesis_once(tmp_path: Path) -> None:
     checker = _checker(tmp_path, SPEC)
     checker.check(chat(events=b": keep-alive\n\n" + GOOD_EVENT * 3))

@@ -221,6 +221,7 @@ def test_async_wait(make_async_client: Any, clock: FakeClock) -> None:
     assert server.requests == 6
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_wait_many_keeps_input_order_and_puts_failures_in_place(make_async_client: Any, clock: FakeClock) -> None:
     durations = {f"video_{i}": float(20 - i) for i in range(10)}
     server = JobServer(clock, durations, failing=frozenset({"video_3"}))
@@ -238,6 +239,7 @@ def test_wait_many_keeps_input_order_and_puts_failures_in_place(make_async_clien
     assert server.peak <= 3
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_wait_many_respects_the_concurrency_bound(make_async_client: Any, clock: FakeClock) -> None:
     server = JobServer(clock, {f"video_{i}": 3.0 for i in range(50)})
 
@@ -485,6 +487,7 @@ class SlowServer:
         return ok(video("in_progress", id=video_id, progress=1))
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_wait_many_never_sends_past_its_deadline_while_queueing(make_async_client: Any, clock: FakeClock) -> None:
     server = SlowServer(clock, latency=0.05)
     start = clock.now
@@ -514,6 +517,7 @@ async def _pool_for(client: AsyncTokenOps, connections: int) -> tuple[httpx.Asyn
     return pool, requester._http
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_wait_many_opens_a_pool_of_its_concurrency_only_beyond_the_clients_own(monkeypatch: pytest.MonkeyPatch) -> None:
     contexts: list[ssl.SSLContext] = []
     real_context = ssl.create_default_context
@@ -548,6 +552,7 @@ class _ParkedClock(SystemClock):
         await asyncio.Event().wait()
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_wait_many_closes_its_pools_however_often_it_is_cancelled() -> None:
     # 20 in flight on a client whose own pool holds 5: a pool of 20 is opened for the call. Every job polls once (a
     # real keep-alive connection each), then parks; the call is cancelled, and cancelled again at every step of its
@@ -677,6 +682,7 @@ def test_wait_many_polls_each_job_when_its_server_hint_says(make_async_client: A
     assert server.polls == {"video_fast": 7, "video_slow": 3, "video_once": 1}
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 def test_wait_many_keeps_no_task_per_waiting_job(make_async_client: Any, clock: FakeClock) -> None:
     ids = [f"video_{i}" for i in range(300)]
     server = HintServer(clock, dict.fromkeys(ids, 5.0), dict.fromkeys(ids, 1000))

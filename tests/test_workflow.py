@@ -47,6 +47,7 @@ def _workflow_schema_errors(text: str) -> list[str]:
     return [error.message for error in validator.iter_errors(document)]
 
 
+@pytest.mark.integration  # over 12 ms: too slow for the unit tier
 @pytest.mark.parametrize(
     ("mistake", "fixed"),
     [("runs-on: ubuntu-latest", "runs-onn: ubuntu-latest"), ("timeout-minutes: 30", "timeout-minutes: soon")],
