@@ -15,15 +15,18 @@ from contract_tests import _commands
 from contract_tests.mock import DEFAULT_API_KEY
 from contract_tests.suite import cli
 from contract_tests.suite.categories import Category
+from contract_tests.suite.report import tool_versions
 from contract_tests.suite.runner import RunResult
 from contract_tests.suite.verdict import Decision, Verdict
 from tests.rawserver import raw_server
 
 
 def test_tool_versions_say_when_a_tool_is_missing() -> None:
-    versions = cli._tools(("schemathesis", "no-such-distribution-tokenops-test"))
+    versions = tool_versions(("schemathesis", "no-such-distribution-tokenops-test"))
     assert versions["no-such-distribution-tokenops-test"] == "not installed"
     assert versions["schemathesis"][0].isdigit()
+    versions["schemathesis"] = "changed by a caller"  # each call gets its own dict
+    assert tool_versions(("schemathesis",))["schemathesis"][0].isdigit()
 
 
 def test_the_embedded_mock_takes_the_default_key_when_none_is_set(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,7 +35,6 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 import attrs
@@ -44,7 +43,7 @@ from contract_tests.mock import DEFAULT_API_KEY, FaultSpecError
 from contract_tests.suite.accepting import ACCEPT_ANYWAY, Acceptance, accept, accept_command, acceptable, update_lines
 from contract_tests.suite.baseline import DEFAULT_BASELINE, BaselineError
 from contract_tests.suite.categories import Category
-from contract_tests.suite.report import terminal_lines, to_json, write_all
+from contract_tests.suite.report import terminal_lines, to_json, tool_versions, write_all
 from contract_tests.suite.runner import RunOptions, RunResult, run
 from contract_tests.suite.targets import Target, TargetError, embedded, remote
 from contract_tests.suite.verdict import DEFAULT_FAIL_ON, DEFAULT_MIN_CHECKED, Decision, decide, parse_fail_on
@@ -65,17 +64,6 @@ class UsageError(Exception):
 
 
 _TOOLS = ("schemathesis", "openapi-python-client", "tokenops")
-
-
-def _tools(packages: tuple[str, ...] = _TOOLS) -> dict[str, str]:
-    """Versions for the report; the generator is only present in a development checkout (the `test` extra)."""
-    versions = {}
-    for name in packages:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def _api_key(target_given: bool) -> str:
@@ -248,10 +236,11 @@ def _finish(args: argparse.Namespace, result: RunResult, fail_on: list[Category]
     elif args.update_baseline:
         acceptance = accept(result, args.baseline, server_errors=args.accept_server_errors)
     decision = decide(result, fail_on=fail_on, min_checked=args.min_checked)
-    paths = write_all(result, decision, args.report_dir, _tools())
+    tools = tool_versions(_TOOLS)
+    paths = write_all(result, decision, args.report_dir, tools)
     if acceptance is not None:
         print("\n".join(update_lines(acceptance)))
-    print("\n".join(terminal_lines(to_json(result, decision, _tools(), report_dir=str(args.report_dir)), paths)))
+    print("\n".join(terminal_lines(to_json(result, decision, tools, report_dir=str(args.report_dir)), paths)))
     print(_last_line(decision, result, args, invocation))
     return decision.exit_code
 

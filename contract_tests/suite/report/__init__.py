@@ -7,7 +7,9 @@ change). Embedded-mock runs also write ``mock-seed.json``: the jobs the run crea
 
 from __future__ import annotations
 
+import functools
 import json
+from importlib import metadata
 from pathlib import Path
 
 from contract_tests.suite.report.document import REPORT_VERSION, SCHEMA_PATH, SEED_FILE, to_json
@@ -26,8 +28,26 @@ __all__ = [
     "markdown",
     "terminal_lines",
     "to_json",
+    "tool_versions",
     "write_all",
 ]
+
+
+def tool_versions(packages: tuple[str, ...] = ("schemathesis", "tokenops")) -> dict[str, str]:
+    """The installed version of each distribution named, for a report's ``tools`` (``"not installed"`` when it is
+    not); looked up once per process (a proxy rewrites its reports every few seconds)."""
+    return dict(_versions(packages))
+
+
+@functools.cache
+def _versions(packages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    found = []
+    for name in packages:
+        try:
+            found.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            found.append((name, "not installed"))
+    return tuple(found)
 
 
 def write_all(result: RunResult, decision: Decision, directory: Path, tools: dict[str, str]) -> dict[str, Path]:

@@ -17,7 +17,6 @@ Reports are the suite's (JSON, Markdown, HTML, JUnit), rewritten while traffic f
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -25,28 +24,17 @@ import attrs
 
 from contract_tests.cassette import CassetteWriter, Exchange
 from contract_tests.suite.categories import Category
-from contract_tests.suite.report import terminal_lines, to_json, write_all
+from contract_tests.suite.report import terminal_lines, to_json, tool_versions, write_all
 from contract_tests.suite.runner import RunResult
 from contract_tests.suite.traffic.checker import TrafficChecker
 from contract_tests.suite.verdict import DEFAULT_FAIL_ON, Decision, Verdict
 
-__all__ = ["DEFAULT_TRAFFIC_FAIL_ON", "Session", "SessionConfig", "decide_traffic", "tool_versions"]
+__all__ = ["DEFAULT_TRAFFIC_FAIL_ON", "Session", "SessionConfig", "decide_traffic"]
 
 DEFAULT_TRAFFIC_FAIL_ON = (*DEFAULT_FAIL_ON, Category.CLIENT_NONCONFORMANCE)
 NOTHING_CHECKED = (
     "no exchange was checked: point the application at the proxy (its base URL), or record traffic before replaying"
 )
-
-
-def tool_versions(packages: tuple[str, ...] = ("schemathesis", "tokenops")) -> dict[str, str]:
-    """Versions for the reports."""
-    versions = {}
-    for name in packages:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def decide_traffic(result: RunResult, *, fail_on: tuple[Category, ...] = DEFAULT_TRAFFIC_FAIL_ON) -> Decision:
