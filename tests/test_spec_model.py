@@ -445,3 +445,24 @@ def test_a_required_credential_nobody_gave_is_none(security: Any, credentials: d
 )
 def test_each_scheme_has_a_documented_environment_variable(scheme: str, variable: str) -> None:
     assert spec.credential_variable(scheme) == variable
+
+
+@pytest.mark.parametrize(
+    ("schema", "text", "strict", "lenient"),
+    [
+        ({"type": "integer"}, "42", 42, 42),
+        ({"type": "integer"}, "4.2", "4.2", "4.2"),  # not an integer: left for the schema to refuse
+        ({"type": "number"}, "4.5", 4.5, 4.5),
+        ({"type": ["integer", "null"]}, "7", 7, 7),
+        ({"type": "boolean"}, "true", True, True),
+        ({"type": "boolean"}, "False", "False", False),  # only the mock accepts any letter case
+        ({"type": "string"}, "42", "42", "42"),
+        ({}, "x", "x", "x"),
+    ],
+)
+def test_a_wire_text_becomes_the_type_its_schema_asks_for(
+    schema: dict[str, Any], text: str, strict: Any, lenient: Any
+) -> None:
+    assert spec.typed_text(schema, text) == strict
+    assert spec.typed_text(schema, text, any_case=True) == lenient
+    assert type(spec.typed_text(schema, text)) is type(strict)

@@ -19,7 +19,7 @@ from starlette.types import Message, Receive, Scope
 
 from contract_tests.mock._responses import Reply, api_error
 from contract_tests.mock._schemas import Schemas, describe_error
-from tokenops.spec import NO_DEFAULT, MediaType, Operation, Parameter, is_json, media_essence
+from tokenops.spec import NO_DEFAULT, MediaType, Operation, Parameter, is_json, media_essence, typed_text
 
 __all__ = ["MAX_BODY_BYTES", "MAX_UPLOAD_BYTES", "Call", "Handler", "UploadedFile", "read_body", "read_call"]
 
@@ -88,20 +88,10 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 
 
 def _coerce(schemas: Schemas, schema: Mapping[str, Any], value: str) -> Any:
-    """A text value (query, header, form field) as the type its schema asks for; unchanged when it is not one."""
+    """A text value (query, header, form field) as the type its schema asks for; unchanged when it is not one (the
+    mock reads ``True``/``FALSE`` as booleans too: lenient in what it accepts)."""
     resolved, _ = schemas.spec.resolve(schema, "")
-    kind = resolved.get("type") if isinstance(resolved, Mapping) else None
-    kinds = kind if isinstance(kind, list) else [kind]
-    try:
-        if "integer" in kinds:
-            return int(value)
-        if "number" in kinds:
-            return float(value)
-    except ValueError:
-        return value
-    if "boolean" in kinds and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return value
+    return typed_text(resolved if isinstance(resolved, Mapping) else {}, value, any_case=True)
 
 
 def _param_value(schemas: Schemas, param: Parameter, values: list[str]) -> Any:

@@ -41,6 +41,7 @@ from tokenops.spec import (
     is_event_stream,
     is_json,
     media_essence,
+    typed_text,
 )
 from tokenops.sse import EventTooLarge, SSEDecoder
 
@@ -75,22 +76,6 @@ def _field(error: ValidationError) -> str:
         missing = next((str(name) for name in wanted if name not in error.instance), "")
         path = f"{path}.{missing}" if path and missing else missing or path
     return path or "(body)"
-
-
-def _typed(schema: Mapping[str, Any], value: str) -> Any:
-    """A text value as the type its schema asks for; unchanged when it is not one (the schema then says so)."""
-    kinds = schema.get("type")
-    kinds = kinds if isinstance(kinds, list) else [kinds]
-    try:
-        if "integer" in kinds:
-            return int(value)
-        if "number" in kinds:
-            return float(value)
-    except ValueError:
-        return value
-    if "boolean" in kinds and value in ("true", "false"):
-        return value == "true"
-    return value
 
 
 class WireChecks:
@@ -184,9 +169,9 @@ class WireChecks:
             if schema.get("type") == "array":
                 items = self.spec.resolve(schema.get("items") or {})[0]
                 parts = [part for value in values for part in (value.split(",") if not param.explode else [value])]
-                value: Any = [_typed(items if isinstance(items, Mapping) else {}, part) for part in parts]
+                value: Any = [typed_text(items if isinstance(items, Mapping) else {}, part) for part in parts]
             else:
-                value = _typed(schema, values[-1])
+                value = typed_text(schema, values[-1])
             error = self._error(param.pointer, value)
             if error is not None:
                 return (

@@ -47,6 +47,7 @@ from tokenops.spec._model import (
     is_event_stream,
     is_json,
     media_essence,
+    typed_text,
 )
 from tokenops.spec._pagination import Pagination
 from tokenops.spec._paths import PathSegment, PathTemplate, join_url
@@ -84,6 +85,7 @@ __all__ = [
     "place_credential",
     "place_credentials",
     "pointer_get",
+    "typed_text",
     "unescape_token",
 ]
 

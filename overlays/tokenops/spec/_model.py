@@ -32,6 +32,7 @@ __all__ = [
     "SpecWarning",
     "is_event_stream",
     "is_json",
+    "typed_text",
 ]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -145,6 +146,25 @@ class SecurityRequirement:
     def schemes(self) -> tuple[str, ...]:
         """Every scheme named, in order of first appearance."""
         return tuple(dict.fromkeys(name for alternative in self.alternatives for name in alternative))
+
+
+def typed_text(schema: Mapping[str, Any], value: str, *, any_case: bool = False) -> Any:
+    """A text value from the wire (a query or header parameter, a form field) as the type its resolved ``schema``
+    asks for: ``integer``, ``number``, ``boolean`` (``true``/``false``; any letter case with ``any_case``).
+    Unchanged when it is none of them or does not parse: the schema's validation then says what is wrong."""
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    try:
+        if "integer" in kinds:
+            return int(value)
+        if "number" in kinds:
+            return float(value)
+    except ValueError:
+        return value
+    word = value.lower() if any_case else value
+    if "boolean" in kinds and word in ("true", "false"):
+        return word == "true"
+    return value
 
 
 @attrs.frozen
