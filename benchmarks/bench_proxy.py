@@ -33,7 +33,6 @@ import contextlib
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -50,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.bench_mock import prism_command
 from contract_tests.mock._loadgen import run_load
 from contract_tests.mock.process import free_port, mock_process
+from contract_tests.suite.traffic import process as traffic_process
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-bench-proxy-0123456789"
@@ -76,38 +76,17 @@ def _ready(base: str, process: subprocess.Popen[bytes], timeout: float = 120.0) 
 @contextlib.contextmanager
 def proxy_process(upstream: str, workdir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``tokenops-conformance proxy`` in front of ``upstream`` until the block ends (stopped with SIGTERM)."""
-    port = free_port()
-    command = [
-        sys.executable,
-        str(ROOT / "scripts" / "conformance.py"),
-        "proxy",
-        "--upstream",
+    args = ["--report-dir", str(workdir / "reports"), "--report-every", "5", "--quiet", "--stop-after", "3600"]
+    with traffic_process.proxy_process(
         upstream,
-        "--listen",
-        f"127.0.0.1:{port}",
-        "--report-dir",
-        str(workdir / "reports"),
-        "--report-every",
-        "5",
-        "--quiet",
-        "--stop-after",
-        "3600",
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with (workdir / "proxy.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _ready(base, process)
-        yield base, process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(120)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+        args,
+        log=workdir / "proxy.log",
+        ready_path=PATHS[0],
+        ready_headers=HEADERS,
+        ready_timeout=120,
+        stop_timeout=120,
+    ) as running:
+        yield running
 
 
 @contextlib.contextmanager

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +18,9 @@ import httpx
 import openai
 import pytest
 
-from contract_tests.mock.process import free_port, mock_process
+from contract_tests.mock.process import mock_process
 from contract_tests.suite import cli
-from tests.conftest import ROOT
+from contract_tests.suite.traffic import process as traffic_process
 from tokenops import TokenOps, TokenOpsError
 
 pytestmark = [
@@ -38,43 +36,10 @@ RIGGED = "video_rigged_proxy"  # a job whose progress goes backwards
 
 @contextlib.contextmanager
 def proxy_process(upstream: str, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    command = [
-        sys.executable,
-        str(ROOT / "scripts" / "conformance.py"),
-        "proxy",
-        "--upstream",
-        upstream,
-        "--listen",
-        f"127.0.0.1:{port}",
-        "--report-dir",
-        str(tmp_path / "live"),
-        "--record",
-        str(tmp_path / "traffic.yaml"),
-        "--report-every",
-        "0.5",
-        "--stop-after",
-        "240",  # bounded in time, whatever happens to the test
-    ]
-    env = {key: value for key, value in os.environ.items() if key != "TOKENOPS_API_KEY"}
-    with (tmp_path / "proxy.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/v1/ready-probe", timeout=2)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, (tmp_path / "proxy.log").read_text()
-                assert time.monotonic() < deadline, "the proxy did not start"
-                time.sleep(0.1)
-        yield base, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+    args = ["--report-dir", str(tmp_path / "live"), "--record", str(tmp_path / "traffic.yaml")]
+    args += ["--report-every", "0.5", "--stop-after", "240"]  # bounded in time, whatever happens to the test
+    with traffic_process.proxy_process(upstream, args, log=tmp_path / "proxy.log") as running:
+        yield running
 
 
 def _report(directory: Path) -> dict[str, Any]:
