@@ -30,6 +30,7 @@ import httpx
 
 from tokenops._client import TokenOps
 from tokenops._clock import Clock, SystemClock
+from tokenops._config import base_url_problem, shown_url
 from tokenops._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -131,19 +132,11 @@ def _base_url(given: str | None) -> str | None:
     url = given if given is not None else os.environ.get(BASE_URL_VARIABLE) or None
     if url is None:
         return None
-    shown = re.sub(r"//[^/?#]*@", "//***@", url)
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError):
-        raise _UsageError(f"{where} {shown!r} is not a valid URL") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise _UsageError(f"{where} {shown!r} must be an absolute http:// or https:// URL")
-    if parsed.userinfo:
-        raise _UsageError(
-            f"{where} {shown!r} contains a user name or password: remove it; the key goes in {KEY_VARIABLE}"
-        )
-    if parsed.query or parsed.fragment or "?" in url or "#" in url:
-        raise _UsageError(f"{where} {shown!r} must not contain a query (?...) or fragment (#...)")
+    problem = base_url_problem(url)
+    if problem is not None:
+        kind, words = problem
+        hint = f"; the key goes in {KEY_VARIABLE}" if kind == "userinfo" else ""
+        raise _UsageError(f"{where} {shown_url(url)!r} {words}{hint}")
     # The base each operation's path is appended to under the rule; the CLI's operations all share one.
     reduced = set()
     for endpoint in all_endpoints().values():

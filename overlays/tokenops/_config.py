@@ -31,10 +31,12 @@ __all__ = [
     "CallOptions",
     "NotGiven",
     "Settings",
+    "base_url_problem",
     "build_settings",
     "call_options",
     "default_tls",
     "pool_limits",
+    "shown_url",
 ]
 
 DEFAULT_BASE_URL = "https://model-api.skyengine.com.cn"  # openapi.yaml servers[0].url (a test keeps them equal)
@@ -162,26 +164,38 @@ def shown_url(url: str) -> str:
     return _USERINFO.sub("//***@", url)
 
 
-def _base_url(url: Any) -> str:
-    if not isinstance(url, str):
-        raise ConfigurationError(f"base_url must be a string, not {type(url).__name__}")
-    shown = shown_url(url)
+def base_url_problem(url: str) -> tuple[str, str] | None:
+    """What is wrong with ``url`` as a base URL, as ``(kind, words)`` (kind: ``invalid``, ``relative``,
+    ``userinfo``, ``query``), or None. One rule for the client's ``base_url=`` and the CLI's ``--base-url``; each
+    says it in its own terms."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
-        raise ConfigurationError(f"base_url {shown!r} is not a valid URL") from None
+        return "invalid", "is not a valid URL"
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(f"base_url {shown!r} must be an absolute http:// or https:// URL")
+        return "relative", "must be an absolute http:// or https:// URL"
     if parsed.userinfo:
-        raise ConfigurationError(
-            f"base_url {shown!r} contains a user name or password: remove it (credentials in a URL end up in "
-            "logs and error messages); the API key goes in api_key= or $TOKENOPS_API_KEY"
-        )
+        return "userinfo", "contains a user name or password: remove it"
     if parsed.query or parsed.fragment or "?" in url or "#" in url:
-        raise ConfigurationError(
-            f"base_url {shown!r} must not contain a query (?...) or fragment (#...); "
-            "pass query parameters with default_query= instead"
-        )
+        return "query", "must not contain a query (?...) or fragment (#...)"
+    return None
+
+
+_BASE_URL_HINTS = {
+    "userinfo": " (credentials in a URL end up in logs and error messages); the API key goes in api_key= or "
+    "$TOKENOPS_API_KEY",
+    "query": "; pass query parameters with default_query= instead",
+}
+
+
+def _base_url(url: Any) -> str:
+    if not isinstance(url, str):
+        raise ConfigurationError(f"base_url must be a string, not {type(url).__name__}")
+    problem = base_url_problem(url)
+    if problem is not None:
+        kind, words = problem
+        raise ConfigurationError(f"base_url {shown_url(url)!r} {words}{_BASE_URL_HINTS.get(kind, '')}")
+    parsed = httpx.URL(url)
     # The path is kept as given: each call joins it with its operation's path by tokenops.spec.join_url (a leading
     # literal part the base path already ends with, such as /v1, is not repeated).
     path = parsed.path.rstrip("/")
