@@ -38,7 +38,8 @@ RIGGED = "video_rigged_proxy"  # a job whose progress goes backwards
 def proxy_process(upstream: str, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     args = ["--report-dir", str(tmp_path / "live"), "--record", str(tmp_path / "traffic.yaml")]
     args += ["--report-every", "0.5", "--stop-after", "240"]  # bounded in time, whatever happens to the test
-    with traffic_process.proxy_process(upstream, args, log=tmp_path / "proxy.log") as running:
+    log = tmp_path / "proxy.log"
+    with traffic_process.proxy_process(upstream, args, log=log, ready_path="/v1/ready-probe") as running:
         yield running
 
 

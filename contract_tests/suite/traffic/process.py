@@ -26,15 +26,15 @@ def proxy_process(
     args: Sequence[str] = (),
     *,
     log: Path,
-    ready_path: str = "/v1/ready-probe",
+    ready_path: str,
     ready_headers: Mapping[str, str] | None = None,
     ready_timeout: float = 60.0,
     stop_timeout: float = 30.0,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Start the proxy in front of ``upstream`` with ``args`` (``--listen`` is chosen here), wait until a request to
-    ``ready_path`` gets any HTTP answer, yield its base URL and process; on exit, SIGTERM (it writes its final
-    reports), then a kill after ``stop_timeout`` seconds. The client's ``$TOKENOPS_API_KEY`` is not passed on: the
-    proxy forwards the application's own credentials.
+    ``ready_path`` (forwarded upstream like any other) gets any HTTP answer, yield its base URL and process; on exit,
+    SIGTERM (it writes its final reports), then a kill after ``stop_timeout`` seconds. The client's
+    ``$TOKENOPS_API_KEY`` is not passed on: the proxy forwards the application's own credentials.
 
     Raises:
         RuntimeError: it exited or did not answer within ``ready_timeout`` (the message has its log's tail).
