@@ -619,6 +619,7 @@ def test_wait_many_validates_options_into_the_error_tree(make_async_client: Any,
     assert server.requests == 0
 
 
+@pytest.mark.integration  # real time: a deadline no fake clock can advance
 def test_wait_many_returns_at_its_deadline_even_when_a_request_hangs(clock: FakeClock) -> None:
     # A transport that ignores timeouts (no fake clock can advance it): the hard stop ends the call anyway,
     # about HARD_STOP_GRACE real seconds after its timeout, with the last state seen.
@@ -636,7 +637,8 @@ def test_wait_many_returns_at_its_deadline_even_when_a_request_hangs(clock: Fake
     async def run() -> list[Any]:
         http = httpx.AsyncClient(transport=httpx.MockTransport(hang))
         async with AsyncTokenOps(api_key="sk-test", base_url="http://api.test", http_client=http) as client:
-            return await client.videos.wait_many(["video_fast", "video_hang"], timeout=0.05)
+            # 0.5 s: enough for the first polls on a loaded machine (0.05 s was not: the fast job went unsent)
+            return await client.videos.wait_many(["video_fast", "video_hang"], timeout=0.5)
 
     fast, hung = asyncio.run(run())
     assert isinstance(fast, Video)
