@@ -426,7 +426,9 @@ def test_retry_reason_is_a_few_scrubbed_words() -> None:
     assert len(reason) == 200
 
 
-@pytest.mark.e2e
+# The console script as installed, as a process (release tier: make test keeps one process smoke test,
+# test_console_script_runs_as_a_process; each behaviour here has an in-process twin through main() above).
+@pytest.mark.release
 def test_the_installed_cli_against_a_refused_port_a_v1_base_and_a_closed_pipe(server: str) -> None:
     """``tokenops`` as installed: a refused port ends get and wait at once (exit 1, ``unreachable: URL``), a base URL
     ending in ``/v1`` reaches the API, and ``| head -1`` ends with exit 0."""

@@ -1,14 +1,12 @@
-"""Words match the verdict, as the installed ``tokenops-conformance`` prints them, against deliberately broken servers
+"""Words match the verdict, as ``tokenops-conformance`` (its ``main()``) prints them, against broken servers
 over TCP: a server answering 500 (or an HTML page) to everything is told so, not asked for ids; phases end in the
 suite's own terms; the embedded mock is named at the address it really ran on."""
 
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,6 @@ import pytest
 from tests.rawserver import raw_server
 
 pytestmark = pytest.mark.integration
-SCRIPT = Path(sys.executable).with_name("tokenops-conformance")
 
 
 def _answer(status: str, media: str, body: bytes) -> object:
@@ -31,7 +28,8 @@ def _answer(status: str, media: str, body: bytes) -> object:
 def _run_in_process(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    """What :func:`_run` does, in this process (the same ``main`` the console script calls, ~2 s faster a run)."""
+    """``tokenops-conformance *args`` in this process (the same ``main`` the console script calls, ~2 s faster a run
+    than the installed script; the console scripts themselves run in the release tier's packaging tests)."""
     from contract_tests.suite import cli  # noqa: PLC0415 - schemathesis loads only for the tests that run the suite
 
     monkeypatch.setenv("TOKENOPS_API_KEY", "sk-words")
@@ -41,15 +39,6 @@ def _run_in_process(
     code = cli.main([*args, "--max-examples", "3", "--report-dir", str(reports)])
     out, err = capsys.readouterr()
     done = subprocess.CompletedProcess(["tokenops-conformance", *args], code, out, err)
-    return done, json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
-
-
-def _run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    env = {**os.environ, "TOKENOPS_API_KEY": "sk-words"}
-    env.pop("TOKENOPS_VIDEO_IDS", None)
-    reports = tmp_path / "reports"
-    command = [str(SCRIPT), *args, "--max-examples", "3", "--report-dir", str(reports)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
     return done, json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
 
 
@@ -85,8 +74,10 @@ def test_a_server_answering_errors_to_everything_is_told_so(
 
 
 @pytest.mark.committed_spec
-def test_phases_end_in_the_suites_terms_and_the_embedded_mock_is_named_where_it_ran(tmp_path: Path) -> None:
-    done, report = _run(tmp_path)
+def test_phases_end_in_the_suites_terms_and_the_embedded_mock_is_named_where_it_ran(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done, report = _run_in_process(tmp_path, capsys, monkeypatch)
     assert done.returncode == 0, done.stdout[-3000:]
     phases = [line for line in done.stdout.splitlines() if line.startswith("· phase ") and "started" not in line]
     assert phases

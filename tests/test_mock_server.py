@@ -64,7 +64,8 @@ def test_huge_headers_are_refused_over_tcp(server: str, mock_control: httpx.Clie
     assert 400 <= response.status_code < 500
 
 
-@pytest.mark.e2e
+# The console script as a process (release tier; its in-process twins are in tests/test_mock_api.py).
+@pytest.mark.release
 def test_the_console_script_says_its_key_ignores_the_clients_and_refuses_a_busy_port(tmp_path: Path) -> None:
     """``tokenops-mock`` as a user starts it with a real key exported: it names the key it accepts (not theirs), and a
     second one on the same port says so in one line and exits 2."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import socket
 import time
@@ -132,13 +133,18 @@ def _idle_connection_closed(base_url: str, idle: float) -> bool:
             return False
 
 
-def test_idle_connections_are_kept_as_long_as_keep_alive_says(tmp_path: Path) -> None:
+def test_idle_connections_are_kept_as_long_as_keep_alive_says(tmp_path: Path, grown_server: tuple[str, Path]) -> None:
     # uvicorn's own default (5 s) is no longer than the mock's poll hints: a polling client reconnected each time.
     assert DEFAULT_KEEP_ALIVE >= 60
-    with mock_process(["--quiet", "--keep-alive", "0.3"], log=tmp_path / "short.log") as short:
-        assert _idle_connection_closed(short.base_url, 0.8)
-    with mock_process(["--quiet"], log=tmp_path / "default.log") as default:
-        assert not _idle_connection_closed(default.base_url, 0.8)
+    default_url, _ = grown_server  # started without --keep-alive
+    with (
+        mock_process(["--quiet", "--keep-alive", "0.3"], log=tmp_path / "short.log") as short,
+        concurrent.futures.ThreadPoolExecutor(2) as pool,
+    ):
+        short_closed = pool.submit(_idle_connection_closed, short.base_url, 0.8)
+        default_closed = pool.submit(_idle_connection_closed, default_url, 0.8)
+        assert short_closed.result()
+        assert not default_closed.result()
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "7200", "soon"])

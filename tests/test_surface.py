@@ -20,10 +20,16 @@ GENERATED = ROOT / "generated" / "tokenops_client"
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _client_cache_of_this_module(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The surface diff caches generated clients under the user's cache; these tests keep theirs to themselves."""
+def _client_cache_of_this_module(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The surface diff caches generated clients under the user's cache; these tests keep theirs to themselves: in
+    pytest's cache directory (``.pytest_cache``, shared by the xdist workers and kept for the next session, as the
+    generator outputs of ``tests/conftest.py``; the surface cache is safe for concurrent runs and keyed by content
+    and tool versions), or a temporary one with ``-p no:cacheprovider``. The test of the cache itself
+    (:func:`test_generated_clients_are_cached_by_content_and_the_cache_is_bounded`) starts from an empty one."""
+    cache = getattr(pytestconfig, "cache", None)
+    where = cache.mkdir("surface-clients") if cache is not None else tmp_path_factory.mktemp("clients")
     patch = pytest.MonkeyPatch()
-    patch.setenv(generate.CACHE_ENV, str(tmp_path_factory.mktemp("clients")))
+    patch.setenv(generate.CACHE_ENV, str(where))
     yield
     patch.undo()
 
@@ -205,10 +211,10 @@ def client_cache(tmp_path: Path) -> Path:
 
 
 @pytest.mark.e2e
-def test_a_renamed_model_is_an_import_break_for_any_pair_of_specs(tmp_path: Path, client_cache: Path) -> None:
+def test_a_renamed_model_is_an_import_break_for_any_pair_of_specs(tmp_path: Path) -> None:
     (tmp_path / "old.json").write_text(_pets("Pet"), encoding="utf-8")
     (tmp_path / "new.json").write_text(_pets("Animal"), encoding="utf-8")
-    report = diff.compare(tmp_path / "old.json", tmp_path / "new.json", cache=client_cache)
+    report = diff.compare(tmp_path / "old.json", tmp_path / "new.json")  # the module's cache
     found = {(c["rule"], c["location"]) for c in report.changes}
     assert ("schema-renamed", "/components/schemas/Animal") in found
     assert ("import-symbol-removed", "tokenops_client.models.pet") in found  # `from ...models.pet import Pet` breaks
@@ -237,10 +243,8 @@ def test_generated_clients_are_cached_by_content_and_the_cache_is_bounded(
 
 
 @pytest.mark.e2e
-def test_generator_warnings_are_notes_for_the_surface_diff_but_regenerate_refuses_them(
-    tmp_path: Path, client_cache: Path
-) -> None:
-    client = generate.generate_cached(_pets(broken=True), cache=client_cache)
+def test_generator_warnings_are_notes_for_the_surface_diff_but_regenerate_refuses_them(tmp_path: Path) -> None:
+    client = generate.generate_cached(_pets(broken=True))  # the module's cache: the notes are kept with the entry
     assert len(client.notes) == 1
     assert client.notes[0].startswith("WARNING parsing GET /owners")
     assert "tokenops_client.api.default.get_pet" in client.surface  # the rest was generated

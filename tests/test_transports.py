@@ -285,7 +285,7 @@ def test_http_proxy_from_the_environment_is_used_and_no_proxy_is_honoured(
 
 
 class StallingServer:
-    """Answers the first ``answer`` requests (in progress, poll again in 0.2 s), then reads requests and never
+    """Answers the first ``answer`` requests (in progress, poll again in 0.1 s), then reads requests and never
     answers. Knows which connections are left with a request it did not answer."""
 
     def __init__(self, answer: int) -> None:
@@ -317,7 +317,7 @@ class StallingServer:
                 self.answered += 1
                 video_id = head.split(b" ", 2)[1].decode().rsplit("/", 1)[-1]
                 body = b'{"id": "%s", "object": "video", "status": "in_progress", "progress": 5}' % video_id.encode()
-                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nopenai-poll-after-ms: 200\r\n")
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nopenai-poll-after-ms: 100\r\n")
                 writer.write(b"content-length: %d\r\n\r\n%s" % (len(body), body))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -356,7 +356,7 @@ def test_wait_many_against_a_server_that_stops_answering_keeps_its_deadline_and_
         try:
             async with async_client(transport, api_key=CANARY_KEY, base_url=base_url) as client:
                 started = time.monotonic()
-                results = await client.videos.wait_many(ids, timeout=2.0, concurrency=4)
+                results = await client.videos.wait_many(ids, timeout=1.0, concurrency=4)
                 elapsed = time.monotonic() - started
                 leaked = set(asyncio.all_tasks()) - before - stalling.tasks()
                 await stalling.settle()
@@ -369,7 +369,7 @@ def test_wait_many_against_a_server_that_stops_answering_keeps_its_deadline_and_
     assert stalling.answered == 25
     assert not leaked
     assert left_waiting == 0  # every connection left with an unanswered request was closed by the client
-    assert elapsed < 2.0 + 5  # the deadline held (a loose bound for a loaded machine, not a speed goal)
+    assert elapsed < 1.0 + 5  # the deadline held (a loose bound for a loaded machine, not a speed goal)
     assert [getattr(r, "video_id", None) for r in results] == ids  # every outcome in place, in input order
     assert all(isinstance(r, WaitTimeout) for r in results)
     assert all(r.last_video is not None for r in results)  # 25 answers reached every job before the stall
