@@ -36,6 +36,10 @@ EXAMPLES = "5"
 # A pass needs 5 checked 2xx bodies for every operation; in the grown spec the content download is the scarcest
 # (only completed jobs have content) and needs 10 examples per phase to get them.
 PASSING = "10"
+# Runs test the operation the tests pin their assertions to (``--operation``): the same run on today's spec, one
+# operation instead of all on a grown one (make growth-check runs these tests against it; its own conformance step
+# tests every operation). Tests whose assertions span every operation pass ``focus=False``.
+FOCUS_OPERATIONS = (LABEL,)
 # Fault flags of runs several tests share (through tests.conftest.conformance_runs: each distinct one runs once).
 REALITY_AND_RIGGED = ("--mock-fault", "reality,every=2", "--mock-rig-lifecycle")
 SERVER_ERRORS = ("--mock-fault", "server_error,every=3")
@@ -43,10 +47,15 @@ HTML_PAGES = ("--mock-fault", "html_200,every=3")
 
 
 def run_cli(
-    report_dir: Path, *args: str, key: str | None = CANARY, monkeypatch: pytest.MonkeyPatch, examples: str = EXAMPLES
+    report_dir: Path,
+    *args: str,
+    key: str | None = CANARY,
+    monkeypatch: pytest.MonkeyPatch,
+    examples: str = EXAMPLES,
+    focus: bool = True,
 ) -> tuple[int, dict[str, Any]]:
     """Run the conformance command in-process, reports in ``report_dir/reports``; returns (exit code,
-    conformance.json or {})."""
+    conformance.json or {}). ``focus``: test :data:`FOCUS_OPERATIONS` only (``--operation``)."""
     from contract_tests.suite import cli  # noqa: PLC0415 - schemathesis loads only for the tests that run the suite
 
     if key is None:
@@ -55,7 +64,8 @@ def run_cli(
         monkeypatch.setenv("TOKENOPS_API_KEY", key)
     monkeypatch.delenv("TOKENOPS_VIDEO_IDS", raising=False)
     reports = report_dir / "reports"
-    code = cli.main(["--quiet", "--report-dir", str(reports), "--max-examples", examples, *args])
+    focused = [word for label in FOCUS_OPERATIONS for word in ("--operation", label)] if focus else []
+    code = cli.main(["--quiet", "--report-dir", str(reports), "--max-examples", examples, *focused, *args])
     path = reports / "conformance.json"
     return code, json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 

@@ -16,7 +16,16 @@ from contract_tests.suite.report import to_json
 from contract_tests.suite.runner import RunOptions, run
 from contract_tests.suite.targets import EMBEDDED_START, serve_app
 from contract_tests.suite.verdict import decide
-from tests.conformance_fakes import LABEL, PROJECT_BASELINE, STATUS_PATH, Breaker, findings_of, matrix_of, run_cli
+from tests.conformance_fakes import (
+    FOCUS_OPERATIONS,
+    LABEL,
+    PROJECT_BASELINE,
+    STATUS_PATH,
+    Breaker,
+    findings_of,
+    matrix_of,
+    run_cli,
+)
 
 pytestmark = pytest.mark.integration
 LIFECYCLE = "/v1/videos/video_conformance_lifecycle_*"
@@ -78,7 +87,11 @@ def _gzip_run(when: Callable[[Any, int], bool]) -> dict[str, Any]:
     app = create_app(api_keys=[KEY], clock=MockClock(start=EMBEDDED_START), log_requests=False)
     target = serve_app(Breaker(app, "gzip-lie", when), control=True)
     try:
-        result = run(RunOptions(target=target, api_key=KEY, max_examples=5, baseline=PROJECT_BASELINE))
+        result = run(
+            RunOptions(
+                target=target, api_key=KEY, max_examples=5, baseline=PROJECT_BASELINE, operations=FOCUS_OPERATIONS
+            )
+        )
     finally:
         target.close()
     return to_json(result, decide(result), {})

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from contract_tests.mock import MockClock, create_app
+from contract_tests.suite.runner import NOT_SELECTED
 from contract_tests.suite.spec_facts import facts_for
 from contract_tests.suite.targets import EMBEDDED_START, Target, serve_app
 from contract_tests.suite.writes import PolicyError, WritePolicy, is_billed
@@ -100,7 +101,7 @@ def test_a_live_target_gets_no_write_and_the_writes_are_listed_as_not_tested(
 ) -> None:
     url, recorder = live_mock
     args = ("--target", url, "--spec", str(grown_spec), "--baseline", str(PROJECT_BASELINE), "--min-checked", "1")
-    code, report = run_cli(tmp_path, *args, key=KEY, monkeypatch=monkeypatch, examples="1")
+    code, report = run_cli(tmp_path, *args, key=KEY, monkeypatch=monkeypatch, examples="1", focus=False)
     sent = _api_methods(recorder)
     assert sent
     assert {method for method, _ in sent} <= SAFE
@@ -124,7 +125,15 @@ def test_include_writes_sends_them_and_max_writes_caps_them(
     url, recorder = live_mock
     args = ("--target", url, "--spec", str(grown_spec), "--baseline", str(PROJECT_BASELINE), "--min-checked", "1")
     code, report = run_cli(
-        tmp_path, *args, "--include-writes", "--max-writes", "4", key=KEY, monkeypatch=monkeypatch, examples="1"
+        tmp_path,
+        *args,
+        "--include-writes",
+        "--max-writes",
+        "4",
+        key=KEY,
+        monkeypatch=monkeypatch,
+        examples="1",
+        focus=False,
     )
     writes = [(method, path) for method, path in _api_methods(recorder) if method not in SAFE]
     assert 1 <= len(writes) <= 4, writes
@@ -138,7 +147,7 @@ def test_include_writes_sends_them_and_max_writes_caps_them(
 def test_the_embedded_mock_is_tested_fully(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grown_spec: Path) -> None:
     args = ("--spec", str(grown_spec), "--baseline", str(PROJECT_BASELINE), "--min-checked", "1")
     # Which operations get requests is the subject, not how many cases each gets: one example a phase.
-    _code, report = run_cli(tmp_path, *args, monkeypatch=monkeypatch, examples="1")
+    _code, report = run_cli(tmp_path, *args, monkeypatch=monkeypatch, examples="1", focus=False)
     assert report["not_tested"] == []
     assert report["writes"]["allowed"] is True
     tested = {op["operation"] for op in report["operations"] if op["requests"]}
@@ -180,6 +189,39 @@ def test_a_spec_with_a_billed_get_keeps_it_from_a_live_target(
     billed = tmp_path / "billed.yaml"
     billed.write_text(yaml.safe_dump(document), encoding="utf-8")
     args = ("--target", url, "--spec", str(billed), "--baseline", str(PROJECT_BASELINE), "--min-checked", "1")
-    _code, report = run_cli(tmp_path, *args, key=KEY, monkeypatch=monkeypatch, examples="1")
+    _code, report = run_cli(tmp_path, *args, key=KEY, monkeypatch=monkeypatch, examples="1", focus=False)
     assert "GET /v1/videos" in {item["operation"] for item in report["not_tested"]}
     assert ("GET", "/v1/videos") not in _api_methods(recorder)
+
+
+def test_operation_selects_what_is_tested_and_lists_the_rest_as_not_selected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grown_spec: Path, live_mock: tuple[str, Recorder]
+) -> None:
+    url, recorder = live_mock
+    args = ("--target", url, "--spec", str(grown_spec), "--baseline", str(PROJECT_BASELINE), "--min-checked", "1")
+    selected = ("--operation", "getVideoStatus", "--include-writes")
+    code, report = run_cli(tmp_path, *args, *selected, key=KEY, monkeypatch=monkeypatch, examples="1", focus=False)
+    assert (code, report["verdict"]["verdict"]) == (0, "pass"), report["verdict"]
+    sent = set(_api_methods(recorder))
+    assert ("GET", "/v1/videos/video_conformance_completed") in sent
+    other_operations = {
+        (method, path)
+        for method, path in sent
+        if method == "DELETE" or path == "/v1/videos" or path.endswith(("/content", "/remix"))
+    }
+    assert not other_operations  # (the path-edge probes of GET /v1/videos/{video_id} send /v1/videos/ and the like)
+    others = {op["operation"] for op in report["operations"]} - {"GET /v1/videos/{video_id}"}
+    assert len(others) == 5
+    assert {item["operation"]: item["reason"] for item in report["not_tested"]} == dict.fromkeys(others, NOT_SELECTED)
+
+
+@pytest.mark.parametrize("name", ["getVideoStatuz", "GET /v1/videos/{id}"])
+def test_an_operation_the_spec_does_not_have_is_a_setup_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    code, report = run_cli(tmp_path, "--operation", name, monkeypatch=monkeypatch, focus=False)
+    assert (code, report) == (2, {})
+    err = capsys.readouterr().err
+    assert err.startswith(f"conformance: error: {name!r} is no operation of the spec (operations: ")
+    assert "getVideoStatus" in err
+    assert len(err.strip().splitlines()) == 1

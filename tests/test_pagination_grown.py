@@ -82,6 +82,7 @@ def _conformance(mock: MockProcess, spec: Path, tmp_path: Path, monkeypatch: pyt
         key=KEY,
         monkeypatch=monkeypatch,
         examples="3",
+        focus=False,
     )
     return report
 

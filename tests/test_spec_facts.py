@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from contract_tests.suite.spec_facts import ResourceSite, facts_for, is_json_media_type, load_facts
+from contract_tests.suite.spec_facts import (
+    ResourceSite,
+    UnknownOperationError,
+    facts_for,
+    is_json_media_type,
+    load_facts,
+)
 from tokenops.spec import SpecError
 
 JOB = {"type": "object", "properties": {"id": {"type": "string"}, "status": {"$ref": "#/components/schemas/Status"}}}
@@ -171,3 +177,23 @@ def test_load_facts_reads_a_file_and_refuses_what_is_not_openapi_in_one_line(tmp
     path.write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(SpecError, match=r"spec\.yaml is not an OpenAPI document \(top level is list\)$"):
         load_facts(path)
+
+
+def test_only_keeps_the_operations_named_by_label_or_operation_id() -> None:
+    facts = facts_for(DOCUMENT)
+    chosen = facts.only(["getJob", "GET /jobs"])
+    assert sorted(chosen.operations) == ["GET /jobs", "GET /jobs/{job_id}"]
+    assert chosen.lifecycle_schemas == facts.lifecycle_schemas
+    assert chosen.polling_operation("Job") is chosen.operations["GET /jobs/{job_id}"]
+    assert len(facts.operations) == 5  # the whole spec is left as it was
+    assert facts.only([]).operations == facts.operations  # nothing named: every operation
+
+
+@pytest.mark.parametrize("name", ["getjob", "GET /jobs/{id}", "get /jobs", ""])
+def test_only_refuses_a_name_that_is_no_operation_and_lists_the_operations(name: str) -> None:
+    with pytest.raises(UnknownOperationError) as caught:
+        facts_for(DOCUMENT).only(["GET /jobs", name])
+    message = str(caught.value)
+    assert message.startswith(f"{name!r} is no operation of the spec (operations: ")
+    assert "getJob" in message
+    assert "DELETE /jobs/{job_id}" in message

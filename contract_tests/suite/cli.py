@@ -9,11 +9,12 @@ Usage::
         [--fail-on CATEGORIES] [--min-checked N] [--report-dir DIR] [--baseline FILE] [--update-baseline]
         [--accept-server-errors]
         [--max-examples N] [--request-timeout S] [--lifecycle-timeout S] [--poll-interval S] [--spec FILE] [--quiet]
-        [--mock-fault SPEC]... [--mock-rig-lifecycle]
+        [--operation OPERATION]... [--mock-fault SPEC]... [--mock-rig-lifecycle]
 
 Default target: our mock, started by the suite on 127.0.0.1, tested fully. Against ``--target`` only requests that
 change nothing are sent (GET, HEAD, OPTIONS, to operations not marked billed) unless ``--include-writes`` is given;
-``--max-writes N`` caps the writes; operations left out are listed as not tested. The key comes from
+``--max-writes N`` caps the writes; operations left out are listed as not tested, as are the operations
+``--operation`` (an operationId or ``'METHOD /path'``, repeatable) does not name. The key comes from
 ``TOKENOPS_API_KEY`` (the embedded mock accepts whatever key is set, and a local default when none is). Ids that exist
 on a live target come from ``--video-id`` / ``--path-id`` or ``TOKENOPS_VIDEO_IDS`` (comma-separated). Reports:
 conformance.json, conformance.md, conformance.html, junit.xml in ``--report-dir`` (default ``reports/``).
@@ -45,6 +46,7 @@ from contract_tests.suite.baseline import DEFAULT_BASELINE, BaselineError
 from contract_tests.suite.categories import Category
 from contract_tests.suite.report import terminal_lines, to_json, tool_versions, write_all
 from contract_tests.suite.runner import RunOptions, RunResult, run
+from contract_tests.suite.spec_facts import UnknownOperationError
 from contract_tests.suite.targets import Target, TargetError, embedded, remote
 from contract_tests.suite.verdict import DEFAULT_FAIL_ON, DEFAULT_MIN_CHECKED, Decision, decide, parse_fail_on
 from contract_tests.suite.writes import PolicyError, WritePolicy
@@ -135,6 +137,14 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         metavar="OPERATION",
         help="treat this operation (operationId or 'METHOD /path') as billed: a write (repeat)",
     )
+    add(
+        "--operation",
+        action="append",
+        default=[],
+        dest="operations",
+        metavar="OPERATION",
+        help="test only this operation (operationId or 'METHOD /path'; repeat); the others are listed as not tested",
+    )
     add("--quiet", action="store_true", help="no progress, only the final summary")
     add("--mock-fault", action="append", default=[], metavar="SPEC", help="embedded mock only: a fault rule (repeat)")
     add("--mock-rig-lifecycle", action="store_true", help="embedded mock only: a job whose progress goes backwards")
@@ -193,6 +203,7 @@ def _options(args: argparse.Namespace, target: Target, api_key: str, notify: Cal
         writes=WritePolicy(
             allowed=target.embedded or args.include_writes, max_writes=args.max_writes, billed=frozenset(args.billed)
         ),
+        operations=tuple(args.operations),
     )
     if args.spec is not None:
         options.spec = args.spec
@@ -303,7 +314,7 @@ def main(argv: list[str] | None = None, *, prog: str = "conformance") -> int:
         code = _finish(args, result, fail_on, _Invocation(_program(prog), tuple(arguments)))
         del secret
         return code
-    except (UsageError, TargetError, FaultSpecError, BaselineError, PolicyError) as exc:
+    except (UsageError, TargetError, FaultSpecError, BaselineError, PolicyError, UnknownOperationError) as exc:
         print(redact(f"conformance: error: {exc}"), file=sys.stderr)
         return USAGE_EXIT
     except KeyboardInterrupt:

@@ -177,11 +177,15 @@ def _wrong_methods(spec: SpecFacts) -> Iterator[tuple[OperationFacts, str]]:
     by_path: dict[str, list[OperationFacts]] = {}
     for facts in spec.operations.values():
         by_path.setdefault(facts.path, []).append(facts)
-    for declared in by_path.values():
+    # What a path declares is read from the whole spec: the run may test a few of its operations (``--operation``).
+    declared_at: dict[str, set[str]] = {}
+    for operation in spec.model.operations:
+        declared_at.setdefault(operation.path, set()).add(operation.method)
+    for path, declared in by_path.items():
         anchor = declared[0]
         if not anchor.path_params:
             continue
-        methods = {facts.method for facts in declared}
+        methods = declared_at.get(path, set()) | {facts.method for facts in declared}
         for method in PROBE_METHODS:
             if method not in methods:
                 yield anchor, method

@@ -50,6 +50,7 @@ __all__ = ["DISPOSABLE_FIXTURES", "PHASE_OUTCOMES", "PhaseOutcome", "RunOptions"
 
 # schemathesis checks that judge a response by an earlier step of the scenario (see _Engine._blame_the_page).
 CROSS_REQUEST_CHECKS = frozenset({"use_after_free", "ensure_resource_availability"})
+NOT_SELECTED = "not selected (--operation names the operations to test)"  # why an operation is not tested
 DISPOSABLE_FIXTURES = 12  # jobs created on our mock for operations that delete what they name
 
 # A finished phase in the suite's terms. Schemathesis says "failure" for any failed check, also for deviations the
@@ -97,6 +98,8 @@ class RunOptions:
     environ: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), repr=False)
     # Which writes (requests that change something or cost money) may be sent: all of them by default.
     writes: WritePolicy = attrs.field(factory=WritePolicy)
+    # The operations to test (labels or operationIds, ``--operation``); empty: every operation of the spec.
+    operations: tuple[str, ...] = ()
 
 
 @attrs.define
@@ -465,6 +468,7 @@ def run(options: RunOptions) -> RunResult:
     Raises:
         BaselineError: the baseline file cannot be used.
         PolicyError: ``--billed`` names an operation the spec does not have.
+        UnknownOperationError: ``operations`` names an operation the spec does not have.
         schemathesis.errors.SchemathesisError / ValueError / OSError: unusable spec or config.
     """
     secrets = [register_secret(options.api_key)]
@@ -483,16 +487,18 @@ def run(options: RunOptions) -> RunResult:
     )
     started = time.monotonic()
     known = KnownDeviations.load(options.baseline)
-    facts = load_facts(options.spec)
+    whole = load_facts(options.spec)
+    options.writes.learn(whole)
+    facts = whole.only(options.operations)  # every stage below sees the selected operations only
+    result.operations = sorted(whole.operations)
     bases = _operation_bases(target, facts)
     result.target = target.name  # our mock, found at the shared base (--target https://host/v1)
-    options.writes.learn(facts)
-    result.not_tested = {
+    result.not_tested = dict.fromkeys(sorted(set(whole.operations) - set(facts.operations)), NOT_SELECTED)
+    result.not_tested |= {
         label: NOT_ALLOWED for label, op in facts.operations.items() if not options.writes.operation_may_write(op)
     }
     credentials = resolve_credentials(facts.model, options.api_key, options.environ)
     secrets += [register_secret(value) for value in credentials.secrets()]
-    result.operations = sorted(facts.operations)
     result.fixed_requests = sorted(
         label
         for label, operation in facts.operations.items()

@@ -10,7 +10,7 @@ facts, so a new operation in ``openapi.yaml`` is covered without code changes.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ __all__ = [
     "OperationFacts",
     "ResourceSite",
     "SpecFacts",
+    "UnknownOperationError",
     "facts_for",
     "load_facts",
 ]
@@ -103,6 +104,10 @@ class OperationFacts:
         return ()
 
 
+class UnknownOperationError(ValueError):
+    """A name given to select operations is no operation of the spec (a typo would test nothing, or everything)."""
+
+
 @attrs.define
 class SpecFacts:
     """Facts about every operation of one spec document (read through the shared model, :attr:`model`)."""
@@ -116,6 +121,27 @@ class SpecFacts:
     def operation(self, label: str) -> OperationFacts | None:
         """The facts for ``"METHOD /path"``, or None."""
         return self.operations.get(label)
+
+    def only(self, names: Iterable[str]) -> SpecFacts:
+        """These facts restricted to the operations ``names`` gives (labels ``"METHOD /path"`` or operationIds, as
+        written in the spec); every operation when ``names`` is empty.
+
+        Raises:
+            UnknownOperationError: a name is neither a label nor an operationId of the spec.
+        """
+        wanted = list(names)
+        if not wanted:
+            return self
+        by_name = {label: label for label in self.operations}
+        by_name.update({f.operation_id: label for label, f in self.operations.items() if f.operation_id})
+        for name in wanted:
+            if name not in by_name:
+                known = ", ".join(sorted(by_name))
+                raise UnknownOperationError(f"{name!r} is no operation of the spec (operations: {known})")
+        chosen = {by_name[name] for name in wanted}
+        return attrs.evolve(
+            self, operations={label: facts for label, facts in self.operations.items() if label in chosen}
+        )
 
     def resolve(self, schema: Any) -> Any:
         """Follow local ``$ref`` chains (``#/components/schemas/X``); ``{}`` where a reference leads nowhere."""
