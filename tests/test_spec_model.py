@@ -466,3 +466,18 @@ def test_a_wire_text_becomes_the_type_its_schema_asks_for(
     assert spec.typed_text(schema, text) == strict
     assert spec.typed_text(schema, text, any_case=True) == lenient
     assert type(spec.typed_text(schema, text)) is type(strict)
+
+
+def test_the_string_keys_loader_names_each_key_it_made_a_string_and_extends_the_given_loader() -> None:
+    import yaml  # noqa: PLC0415
+
+    seen: list[tuple[Any, int]] = []
+    loader = spec.string_keys_loader(
+        yaml.SafeLoader, on_other_key=lambda key, node: seen.append((key, node.start_mark.line))
+    )
+    assert issubclass(loader, yaml.SafeLoader)
+    document = yaml.load("a:\n  200: ok\n  true: yes\n  name: x\n", Loader=loader)  # noqa: S506 - a SafeLoader
+    assert document == {"a": {"200": "ok", "true": True, "name": "x"}}
+    assert seen == [(200, 1), (True, 2)]
+    with pytest.raises(yaml.constructor.ConstructorError, match="unhashable key"):
+        yaml.load("? [1, 2]\n: x\n", Loader=spec.string_keys_loader())  # noqa: S506 - a SafeLoader

@@ -16,7 +16,6 @@ import json
 import multiprocessing
 import os
 import re
-from collections.abc import Hashable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -67,27 +66,16 @@ class _Notes:
 
 
 def _loader(notes: _Notes, *, redefine_anchors: bool = False) -> type:
-    """A SafeLoader (libyaml's C parser when available) that reads every mapping key as a string; with
-    ``redefine_anchors`` (pure Python) a later YAML anchor redefines an earlier one of the same name."""
+    """The spec model's string-keys loader (libyaml's C parser when available), counting the keys it made strings;
+    with ``redefine_anchors`` (pure Python) a later YAML anchor redefines an earlier one of the same name."""
 
-    class Loader(yaml.SafeLoader if redefine_anchors else _FastLoader):  # type: ignore[misc]
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
-            # SafeConstructor.construct_mapping, with non-string keys (`200:`, `2024-01-01:`) made strings.
-            self.flatten_mapping(node)
-            mapping: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if type(key) is not str:
-                    if not isinstance(key, Hashable):
-                        raise yaml.constructor.ConstructorError(
-                            "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
-                        )
-                    notes.keys += 1
-                    notes.first_key = notes.first_key or f"{key!r} (line {key_node.start_mark.line + 1})"
-                    key = str(key).lower() if isinstance(key, bool) else str(key)
-                mapping[key] = self.construct_object(value_node, deep=deep)
-            return mapping
+    def note_key(key: Any, key_node: Any) -> None:
+        notes.keys += 1
+        notes.first_key = notes.first_key or f"{key!r} (line {key_node.start_mark.line + 1})"
 
+    base = spec_model.string_keys_loader(yaml.SafeLoader if redefine_anchors else _FastLoader, on_other_key=note_key)
+
+    class Loader(base):  # type: ignore[misc,valid-type]
         def compose_node(self, parent: Any, index: Any) -> Any:
             if redefine_anchors:
                 event = self.peek_event()

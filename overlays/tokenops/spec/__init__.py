@@ -30,6 +30,7 @@ from tokenops.spec._document import (
     openapi_document,
     parse_text,
     pointer_get,
+    string_keys_loader,
     unescape_token,
 )
 from tokenops.spec._model import (
@@ -85,6 +86,7 @@ __all__ = [
     "place_credential",
     "place_credentials",
     "pointer_get",
+    "string_keys_loader",
     "typed_text",
     "unescape_token",
 ]

@@ -8,7 +8,7 @@ Every reader of a spec in this project goes through :func:`parse_text`: the clie
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -58,14 +58,24 @@ def pointer_get(document: Any, pointer: str) -> Any:
     return node
 
 
-def _string_keys_loader() -> type:
-    """A safe YAML loader (libyaml's parser when available) that reads every mapping key as a string."""
+def string_keys_loader(base: type | None = None, *, on_other_key: Callable[[Any, Any], None] | None = None) -> type:
+    """A safe YAML loader class that reads every mapping key as a string (``200:`` is ``"200"``, ``true:`` is
+    ``"true"``, a date key its ISO text), as JSON and OpenAPI tools read the document.
+
+    Args:
+        base: the SafeLoader class to extend (default: libyaml's ``CSafeLoader`` when PyYAML has it).
+        on_other_key: called with each key that was not a string and its node, before it is made one.
+
+    Returns:
+        The loader class, for ``yaml.load(text, Loader=...)``.
+    """
     import yaml  # noqa: PLC0415 - YAML is optional: the client reads its bundled JSON copy
 
-    base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    parent: type = base if base is not None else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    class Loader(base):  # type: ignore[misc]
+    class Loader(parent):  # type: ignore[misc]
         def construct_mapping(self, node: Any, deep: bool = False) -> dict[str, Any]:
+            # SafeConstructor.construct_mapping, with keys that are not strings made strings.
             self.flatten_mapping(node)
             mapping: dict[str, Any] = {}
             for key_node, value_node in node.value:
@@ -75,6 +85,8 @@ def _string_keys_loader() -> type:
                         raise yaml.constructor.ConstructorError(
                             "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
                         )
+                    if on_other_key is not None:
+                        on_other_key(key, key_node)
                     key = str(key).lower() if isinstance(key, bool) else str(key)
                 mapping[key] = self.construct_object(value_node, deep=deep)
             return mapping
@@ -92,7 +104,7 @@ def _yaml(text: str, name: str, string_keys: bool) -> Any:
     except ImportError:
         raise SpecError(f"{name} is YAML: reading it needs PyYAML (pip install pyyaml)") from None
     if _LOADER is None:
-        _LOADER = _string_keys_loader()
+        _LOADER = string_keys_loader()
     loader = _LOADER if string_keys else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
