@@ -26,6 +26,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.regen import generate_package
 from tokenops import ResponseValidationError, parse_model
+from tokenops._tolerance import list_parser_for
 
 PACKAGE = "shapes_client"
 SPEC = ROOT / "tests" / "fixtures" / "shapes" / "openapi.yaml"
@@ -272,6 +273,37 @@ def test_tolerant_never_raises_on_an_object_and_never_mistypes(shapes: Shapes, p
 def test_a_required_property_it_cannot_use_is_the_one_tolerant_error(shapes: Shapes, path: str) -> None:
     with pytest.raises(ResponseValidationError, match=f"field '{path}' is required by the spec but unusable"):
         parse_model(shapes.Shape, with_value(path, ["nope"]))
+
+
+# A model per kind of object: nested and formatted fields (Shape, Child), plain fields (OwnerAddress, Dog), a closed
+# object (ShapePoint) and typed additional properties (ShapeCounters).
+LIST_ITEMS: dict[str, dict[str, Any]] = {
+    "Shape": FULL,
+    "Child": FULL["children"][0],
+    "OwnerAddress": FULL["owner"]["address"],
+    "Dog": FULL["pet"],
+    "ShapePoint": FULL["point"],
+    "ShapeCounters": FULL["counters"],
+}
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["tolerant", "strict"])
+@pytest.mark.parametrize("name", LIST_ITEMS)
+def test_a_page_of_items_reads_each_item_as_parse_model_reads_it_alone(shapes: Shapes, name: str, strict: bool) -> None:
+    model, clean = getattr(shapes, name), LIST_ITEMS[name]
+    variants = [{**clean, key: value} for key in [*clean, "unknown_field"] for value in ODD_VALUES]
+    variants += [{k: v for k, v in clean.items() if k != key} for key in clean]
+    parse_items = list_parser_for(model, strict=strict)
+
+    def outcome(page: list[Any], alone: bool) -> Any:
+        try:
+            return [parse_model(model, item, strict=strict) for item in page] if alone else parse_items(page)
+        except ResponseValidationError as exc:
+            return ("raised", str(exc), exc.field, exc.value)
+
+    for variant in [clean, *variants]:
+        page = [clean, variant, clean]
+        assert outcome(page, alone=False) == outcome(page, alone=True), variant
 
 
 SAMPLES: dict[str, Any] = {

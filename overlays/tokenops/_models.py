@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 import httpx
 
-from tokenops_client.models import OpenAIVideoError, VideoStatusResponse
+from tokenops_client.models import OpenAIVideoError, VideoStatusResponse, VideoStatusResponseStatus
 from tokenops_client.types import UNSET, Unset
 
 __all__ = ["RawResponse", "ResponseInfo", "Video", "VideoStatus", "carry_response", "drop_response", "response_info"]
@@ -114,10 +114,21 @@ class VideoStatus(enum.StrEnum):
 _STATUS_BY_VALUE: Mapping[str, VideoStatus] = VideoStatus._value2member_map_  # type: ignore[assignment]
 
 
+# The generated from_dict hands over the generated enum's members: keyed by those very objects, the lookup finds each
+# by identity (with plain str keys, a str subclass is compared character by character, on the dict's slow path).
+_STATUS_OF_MEMBER: Mapping[object, VideoStatus] = {
+    member: VideoStatus(member.value) for member in VideoStatusResponseStatus
+}
+
+
 def _to_video_status(value: object) -> VideoStatus | Unset:
+    if type(value) is VideoStatusResponseStatus:  # the hot path: a known member from from_dict
+        status = _STATUS_OF_MEMBER.get(value)
+        if status is not None:
+            return status
     if isinstance(value, Unset):
         return value
-    # The generated enum's members are str: a dict lookup finds the known ones (the hot path) without a call.
+    # Other str values (a plain str, an unknown value's pseudo-member): a dict lookup finds the known ones.
     known = _STATUS_BY_VALUE.get(value) if isinstance(value, str) else None
     return known or VideoStatus(str(value))
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import enum
 import functools
 import itertools
+import operator
 import types
 import typing
 import warnings
@@ -46,7 +47,7 @@ from tokenops._errors import (
 from tokenops._flows import Action, Send, request_flow
 from tokenops._models import RawResponse, ResponseInfo
 from tokenops._request import AsyncRequester, Requester, json_body, prepare, raw_response
-from tokenops._tolerance import is_generated_model, parse_model, parser_for, plan_for
+from tokenops._tolerance import is_generated_model, list_parser_for, parse_model, parser_for, plan_for
 from tokenops_client.types import Endpoint
 
 __all__ = [
@@ -171,6 +172,7 @@ class Walk:
         self.start: str | None = None if start is None else str(start)
         self.item = item_type(endpoint, pagination)
         self._parser = parser_for(self.item, strict=settings.strict)
+        self._list_parser = list_parser_for(self.item, strict=settings.strict)
         # A number is the walk's deadline (call_options validated it); an httpx.Timeout is per request only.
         seconds = timeout if isinstance(timeout, int | float) and not isinstance(timeout, bool) else None
         self.deadline = None if seconds is None else settings.clock.monotonic() + float(seconds)
@@ -233,7 +235,7 @@ class Walk:
     def _remember(self, raw_items: list[Any], name: str, index: int) -> None:
         """Which page each item came on (the latest), to tell a cursor that points backwards."""
         try:  # the common case, at C speed: every item an object with a string id
-            self._item_pages.update(zip([item[name] for item in raw_items], itertools.repeat(index), strict=False))
+            self._item_pages.update(zip(map(operator.itemgetter(name), raw_items), itertools.repeat(index)))
         except (KeyError, TypeError):
             for item in raw_items:
                 key = item.get(name) if isinstance(item, dict) else None
@@ -243,11 +245,11 @@ class Walk:
     def _parse(self, raw_items: list[Any], response: httpx.Response) -> list[Any]:
         """Each item through ``parse_model``: tolerant drops an item it cannot build (as a tolerant parse of the
         whole page would, with a warning); strict raises, naming the item."""
-        strict, parse, field = self.settings.strict, self._parser, self.pagination.items
         try:  # the common case: every item usable
-            return [parse(raw) for raw in raw_items]
+            return self._list_parser(raw_items)
         except ResponseValidationError:
             pass
+        strict, parse, field = self.settings.strict, self._parser, self.pagination.items
         items: list[Any] = []
         for position, raw in enumerate(raw_items):
             try:
@@ -372,8 +374,8 @@ class Page(_PageBase[T]):
             yield page
 
     def __iter__(self) -> Iterator[T]:
-        for page in self.iter_pages():
-            yield from page.items
+        # chain hands out each item at C speed; the pages are still requested one by one, as the items run out.
+        return itertools.chain.from_iterable(page.items for page in self.iter_pages())
 
 
 class AsyncPage(_PageBase[T]):

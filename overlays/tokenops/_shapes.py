@@ -181,7 +181,7 @@ class EnumShape(Shape):
         self.expected = f"one of {allowed}"
         self._allowed = ", ".join(str(member.value) for member in target)
         # templates/str_enum.py.jinja and int_enum.py.jinja give unknown values a pseudo-member (_missing_).
-        self._keeps_unknown = "_missing_" in vars(target)
+        self.keeps_unknown = "_missing_" in vars(target)
 
     def clean(self, value: Any, path: str, strict: bool) -> Any:
         if type(value) is not self.exact:
@@ -195,7 +195,7 @@ class EnumShape(Shape):
             return value
         if strict:
             raise violation(path, value, f"is not one of the values the spec allows ({self._allowed})")
-        return value if self._keeps_unknown else DROP
+        return value if self.keeps_unknown else DROP
 
     def accepts(self, value: Any) -> bool:
         return type(value) is self.exact and value in self.values

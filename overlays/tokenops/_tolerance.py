@@ -54,10 +54,13 @@ from tokenops._shapes import DROP, Shape, violation, with_cleaned
 from tokenops_client.models import VideoStatusResponse
 
 __all__ = [
+    "ANY_VALUE",
     "GENERATED_READ_ERRORS",
+    "AsIs",
     "Plan",
     "clean_object",
     "is_generated_model",
+    "list_parser_for",
     "parse_model",
     "parse_video",
     "parser_for",
@@ -82,6 +85,9 @@ class Unusable(Exception):
 
 
 _MISSING: Final[Any] = object()
+ANY_VALUE: Final[Any] = object()
+"""In :attr:`AsIs.types`: every value of the property is clean as it is."""
+_NEVER: Final[Any] = object()  # In AsIs.types: no value is known clean without the whole pre-pass (no type is this).
 
 
 class Plan:
@@ -108,6 +114,57 @@ class Plan:
         self.open = extras is not None
         value_type = typing.get_args(extras)[1] if extras is not None else Any
         self.extras: _shapes.Slot | None = None if value_type is Any else _shapes.Slot(*_split(value_type)[:2])
+        self._as_is: dict[bool, AsIs] = {}
+
+    def as_is(self, strict: bool) -> AsIs:
+        """When an object is clean as it is in this mode (computed once per mode)."""
+        found = self._as_is.get(strict)
+        if found is None:
+            self._as_is[strict] = found = AsIs(self, strict)
+        return found
+
+
+class AsIs:
+    """When :func:`clean_object` would hand an object of one model over unchanged, raising nothing, as tables that
+    one pass over the object's items reads: every value of exactly the type ``types`` gives for its property
+    (``unknown`` for a property the model does not have; :data:`ANY_VALUE`: any value), and ``further`` true when it
+    is not None. An object that passes is clean; one that does not may still be (a nullable null, an integer for a
+    number, a nested object...): the whole pre-pass decides.
+
+    The tables come from the plan's slots, so they say what the pre-pass says: a value of exactly the slot's type is
+    clean when the slot has no set of known values (an enum), or when the value is in it, or (tolerant) when the enum
+    keeps unknown values as pseudo-members; formats, models, lists, unions and opaque types have no such type.
+    """
+
+    def __init__(self, plan: Plan, strict: bool) -> None:
+        self.types: dict[str, Any] = {}
+        values: list[tuple[str, frozenset[Any]]] = []
+        for key, slot in plan.fields.items():
+            if isinstance(slot.shape, _shapes.AnyShape):
+                self.types[key] = ANY_VALUE
+            elif slot.exact is None:
+                self.types[key] = _NEVER
+            else:
+                self.types[key] = slot.exact
+                keeps_unknown = getattr(slot.shape, "keeps_unknown", False)
+                if slot.known is not None and (strict or not keeps_unknown):
+                    values.append((key, slot.known))
+        # clean_object: an unknown property is left alone unless typed extras clean it or a strict closed object
+        # refuses it.
+        self.unknown: Any = ANY_VALUE if plan.extras is None and (plan.open or not strict) else _NEVER
+        required, known_values = tuple(plan.required), tuple(values)
+
+        def further(data: Mapping[str, Any]) -> bool:
+            for key in required:
+                if key not in data:
+                    return False
+            for key, known in known_values:
+                value = data.get(key, _MISSING)
+                if value is not _MISSING and value not in known:
+                    return False
+            return True
+
+        self.further: Callable[[Mapping[str, Any]], bool] | None = further if required or known_values else None
 
 
 _SHAPES: dict[Any, tuple[Shape, bool, bool]] = {}
@@ -395,12 +452,10 @@ def parser_for(target: Any, *, strict: bool = False) -> Callable[[Any], Any]:
     Returns:
         The parser; it raises what :func:`parse_model` raises.
     """
-    if target is VideoStatusResponse or target is Video:
-        model, build, keep_raw = VideoStatusResponse, Video, True
-    elif is_generated_model(target):
-        model, build, keep_raw = target, target, False
-    else:
+    builder = _builder(target)
+    if builder is None:
         return lambda data: parse_model(target, data, strict=strict)
+    model, build, keep_raw = builder
     # What _parse_object does, with the plan and the builder looked up once (a list's pages parse thousands).
     plan, from_dict = plan_for(model), build.from_dict
 
@@ -420,6 +475,62 @@ def parser_for(target: Any, *, strict: bool = False) -> Callable[[Any], Any]:
         return built
 
     return parse
+
+
+def _builder(target: Any) -> tuple[type[Any], type[Any], bool] | None:
+    """(the generated model, the class whose ``from_dict`` builds it, whether it keeps the raw object) of a model
+    target; None for any other type."""
+    if target is VideoStatusResponse or target is Video:
+        return VideoStatusResponse, Video, True
+    if is_generated_model(target):
+        return target, target, False
+    return None
+
+
+def list_parser_for(target: Any, *, strict: bool = False) -> Callable[[list[Any]], list[Any]]:
+    """``[parse_model(target, item, strict=strict) for item in items]`` as one function of ``items``, for the items
+    of a list's pages: an item that is a generated model's object and clean as it is (:class:`AsIs`: one pass over
+    its values, no copy) goes straight to the generated ``from_dict``, as the pre-pass would hand it over; any other
+    goes through the whole pre-pass, as alone.
+
+    Args:
+        target: as for :func:`parse_model`.
+        strict: as for :func:`parse_model`.
+
+    Returns:
+        The parser; it raises what :func:`parse_model` raises for the first item it cannot parse.
+    """
+    parse = parser_for(target, strict=strict)
+    builder = _builder(target)
+    if builder is None:
+        return lambda items: [parse(item) for item in items]
+    model, build, keep_raw = builder
+    as_is = plan_for(model).as_is(strict)
+    expected_type, unknown, further, from_dict = as_is.types.get, as_is.unknown, as_is.further, build.from_dict
+
+    def parse_items(items: list[Any]) -> list[Any]:
+        parsed: list[Any] = []
+        append = parsed.append
+        try:
+            for data in items:
+                if type(data) is dict:
+                    for key, value in data.items():
+                        expected = expected_type(key, unknown)
+                        if type(value) is not expected and expected is not ANY_VALUE:
+                            break
+                    else:
+                        if further is None or further(data):
+                            item = from_dict(data)
+                            if keep_raw:
+                                item._raw = data
+                            append(item)
+                            continue
+                append(parse(data))
+        except GENERATED_READ_ERRORS:  # from_dict could not read a clean item: the whole parse names it, as alone
+            return [parse(item) for item in items]
+        return parsed
+
+    return parse_items
 
 
 @typing.overload
