@@ -139,28 +139,37 @@ def test_the_pool_the_client_builds_is_split_in_shards_of_two() -> None:
 # --- DefaultAioHttpClient ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("method", ["POST", "GET", "delete"])
 @pytest.mark.parametrize(
     ("url", "options"),
     [
         ("http://api.test/v1/videos/video_1", {}),
         ("https://api.test:8443/v1/videos/a%2Fb", {"params": {"limit": "3"}, "timeout": 7.0}),
         ("http://api.test/v1/videos", {"json": {"prompt": "a cat"}, "headers": {"Accept": "text/plain"}}),
+        ("http://api.test/v1/videos", {"headers": {"Host": "other.test"}}),  # a Host of the caller's is kept
         ("/relative", {}),  # not a tokenops URL: httpx builds it
     ],
 )
-def test_default_aiohttp_client_builds_requests_as_httpx_does(url: str, options: dict[str, Any]) -> None:
+def test_default_aiohttp_client_builds_requests_as_httpx_does(method: str, url: str, options: dict[str, Any]) -> None:
     headers = {"Authorization": "Bearer sk-x", "User-Agent": "tokenops-test", **options.pop("headers", {})}
     client_options: dict[str, Any] = {"headers": {"X-Client": "1"}, "timeout": httpx.Timeout(5.0)}
     ours = DefaultAioHttpClient(base_url="http://base.test", **client_options)
     plain = httpx.AsyncClient(base_url="http://base.test", **client_options)
     for _ in range(2):  # the second time from what was merged the first
-        built, expected = (c.build_request("POST", url, headers=headers, **options) for c in (ours, plain))
+        built, expected = (c.build_request(method, url, headers=headers, **options) for c in (ours, plain))
         assert (built.method, built.url) == (expected.method, expected.url)
         assert built.headers.multi_items() == expected.headers.multi_items()
         assert built.extensions == expected.extensions
+        assert built.content == expected.content  # read when built, as httpx reads a body it was given
         assert built.read() == expected.read()
+        assert list(built.stream) == list(expected.stream)  # type: ignore[arg-type]  # bytes: sync and async
+        built.headers["X-Changed"] = "1"  # a request's headers are its own: the next one is built without this
     ours.headers["X-Client"] = "2"  # a change to the client's headers is seen
-    assert ours.build_request("GET", url, headers=headers).headers["x-client"] == "2"
+    assert ours.build_request(method, url, headers=headers).headers["x-client"] == "2"
+    ours.headers["X-Client"] = "1"
+    assert ours.build_request(method, "http://other.test:81/v1", headers=headers).headers["host"] == (
+        headers.get("Host", "other.test:81")
+    )
 
 
 def test_default_aiohttp_client_keeps_cookies_and_runs_event_hooks() -> None:

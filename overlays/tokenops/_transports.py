@@ -54,6 +54,8 @@ AIOHTTP_EXTRA = "tokenops[aiohttp]"
 CHUNK_SIZE = 64 * 1024
 URL_CACHE = 16_384  # parsed URLs DefaultAioHttpClient keeps (wait_many polls each job's URL again and again)
 PREREAD_BYTES = 64 * 1024  # a body declared this small (and not encoded) is read with the headers
+_SIZED = frozenset(("POST", "PUT", "PATCH"))  # methods httpx gives "Content-Length: 0" when they have no body
+_NO_BODY = httpx.ByteStream(b"")  # immutable: one for every request without a body
 TIMEOUT_CACHE = 64  # aiohttp timeout objects kept (a client's usual timeouts; deadline-capped ones come and go)
 S = TypeVar("S")
 
@@ -435,6 +437,7 @@ class DefaultAioHttpClient(httpx.AsyncClient):
         kwargs.setdefault("follow_redirects", False)
         super().__init__(transport=self.aiohttp_transport, timeout=timeout, trust_env=trust_env, **kwargs)
         self._merged: tuple[dict[str, str], list[tuple[bytes, bytes]], httpx.Headers] | None = None
+        self._sent: tuple[httpx.Headers, bytes, httpx.Headers] | None = None
         self._urls: dict[str, httpx.URL] = {}
 
     def build_request(
@@ -479,16 +482,30 @@ class DefaultAioHttpClient(httpx.AsyncClient):
         chosen = self.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout
         if not isinstance(chosen, httpx.Timeout):
             chosen = httpx.Timeout(chosen)
+        parsed = self._parsed(url)
+        extensions = {"timeout": chosen.as_dict()}
+        if content is None and data is None and files is None and json is None and method.upper() not in _SIZED:
+            # No body: what httpx would send (its Host header first, an empty body), from headers merged once.
+            request = httpx.Request(
+                method,
+                parsed,
+                params=params,
+                headers=self._sent_headers(headers, parsed.netloc),
+                stream=_NO_BODY,
+                extensions=extensions,
+            )
+            request.read()
+            return request
         return httpx.Request(
             method,
-            self._parsed(url),
+            parsed,
             content=content,
             data=data,
             files=files,
             json=json,
             params=params,
             headers=self._merged_headers(headers),
-            extensions={"timeout": chosen.as_dict()},
+            extensions=extensions,
         )
 
     def _parsed(self, url: str) -> httpx.URL:
@@ -510,6 +527,15 @@ class DefaultAioHttpClient(httpx.AsyncClient):
             combined.update(headers)
             merged = self._merged = (dict(headers), own, combined)
         return merged[2]
+
+    def _sent_headers(self, headers: dict[str, str], netloc: bytes) -> httpx.Headers:
+        """:meth:`_merged_headers` with the ``Host`` header httpx puts first (unless one is there), kept per host."""
+        merged = self._merged_headers(headers)
+        sent = self._sent
+        if sent is None or sent[0] is not merged or sent[1] != netloc:
+            hosted = merged if "host" in merged else httpx.Headers([(b"Host", netloc), *merged.raw])
+            sent = self._sent = (merged, netloc, hosted)
+        return sent[2]
 
 
 def _direct(http: httpx.AsyncClient) -> AioHttpTransport | None:
