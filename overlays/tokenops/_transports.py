@@ -68,7 +68,7 @@ URL_CACHE = 16_384  # parsed URLs a RequestBuilder keeps (wait_many polls each j
 PREREAD_BYTES = 64 * 1024  # a body declared this small (and not encoded) is read with the headers
 _SIZED = frozenset(("POST", "PUT", "PATCH"))  # methods httpx gives "Content-Length: 0" when they have no body
 _NO_BODY = httpx.ByteStream(b"")  # immutable: one for every request without a body
-TIMEOUT_CACHE = 64  # aiohttp timeout objects kept (a client's usual timeouts; deadline-capped ones come and go)
+TIMEOUT_CACHE = 64  # aiohttp timeouts and header sets kept (a client's usual ones; deadline-capped timeouts vary)
 S = TypeVar("S")
 
 
@@ -307,6 +307,10 @@ class AioHttpTransport(httpx.AsyncBaseTransport):
         import yarl  # noqa: PLC0415 - aiohttp's URL type, installed with it
 
         self._yarl = yarl.URL
+        import multidict  # noqa: PLC0415 - aiohttp's header type, installed with it
+
+        self._multidict = multidict
+        self._header_sets: dict[tuple[tuple[bytes, bytes], ...], Any] = {}
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._max_connections = max_connections
         self._tls = verify or default_tls()
@@ -362,7 +366,7 @@ class AioHttpTransport(httpx.AsyncBaseTransport):
             data: bytes | None = request.content or None
         except httpx.RequestNotRead:  # a streamed body (multipart files): read it whole, aiohttp sends bytes
             data = await request.aread() or None
-        headers = [(k, v) for k, v in request.headers.multi_items() if k != "transfer-encoding"]
+        headers = self._headers(request.headers)
         proxy, proxy_auth = self._proxy(request.url) if self._env_proxies else (None, None)
         try:
             response = await session.request(
@@ -402,6 +406,20 @@ class AioHttpTransport(httpx.AsyncBaseTransport):
             request=request,
             extensions=extensions,
         )
+
+    def _headers(self, headers: httpx.Headers) -> Any:
+        """``headers`` as aiohttp takes them (an immutable multidict, which it copies), less ``Transfer-Encoding``
+        (aiohttp frames the body itself); kept for the last :data:`TIMEOUT_CACHE` header sets (a client sends the
+        same few again and again)."""
+        raw = tuple(headers.raw)
+        found = self._header_sets.get(raw)
+        if found is None:
+            if len(self._header_sets) >= TIMEOUT_CACHE:
+                self._header_sets.clear()
+            encoding = headers.encoding
+            pairs = [(k.decode(encoding), v.decode(encoding)) for k, v in raw if k.lower() != b"transfer-encoding"]
+            found = self._header_sets[raw] = self._multidict.CIMultiDictProxy(self._multidict.CIMultiDict(pairs))
+        return found
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
         """aiohttp's timeouts for httpx's (``connect``: waiting for a connection and making it; no write timeout)."""
