@@ -191,6 +191,9 @@ def test_default_aiohttp_client_and_the_sync_pool_build_requests_as_httpx_does(
     assert ours.build_request(method, "http://other.test:81/v1", headers=headers).headers["host"] == (
         headers.get("Host", "other.test:81")
     )
+    if "Host" not in headers:  # no headers of the call's own: the client's (what a pool that carries the key sends)
+        built, expected = (c.build_request(method, url, **options) for c in (ours, plain))
+        assert built.headers.multi_items() == expected.headers.multi_items()
 
 
 @contextlib.contextmanager

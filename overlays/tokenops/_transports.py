@@ -445,10 +445,10 @@ class AioHttpTransport(httpx.AsyncBaseTransport):
 
 
 class RequestBuilder:
-    """httpx's ``build_request`` for what the requester sends (an absolute URL string, headers as a dict; no cookies,
-    extensions or client params), with what depends only on the client worked out once: the client's headers merged
-    with the call's (and the ``Host`` header httpx puts first) while both stay equal, and the parsed URL, for the last
-    :data:`URL_CACHE` distinct ones (a wait polls one again and again; parsing it costs as much as building the rest).
+    """httpx's ``build_request`` for what the requester sends (an absolute URL string, headers as a dict or None; no
+    cookies, extensions or client params), with what depends only on the client worked out once: the client's headers
+    merged with the call's (and the ``Host`` header httpx puts first) while both stay equal, and the parsed URL, for the
+    last :data:`URL_CACHE` distinct ones (a wait polls one again and again; parsing it costs as much as the rest).
     """
 
     def __init__(self) -> None:
@@ -477,7 +477,7 @@ class RequestBuilder:
             cookies is not None
             or extensions is not None
             or not isinstance(url, str)
-            or not isinstance(headers, dict)
+            or not (headers is None or isinstance(headers, dict))
             or client.cookies
             or client.params
             or not url.startswith(("http://", "https://"))
@@ -487,7 +487,7 @@ class RequestBuilder:
         if not isinstance(chosen, httpx.Timeout):
             chosen = httpx.Timeout(chosen)
         parsed = self._parsed(url)
-        merged = self._merged_headers(client.headers, headers)
+        merged = self._merged_headers(client.headers, headers or {})
         request_extensions = {"timeout": chosen.as_dict()}
         if content is None and data is None and files is None and json is None and method.upper() not in _SIZED:
             # No body: what httpx would send (its Host header first, an empty body read), from headers merged once.
