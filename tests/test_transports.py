@@ -36,7 +36,7 @@ from tokenops import (
     response_info,
 )
 from tokenops._flows import Failure, Send
-from tokenops._transports import ShardedTransport, Slots, SyncPool, async_pool
+from tokenops._transports import ShardedTransport, Slots, SyncPool, async_pool, send_streaming, send_sync
 
 pytestmark = pytest.mark.integration  # real TCP servers, deadlines in real time
 
@@ -235,6 +235,23 @@ def test_each_transport_keeps_cookies_and_gives_responses_their_request_and_elap
     response = info.http_response
     assert response.request.url.path == "/v1/videos/video_b"
     assert timedelta(seconds=0.01) <= response.elapsed < timedelta(seconds=10)
+
+
+def test_a_closed_pool_refuses_to_send_as_httpx_does() -> None:
+    # Straight to the transport only while the client is open: a closed one's transport would open a new connection.
+    url = f"http://127.0.0.1:{free_port()}/v1/videos/video_a"
+    pool = SyncPool(2)
+    pool.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        send_sync(pool, pool.build_request("GET", url))
+
+    async def closed_aiohttp() -> None:
+        http = DefaultAioHttpClient()
+        await http.aclose()
+        await send_streaming(http, http.build_request("GET", url))
+
+    with pytest.raises(RuntimeError, match="closed"):
+        asyncio.run(closed_aiohttp())
 
 
 def test_default_aiohttp_client_keeps_cookies_and_runs_event_hooks() -> None:

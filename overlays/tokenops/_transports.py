@@ -639,9 +639,16 @@ class DefaultAioHttpClient(_BuildsOnce, httpx.AsyncClient):
 
 def _plain(http: httpx.Client | httpx.AsyncClient) -> bool:
     """True when ``send`` would add nothing but what :func:`_as_sent` adds: no auth, event hooks, redirects to
-    follow or cookies to send."""
+    follow or cookies to send (and the client is open: a closed one's ``send`` raises, its transport may not)."""
     hooks = http.event_hooks
-    return not (http.auth is not None or hooks["request"] or hooks["response"] or http.follow_redirects or http.cookies)
+    return not (
+        http.is_closed
+        or http.auth is not None
+        or hooks["request"]
+        or hooks["response"]
+        or http.follow_redirects
+        or http.cookies
+    )
 
 
 class _TimedStream(httpx.SyncByteStream):
