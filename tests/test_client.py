@@ -428,22 +428,6 @@ def test_key_never_appears_in_repr_errors_or_logs(
     assert CANARY_KEY[4:] not in joined
 
 
-@pytest.mark.integration  # over 12 ms: too slow for the unit tier
-def test_own_pool_still_keeps_cookies_a_server_sets() -> None:
-    seen: list[str | None] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.headers.get("cookie"))
-        return httpx.Response(200, json=video(), headers={"set-cookie": "AWSALB=sticky-1; Path=/"})
-
-    with TokenOps(api_key=CANARY_KEY, base_url="http://api.test") as client:
-        client._http._transport = httpx.MockTransport(handler)
-        client.videos.retrieve("video_123")
-        client.videos.retrieve("video_123")
-    assert seen == [None, "AWSALB=sticky-1"]
-    assert isinstance(client._http.cookies, httpx.Cookies)
-
-
 def test_tokenops_log_debug_logs_each_request(
     make_client: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,9 +8,13 @@ connections; what a missing extra says.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -22,9 +26,17 @@ from tests.conftest import SERVER_KEY as KEY
 from tests.fakes import CANARY_KEY, FakeClock
 from tests.test_malformed_corpus import HOLD, TCP_CORPUS
 from tests.transports import ASYNC_TRANSPORTS, TRANSPORTS, async_client, call_with
-from tokenops import AsyncTokenOps, ConfigurationError, DefaultAioHttpClient, Video, WaitTimeout
+from tokenops import (
+    AsyncTokenOps,
+    ConfigurationError,
+    DefaultAioHttpClient,
+    TokenOps,
+    Video,
+    WaitTimeout,
+    response_info,
+)
 from tokenops._flows import Failure, Send
-from tokenops._transports import ShardedTransport, Slots, async_pool
+from tokenops._transports import ShardedTransport, Slots, SyncPool, async_pool, send_streaming, send_sync
 
 pytestmark = pytest.mark.integration  # real TCP servers, deadlines in real time
 
@@ -139,28 +151,107 @@ def test_the_pool_the_client_builds_is_split_in_shards_of_two() -> None:
 # --- DefaultAioHttpClient ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("pool", ["aiohttp", "sync"])
+@pytest.mark.parametrize("method", ["POST", "GET", "delete"])
 @pytest.mark.parametrize(
     ("url", "options"),
     [
         ("http://api.test/v1/videos/video_1", {}),
         ("https://api.test:8443/v1/videos/a%2Fb", {"params": {"limit": "3"}, "timeout": 7.0}),
         ("http://api.test/v1/videos", {"json": {"prompt": "a cat"}, "headers": {"Accept": "text/plain"}}),
+        ("http://api.test/v1/videos", {"headers": {"Host": "other.test"}}),  # a Host of the caller's is kept
         ("/relative", {}),  # not a tokenops URL: httpx builds it
     ],
 )
-def test_default_aiohttp_client_builds_requests_as_httpx_does(url: str, options: dict[str, Any]) -> None:
+def test_default_aiohttp_client_and_the_sync_pool_build_requests_as_httpx_does(
+    pool: str, method: str, url: str, options: dict[str, Any]
+) -> None:
     headers = {"Authorization": "Bearer sk-x", "User-Agent": "tokenops-test", **options.pop("headers", {})}
     client_options: dict[str, Any] = {"headers": {"X-Client": "1"}, "timeout": httpx.Timeout(5.0)}
-    ours = DefaultAioHttpClient(base_url="http://base.test", **client_options)
-    plain = httpx.AsyncClient(base_url="http://base.test", **client_options)
+    ours: httpx.Client | httpx.AsyncClient
+    plain: httpx.Client | httpx.AsyncClient
+    if pool == "aiohttp":
+        ours = DefaultAioHttpClient(base_url="http://base.test", **client_options)
+        plain = httpx.AsyncClient(base_url="http://base.test", **client_options)
+    else:
+        ours = SyncPool(4, base_url="http://base.test", **client_options)
+        plain = httpx.Client(base_url="http://base.test", **client_options)
     for _ in range(2):  # the second time from what was merged the first
-        built, expected = (c.build_request("POST", url, headers=headers, **options) for c in (ours, plain))
+        built, expected = (c.build_request(method, url, headers=headers, **options) for c in (ours, plain))
         assert (built.method, built.url) == (expected.method, expected.url)
         assert built.headers.multi_items() == expected.headers.multi_items()
         assert built.extensions == expected.extensions
+        assert built.content == expected.content  # read when built, as httpx reads a body it was given
         assert built.read() == expected.read()
+        assert list(built.stream) == list(expected.stream)  # type: ignore[arg-type]  # bytes: sync and async
+        built.headers["X-Changed"] = "1"  # a request's headers are its own: the next one is built without this
     ours.headers["X-Client"] = "2"  # a change to the client's headers is seen
-    assert ours.build_request("GET", url, headers=headers).headers["x-client"] == "2"
+    assert ours.build_request(method, url, headers=headers).headers["x-client"] == "2"
+    ours.headers["X-Client"] = "1"
+    assert ours.build_request(method, "http://other.test:81/v1", headers=headers).headers["host"] == (
+        headers.get("Host", "other.test:81")
+    )
+    if "Host" not in headers:  # no headers of the call's own: the client's (what a pool that carries the key sends)
+        built, expected = (c.build_request(method, url, **options) for c in (ours, plain))
+        assert built.headers.multi_items() == expected.headers.multi_items()
+
+
+@contextlib.contextmanager
+def _serving(server: _Server) -> Iterator[str]:
+    """``server`` on 127.0.0.1 in an event loop of its own thread (for the sync client too), stopped on exit."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    listener = asyncio.run_coroutine_threadsafe(asyncio.start_server(server.handle, "127.0.0.1", 0), loop).result(10)
+    try:
+        yield f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}"
+    finally:
+        listener.close()
+        asyncio.run_coroutine_threadsafe(listener.wait_closed(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_each_transport_keeps_cookies_and_gives_responses_their_request_and_elapsed_time(transport: str) -> None:
+    # What httpx.Client.send adds to a response, kept when the client sends straight to its transport.
+    server = _Server(delay=0.01)
+
+    def two_calls(client: Any) -> Any:
+        if isinstance(client, TokenOps):
+            return [client.videos.retrieve("video_a"), client.videos.retrieve("video_b")]
+
+        async def both() -> list[Video]:
+            return [await client.videos.retrieve("video_a"), await client.videos.retrieve("video_b")]
+
+        return both()
+
+    with _serving(server) as base_url:
+        videos = call_with(transport, two_calls, api_key=CANARY_KEY, base_url=base_url)
+    assert server.cookies == [None, "lb=one"]  # a load balancer's sticky cookie goes back
+    info = response_info(videos[1])
+    assert info is not None
+    response = info.http_response
+    assert response.request.url.path == "/v1/videos/video_b"
+    assert timedelta(seconds=0.01) <= response.elapsed < timedelta(seconds=10)
+
+
+def test_a_closed_pool_refuses_to_send_as_httpx_does() -> None:
+    # Straight to the transport only while the client is open: a closed one's transport would open a new connection.
+    url = f"http://127.0.0.1:{free_port()}/v1/videos/video_a"
+    pool = SyncPool(2)
+    pool.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        send_sync(pool, pool.build_request("GET", url))
+
+    async def closed_aiohttp() -> None:
+        http = DefaultAioHttpClient()
+        await http.aclose()
+        await send_streaming(http, http.build_request("GET", url))
+
+    with pytest.raises(RuntimeError, match="closed"):
+        asyncio.run(closed_aiohttp())
 
 
 def test_default_aiohttp_client_keeps_cookies_and_runs_event_hooks() -> None:

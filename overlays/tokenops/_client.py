@@ -27,11 +27,9 @@ from tokenops._config import (
     NotGiven,
     Settings,
     build_settings,
-    default_tls,
-    pool_limits,
 )
 from tokenops._request import AsyncRequester, Requester
-from tokenops._transports import async_pool
+from tokenops._transports import SyncPool, async_pool
 from tokenops._videos import AsyncVideos, Videos
 
 __all__ = [
@@ -50,9 +48,7 @@ __all__ = [
 
 def _sync_pool(connections: int, *, headers: Mapping[str, str] | None, timeout: httpx.Timeout) -> httpx.Client:
     """The ``httpx.Client`` a ``TokenOps`` builds: keep-alive for every connection, no redirects."""
-    return httpx.Client(
-        verify=default_tls(), follow_redirects=False, limits=pool_limits(connections), headers=headers, timeout=timeout
-    )
+    return SyncPool(connections, headers=headers, timeout=timeout)
 
 
 class _Client:

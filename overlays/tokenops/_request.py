@@ -44,7 +44,7 @@ from tokenops._retry import is_idempotent
 from tokenops._scheduler import until_done
 from tokenops._streaming import AsyncStream, Stream, event_parser
 from tokenops._tolerance import parse_model
-from tokenops._transports import async_pool, send_streaming
+from tokenops._transports import async_pool, send_streaming, send_sync
 from tokenops.spec import PathTemplate, join_url
 from tokenops_client.types import Endpoint
 
@@ -624,7 +624,7 @@ class Requester(_RequesterBase):
         clock, limit = self._settings.clock, self._settings.max_response_bytes
         start = clock.monotonic()
         try:
-            response = http.send(request, stream=True)
+            response = send_sync(http, request)
         except httpx.HTTPStatusError as exc:  # a raise_for_status hook on an injected client: the status decides
             return Received(rebuilt(exc.response, b""), clock.monotonic() - start)
         if stream and response.is_success:
