@@ -257,3 +257,19 @@ def test_update_refreshes_a_covered_entry_and_renews_an_expired_one(tmp_path: Pa
     )
     assert (by_signature["404"]["first_seen"], by_signature["404"].get("expires")) == ("2020-01-01", None)
     assert by_signature["429"]["first_seen"] == "2020-01-01"
+
+
+def test_update_keeps_an_entry_that_has_not_expired_yet_with_its_date(tmp_path: Path) -> None:
+    later = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    known = _known(tmp_path, _entry(category="spec_gap", first_seen="2020-01-01", expires=later))
+    change = known.update([_Seen()])
+    assert ([entry.signature for entry in change.updated], change.renewed, change.added) == (["401"], [], [])
+    (entry,) = json.loads((tmp_path / "baseline.json").read_text(encoding="utf-8"))["entries"]
+    assert entry["expires"] == later  # accepted again before its date: the date still stands
+
+
+def test_the_same_finding_twice_in_one_update_is_added_once_and_not_also_updated(tmp_path: Path) -> None:
+    known = KnownDeviations.load(tmp_path / "new.json")
+    change = known.update([_Seen(), _Seen()])
+    assert ([entry.signature for entry in change.added], change.updated, change.renewed) == (["401"], [], [])
+    assert len(json.loads((tmp_path / "new.json").read_text(encoding="utf-8"))["entries"]) == 1

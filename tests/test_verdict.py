@@ -313,3 +313,101 @@ def test_a_run_that_never_reached_the_api_judges_no_finding() -> None:
         decision.reasons[0] == "every operation answered only 404: the API is not at --target, so no finding is judged"
     )
     assert len(decision.reasons) == 3  # and one line per operation
+
+
+# --- a server that answers nothing usable: errors_everywhere and its reason, at their thresholds ------------------
+
+NO_ANSWER = "no response"  # contract_tests.suite.evidence.NO_RESPONSE
+
+
+def _failing(label: str, *, requests: int, errors: int = 0, unanswered: int = 0) -> OperationEvidence:
+    statuses = collections.Counter({"5xx": errors, NO_ANSWER: unanswered, "4xx": requests - errors - unanswered})
+    return OperationEvidence(label, requests=requests, statuses=+statuses, error_answers=errors)
+
+
+ERRORS_TAIL = (
+    ": a 5xx or a page that is not an API response; fix the server, or check that --target is the API and not a "
+    "proxy's error page"
+)
+
+
+@pytest.mark.parametrize(
+    ("errors", "unanswered", "everywhere"),
+    [
+        (7, 0, True),  # 7 of 12 errors: more than half
+        (6, 0, False),  # exactly half: not "everywhere"
+        (4, 3, True),  # errors and unanswered requests count together: 7 of 12
+        (3, 3, False),  # 6 of 12
+        (0, 7, True),  # unanswered alone
+    ],
+)
+def test_errors_everywhere_means_more_than_half_of_each_operations_requests(
+    errors: int, unanswered: int, everywhere: bool
+) -> None:
+    from contract_tests.suite.verdict import errors_everywhere  # noqa: PLC0415
+
+    result = _result(_failing(GET, requests=12, errors=errors, unanswered=unanswered))
+    assert errors_everywhere(result) is everywhere
+    reasons = decide(result).reasons
+    assert any(reason.startswith(("the server answers errors", "the server did not answer")) for reason in reasons) is (
+        everywhere
+    )
+
+
+def test_an_operation_with_a_checked_body_is_not_errors_everywhere() -> None:
+    from contract_tests.suite.verdict import errors_everywhere  # noqa: PLC0415
+
+    failing = _failing(GET, requests=12, errors=12)
+    assert errors_everywhere(_result(failing))
+    assert not errors_everywhere(_result(failing, _checked(LIST, bodies=1)))
+
+
+@pytest.mark.parametrize(
+    ("errors", "unanswered", "reason"),
+    [
+        (
+            0,
+            12,
+            "the server did not answer 12 of 12 requests (see the transport findings): is it up, and is --target "
+            "its address?",
+        ),
+        (
+            5,
+            7,
+            "the server did not answer 7 of 12 requests (see the transport findings): is it up, and is --target "
+            "its address?",
+        ),
+        (6, 6, "the server answers errors to every request" + ERRORS_TAIL),  # half unanswered: errors, all of them
+        (10, 0, "the server answers errors to nearly every request (10 of 12)" + ERRORS_TAIL),
+        (9, 2, "the server answers errors to nearly every request (9 of 12)" + ERRORS_TAIL),
+    ],
+)
+def test_the_errors_reason_says_unanswered_when_most_requests_got_nothing_and_counts_the_rest(
+    errors: int, unanswered: int, reason: str
+) -> None:
+    assert decide(_result(_failing(GET, requests=12, errors=errors, unanswered=unanswered))).reasons == (reason,)
+
+
+def test_the_errors_reason_counts_every_operation() -> None:
+    result = _result(_failing(GET, requests=4, unanswered=4), _failing(LIST, requests=8, errors=8))
+    assert decide(result).reasons == ("the server answers errors to every request" + ERRORS_TAIL,)  # 4 of 12: no
+    result = _result(_failing(GET, requests=8, unanswered=8), _failing(LIST, requests=4, errors=4))
+    assert decide(result).reasons[0].startswith("the server did not answer 8 of 12 requests ")
+
+
+def test_a_run_whose_every_operation_is_a_write_not_allowed_says_how_to_test_them() -> None:
+    result = _result(_answered(GET))
+    result.not_tested = {GET: "writes not allowed (--include-writes sends them)"}
+    assert decide(result).reasons == (
+        "no operation was tested: every one sends writes, and writes are not allowed against --target; "
+        "pass --include-writes (with --max-writes N) to test them",
+    )
+
+
+def test_one_unfinished_lifecycle_job_is_asked_for_by_its_id() -> None:
+    result = _result(_checked(GET))
+    result.lifecycle = LifecycleResult(followed=["v1"], unfinished=[Unfinished("v1", "queued", None, 3)], deadline=3)
+    assert decide(result).reasons == (
+        "lifecycle: no followed resource reached a terminal state within 3 s (v1 (queued, followed 3 s)): raise "
+        "--lifecycle-timeout or pass the id of a job close to done",
+    )
