@@ -8,6 +8,7 @@ connections; what a missing extra says.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import sys
@@ -35,6 +36,7 @@ from tokenops import (
     WaitTimeout,
     response_info,
 )
+from tokenops import _transports as transports_module
 from tokenops._flows import Failure, Send
 from tokenops._transports import ShardedTransport, Slots, SyncPool, async_pool, send_streaming, send_sync
 
@@ -206,8 +208,12 @@ def _serving(server: _Server) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}"
     finally:
-        listener.close()
-        asyncio.run_coroutine_threadsafe(listener.wait_closed(), loop).result(10)
+
+        async def stop() -> None:  # in the server's loop: asyncio's Server is not thread-safe
+            listener.close()
+            await listener.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
@@ -531,3 +537,17 @@ def test_aiohttp_errors_map_to_the_httpx_errors_they_mean() -> None:
     assert "secret" not in str(_mapped(leaked, request))
     unrelated = ValueError("a bug")
     assert _mapped(unrelated, request) is unrelated
+
+
+def test_the_sync_pool_builds_requests_from_many_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A TokenOps is shared by threads: the builder's URL cache is evicted while others read it.
+    monkeypatch.setattr(transports_module, "URL_CACHE", 8)
+    pool = SyncPool(2, headers={"Authorization": "Bearer sk-x"})
+
+    def build(worker: int) -> list[str]:
+        return [str(pool.build_request("GET", f"http://api.test/v1/videos/v{worker}_{n}").url) for n in range(2_000)]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as threads:
+        built = list(threads.map(build, range(8)))
+    pool.close()
+    assert built == [[f"http://api.test/v1/videos/v{w}_{n}" for n in range(2_000)] for w in range(8)]
