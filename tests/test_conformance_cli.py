@@ -138,3 +138,14 @@ def test_ctrl_c_before_the_run_starts_exits_130(
         signal.signal(signal.SIGINT, previous)
     assert code == 130
     assert capsys.readouterr().err == "conformance: interrupted before the run started\n"
+
+
+def test_a_pass_with_operations_left_out_says_it_covers_the_tested_ones() -> None:
+    decision = Decision(Verdict.PASS, (), 0, (Category.SERVER_NONCONFORMANCE,), 5)
+    args = cli._parser("conformance").parse_args(["--target", "http://h"])
+    invocation = cli._Invocation("tokenops-conformance", ("--target", "http://h"))
+    result = RunResult(target="t", base_url="http://h", started_at=0.0, operations=["GET /a", "GET /b", "POST /a"])
+    result.not_tested = {"GET /b": "not selected", "POST /a": "writes not allowed"}
+    assert cli._last_line(decision, result, args, invocation) == (
+        "pass: every tested operation conforms, with the evidence above (2 of 3 not tested: see above why)"
+    )

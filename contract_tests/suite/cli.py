@@ -275,6 +275,13 @@ def _last_line(decision: Decision, result: RunResult, args: argparse.Namespace, 
         return "inconclusive: not enough evidence to pass; act on the 'why' lines above and run again"
     if decision.verdict.value == "interrupted":
         return "interrupted: the reports cover what ran; run again to conclude"
+    return _pass_line(result)
+
+
+def _pass_line(result: RunResult) -> str:
+    if result.not_tested:  # --operation, or writes not allowed: the pass is about the operations that ran
+        left_out = f"{len(result.not_tested)} of {len(result.operations)} not tested: see above why"
+        return f"pass: every tested operation conforms, with the evidence above ({left_out})"
     return "pass: every operation conforms, with the evidence above"
 
 
