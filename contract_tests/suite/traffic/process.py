@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from contract_tests._paths import REPO_ROOT
-from contract_tests.mock.process import free_port
+from contract_tests.mock.process import free_port, local_process
 
 __all__ = ["proxy_process"]
 
@@ -51,28 +47,16 @@ def proxy_process(
         *args,
     ]
     environment = {key: value for key, value in os.environ.items() if key != "TOKENOPS_API_KEY"}
-    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + ready_timeout
-        with httpx.Client(base_url=base, timeout=2) as probe:
-            while True:
-                try:
-                    probe.get(ready_path, headers=dict(ready_headers or {}))
-                    break
-                except httpx.TransportError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-                        raise RuntimeError(f"the proxy did not start (exit {process.poll()}):\n{tail}") from None
-                    time.sleep(0.1)
+    with local_process(
+        command,
+        name="proxy",
+        log=log,
+        env=environment,
+        base_url=base,
+        ready_path=ready_path,
+        ready_headers=ready_headers,
+        ready_timeout=ready_timeout,
+        stop_timeout=stop_timeout,
+    ) as process:
         yield base, process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(stop_timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
