@@ -454,3 +454,17 @@ def test_the_client_keys_stop_at_the_value_and_at_sixty_characters() -> None:
     assert tricky.key == "strict:progress:must be an integer"
     long = _client_failure(client_strict_parse, {**DONE, "status": "weird"})
     assert long.key == "strict:status:is not one of the values the spec allows (completed, failed,"
+
+
+def test_the_repo_config_names_the_suite_hooks() -> None:
+    """Plain ``schemathesis run --config-file schemathesis.toml`` imports the config's ``hooks`` module, and that
+    module registers the suite's checks when imported. (The console script itself, as a process, runs in the release
+    tier: test_plain_schemathesis_with_the_repo_config_runs_the_suite_checks.)"""
+    import tomllib  # noqa: PLC0415
+
+    import schemathesis  # noqa: PLC0415
+
+    text = (ROOT / "schemathesis.toml").read_text(encoding="utf-8")
+    assert tomllib.loads(text)["hooks"] == checks.__name__
+    schemathesis.Config.from_str(text)  # a config schemathesis accepts as it is
+    assert sorted(checks.REGISTERED) == sorted(checks.SUITE_CHECKS)

@@ -325,8 +325,10 @@ def test_progress_rate_eta() -> None:
     assert (format_eta(None), format_eta(75.2), format_eta(4.4)) == ("eta --", "eta 1m15s", "eta 4s")
 
 
+# Release tier: `python -m tokenops` processes on a real closed pipe (~0.5 s each). Their in-process twin, in make
+# test: test_run_ends_quietly_with_exit_0_when_the_reader_went_away.
 @pytest.mark.parametrize("argv", [["videos", "get", "video_pipe", "--json"], ["videos", "wait", "video_pipe"]])
-@pytest.mark.integration
+@pytest.mark.release
 def test_a_reader_that_goes_away_ends_quietly(server: str, mock_control: httpx.Client, argv: list[str]) -> None:
     # `tokenops ... | head -1`: the reader closes the pipe before the CLI writes (it is still importing).
     from tests.conftest import SERVER_KEY  # noqa: PLC0415

@@ -251,6 +251,10 @@ def test_a_broken_baseline_is_a_setup_error_naming_the_file(
     assert "missing string fields: check, failure, signature" in err
 
 
+# Release tier: schemathesis' own console script as a process (~1.2-2.5 s, most of it imports), as a user runs it
+# with the repo's schemathesis.toml. make test keeps the suite's checks and hooks in-process (tests/test_checks.py,
+# the conformance runs) and the config's hooks in tests/test_checks.py::test_the_repo_config_names_the_suite_hooks.
+@pytest.mark.release
 def test_plain_schemathesis_with_the_repo_config_runs_the_suite_checks(tmp_path: Path) -> None:
     target = embedded("sk-plain", faults=["reality"])
     target.create_jobs([{"id": "video_123456789"}])  # the spec's example id: schemathesis' examples phase asks for it

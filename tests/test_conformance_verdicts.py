@@ -118,6 +118,9 @@ def test_the_suite_honours_429_and_retry_after(tmp_path: Path, monkeypatch: pyte
     assert all(op["checked_bodies"] >= 5 for op in tested)
 
 
+# Release tier: a real SIGINT to a conformance process (~1.3 s). make test proves the same path in-process: a
+# KeyboardInterrupt mid-run (tests/test_runner.py) and the interrupted reports (tests/test_report.py).
+@pytest.mark.release
 def test_ctrl_c_exits_130_and_marks_the_reports_interrupted(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENOPS_API_KEY": "sk-interrupt"}

@@ -133,6 +133,9 @@ def _idle_connection_closed(base_url: str, idle: float) -> bool:
             return False
 
 
+# Release tier: a second mock process and ~1 s of idle sockets, to see uvicorn honour the option. make test proves that
+# --keep-alive reaches uvicorn's timeout_keep_alive (tests/test_mock_api.py, the serve options) and the default.
+@pytest.mark.release
 def test_idle_connections_are_kept_as_long_as_keep_alive_says(tmp_path: Path, grown_server: tuple[str, Path]) -> None:
     # uvicorn's own default (5 s) is no longer than the mock's poll hints: a polling client reconnected each time.
     assert DEFAULT_KEEP_ALIVE >= 60

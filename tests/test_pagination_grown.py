@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from contract_tests.mock.process import MockProcess, mock_process
+from contract_tests.mock import create_app, parse_fault_spec
 from contract_tests.suite.pagination import PAGINATION_CHECKS
+from contract_tests.suite.targets import Target, serve_app
 from tests.conformance_fakes import run_cli
 from tests.conftest import ROOT
 
@@ -64,13 +65,17 @@ def test_the_client_lists_every_video_sync_and_async(grown_repo: Path, tmp_path:
 
 
 @pytest.fixture
-def lists_mock(list_spec: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[MockProcess]:
-    faults = [arg for fault in getattr(request, "param", ()) for arg in ("--fault", fault)]
-    with mock_process(["--spec", str(list_spec), "--api-key", KEY, "--quiet", *faults], log=tmp_path / "m.log") as mock:
-        yield mock
+def lists_mock(list_spec: Path, request: pytest.FixtureRequest) -> Iterator[Target]:
+    """The mock serving the list spec over TCP, in this process (its process form is the session's mock's)."""
+    faults = [parse_fault_spec(fault) for fault in getattr(request, "param", ())]
+    target = serve_app(create_app(api_keys=[KEY], spec=list_spec, faults=faults, log_requests=False), control=True)
+    try:
+        yield target
+    finally:
+        target.close()
 
 
-def _conformance(mock: MockProcess, spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def _conformance(mock: Target, spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     _, report = run_cli(
         tmp_path,
         "--target",
@@ -88,7 +93,7 @@ def _conformance(mock: MockProcess, spec: Path, tmp_path: Path, monkeypatch: pyt
 
 
 def test_the_vendors_list_pages_pass_the_pagination_checks_against_the_mock(
-    lists_mock: MockProcess, list_spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lists_mock: Target, list_spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     report = _conformance(lists_mock, list_spec, tmp_path, monkeypatch)
     assert report["verdict"]["exit_code"] == 0, report["verdict"]
@@ -108,7 +113,7 @@ def test_the_vendors_list_pages_pass_the_pagination_checks_against_the_mock(
     "lists_mock", [("page_repeat,path=/v1/videos", "page_loop,path=/v1beta/models")], indirect=True
 )
 def test_page_faults_are_pagination_findings_with_the_page_and_cursor(
-    lists_mock: MockProcess, list_spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lists_mock: Target, list_spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     report = _conformance(lists_mock, list_spec, tmp_path, monkeypatch)
     assert report["verdict"]["exit_code"] == 1

@@ -154,6 +154,42 @@ def test_each_printed_curl_replays_the_reported_status(
 
 
 @pytest.mark.integration
+def test_the_printed_mock_command_serves_every_id_of_the_run(
+    conformance_runs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replay command's arguments, given to the mock's ``main()`` in this process, serve every job the run used
+    (the command itself, in a shell: the release tier's test_an_embedded_run_prints_the_command_that_recreates_its_ids).
+    """
+    from contract_tests.mock.__main__ import main as mock_main  # noqa: PLC0415
+    from contract_tests.suite.targets import serve_app  # noqa: PLC0415
+
+    code, report, reports = conformance_runs(examples=PASSING)
+    assert code == 0
+    _export, start = report["replay"]
+    monkeypatch.setenv("TOKENOPS_API_KEY", "sk-canary-conformance-51c0ffee")
+    words = [os.path.expandvars(word) for word in shlex.split(start.removesuffix(" &"))]  # as the shell expands them
+    assert words[:3] == ["python", "-m", "contract_tests.mock"]
+    served: list[Any] = []
+
+    def serve(app: Any, **_options: Any) -> bool:
+        served.append(app)
+        return True
+
+    assert mock_main([*words[3:], "--port", "0", "--quiet"], serve=serve) == 0
+    seed = json.loads((reports / "mock-seed.json").read_text(encoding="utf-8"))
+    assert seed
+    target = serve_app(served[0], control=True)
+    try:
+        auth = {"Authorization": "Bearer sk-canary-conformance-51c0ffee"}
+        with httpx.Client(base_url=target.base_url, headers=auth, timeout=5) as client:
+            assert [client.get(f"/v1/videos/{job['id']}").status_code for job in seed] == [200] * len(seed)
+            assert client.get("/v1/videos/video_not_in_the_seed").status_code == 404
+    finally:
+        target.close()
+
+
+# Release tier: the printed command itself, in a shell (a mock process), and the findings' curls against it.
+@pytest.mark.release
 def test_an_embedded_run_prints_the_command_that_recreates_its_ids(conformance_runs: Any) -> None:
     code, report, reports = conformance_runs(examples=PASSING)
     assert code == 0

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import openai
 import pytest
 
 from contract_tests.mock.process import mock_process
@@ -24,7 +23,10 @@ from contract_tests.suite.traffic import process as traffic_process
 from tokenops import TokenOps, TokenOpsError
 
 pytestmark = [
-    pytest.mark.e2e,
+    # Release tier: three processes (two mocks and the proxy with its checker), as people run them. make test proves
+    # each piece in-process: tests/test_traffic_{proxy,checker,commands,faults}.py, tests/test_cassette.py and
+    # tests/test_mock_cassette.py (judged, recorded, replayed, served back).
+    pytest.mark.release,
     # The openai SDK says so on every videos call; the calls are what this test is about.
     pytest.mark.filterwarnings("ignore:The Sora API is scheduled:DeprecationWarning"),
 ]
@@ -64,6 +66,8 @@ def _reported_while_running(path: Path, *, exchanges: int) -> bool:
 
 def _traffic(base: str, mock: str) -> None:
     """What an application does all day: the tokenops client and the openai SDK, through the proxy."""
+    import openai  # noqa: PLC0415 - half a second of imports, for this release-tier test only
+
     with TokenOps(api_key=KEY, base_url=base) as client:
         assert client.videos.retrieve("video_in_progress_demo").status == "in_progress"
         with contextlib.suppress(TokenOpsError):

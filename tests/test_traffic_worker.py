@@ -73,6 +73,8 @@ os._exit(0)  # the proxy dies without telling its checker
 """
 
 
+# Release tier: a proxy process that dies and a checker process that must follow it (~1.5 s of waiting on processes).
+@pytest.mark.release
 def test_the_checker_never_outlives_the_proxy(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", ORPHAN, str(ROOT), str(tmp_path / "reports")],
