@@ -302,10 +302,10 @@ def conformance_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 # The test tiers (docs/architecture.md, "Test tiers"): a test without a tier marker is a unit test.
 #   unit         make test-fast: in-process only: no subprocess, no server process, no generator run, no fresh venv
-#   integration  make test: processes (the generator, CLIs as processes, git), the session's mock process over TCP,
-#                whole conformance (schemathesis) runs, the grown repo copy
+#   integration  make test: apps served over TCP in-process, the session's mock process, whole conformance
+#                (schemathesis) runs, the generator, git, the grown repo copy, one console-script smoke test
 #   release      make test-release: packaging into fresh venvs, the growth check, the docs' runnable blocks,
-#                reproducibility across cwd/locale/hash seed, the secret canary, stress
+#                reproducibility across cwd/locale/hash seed, the secret canary, stress, processes of their own
 INTEGRATION = "integration"
 RELEASE = "release"
 # Fixtures that make a test an integration test by using them (directly or through another fixture).
