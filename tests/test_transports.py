@@ -103,6 +103,7 @@ class _Server:
         self.delay = delay
         self.open = self.peak = self.requests = 0
         self.cookies: list[str | None] = []
+        self.targets: list[str] = []  # each request's target, as sent
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.open += 1
@@ -111,6 +112,7 @@ class _Server:
             while True:
                 head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
                 self.requests += 1
+                self.targets.append(head.split(" ", 2)[1])
                 self.cookies.append(next((h[8:] for h in head.split("\r\n") if h.lower().startswith("cookie: ")), None))
                 await asyncio.sleep(self.delay)
                 body = b'{"id": "video_x", "object": "video", "status": "completed", "progress": 100}'
@@ -283,6 +285,24 @@ def test_default_aiohttp_client_keeps_cookies_and_runs_event_hooks() -> None:
     asyncio.run(asyncio.wait_for(scenario(), 30))
     assert server.cookies == [None, "lb=one", "lb=one"]  # a load balancer's sticky cookie goes back
     assert hooked == ["/v1/videos/video_c"]
+
+
+def test_default_aiohttp_client_sends_each_request_to_its_own_url_as_httpx_encoded_it() -> None:
+    # The transport keeps aiohttp's parsed URL of each URL string it sent to: a URL sent again must reach its own
+    # target, never the one sent before it, and httpx's percent-encoding goes out as it is.
+    server = _Server(delay=0)
+    targets = ["/v1/videos/video_a", "/v1/videos/a%2Fb?limit=3", "/v1/videos/video_b", "/v1/videos/video_a"]
+
+    async def scenario() -> None:
+        listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+        async with listener, DefaultAioHttpClient() as http:
+            base_url = f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}"
+            for target in targets:
+                response = await http.get(base_url + target)
+                assert response.request.url == httpx.URL(base_url + target)
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert server.targets == targets
 
 
 # The client left open in the first loop cannot be closed from the second: aiohttp says so when it is collected.
