@@ -38,7 +38,7 @@ $(VENV): $(STAMP)  ## create .venv and install the project with its test extra
 # One xdist worker more than the cores: integration tests spend about a quarter of their time waiting (deadlines,
 # servers, processes), and the extra worker fills those waits. Measured on 2 cores, make test alternated with -n 2:
 # 39.7/38.5/50.3/51.0 s against 42.5/50.8/62.9/58.9 s (the last two with another session's tests running).
-TEST_WORKERS := $(shell python3 -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
+TEST_WORKERS := $(shell python3 -c 'import os; cores = getattr(os, "sched_getaffinity", None); print((len(cores(0)) if cores else os.cpu_count() or 1) + 1)')
 PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS)
 UNIT   := -m "not integration and not release"
 
