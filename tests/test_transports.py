@@ -287,6 +287,23 @@ def test_default_aiohttp_client_keeps_cookies_and_runs_event_hooks() -> None:
     assert hooked == ["/v1/videos/video_c"]
 
 
+def test_default_aiohttp_client_gives_each_request_its_own_timeout() -> None:
+    # The transport keeps aiohttp's timeout object per set of httpx timeouts: a request gets its own, never the one
+    # of the request before it (a long one after a short one, and back).
+    server = _Server(delay=0.1)
+
+    async def scenario() -> None:
+        listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+        async with listener, DefaultAioHttpClient() as http:
+            url = f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}/v1/videos/video_a"
+            assert (await http.get(url, timeout=5)).status_code == 200
+            with pytest.raises(httpx.ReadTimeout):
+                await http.get(url, timeout=httpx.Timeout(5, read=0.02))
+            assert (await http.get(url, timeout=5)).status_code == 200
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
 def test_default_aiohttp_client_sends_each_request_to_its_own_url_as_httpx_encoded_it() -> None:
     # The transport keeps aiohttp's parsed URL of each URL string it sent to: a URL sent again must reach its own
     # target, never the one sent before it, and httpx's percent-encoding goes out as it is.

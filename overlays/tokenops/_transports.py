@@ -69,7 +69,7 @@ URL_CACHE = 16_384  # parsed URLs a RequestBuilder keeps (wait_many polls each j
 PREREAD_BYTES = 64 * 1024  # a body declared this small (and not encoded) is read with the headers
 _SIZED = frozenset(("POST", "PUT", "PATCH"))  # methods httpx gives "Content-Length: 0" when they have no body
 _NO_BODY = httpx.ByteStream(b"")  # immutable: one for every request without a body
-TIMEOUT_CACHE = 64  # aiohttp timeouts and header sets kept (a client's usual ones; deadline-capped timeouts vary)
+TIMEOUT_CACHE = 64  # aiohttp timeouts and header sets kept per transport (a client's usual ones)
 S = TypeVar("S")
 
 
@@ -283,6 +283,23 @@ class _AioHttpStream(httpx.AsyncByteStream):
         self._response.release()
 
 
+def _aiohttp_headers(multidict: Any, raw: tuple[tuple[bytes, bytes], ...], encoding: str) -> Any:
+    """httpx's raw headers as aiohttp takes them: an immutable multidict (aiohttp copies it), less
+    ``Transfer-Encoding`` (aiohttp frames the body itself)."""
+    pairs = [(k.decode(encoding), v.decode(encoding)) for k, v in raw if k.lower() != b"transfer-encoding"]
+    return multidict.CIMultiDictProxy(multidict.CIMultiDict(pairs))
+
+
+def _aiohttp_timeout(
+    module: Any, pool: float | None, connect: float | None, read: float | None
+) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts for httpx's (``connect``: waiting for a connection and making it; no write timeout)."""
+    timeout: aiohttp.ClientTimeout = module.ClientTimeout(
+        total=None, connect=_seconds(pool, connect), sock_connect=connect, sock_read=read
+    )
+    return timeout
+
+
 class AioHttpTransport(httpx.AsyncBaseTransport):
     """An httpx transport over one ``aiohttp.ClientSession`` (created in the event loop that first sends).
 
@@ -308,15 +325,20 @@ class AioHttpTransport(httpx.AsyncBaseTransport):
         import yarl  # noqa: PLC0415 - aiohttp's URL type, installed with it
 
         self._yarl = yarl.URL
-        # yarl.URL is immutable: one per distinct URL string, for the last URL_CACHE (parsing was ~2 % of a request).
+        import multidict  # noqa: PLC0415 - aiohttp's header type, installed with it
+
+        # What aiohttp takes, built once per distinct input and kept (least recently used first out): all immutable.
+        # URLs: one per URL string, the last URL_CACHE (parsing was ~2 % of a request); header sets and timeouts: a
+        # client's usual few (deadline-capped timeouts come and go).
         self._yarl_url: Callable[[str], Any] = functools.lru_cache(maxsize=URL_CACHE)(
             functools.partial(yarl.URL, encoded=True)
         )
-        import multidict  # noqa: PLC0415 - aiohttp's header type, installed with it
-
-        self._multidict = multidict
-        self._header_sets: dict[tuple[tuple[bytes, bytes], ...], Any] = {}
-        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+        self._header_set: Callable[[tuple[tuple[bytes, bytes], ...], str], Any] = functools.lru_cache(
+            maxsize=TIMEOUT_CACHE
+        )(functools.partial(_aiohttp_headers, multidict))
+        self._client_timeout: Callable[[float | None, float | None, float | None], aiohttp.ClientTimeout] = (
+            functools.lru_cache(maxsize=TIMEOUT_CACHE)(functools.partial(_aiohttp_timeout, self._aiohttp))
+        )
         self._max_connections = max_connections
         self._tls = verify or default_tls()
         self._keepalive = keepalive_expiry
@@ -413,32 +435,13 @@ class AioHttpTransport(httpx.AsyncBaseTransport):
         )
 
     def _headers(self, headers: httpx.Headers) -> Any:
-        """``headers`` as aiohttp takes them (an immutable multidict, which it copies), less ``Transfer-Encoding``
-        (aiohttp frames the body itself); kept for the last :data:`TIMEOUT_CACHE` header sets (a client sends the
-        same few again and again)."""
-        raw = tuple(headers.raw)
-        found = self._header_sets.get(raw)
-        if found is None:
-            if len(self._header_sets) >= TIMEOUT_CACHE:
-                self._header_sets.clear()
-            encoding = headers.encoding
-            pairs = [(k.decode(encoding), v.decode(encoding)) for k, v in raw if k.lower() != b"transfer-encoding"]
-            found = self._header_sets[raw] = self._multidict.CIMultiDictProxy(self._multidict.CIMultiDict(pairs))
-        return found
+        """``headers`` as aiohttp takes them (see :func:`_aiohttp_headers`), kept per header set."""
+        return self._header_set(tuple(headers.raw), headers.encoding)
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
-        """aiohttp's timeouts for httpx's (``connect``: waiting for a connection and making it; no write timeout)."""
+        """aiohttp's timeouts for the request's httpx timeouts (see :func:`_aiohttp_timeout`), kept per set."""
         timeout: Mapping[str, float | None] = request.extensions.get("timeout", {})
-        key = (timeout.get("pool"), timeout.get("connect"), timeout.get("read"))
-        found = self._timeouts.get(key)
-        if found is None:
-            if len(self._timeouts) >= TIMEOUT_CACHE:  # deadlines make every timeout different: keep only the latest
-                self._timeouts.clear()
-            pool, connect, read = key
-            found = self._timeouts[key] = self._aiohttp.ClientTimeout(
-                total=None, connect=_seconds(pool, connect), sock_connect=connect, sock_read=read
-            )
-        return found
+        return self._client_timeout(timeout.get("pool"), timeout.get("connect"), timeout.get("read"))
 
     async def aclose(self) -> None:
         if self._session is not None:
