@@ -46,11 +46,6 @@ __all__ = [
 # --- the clients -------------------------------------------------------------------------------------------------
 
 
-def _sync_pool(connections: int, *, headers: Mapping[str, str] | None, timeout: httpx.Timeout) -> httpx.Client:
-    """The ``httpx.Client`` a ``TokenOps`` builds: keep-alive for every connection, no redirects."""
-    return SyncPool(connections, headers=headers, timeout=timeout)
-
-
 class _Client:
     _settings: Settings
     _http: Any
@@ -192,7 +187,7 @@ class TokenOps(_Client):
     ) -> None:
         self._configure(
             http_client,
-            _sync_pool,
+            SyncPool,
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
